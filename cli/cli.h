@@ -1,0 +1,35 @@
+/* cli.h: the CLI's command table and the helpers every command uses. */
+#ifndef PHONEAUTH_CLI_H
+#define PHONEAUTH_CLI_H
+
+#include <stdbool.h>
+
+#include "common/rpc.h"
+
+struct cli_ctx {
+	const char *url;
+	const char *admin_url;
+	int         timeout_ms;
+	const char *end_user_ip;
+	bool        json;
+};
+
+struct cli_command {
+	const char *name;
+	const char *help;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+};
+
+/* Terminated by a NULL name. */
+extern const struct cli_command cli_commands[];
+
+/* Calls service/method ("Auth", "Health") on url and prints a one-line error for anything but
+ * a reply (unreachable, timeout). Returns 0 with *out filled when a reply came. */
+int cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
+    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out);
+
+/* Prints a non-OK reply ("INVALID_ARGUMENT (INVALID_PHONE): message") and returns the exit
+ * status for it (1). */
+int cli_print_failure(struct cli_ctx *ctx, const struct pa_reply *r);
+
+#endif

@@ -1,0 +1,107 @@
+/* main.c: the `phoneauth` CLI: what a person types to try the flows and read the admin views.
+ * Every command is one RPC through the C client library. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
+	           "commands:\n");
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
+		fprintf(f, "  %-16s %s\n", c->name, c->help);
+	fprintf(f, "\noptions:\n"
+	           "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
+	           "tcp://127.0.0.1:7400)\n"
+	           "  --admin-url URL the Admin service (default $PHONEAUTH_ADMIN_URL or "
+	           "tcp://127.0.0.1:7401)\n"
+	           "  --timeout MS    how long to wait for a reply (default 5000)\n"
+	           "  --ip ADDR       end-user IP to send as caller metadata\n"
+	           "  --json          print replies as JSON\n"
+	           "  --help, --version\n");
+}
+
+static const char *
+env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : def;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "admin-url", required_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_ctx ctx = {
+		.url       = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
+		.admin_url = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
+		.timeout_ms = 5000,
+	};
+	int opt;
+
+	/* '+': options stop at the command, so each command can parse its own. */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			ctx.url = optarg;
+			break;
+		case 'a':
+			ctx.admin_url = optarg;
+			break;
+		case 't':
+			ctx.timeout_ms = atoi(optarg);
+			if (ctx.timeout_ms <= 0) {
+				fprintf(stderr, "phoneauth: --timeout takes milliseconds > 0\n");
+				return 2;
+			}
+			break;
+		case 'i':
+			ctx.end_user_ip = optarg;
+			break;
+		case 'j':
+			ctx.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("phoneauth %s\n", PHONEAUTH_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "phoneauth: libsodium failed to initialise\n");
+		return 1;
+	}
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[optind]) == 0) {
+			optind++;
+			return c->run(&ctx, argc - optind, argv + optind);
+		}
+	}
+	fprintf(stderr, "phoneauth: unknown command '%s' (see phoneauth --help)\n", argv[optind]);
+	return 2;
+}

@@ -1,0 +1,52 @@
+/* db.h: one PostgreSQL connection owned by one thread. It connects lazily, reconnects with
+ * backoff after a loss, answers PA_EUNAVAILABLE meanwhile, and prepares each statement once per
+ * connection. SQL text is always constant; data goes only through parameters. */
+#ifndef PHONEAUTH_COMMON_DB_H
+#define PHONEAUTH_COMMON_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "common/err.h"
+
+struct pa_db;
+
+/* A statement: declare them `static const struct pa_stmt` next to the code that runs them. */
+struct pa_stmt {
+	const char *sql;
+	int         nparams;
+};
+
+/* Prepares a handle for url (libpq URI or conninfo) without connecting yet. */
+pa_err pa_db_new(struct pa_db **out, const char *url) PA_MUSTCHECK;
+void   pa_db_free(struct pa_db *db);
+
+/* Connects if needed. PA_EUNAVAILABLE while the database cannot be reached; attempts are
+ * spaced by a backoff from 50 ms up to 1 s so a down database costs little. */
+pa_err pa_db_ready(struct pa_db *db) PA_MUSTCHECK;
+
+/* Runs st with params (NULL entries are SQL NULL). On PA_OK *out holds the result, which the
+ * caller PQclear()s (out may be NULL to discard it). PA_EUNAVAILABLE when the connection is
+ * lost (it is dropped and re-established by a later call); PA_EDB for an SQL error, whose
+ * SQLSTATE pa_db_sqlstate() then returns. */
+pa_err pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params,
+    PGresult **out) PA_MUSTCHECK;
+
+/* Runs constant SQL without parameters (BEGIN, COMMIT, migration files). */
+pa_err pa_db_exec_simple(struct pa_db *db, const char *sql) PA_MUSTCHECK;
+
+pa_err pa_db_begin(struct pa_db *db) PA_MUSTCHECK;
+pa_err pa_db_commit(struct pa_db *db) PA_MUSTCHECK;
+/* Rolls back if a transaction is open; safe to call on any path. */
+void pa_db_rollback(struct pa_db *db);
+
+/* SQLSTATE of the last PA_EDB ("23505"), or "" when none. */
+const char *pa_db_sqlstate(const struct pa_db *db);
+/* Primary message of the last error, for logs (never contains parameters). */
+const char *pa_db_errmsg(const struct pa_db *db);
+
+/* True when the connection is up right now (no round trip). */
+bool pa_db_connected(const struct pa_db *db);
+
+#endif

@@ -1,0 +1,234 @@
+/* db.c: a thread-owned PostgreSQL connection with lazy connect, reconnect backoff and per-connection
+ * prepared statements. */
+#include "common/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/metrics.h"
+
+#define DB_MAX_PREPARED 128
+#define DB_BACKOFF_MIN_MS 50
+#define DB_BACKOFF_MAX_MS 1000
+
+struct pa_db {
+	char                 *url;
+	PGconn               *conn;
+	uint64_t              next_attempt_ns;
+	unsigned              backoff_ms;
+	unsigned              nprepared;
+	const struct pa_stmt *prepared[DB_MAX_PREPARED];
+	char                  sqlstate[6];
+	char                  errmsg[256];
+};
+
+pa_err
+pa_db_new(struct pa_db **out, const char *url)
+{
+	struct pa_db *db;
+
+	if ((db = calloc(1, sizeof *db)) == NULL)
+		return PA_ENOMEM;
+	if ((db->url = strdup(url)) == NULL) {
+		free(db);
+		return PA_ENOMEM;
+	}
+	*out = db;
+	return PA_OK;
+}
+
+static void
+db_drop(struct pa_db *db)
+{
+	PQfinish(db->conn);
+	db->conn      = NULL;
+	db->nprepared = 0;
+}
+
+void
+pa_db_free(struct pa_db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	free(db->url);
+	free(db);
+}
+
+static void
+db_set_error(struct pa_db *db, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg   = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	(void) snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+	if (msg == NULL && db->conn != NULL)
+		msg = PQerrorMessage(db->conn);
+	(void) snprintf(db->errmsg, sizeof db->errmsg, "%s", msg ? msg : "");
+	/* libpq messages end in a newline; logs want one line. */
+	for (char *p = db->errmsg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+static void
+db_ignore_notice(void *arg, const char *message)
+{
+}
+
+pa_err
+pa_db_ready(struct pa_db *db)
+{
+	/* Defaults first: values in the URL come later and win. */
+	const char *const keys[] = { "connect_timeout", "application_name", "keepalives_idle",
+		"dbname", NULL };
+	const char *const vals[] = { "3", "phoneauth", "30", db->url, NULL };
+	uint64_t          now;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return PA_OK;
+	if (db->conn != NULL)
+		db_drop(db);
+	now = pa_now_ns();
+	if (now < db->next_attempt_ns)
+		return PA_EUNAVAILABLE;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+		/* NOTICEs would otherwise go raw to stderr and break the logfmt stream. */
+		PQsetNoticeProcessor(db->conn, db_ignore_notice, NULL);
+		db->backoff_ms = 0;
+		return PA_OK;
+	}
+	db_set_error(db, NULL);
+	db_drop(db);
+	db->backoff_ms = db->backoff_ms == 0 ? DB_BACKOFF_MIN_MS : db->backoff_ms * 2;
+	if (db->backoff_ms > DB_BACKOFF_MAX_MS)
+		db->backoff_ms = DB_BACKOFF_MAX_MS;
+	db->next_attempt_ns = now + (uint64_t) db->backoff_ms * 1000000u;
+	return PA_EUNAVAILABLE;
+}
+
+/* Maps a failed result: a dead connection is dropped and reported unavailable. */
+static pa_err
+db_fail(struct pa_db *db, PGresult *res)
+{
+	db_set_error(db, res);
+	PQclear(res);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		db_drop(db);
+		return PA_EUNAVAILABLE;
+	}
+	return PA_EDB;
+}
+
+static int
+db_prepared_index(struct pa_db *db, const struct pa_stmt *st, pa_err *err)
+{
+	char      name[16];
+	PGresult *res;
+
+	for (unsigned i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return (int) i;
+	if (db->nprepared == DB_MAX_PREPARED) {
+		*err = PA_EINTERNAL;
+		return -1;
+	}
+	(void) snprintf(name, sizeof name, "s%u", db->nprepared);
+	res = PQprepare(db->conn, name, st->sql, st->nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		*err = db_fail(db, res);
+		return -1;
+	}
+	PQclear(res);
+	db->prepared[db->nprepared] = st;
+	return (int) db->nprepared++;
+}
+
+pa_err
+pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params, PGresult **out)
+{
+	char           name[16];
+	PGresult      *res;
+	ExecStatusType status;
+	pa_err         rv;
+	int            idx;
+
+	if ((rv = pa_db_ready(db)) != PA_OK)
+		return rv;
+	if ((idx = db_prepared_index(db, st, &rv)) < 0)
+		return rv;
+	(void) snprintf(name, sizeof name, "s%d", idx);
+	res    = PQexecPrepared(db->conn, name, st->nparams, params, NULL, NULL, 0);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		return db_fail(db, res);
+	db->sqlstate[0] = '\0';
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return PA_OK;
+}
+
+pa_err
+pa_db_exec_simple(struct pa_db *db, const char *sql)
+{
+	PGresult      *res;
+	ExecStatusType status;
+	pa_err         rv;
+
+	if ((rv = pa_db_ready(db)) != PA_OK)
+		return rv;
+	res    = PQexec(db->conn, sql);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		return db_fail(db, res);
+	PQclear(res);
+	return PA_OK;
+}
+
+pa_err
+pa_db_begin(struct pa_db *db)
+{
+	return pa_db_exec_simple(db, "BEGIN");
+}
+
+pa_err
+pa_db_commit(struct pa_db *db)
+{
+	return pa_db_exec_simple(db, "COMMIT");
+}
+
+void
+pa_db_rollback(struct pa_db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	/* A failed ROLLBACK means the connection is gone, and with it the transaction. */
+	res = PQexec(db->conn, "ROLLBACK");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(db->conn) != CONNECTION_OK)
+		db_drop(db);
+	PQclear(res);
+}
+
+const char *
+pa_db_sqlstate(const struct pa_db *db)
+{
+	return db->sqlstate;
+}
+
+const char *
+pa_db_errmsg(const struct pa_db *db)
+{
+	return db->errmsg;
+}
+
+bool
+pa_db_connected(const struct pa_db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}

@@ -1,0 +1,555 @@
+/* rpc_server.c: the REP side. NNG callbacks only decode the envelope, check the deadline and
+ * queue the call; workers (which own a PostgreSQL connection each) run handlers and send replies. */
+#include "common/rpc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/tls.h"
+
+#define RPC_NCODES 17
+#define RPC_DRAIN_WAIT_MS 2000
+
+enum call_state { CALL_RECV, CALL_WORK, CALL_SEND };
+
+struct pa_rpc_call {
+	struct pa_rpc_server                  *srv;
+	nng_ctx                                ctx;
+	nng_aio                               *aio;
+	enum call_state                        state;
+	Phoneauth__V1__RequestEnvelope        *env;
+	const ProtobufCMethodDescriptor       *method;
+	unsigned                               method_index; /* n_methods = no method */
+	bool                                   slow;
+	uint64_t                               t_start;
+	void                                  *worker_state;
+	/* What the handler decided. */
+	pa_code                                code;
+	pa_reason                              reason;
+	char                                   message[512];
+	uint32_t                               retry_after_s;
+	bool                                   has_attempts_left;
+	uint32_t                               attempts_left;
+	uint8_t                               *payload;
+	size_t                                 payload_len;
+	bool                                   closure_called;
+};
+
+struct pa_rpc_server {
+	struct pa_rpc_server_opts      opts;
+	struct pa_rpc_service          svc;
+	const ProtobufCServiceDescriptor *desc;
+	char                           prefix[128]; /* "/phoneauth.v1.Auth/" */
+	size_t                         prefix_len;
+	nng_socket                     sock;
+	nng_listener                   listener;
+	struct pa_rpc_call            *calls;
+	unsigned                       ncalls;
+	struct pa_workq               *fast, *slow;
+	pthread_mutex_t                mtx; /* guards stopping against pushes to freed queues */
+	bool                           stopping;
+	atomic_uint                    sending;
+	atomic_uint_fast64_t         (*count)[RPC_NCODES]; /* [method][code] */
+	struct pa_hist                *latency;            /* [method] */
+	bool                          *is_slow;            /* [method] */
+};
+
+static const Phoneauth__V1__CallerMetadata no_caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
+
+static void call_cb(void *arg);
+
+/* --- reply --- */
+
+static void
+call_reset(struct pa_rpc_call *c)
+{
+	if (c->env != NULL)
+		phoneauth__v1__request_envelope__free_unpacked(c->env, NULL);
+	free(c->payload);
+	c->env               = NULL;
+	c->payload           = NULL;
+	c->payload_len       = 0;
+	c->method            = NULL;
+	c->method_index      = c->srv->desc->n_methods;
+	c->code              = PHONEAUTH__V1__CODE__OK;
+	c->reason            = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED;
+	c->message[0]        = '\0';
+	c->retry_after_s     = 0;
+	c->has_attempts_left = false;
+	c->closure_called    = false;
+	c->worker_state      = NULL;
+}
+
+static void
+call_arm_recv(struct pa_rpc_call *c)
+{
+	call_reset(c);
+	c->state = CALL_RECV;
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* Packs the envelope and sends it; on any failure the request is dropped (the client times out)
+ * and the context receives again. */
+static void
+call_send_reply(struct pa_rpc_call *c)
+{
+	struct pa_rpc_server            *srv = c->srv;
+	Phoneauth__V1__ResponseEnvelope  env = PHONEAUTH__V1__RESPONSE_ENVELOPE__INIT;
+	Phoneauth__V1__Count             left = PHONEAUTH__V1__COUNT__INIT;
+	nng_msg                         *msg;
+	size_t                           len;
+	unsigned                         code = (unsigned) c->code < RPC_NCODES ? (unsigned) c->code : 2;
+
+	atomic_fetch_add_explicit(&srv->count[c->method_index][code], 1, memory_order_relaxed);
+	pa_hist_observe_ns(&srv->latency[c->method_index], pa_now_ns() - c->t_start);
+
+	env.request_id    = c->env != NULL ? c->env->request_id : (char *) "";
+	env.code          = c->code;
+	env.reason        = c->reason;
+	env.message       = c->message;
+	env.retry_after_s = c->retry_after_s;
+	if (c->has_attempts_left) {
+		left.value        = c->attempts_left;
+		env.attempts_left = &left;
+	}
+	if (c->code == PHONEAUTH__V1__CODE__OK && c->payload != NULL) {
+		env.payload.data = c->payload;
+		env.payload.len  = c->payload_len;
+	}
+	len = phoneauth__v1__response_envelope__get_packed_size(&env);
+	if (nng_msg_alloc(&msg, len) != 0) {
+		call_arm_recv(c);
+		return;
+	}
+	(void) phoneauth__v1__response_envelope__pack(&env, nng_msg_body(msg));
+	c->state = CALL_SEND;
+	atomic_fetch_add(&srv->sending, 1);
+	nng_aio_set_msg(c->aio, msg);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+static void
+call_reply_status(struct pa_rpc_call *c, pa_code code, pa_reason reason, const char *message)
+{
+	pa_rpc_call_fail(c, code, reason, message);
+	call_send_reply(c);
+}
+
+/* --- handler side --- */
+
+void *
+pa_rpc_call_state(const struct pa_rpc_call *c)
+{
+	return c->worker_state;
+}
+
+const Phoneauth__V1__CallerMetadata *
+pa_rpc_call_caller(const struct pa_rpc_call *c)
+{
+	return c->env != NULL && c->env->caller != NULL ? c->env->caller : &no_caller;
+}
+
+const char *
+pa_rpc_call_request_id(const struct pa_rpc_call *c)
+{
+	return c->env != NULL ? c->env->request_id : "";
+}
+
+const char *
+pa_rpc_call_method(const struct pa_rpc_call *c)
+{
+	return c->method != NULL ? c->method->name : "";
+}
+
+void
+pa_rpc_call_fail(struct pa_rpc_call *c, pa_code code, pa_reason reason, const char *message)
+{
+	c->code   = code;
+	c->reason = reason;
+	(void) snprintf(c->message, sizeof c->message, "%s", message ? message : "");
+}
+
+void
+pa_rpc_call_fail_err(struct pa_rpc_call *c, pa_err err)
+{
+	if (err == PA_EUNAVAILABLE)
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__UNAVAILABLE,
+		    PHONEAUTH__V1__REASON__DATABASE_UNAVAILABLE,
+		    "The service is temporarily unavailable. Please try again shortly.");
+	else
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
+		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
+}
+
+void
+pa_rpc_call_set_message(struct pa_rpc_call *c, const char *message)
+{
+	(void) snprintf(c->message, sizeof c->message, "%s", message ? message : "");
+}
+
+void
+pa_rpc_call_set_retry_after(struct pa_rpc_call *c, uint32_t seconds)
+{
+	c->retry_after_s = seconds;
+}
+
+void
+pa_rpc_call_set_attempts_left(struct pa_rpc_call *c, uint32_t n)
+{
+	c->has_attempts_left = true;
+	c->attempts_left     = n;
+}
+
+static void
+call_closure(const ProtobufCMessage *msg, void *data)
+{
+	struct pa_rpc_call *c = data;
+	size_t              len;
+
+	c->closure_called = true;
+	if (c->code != PHONEAUTH__V1__CODE__OK)
+		return;
+	if (msg == NULL) {
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
+		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
+		return;
+	}
+	len = protobuf_c_message_get_packed_size(msg);
+	if ((c->payload = malloc(len ? len : 1)) == NULL) {
+		pa_rpc_call_fail_err(c, PA_ENOMEM);
+		return;
+	}
+	c->payload_len = protobuf_c_message_pack(msg, c->payload);
+}
+
+static bool
+deadline_passed(const struct pa_rpc_call *c)
+{
+	return c->env->deadline_unix_ms != 0 && c->env->deadline_unix_ms <= pa_unix_ms();
+}
+
+/* Worker thread: may block. */
+static void
+call_work(void *state, void *job)
+{
+	struct pa_rpc_call    *c   = job;
+	struct pa_rpc_server  *srv = c->srv;
+	ProtobufCMessage      *in;
+
+	c->worker_state = state;
+	if (deadline_passed(c)) {
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
+		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
+		goto out_reply;
+	}
+	if (srv->svc.authorize != NULL && !srv->svc.authorize(c, srv->svc.arg))
+		goto out_reply;
+	in = protobuf_c_message_unpack(c->method->input, NULL, c->env->payload.len,
+	    c->env->payload.data);
+	if (in == NULL) {
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
+		    PHONEAUTH__V1__REASON__BAD_PAYLOAD, "The request could not be decoded.");
+		goto out_reply;
+	}
+	srv->svc.service->invoke(srv->svc.service, c->method_index, in, call_closure, c);
+	protobuf_c_message_free_unpacked(in, NULL);
+	if (!c->closure_called && c->code == PHONEAUTH__V1__CODE__OK)
+		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
+		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
+out_reply:
+	call_send_reply(c);
+}
+
+/* --- NNG side: never blocks --- */
+
+static void
+call_received(struct pa_rpc_call *c)
+{
+	struct pa_rpc_server             *srv = c->srv;
+	nng_msg                          *msg = nng_aio_get_msg(c->aio);
+	const ProtobufCMethodDescriptor  *m;
+	struct pa_workq                  *q;
+	const char                       *path;
+	pa_err                            rv;
+
+	c->t_start = pa_now_ns();
+	c->env     = phoneauth__v1__request_envelope__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+	nng_msg_free(msg);
+	if (c->env == NULL) {
+		call_reply_status(c, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
+		    PHONEAUTH__V1__REASON__BAD_ENVELOPE, "The request envelope could not be decoded.");
+		return;
+	}
+	path = c->env->method;
+	m    = NULL;
+	if (strncmp(path, srv->prefix, srv->prefix_len) == 0)
+		m = protobuf_c_service_descriptor_get_method_by_name(srv->desc, path + srv->prefix_len);
+	if (m == NULL) {
+		call_reply_status(c, PHONEAUTH__V1__CODE__UNIMPLEMENTED,
+		    PHONEAUTH__V1__REASON__UNKNOWN_METHOD, "Unknown method.");
+		return;
+	}
+	c->method       = m;
+	c->method_index = (unsigned) (m - srv->desc->methods);
+	if (deadline_passed(c)) {
+		call_reply_status(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
+		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
+		return;
+	}
+	q        = srv->is_slow[c->method_index] ? srv->slow : srv->fast;
+	c->state = CALL_WORK;
+	pthread_mutex_lock(&srv->mtx);
+	rv = srv->stopping ? PA_ECLOSED : pa_workq_push(q, c);
+	pthread_mutex_unlock(&srv->mtx);
+	if (rv == PA_ECLOSED)
+		call_reply_status(c, PHONEAUTH__V1__CODE__UNAVAILABLE,
+		    PHONEAUTH__V1__REASON__SHUTTING_DOWN, "The service is shutting down.");
+	else if (rv != PA_OK)
+		call_reply_status(c, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED,
+		    PHONEAUTH__V1__REASON__OVERLOADED, "The service is busy. Please try again.");
+}
+
+static void
+call_cb(void *arg)
+{
+	struct pa_rpc_call *c  = arg;
+	int                 rv = nng_aio_result(c->aio);
+
+	switch (c->state) {
+	case CALL_RECV:
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			return;
+		if (rv != 0) {
+			call_arm_recv(c);
+			return;
+		}
+		call_received(c);
+		return;
+	case CALL_SEND:
+		atomic_fetch_sub(&c->srv->sending, 1);
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(c->aio)); /* a failed send leaves it ours */
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			return;
+		call_arm_recv(c);
+		return;
+	case CALL_WORK:
+		break;
+	}
+}
+
+/* --- lifecycle --- */
+
+static pa_err
+server_alloc_tables(struct pa_rpc_server *srv)
+{
+	unsigned n = srv->desc->n_methods + 1; /* + one row for calls with no method */
+
+	srv->count   = calloc(n, sizeof *srv->count);
+	srv->latency = calloc(n, sizeof *srv->latency);
+	srv->is_slow = calloc(n, sizeof *srv->is_slow);
+	srv->calls   = calloc(srv->opts.contexts, sizeof *srv->calls);
+	if (!srv->count || !srv->latency || !srv->is_slow || !srv->calls)
+		return PA_ENOMEM;
+	for (const char *const *s = srv->svc.slow_methods; s && *s; s++) {
+		const ProtobufCMethodDescriptor *m =
+		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, *s);
+		if (m == NULL)
+			return PA_EINVAL;
+		srv->is_slow[m - srv->desc->methods] = true;
+	}
+	return PA_OK;
+}
+
+static void
+server_free(struct pa_rpc_server *srv)
+{
+	for (unsigned i = 0; i < srv->ncalls; i++) {
+		struct pa_rpc_call *c = &srv->calls[i];
+
+		nng_aio_stop(c->aio);
+	}
+	for (unsigned i = 0; i < srv->ncalls; i++) {
+		struct pa_rpc_call *c = &srv->calls[i];
+
+		(void) nng_ctx_close(c->ctx);
+		nng_aio_free(c->aio);
+		call_reset(c);
+	}
+	if (nng_socket_id(srv->sock) > 0)
+		(void) nng_close(srv->sock);
+	pthread_mutex_destroy(&srv->mtx);
+	free(srv->calls);
+	free(srv->count);
+	free(srv->latency);
+	free(srv->is_slow);
+	free(srv);
+}
+
+pa_err
+pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts *opts,
+    const struct pa_rpc_service *svc, char *err, size_t errsz)
+{
+	struct pa_rpc_server *srv;
+	struct pa_workq_opts  qo;
+	pa_err                rv = PA_ENOMEM;
+	int                   nrv;
+
+	err[0] = '\0';
+	if (opts->contexts == 0 || opts->fast_workers == 0 || opts->slow_workers == 0) {
+		(void) snprintf(err, errsz, "contexts and workers must be at least 1");
+		return PA_EINVAL;
+	}
+	if ((srv = calloc(1, sizeof *srv)) == NULL)
+		return PA_ENOMEM;
+	srv->opts = *opts;
+	srv->svc  = *svc;
+	srv->desc = svc->service->descriptor;
+	pthread_mutex_init(&srv->mtx, NULL);
+	srv->prefix_len = (size_t) snprintf(srv->prefix, sizeof srv->prefix, "/%s/", srv->desc->name);
+	if ((rv = server_alloc_tables(srv)) != PA_OK) {
+		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "a slow method is not in the service" : "out of memory");
+		goto out_free;
+	}
+
+	qo = (struct pa_workq_opts) { .threads = opts->fast_workers,
+		.capacity = opts->queue_capacity, .init = opts->worker_init,
+		.fini = opts->worker_fini, .run = call_work, .arg = opts->worker_arg };
+	if ((rv = pa_workq_new(&srv->fast, &qo)) != PA_OK)
+		goto out_free;
+	qo.threads = opts->slow_workers;
+	if ((rv = pa_workq_new(&srv->slow, &qo)) != PA_OK)
+		goto out_free;
+
+	if ((nrv = nng_rep0_open(&srv->sock)) != 0 ||
+	    (nrv = nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, opts->max_msg_bytes)) != 0)
+		goto out_nng;
+	for (; srv->ncalls < opts->contexts; srv->ncalls++) {
+		struct pa_rpc_call *c = &srv->calls[srv->ncalls];
+
+		c->srv = srv;
+		if ((nrv = nng_aio_alloc(&c->aio, call_cb, c)) != 0)
+			goto out_nng;
+		if ((nrv = nng_ctx_open(&c->ctx, srv->sock)) != 0) {
+			nng_aio_free(c->aio);
+			goto out_nng;
+		}
+	}
+	if ((nrv = nng_listener_create(&srv->listener, srv->sock, opts->url)) != 0)
+		goto out_nng;
+	if (strncmp(opts->url, "tls+tcp://", 10) == 0) {
+		if (opts->tls == NULL) {
+			(void) snprintf(err, errsz, "%s needs TLS settings", opts->url);
+			rv = PA_EINVAL;
+			goto out_free;
+		}
+		if ((rv = pa_tls_apply_listener(&srv->listener, opts->tls, err, errsz)) != PA_OK)
+			goto out_free;
+	}
+	if ((nrv = nng_listener_start(srv->listener, 0)) != 0)
+		goto out_nng;
+	for (unsigned i = 0; i < srv->ncalls; i++)
+		call_arm_recv(&srv->calls[i]);
+	*out = srv;
+	return PA_OK;
+
+out_nng:
+	(void) snprintf(err, errsz, "cannot listen on %s: %s", opts->url, nng_strerror(nrv));
+	rv = PA_EIO;
+out_free:
+	pthread_mutex_lock(&srv->mtx);
+	srv->stopping = true;
+	pthread_mutex_unlock(&srv->mtx);
+	pa_workq_free(srv->fast);
+	pa_workq_free(srv->slow);
+	server_free(srv);
+	return rv;
+}
+
+void
+pa_rpc_server_stop(struct pa_rpc_server *srv)
+{
+	uint64_t until;
+
+	if (srv == NULL)
+		return;
+	(void) nng_listener_close(srv->listener);
+	pthread_mutex_lock(&srv->mtx);
+	srv->stopping = true;
+	pthread_mutex_unlock(&srv->mtx);
+	/* Every queued call is still worked and answered. */
+	pa_workq_free(srv->fast);
+	pa_workq_free(srv->slow);
+	srv->fast = srv->slow = NULL;
+	until = pa_now_ns() + (uint64_t) RPC_DRAIN_WAIT_MS * 1000000u;
+	while (atomic_load(&srv->sending) > 0 && pa_now_ns() < until) {
+		struct timespec ts = { 0, 5 * 1000000L };
+
+		(void) nanosleep(&ts, NULL);
+	}
+	server_free(srv);
+}
+
+void
+pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
+{
+	struct pa_rpc_server *srv = arg;
+	const char           *svc = srv->opts.name;
+	unsigned              n   = srv->desc->n_methods;
+	char                  labels[160];
+
+	pa_metrics_header(out, "phoneauth_rpc_total", "counter", "RPCs answered, by method and code.");
+	for (unsigned m = 0; m <= n; m++) {
+		for (unsigned code = 0; code < RPC_NCODES; code++) {
+			uint64_t v = atomic_load_explicit(&srv->count[m][code], memory_order_relaxed);
+
+			if (v == 0)
+				continue;
+			pa_strbuf_printf(out,
+			    "phoneauth_rpc_total{service=\"%s\",method=\"%s\",code=\"%s\"} %llu\n", svc,
+			    m < n ? srv->desc->methods[m].name : "", pa_code_name((pa_code) code),
+			    (unsigned long long) v);
+		}
+	}
+	pa_metrics_header(out, "phoneauth_rpc_duration_seconds", "histogram",
+	    "Time from receiving a request to queuing its reply.");
+	for (unsigned m = 0; m < n; m++) {
+		(void) snprintf(labels, sizeof labels, "service=\"%s\",method=\"%s\"", svc,
+		    srv->desc->methods[m].name);
+		pa_hist_write(out, "phoneauth_rpc_duration_seconds", labels, &srv->latency[m]);
+	}
+	pa_metrics_header(out, "phoneauth_rpc_queue_depth", "gauge", "Calls waiting for a worker.");
+	if (srv->fast != NULL && srv->slow != NULL) {
+		pa_strbuf_printf(out, "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"fast\"} %u\n",
+		    svc, pa_workq_depth(srv->fast));
+		pa_strbuf_printf(out, "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"slow\"} %u\n",
+		    svc, pa_workq_depth(srv->slow));
+	}
+}
+
+const char *
+pa_code_name(pa_code code)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__code__descriptor, (int) code);
+
+	return v != NULL ? v->name : "UNKNOWN";
+}
+
+const char *
+pa_reason_name(pa_reason reason)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__reason__descriptor, (int) reason);
+
+	return v != NULL ? v->name : "REASON_UNSPECIFIED";
+}

@@ -1,0 +1,45 @@
+/* config.c: every environment variable phoneauth-auth reads, with its default and limits. */
+#include <stddef.h>
+
+#include "auth.h"
+
+#define AUTH_STR(env, field, def, flags, help)                                            \
+	{ env, PA_CONF_STR, offsetof(struct auth_config, field), def, 0, 0, flags, help }
+#define AUTH_INT(env, field, def, lo, hi, help)                                           \
+	{ env, PA_CONF_INT, offsetof(struct auth_config, field), def, lo, hi, 0, help }
+#define AUTH_DUR(env, field, def, lo, hi, help)                                           \
+	{ env, PA_CONF_DURATION, offsetof(struct auth_config, field), def, lo, hi, 0, help }
+
+const struct pa_conf_item auth_config_items[] = {
+	AUTH_STR("DATABASE_URL", database_url, NULL, PA_CONF_REQUIRED,
+	    "PostgreSQL connection (libpq URI or conninfo)"),
+	AUTH_STR("PHONEAUTH_RPC_URL", rpc_url, "tcp://127.0.0.1:7400", 0,
+	    "where the Auth service listens (tcp://, ipc://, tls+tcp://)"),
+	AUTH_STR("PHONEAUTH_ADMIN_URL", admin_url, "tcp://127.0.0.1:7401", 0,
+	    "where the Admin service listens"),
+	AUTH_STR("PHONEAUTH_HTTP", http_addr, "127.0.0.1:7480", 0,
+	    "host:port of the /healthz and /metrics endpoints"),
+	AUTH_STR("PHONEAUTH_JOBS_URL", jobs_url, "tcp://127.0.0.1:7402", 0,
+	    "where SMS workers pull send jobs from"),
+	AUTH_STR("PHONEAUTH_LOG_LEVEL", log_level, "info", 0, "debug, info, warn or error"),
+	AUTH_STR("PHONEAUTH_MIGRATIONS_DIR", migrations_dir, PHONEAUTH_MIGRATIONS_DIR, 0,
+	    "directory of NNNN_name.sql files for `migrate`"),
+	AUTH_INT("PHONEAUTH_RPC_CONTEXTS", contexts, "256", 1, 8192,
+	    "requests received at once per listener"),
+	AUTH_INT("PHONEAUTH_RPC_WORKERS", fast_workers, "8", 1, 256,
+	    "worker threads (and database connections) for quick calls"),
+	AUTH_INT("PHONEAUTH_SLOW_WORKERS", slow_workers, "2", 1, 256,
+	    "worker threads for password hashing calls (about one per core)"),
+	AUTH_INT("PHONEAUTH_QUEUE_CAPACITY", queue_capacity, "1024", 1, 1000000,
+	    "calls waiting per pool before RESOURCE_EXHAUSTED"),
+	AUTH_INT("PHONEAUTH_MAX_MSG_BYTES", max_msg_bytes, "65536", 1024, 16777216,
+	    "largest request accepted"),
+	AUTH_DUR("PHONEAUTH_WORKER_ALIVE", worker_alive_s, "15s", 1, 3600,
+	    "an SMS worker seen within this long counts as alive"),
+	AUTH_DUR("PHONEAUTH_DB_WAIT", db_wait_s, "10s", 0, 3600,
+	    "how long `migrate` waits for the database to come up"),
+	AUTH_STR("PHONEAUTH_TLS_CERT", tls_cert, NULL, 0, "PEM certificate for tls+tcp:// listeners"),
+	AUTH_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
+	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0, "PEM CA that clients must present certificates of"),
+};
+const size_t auth_config_nitems = sizeof auth_config_items / sizeof auth_config_items[0];

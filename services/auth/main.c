@@ -1,0 +1,250 @@
+/* main.c: phoneauth-auth: serves the Auth RPCs (and /healthz, /metrics), or runs `migrate` and
+ * `check-config`. Configuration comes only from the environment. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/migrate.h"
+
+static const char usage[] =
+    "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
+    "\n"
+    "  serve          answer Auth RPCs on PHONEAUTH_RPC_URL (the default command)\n"
+    "  migrate        apply migrations/NNNN_*.sql that the database lacks, then exit\n"
+    "  check-config   print the effective configuration (secrets as set/missing)\n"
+    "\n"
+    "Configuration is read from environment variables; see README.md.\n";
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static void *
+worker_init(void *arg)
+{
+	struct auth_app    *app = arg;
+	struct auth_worker *w   = calloc(1, sizeof *w);
+
+	if (w == NULL)
+		return NULL;
+	w->app = app;
+	if (pa_db_new(&w->db, app->cfg.database_url) != PA_OK) {
+		free(w);
+		return NULL;
+	}
+	/* Connect now so the first calls do not pay for it; a failure is retried on use. */
+	(void) !pa_db_ready(w->db);
+	return w;
+}
+
+static void
+worker_fini(void *state, void *arg)
+{
+	struct auth_worker *w = state;
+
+	if (w == NULL)
+		return;
+	pa_db_free(w->db);
+	free(w);
+}
+
+static void
+http_healthz(void *state, const struct pa_http_request *req, struct pa_http_response *res,
+    void *arg)
+{
+	struct auth_app *app = arg;
+	bool             ok  = atomic_load(&app->db_ok);
+
+	res->status = ok ? 200 : 503;
+	pa_strbuf_printf(&res->body, "%s\n", ok ? "ok" : "database unavailable");
+}
+
+struct metrics_sources {
+	struct pa_rpc_server *rpc;
+	struct auth_app      *app;
+};
+
+static void
+http_metrics(void *state, const struct pa_http_request *req, struct pa_http_response *res,
+    void *arg)
+{
+	struct metrics_sources *m = arg;
+
+	res->content_type = "text/plain; version=0.0.4";
+	pa_metrics_header(&res->body, "phoneauth_build_info", "gauge", "Version of phoneauth-auth.");
+	pa_strbuf_printf(&res->body, "phoneauth_build_info{version=\"%s\"} 1\n", PHONEAUTH_VERSION);
+	pa_metrics_header(&res->body, "phoneauth_database_up", "gauge",
+	    "Whether the last database check succeeded.");
+	pa_strbuf_printf(&res->body, "phoneauth_database_up %d\n", atomic_load(&m->app->db_ok) ? 1 : 0);
+	pa_rpc_server_write_metrics(&res->body, m->rpc);
+}
+
+static int
+cmd_migrate(struct auth_app *app)
+{
+	struct pa_migrate_result r;
+	struct pa_db            *db;
+	char                     err[512];
+	pa_err                   rv;
+	time_t                   give_up = time(NULL) + app->cfg.db_wait_s;
+
+	if (pa_db_new(&db, app->cfg.database_url) != PA_OK)
+		return 1;
+	while ((rv = pa_db_ready(db)) == PA_EUNAVAILABLE && time(NULL) < give_up) {
+		struct timespec ts = { 0, 200 * 1000000L };
+
+		(void) nanosleep(&ts, NULL);
+	}
+	if (rv != PA_OK) {
+		pa_log_error("migrate_failed", "error=\"cannot connect to the database\" detail=%s",
+		    pa_log_value(err, sizeof err, pa_db_errmsg(db)));
+		pa_db_free(db);
+		return 1;
+	}
+	rv = pa_migrate(&r, db, app->cfg.migrations_dir, err, sizeof err);
+	pa_db_free(db);
+	if (rv != PA_OK) {
+		char v[600];
+
+		pa_log_error("migrate_failed", "error=%s detail=%s", pa_err_name(rv),
+		    pa_log_value(v, sizeof v, err));
+		return 1;
+	}
+	pa_log_info("migrated", "applied=%u version=%u", r.applied, r.current);
+	return 0;
+}
+
+static int
+cmd_serve(struct auth_app *app)
+{
+	struct pa_rpc_server     *rpc  = NULL;
+	struct pa_http           *http = NULL;
+	struct metrics_sources    ms   = { .app = app };
+	struct pa_rpc_service     svc  = { .service = &app->service.base,
+		     .slow_methods = auth_slow_methods };
+	struct pa_rpc_server_opts o    = {
+		   .url            = app->cfg.rpc_url,
+		   .name           = "auth",
+		   .max_msg_bytes  = (size_t) app->cfg.max_msg_bytes,
+		   .contexts       = (unsigned) app->cfg.contexts,
+		   .fast_workers   = (unsigned) app->cfg.fast_workers,
+		   .slow_workers   = (unsigned) app->cfg.slow_workers,
+		   .queue_capacity = (unsigned) app->cfg.queue_capacity,
+		   .worker_init    = worker_init,
+		   .worker_fini    = worker_fini,
+		   .worker_arg     = app,
+		   .tls            = &app->tls,
+	};
+	char     err[300], v[320];
+	sigset_t set;
+	int      sig = 0, status = 1;
+
+	/* Every thread started from here on inherits the blocked set, so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	auth_rpc_init(app);
+	if (pa_rpc_server_start(&rpc, &o, &svc, err, sizeof err) != PA_OK) {
+		pa_log_error("start_failed", "listener=auth error=%s", pa_log_value(v, sizeof v, err));
+		return 1;
+	}
+	ms.rpc = rpc;
+	if (pa_http_new(&http, app->cfg.http_addr, NULL) != PA_OK ||
+	    pa_http_route(http, "GET", "/healthz", http_healthz, app, false) != PA_OK ||
+	    pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK ||
+	    pa_http_start(http) != PA_OK) {
+		pa_log_error("start_failed", "listener=http addr=%s error=\"cannot listen\"",
+		    app->cfg.http_addr);
+		goto out_stop;
+	}
+	pa_log_info("listening", "rpc=%s http=%s workers=%d slow_workers=%d version=%s",
+	    app->cfg.rpc_url, app->cfg.http_addr, app->cfg.fast_workers, app->cfg.slow_workers,
+	    PHONEAUTH_VERSION);
+	while (sigwait(&set, &sig) != 0 && errno == EINTR)
+		;
+	pa_log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	status = 0;
+out_stop:
+	/* HTTP first: its metrics page reads the RPC server. */
+	pa_http_free(http);
+	pa_rpc_server_stop(rpc);
+	if (status == 0)
+		pa_log_info("stopped", "%s", "");
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct auth_app app;
+	enum pa_log_level      level;
+	const char            *cmd = "serve";
+	char                   err[300];
+	int                    status;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("phoneauth-auth %s\n", PHONEAUTH_VERSION);
+			return 0;
+		}
+		if (i > 1 || argv[i][0] == '-') {
+			fprintf(stderr, "phoneauth-auth: unknown argument '%s'\n%s", argv[i], usage);
+			return 2;
+		}
+		cmd = argv[i];
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
+	    strcmp(cmd, "check-config") != 0) {
+		fprintf(stderr, "phoneauth-auth: unknown command '%s'\n%s", cmd, usage);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "phoneauth-auth: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (pa_conf_load(&app.cfg, auth_config_items, auth_config_nitems, env_get, err,
+	        sizeof err) != PA_OK) {
+		fprintf(stderr, "phoneauth-auth: %s\n", err);
+		pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
+		return 2;
+	}
+	if (pa_log_level_parse(app.cfg.log_level, &level) != 0) {
+		fprintf(stderr, "phoneauth-auth: PHONEAUTH_LOG_LEVEL must be debug, info, warn, "
+		                "error or off\n");
+		pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
+		return 2;
+	}
+	pa_log_set_level(level);
+	app.tls = (struct pa_tls_opts) { .cert_file = app.cfg.tls_cert,
+		.key_file = app.cfg.tls_key, .ca_file = app.cfg.tls_ca };
+
+	if (strcmp(cmd, "check-config") == 0) {
+		pa_conf_print(stdout, &app.cfg, auth_config_items, auth_config_nitems);
+		status = 0;
+	} else if (strcmp(cmd, "migrate") == 0) {
+		status = cmd_migrate(&app);
+	} else {
+		status = cmd_serve(&app);
+	}
+	pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
+	return status;
+}

@@ -1,0 +1,501 @@
+/* test_policy.c: both built-in profiles' values and seed messages, exact SMS bodies, PHONEAUTH_*
+ * overrides and their errors, cross-field checks and the password rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/policy.h"
+
+#define assert_ok(expr)       assert_int_equal((expr), PA_OK)
+#define assert_err(expr, err) assert_int_equal((expr), (err))
+
+/* ---- fake environment ------------------------------------------------------------------------ */
+
+#define ENV_MAX 32
+
+static const char *env_names[ENV_MAX];
+static const char *env_values[ENV_MAX];
+static size_t      env_n;
+
+static void
+env_set(const char *name, const char *value)
+{
+	assert_true(env_n < ENV_MAX);
+	env_names[env_n]  = name;
+	env_values[env_n] = value;
+	env_n++;
+}
+
+static const char *
+fake_getenv(const char *name)
+{
+	/* Last one wins, so a test can override what it set before. */
+	for (size_t i = env_n; i-- > 0;)
+		if (strcmp(env_names[i], name) == 0)
+			return env_values[i];
+	return NULL;
+}
+
+static int
+setup(void **state)
+{
+	env_n = 0;
+	return 0;
+}
+
+static void
+load_ok(struct pa_policy *p)
+{
+	char err[256];
+
+	if (pa_policy_load(p, fake_getenv, err, sizeof err) != PA_OK)
+		fail_msg("pa_policy_load failed: %s", err);
+	assert_string_equal(err, "");
+}
+
+/* Expects EINVAL with err starting with the variable name; returns err for further checks. */
+static const char *
+load_bad(const char *var)
+{
+	static char      err[512];
+	struct pa_policy p = { .name = (char *) "untouched" };
+
+	assert_err(pa_policy_load(&p, fake_getenv, err, sizeof err), PA_EINVAL);
+	if (strncmp(err, var, strlen(var)) != 0)
+		fail_msg("error does not name %s: %s", var, err);
+	assert_string_equal(p.name, "untouched");
+	return err;
+}
+
+/* ---- profiles -------------------------------------------------------------------------------- */
+
+static void
+test_fancy_feathers(void **state)
+{
+	struct pa_policy p;
+
+	load_ok(&p); /* the default profile */
+	assert_string_equal(p.name, "fancy-feathers");
+	assert_int_equal(p.code_length, 4);
+	assert_int_equal(p.code_ttl_s, 300);
+	assert_int_equal(p.resend_cooldown_s, 30);
+	assert_int_equal(p.sends_per_phone_hour, 5);
+	assert_int_equal(p.tries_per_code, 3);
+	assert_int_equal(p.tries_per_phone_window, 3);
+	assert_int_equal(p.tries_window_s, 600);
+	assert_true(p.subscription_required);
+	assert_int_equal(p.identity, PA_IDENTITY_PHONE);
+	assert_false(p.non_enumerating);
+	assert_int_equal(p.password_min_len, 8);
+	assert_int_equal(p.password_max_bytes, 128);
+	assert_true(p.password_need_upper);
+	assert_true(p.password_need_digit);
+	assert_true(p.password_need_special);
+	assert_string_equal(p.brand, "Fancy Feathers");
+	assert_string_equal(p.sms_template,
+	    "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.");
+	/* The seed's messages, verbatim. */
+	assert_string_equal(p.msg_subscription_mismatch,
+	    "The mobile number must match the one used during subscription.");
+	assert_string_equal(p.msg_otp_sent,
+	    "An OTP has been sent to your mobile number. Please enter it below to verify.");
+	assert_string_equal(p.msg_code_invalid, "Invalid or expired OTP. Please try again.");
+	assert_string_equal(p.msg_too_many_attempts, "Maximum OTP attempts reached. Try again later.");
+	assert_string_equal(p.msg_not_verified_create,
+	    "Please verify your mobile number before creating an account.");
+	assert_string_equal(p.msg_account_created,
+	    "Your account has been created successfully. You can now log in using your verified "
+	    "mobile number and password.");
+	assert_string_equal(p.msg_login_invalid, "Invalid mobile number or password.");
+	assert_string_equal(p.msg_login_not_verified,
+	    "Please verify your mobile number before logging in.");
+	assert_string_equal(p.msg_verified, "OTP verified successfully!");
+	assert_string_equal(p.msg_sms_unavailable, "SMS verification is not available right now.");
+	pa_policy_free(&p);
+	assert_null(p.name);
+	assert_null(p.msg_otp_sent);
+	pa_policy_free(&p);
+	pa_policy_free(NULL);
+}
+
+static void
+test_lawnflow(void **state)
+{
+	struct pa_policy p;
+
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	load_ok(&p);
+	assert_string_equal(p.name, "lawnflow");
+	assert_int_equal(p.code_length, 6);
+	assert_int_equal(p.code_ttl_s, 600);
+	assert_int_equal(p.resend_cooldown_s, 30);
+	assert_int_equal(p.sends_per_phone_hour, 5);
+	assert_int_equal(p.tries_per_code, 5);
+	assert_false(p.subscription_required);
+	assert_int_equal(p.identity, PA_IDENTITY_EMAIL_PHONE);
+	assert_true(p.non_enumerating);
+	assert_int_equal(p.password_min_len, 8);
+	assert_false(p.password_need_upper);
+	assert_false(p.password_need_digit);
+	assert_false(p.password_need_special);
+	assert_string_equal(p.brand, "LawnFlow");
+	assert_string_equal(p.sms_template,
+	    "Your {brand} verification code is {code}. It expires in {minutes} minutes.");
+	/* Non-enumerating: Register and reset replies are conditional, never "exists"/"unknown". */
+	assert_non_null(strstr(p.msg_registered, "If "));
+	assert_non_null(strstr(p.msg_reset_started, "If "));
+	pa_policy_free(&p);
+}
+
+static char *
+print_policy(const struct pa_policy *p)
+{
+	char  *buf = NULL;
+	size_t len = 0;
+	FILE  *f   = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	pa_policy_print(f, p);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void
+test_every_setting_filled_and_printed(void **state)
+{
+	static const char *const names[] = { "fancy-feathers", "lawnflow" };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct pa_policy p;
+		char            *out;
+
+		env_n = 0;
+		env_set("PHONEAUTH_PROFILE", names[i]);
+		load_ok(&p);
+		out = print_policy(&p);
+		/* No empty setting; the template's newline is escaped so each setting is one line. */
+		assert_null(strstr(out, "=\n"));
+		assert_non_null(strstr(out, "PHONEAUTH_PROFILE="));
+		assert_non_null(strstr(out, "PHONEAUTH_IDENTITY="));
+		assert_non_null(strstr(out, "PHONEAUTH_MSG_RATE_LIMITED_IP="));
+		assert_non_null(strstr(out, "PHONEAUTH_CODE_TTL="));
+		if (i == 0)
+			assert_non_null(strstr(out, "PHONEAUTH_SMS_TEMPLATE={brand}: Your verification "
+						    "code is {code}.\\nIt will expire in {minutes} "
+						    "minutes.\n"));
+		free(out);
+		pa_policy_free(&p);
+	}
+}
+
+/* ---- SMS ------------------------------------------------------------------------------------- */
+
+static void
+test_render_seeds(void **state)
+{
+	struct pa_policy p;
+	char             body[PA_SMS_BODY_MAX];
+
+	load_ok(&p);
+	assert_ok(pa_policy_render_sms(&p, "2714", body, sizeof body));
+	assert_string_equal(body,
+	    "Fancy Feathers: Your verification code is 2714.\nIt will expire in 5 minutes.");
+	pa_policy_free(&p);
+
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	load_ok(&p);
+	assert_ok(pa_policy_render_sms(&p, "123456", body, sizeof body));
+	assert_string_equal(body,
+	    "Your LawnFlow verification code is 123456. It expires in 10 minutes.");
+	pa_policy_free(&p);
+}
+
+static void
+test_render_too_big(void **state)
+{
+	static const char want[] = "Your LawnFlow verification code is 123456. It expires in 10 "
+				   "minutes.";
+	struct pa_policy p;
+	char             body[sizeof want];
+
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	load_ok(&p);
+	assert_ok(pa_policy_render_sms(&p, "123456", body, sizeof want)); /* exact fit */
+	assert_string_equal(body, want);
+	strcpy(body, "untouched");
+	assert_err(pa_policy_render_sms(&p, "123456", body, sizeof want - 1), PA_ETOOBIG);
+	assert_string_equal(body, "untouched");
+	assert_err(pa_policy_render_sms(&p, "123456", body, 0), PA_ETOOBIG);
+	pa_policy_free(&p);
+}
+
+static void
+test_render_custom_template(void **state)
+{
+	struct pa_policy p;
+	char             body[128];
+
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{code} {code} is your {brand} code ({minutes} min) {}");
+	env_set("PHONEAUTH_CODE_TTL", "90s");
+	env_set("PHONEAUTH_BRAND", "Acme");
+	/* A literal "{}" is not a placeholder: rejected at load. */
+	load_bad("PHONEAUTH_SMS_TEMPLATE");
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{code} {code} is your {brand} code ({minutes} min)");
+	load_ok(&p);
+	assert_ok(pa_policy_render_sms(&p, "0042", body, sizeof body));
+	/* 90 s renders as 1 minute: rounded down, never promising more life than the code has. */
+	assert_string_equal(body, "0042 0042 is your Acme code (1 min)");
+	pa_policy_free(&p);
+}
+
+/* ---- overrides ------------------------------------------------------------------------------- */
+
+static void
+test_overrides(void **state)
+{
+	struct pa_policy p;
+
+	env_set("PHONEAUTH_PROFILE", "fancy-feathers");
+	env_set("PHONEAUTH_CODE_LENGTH", "6");
+	env_set("PHONEAUTH_CODE_TTL", "10m");
+	env_set("PHONEAUTH_RESEND_COOLDOWN", "45");
+	env_set("PHONEAUTH_SENDS_PER_PHONE_HOUR", "7");
+	env_set("PHONEAUTH_TRIES_PER_CODE", "4");
+	env_set("PHONEAUTH_TRIES_PER_PHONE", "9");
+	env_set("PHONEAUTH_TRIES_WINDOW", "1h");
+	env_set("PHONEAUTH_SENDS_PER_IP_HOUR", "0");
+	env_set("PHONEAUTH_LOGIN_MAX_FAILURES", "10");
+	env_set("PHONEAUTH_LOGIN_LOCK", "30m");
+	env_set("PHONEAUTH_SESSION_TTL", "2h");
+	env_set("PHONEAUTH_SUBSCRIPTION_REQUIRED", "off");
+	env_set("PHONEAUTH_IDENTITY", "email+phone");
+	env_set("PHONEAUTH_NON_ENUMERATING", "yes");
+	env_set("PHONEAUTH_PASSWORD_MIN", "12");
+	env_set("PHONEAUTH_PASSWORD_NEED_SPECIAL", "false");
+	env_set("PHONEAUTH_BRAND", "Feathers & Co");
+	env_set("PHONEAUTH_MSG_CODE_INVALID", "Nope.");
+	env_set("PHONEAUTH_MSG_VERIFIED", ""); /* empty = unset: keeps the profile's text */
+	load_ok(&p);
+	assert_string_equal(p.name, "fancy-feathers");
+	assert_int_equal(p.code_length, 6);
+	assert_int_equal(p.code_ttl_s, 600);
+	assert_int_equal(p.resend_cooldown_s, 45);
+	assert_int_equal(p.sends_per_phone_hour, 7);
+	assert_int_equal(p.tries_per_code, 4);
+	assert_int_equal(p.tries_per_phone_window, 9);
+	assert_int_equal(p.tries_window_s, 3600);
+	assert_int_equal(p.sends_per_ip_hour, 0);
+	assert_int_equal(p.login_max_failures, 10);
+	assert_int_equal(p.login_lock_s, 1800);
+	assert_int_equal(p.session_ttl_s, 7200);
+	assert_false(p.subscription_required);
+	assert_int_equal(p.identity, PA_IDENTITY_EMAIL_PHONE);
+	assert_true(p.non_enumerating);
+	assert_int_equal(p.password_min_len, 12);
+	assert_false(p.password_need_special);
+	assert_true(p.password_need_upper);
+	assert_string_equal(p.brand, "Feathers & Co");
+	assert_string_equal(p.msg_code_invalid, "Nope.");
+	assert_string_equal(p.msg_verified, "OTP verified successfully!");
+	/* Untouched settings keep the profile's values. */
+	assert_string_equal(p.msg_login_invalid, "Invalid mobile number or password.");
+	pa_policy_free(&p);
+
+	env_n = 0;
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	env_set("PHONEAUTH_IDENTITY", "phone");
+	load_ok(&p);
+	assert_int_equal(p.identity, PA_IDENTITY_PHONE);
+	pa_policy_free(&p);
+}
+
+static void
+test_bad_overrides(void **state)
+{
+	const char *err;
+
+	env_set("PHONEAUTH_CODE_LENGTH", "3");
+	err = load_bad("PHONEAUTH_CODE_LENGTH");
+	assert_string_equal(err, "PHONEAUTH_CODE_LENGTH must be an integer from 4 to 10 (got \"3\")");
+	env_set("PHONEAUTH_CODE_LENGTH", "11");
+	load_bad("PHONEAUTH_CODE_LENGTH");
+	env_set("PHONEAUTH_CODE_LENGTH", "six");
+	load_bad("PHONEAUTH_CODE_LENGTH");
+	env_set("PHONEAUTH_CODE_LENGTH", "10");
+
+	env_set("PHONEAUTH_CODE_TTL", "5x");
+	load_bad("PHONEAUTH_CODE_TTL");
+	env_set("PHONEAUTH_CODE_TTL", "30s"); /* under a minute */
+	load_bad("PHONEAUTH_CODE_TTL");
+	env_set("PHONEAUTH_CODE_TTL", "5m");
+
+	env_set("PHONEAUTH_NON_ENUMERATING", "maybe");
+	load_bad("PHONEAUTH_NON_ENUMERATING");
+	env_set("PHONEAUTH_NON_ENUMERATING", "no");
+
+	env_set("PHONEAUTH_IDENTITY", "email");
+	err = load_bad("PHONEAUTH_IDENTITY");
+	assert_string_equal(err, "PHONEAUTH_IDENTITY must be phone or email+phone (got \"email\")");
+	env_set("PHONEAUTH_IDENTITY", "phone");
+
+	env_set("PHONEAUTH_TRIES_PER_CODE", "0");
+	load_bad("PHONEAUTH_TRIES_PER_CODE");
+	env_set("PHONEAUTH_TRIES_PER_CODE", "3");
+
+	/* After all that, the fixed environment loads. */
+	struct pa_policy p;
+	load_ok(&p);
+	assert_int_equal(p.code_length, 10);
+	pa_policy_free(&p);
+}
+
+static void
+test_unknown_profile(void **state)
+{
+	const char      *err;
+	struct pa_policy p;
+
+	env_set("PHONEAUTH_PROFILE", "lawn-flow");
+	err = load_bad("PHONEAUTH_PROFILE");
+	assert_string_equal(err,
+	    "PHONEAUTH_PROFILE must be one of fancy-feathers, lawnflow (got \"lawn-flow\")");
+
+	/* A value with control characters is not echoed. */
+	env_set("PHONEAUTH_PROFILE", "x\n\x1b[31m");
+	err = load_bad("PHONEAUTH_PROFILE");
+	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err, '\x1b'));
+
+	/* Empty counts as unset: the default profile. */
+	env_set("PHONEAUTH_PROFILE", "");
+	load_ok(&p);
+	assert_string_equal(p.name, "fancy-feathers");
+	pa_policy_free(&p);
+}
+
+static void
+test_cross_field_rules(void **state)
+{
+	const char *err;
+
+	env_set("PHONEAUTH_SMS_TEMPLATE", "Your {brand} code expires in {minutes} minutes.");
+	err = load_bad("PHONEAUTH_SMS_TEMPLATE");
+	assert_string_equal(err, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
+	env_set("PHONEAUTH_SMS_TEMPLATE", "Code {code}, valid {minuts} minutes");
+	load_bad("PHONEAUTH_SMS_TEMPLATE");
+	env_set("PHONEAUTH_SMS_TEMPLATE", "Code {code");
+	load_bad("PHONEAUTH_SMS_TEMPLATE");
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{code}");
+
+	/* A brand that makes the body longer than PA_SMS_BODY_MAX. */
+	{
+		char big[PA_SMS_BODY_MAX];
+
+		memset(big, 'B', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		env_set("PHONEAUTH_SMS_TEMPLATE", "{brand} {code}");
+		env_set("PHONEAUTH_BRAND", big);
+		load_bad("PHONEAUTH_SMS_TEMPLATE");
+		env_set("PHONEAUTH_BRAND", "Brand");
+	}
+
+	env_set("PHONEAUTH_RESEND_COOLDOWN", "5m"); /* == the 300 s code life */
+	err = load_bad("PHONEAUTH_RESEND_COOLDOWN");
+	assert_string_equal(err,
+	    "PHONEAUTH_RESEND_COOLDOWN (300s) must be shorter than PHONEAUTH_CODE_TTL (300s)");
+	env_set("PHONEAUTH_RESEND_COOLDOWN", "0");
+
+	env_set("PHONEAUTH_PASSWORD_MIN", "64");
+	env_set("PHONEAUTH_PASSWORD_MAX", "32");
+	load_bad("PHONEAUTH_PASSWORD_MIN");
+	env_set("PHONEAUTH_PASSWORD_MAX", "64");
+
+	struct pa_policy p;
+	load_ok(&p);
+	assert_int_equal(p.resend_cooldown_s, 0);
+	pa_policy_free(&p);
+}
+
+/* ---- passwords ------------------------------------------------------------------------------- */
+
+static void
+test_password_rules_fancy(void **state)
+{
+	static const struct {
+		const char        *pw;
+		enum pa_pw_verdict want;
+	} cases[] = {
+		{ "short1!A", PA_PW_OK },
+		{ "Sh0rt!A", PA_PW_TOO_SHORT },
+		{ "", PA_PW_TOO_SHORT },
+		{ "alllower1!", PA_PW_NEED_UPPER },
+		{ "NoDigits!!", PA_PW_NEED_DIGIT },
+		{ "NoSpecial1", PA_PW_NEED_SPECIAL },
+		{ "With Space1", PA_PW_OK },         /* a space is special */
+		{ "Unicode1\xc3\xa9x", PA_PW_OK },   /* é is special */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9" "A1!", PA_PW_TOO_SHORT }, /* 6 characters in 9 bytes */
+		{ "ABCDEFG1~", PA_PW_OK },
+		{ "abcdefgh", PA_PW_NEED_UPPER },
+	};
+	struct pa_policy p;
+	char             big[201];
+
+	load_ok(&p);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum pa_pw_verdict got =
+		    pa_policy_check_password(&p, cases[i].pw, strlen(cases[i].pw));
+
+		if (got != cases[i].want)
+			fail_msg("\"%s\": verdict %d, want %d", cases[i].pw, got, cases[i].want);
+	}
+
+	/* 200 bytes that would otherwise pass; 128 is the cap, 128 exactly is fine. */
+	memset(big, 'a', 200);
+	memcpy(big, "A1!", 3);
+	big[200] = '\0';
+	assert_int_equal(pa_policy_check_password(&p, big, 200), PA_PW_TOO_LONG);
+	assert_int_equal(pa_policy_check_password(&p, big, 129), PA_PW_TOO_LONG);
+	assert_int_equal(pa_policy_check_password(&p, big, 128), PA_PW_OK);
+	/* len, not strlen: an embedded prefix is checked as given. */
+	assert_int_equal(pa_policy_check_password(&p, "short1!AXXXX", 8), PA_PW_OK);
+	pa_policy_free(&p);
+}
+
+static void
+test_password_rules_lawnflow(void **state)
+{
+	struct pa_policy p;
+
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	load_ok(&p);
+	assert_int_equal(pa_policy_check_password(&p, "alllower", 8), PA_PW_OK);
+	assert_int_equal(pa_policy_check_password(&p, "seven77", 7), PA_PW_TOO_SHORT);
+	pa_policy_free(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_fancy_feathers, setup),
+		cmocka_unit_test_setup(test_lawnflow, setup),
+		cmocka_unit_test_setup(test_every_setting_filled_and_printed, setup),
+		cmocka_unit_test_setup(test_render_seeds, setup),
+		cmocka_unit_test_setup(test_render_too_big, setup),
+		cmocka_unit_test_setup(test_render_custom_template, setup),
+		cmocka_unit_test_setup(test_overrides, setup),
+		cmocka_unit_test_setup(test_bad_overrides, setup),
+		cmocka_unit_test_setup(test_unknown_profile, setup),
+		cmocka_unit_test_setup(test_cross_field_rules, setup),
+		cmocka_unit_test_setup(test_password_rules_fancy, setup),
+		cmocka_unit_test_setup(test_password_rules_lawnflow, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
