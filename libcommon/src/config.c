@@ -14,7 +14,7 @@
 #define CONF_QUOTE_MAX 64
 
 static void conf_errf(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void
 conf_errf(char *err, size_t errsz, const char *fmt, ...)
@@ -178,12 +178,12 @@ static pa_err
 conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool from_default,
     char *err, size_t errsz)
 {
-	char   *field = (char *) target + it->offset;
-	char    got[CONF_QUOTE_MAX * 4 + 4];
-	pa_err  bad   = from_default ? PA_EINTERNAL : PA_EINVAL;
-	long    lv;
-	bool    bv;
-	pa_err  rv;
+	char  *field = (char *) target + it->offset;
+	char   got[CONF_QUOTE_MAX * 4 + 4];
+	pa_err bad = from_default ? PA_EINTERNAL : PA_EINVAL;
+	long   lv;
+	bool   bv;
+	pa_err rv;
 
 	switch (it->type) {
 	case PA_CONF_STR:
@@ -193,21 +193,23 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 			conf_errf(err, errsz, "%s: out of memory", it->env);
 		return rv;
 	case PA_CONF_INT:
-		if (!conf_parse_int(value, &lv) || lv < it->min || lv > it->max || lv < INT_MIN ||
-		    lv > INT_MAX) {
+		if (!conf_parse_int(value, &lv) || lv < it->min || lv > it->max || lv < INT_MIN
+		    || lv > INT_MAX) {
 			conf_quote(got, sizeof got, value);
-			conf_errf(err, errsz, "%s must be an integer from %ld to %ld (got \"%s\"%s)",
-			    it->env, it->min, it->max, got, from_default ? ", the default" : "");
+			conf_errf(err, errsz,
+			    "%s must be an integer from %ld to %ld (got \"%s\"%s)", it->env,
+			    it->min, it->max, got, from_default ? ", the default" : "");
 			return bad;
 		}
 		*(int *) (void *) field = (int) lv;
 		return PA_OK;
 	case PA_CONF_DURATION:
-		if (!conf_parse_duration(value, &lv) || lv < it->min || lv > it->max ||
-		    lv > INT_MAX) {
+		if (!conf_parse_duration(value, &lv) || lv < it->min || lv > it->max
+		    || lv > INT_MAX) {
 			conf_quote(got, sizeof got, value);
 			conf_errf(err, errsz,
-			    "%s must be a duration from %ld to %ld seconds, written like 90, 90s, 10m "
+			    "%s must be a duration from %ld to %ld seconds, written like 90, 90s, "
+			    "10m "
 			    "or 2h (got \"%s\"%s)",
 			    it->env, it->min, it->max, got, from_default ? ", the default" : "");
 			return bad;
@@ -218,7 +220,8 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 		if (!conf_parse_bool(value, &bv)) {
 			conf_quote(got, sizeof got, value);
 			conf_errf(err, errsz,
-			    "%s must be a boolean: 1/0, true/false, yes/no or on/off (got \"%s\"%s)",
+			    "%s must be a boolean: 1/0, true/false, yes/no or on/off (got "
+			    "\"%s\"%s)",
 			    it->env, got, from_default ? ", the default" : "");
 			return bad;
 		}

@@ -9,13 +9,14 @@
 #include <string.h>
 
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG_BYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 _Static_assert(PA_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "AEAD key size");
-_Static_assert(PA_KEY_BYTES >= crypto_generichash_KEYBYTES_MIN &&
-	PA_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX, "MAC key size");
-_Static_assert(sizeof(((struct pa_keyring *) 0)->key) / PA_KEY_BYTES == PA_KEYRING_MAX,
-    "keyring size");
+_Static_assert(PA_KEY_BYTES >= crypto_generichash_KEYBYTES_MIN
+        && PA_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
+    "MAC key size");
+_Static_assert(
+    sizeof(((struct pa_keyring *) 0)->key) / PA_KEY_BYTES == PA_KEYRING_MAX, "keyring size");
 
 pa_err
 pa_crypto_init(void)
@@ -42,8 +43,8 @@ key_decode(unsigned char key[PA_KEY_BYTES], const char *s, size_t len)
 	if (len == 2 * PA_KEY_BYTES)
 		rc = sodium_hex2bin(key, PA_KEY_BYTES, s, len, NULL, &n, &end);
 	else if (len == sodium_base64_ENCODED_LEN(PA_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL) - 1)
-		rc = sodium_base642bin(key, PA_KEY_BYTES, s, len, NULL, &n, &end,
-		    sodium_base64_VARIANT_ORIGINAL);
+		rc = sodium_base642bin(
+		    key, PA_KEY_BYTES, s, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL);
 	else
 		return PA_EINVAL;
 	if (rc != 0 || n != PA_KEY_BYTES || end != s + len)
@@ -147,15 +148,15 @@ pa_otp_generate(char *out, size_t outsz, unsigned digits)
 }
 
 void
-pa_otp_mac(unsigned char out[32], const struct pa_keyring *kr, const char *context,
-    const char *code)
+pa_otp_mac(
+    unsigned char out[32], const struct pa_keyring *kr, const char *context, const char *code)
 {
 	keyed_hash(out, kr->key[0], "otp", context, code);
 }
 
 bool
-pa_otp_check(const struct pa_keyring *kr, const char *context, const char *code,
-    const unsigned char mac[32])
+pa_otp_check(
+    const struct pa_keyring *kr, const char *context, const char *code, const unsigned char mac[32])
 {
 	unsigned char want[32];
 	int           match = 0;
@@ -180,14 +181,14 @@ pa_seal(unsigned char **out, size_t *outlen, const struct pa_keyring *kr, const 
 
 	if (kr->n == 0)
 		return PA_EINVAL;
-	if (ptlen > crypto_aead_xchacha20poly1305_ietf_messagebytes_max() ||
-	    ptlen > SIZE_MAX - PA_SEAL_OVERHEAD)
+	if (ptlen > crypto_aead_xchacha20poly1305_ietf_messagebytes_max()
+	    || ptlen > SIZE_MAX - PA_SEAL_OVERHEAD)
 		return PA_ETOOBIG;
 	if ((buf = malloc(ptlen + PA_SEAL_OVERHEAD)) == NULL)
 		return PA_ENOMEM;
 	randombytes_buf(buf, NONCE_BYTES);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + NONCE_BYTES, &clen, pt, ptlen, ad, adlen,
-		NULL, buf, kr->key[0])
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+	        buf + NONCE_BYTES, &clen, pt, ptlen, ad, adlen, NULL, buf, kr->key[0])
 	    != 0) {
 		free(buf); /* LCOV_EXCL_LINE: only fails for oversized input, checked above */
 		return PA_ECRYPTO;
@@ -212,8 +213,9 @@ pa_open(char **out, size_t *outlen, const struct pa_keyring *kr, const void *ad,
 		return PA_ENOMEM;
 	/* Which key opened a body is not secret, so stopping at the first that does is fine. */
 	for (size_t i = 0; i < kr->n && i < PA_KEYRING_MAX; i++) {
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(buf, &mlen, NULL, sealed + NONCE_BYTES,
-			sealedlen - NONCE_BYTES, ad, adlen, sealed, kr->key[i])
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(buf, &mlen, NULL,
+		        sealed + NONCE_BYTES, sealedlen - NONCE_BYTES, ad, adlen, sealed,
+		        kr->key[i])
 		    == 0) {
 			buf[mlen] = '\0';
 			*out      = (char *) buf;
@@ -229,8 +231,9 @@ pa_open(char **out, size_t *outlen, const struct pa_keyring *kr, const void *ad,
 
 /* ---- tokens ---------------------------------------------------------------------------------- */
 
-_Static_assert(sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-	== PA_TOKEN_LEN + 1, "token length");
+_Static_assert(
+    sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == PA_TOKEN_LEN + 1,
+    "token length");
 
 pa_err
 pa_token_new(char out[PA_TOKEN_LEN + 1])
@@ -238,8 +241,8 @@ pa_token_new(char out[PA_TOKEN_LEN + 1])
 	unsigned char raw[32];
 
 	randombytes_buf(raw, sizeof raw);
-	(void) sodium_bin2base64(out, PA_TOKEN_LEN + 1, raw, sizeof raw,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	(void) sodium_bin2base64(
+	    out, PA_TOKEN_LEN + 1, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	return PA_OK;
 }
@@ -260,12 +263,12 @@ pa_password_hash(char out[crypto_pwhash_STRBYTES], const char *pw, size_t len,
 
 	if (len > crypto_pwhash_PASSWD_MAX)
 		return PA_ETOOBIG;
-	if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > crypto_pwhash_OPSLIMIT_MAX ||
-	    memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > crypto_pwhash_MEMLIMIT_MAX)
+	if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > crypto_pwhash_OPSLIMIT_MAX
+	    || memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > crypto_pwhash_MEMLIMIT_MAX)
 		return PA_EINVAL;
 	errno = 0;
-	if (crypto_pwhash_str_alg(hash, pw, len, opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13) !=
-	    0)
+	if (crypto_pwhash_str_alg(hash, pw, len, opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13)
+	    != 0)
 		return errno == ENOMEM ? PA_ENOMEM : PA_EINVAL;
 	memcpy(out, hash, sizeof hash);
 	return PA_OK;
@@ -304,8 +307,8 @@ pa_password_burn(const char *pw, size_t len, unsigned long long opslimit, size_t
 	(void) pthread_mutex_lock(&burn_lock);
 	if (!burn_ready || burn_ops != opslimit || burn_mem != memlimit) {
 		/* Rare (first use, or limits changed): other burns wait this one hash out. */
-		ok = pa_password_hash(burn_hash, dummy, sizeof dummy - 1, opslimit, memlimit) ==
-		    PA_OK;
+		ok = pa_password_hash(burn_hash, dummy, sizeof dummy - 1, opslimit, memlimit)
+		    == PA_OK;
 		burn_ready = ok;
 		burn_ops   = opslimit;
 		burn_mem   = memlimit;

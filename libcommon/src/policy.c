@@ -33,28 +33,32 @@ static const struct pa_policy profile_fancy_feathers = {
 	.password_need_digit    = true,
 	.password_need_special  = true,
 	.brand                  = "Fancy Feathers",
-	.sms_template = "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.",
-	.msg_otp_sent = "An OTP has been sent to your mobile number. Please enter it below to verify.",
-	.msg_subscription_mismatch = "The mobile number must match the one used during subscription.",
-	.msg_code_invalid          = "Invalid or expired OTP. Please try again.",
-	.msg_too_many_attempts     = "Maximum OTP attempts reached. Try again later.",
-	.msg_resend_too_soon       = "Please wait before requesting a new OTP.",
-	.msg_send_limit            = "Too many OTP requests. Try again later.",
-	.msg_not_verified_create   = "Please verify your mobile number before creating an account.",
-	.msg_account_created       = "Your account has been created successfully. You can now log in "
-				     "using your verified mobile number and password.",
-	.msg_login_invalid         = "Invalid mobile number or password.",
-	.msg_login_not_verified    = "Please verify your mobile number before logging in.",
-	.msg_login_locked          = "Too many failed login attempts. Try again later.",
-	.msg_password_policy       = "Password must be at least 8 characters and include 1 capital "
-				     "letter, 1 number and 1 special character.",
-	.msg_password_mismatch     = "Passwords do not match.",
-	.msg_registered = "An OTP has been sent to your mobile number. Please enter it below to verify.",
-	.msg_verified   = "OTP verified successfully!",
+	.sms_template
+	= "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.",
+	.msg_otp_sent
+	= "An OTP has been sent to your mobile number. Please enter it below to verify.",
+	.msg_subscription_mismatch
+	= "The mobile number must match the one used during subscription.",
+	.msg_code_invalid        = "Invalid or expired OTP. Please try again.",
+	.msg_too_many_attempts   = "Maximum OTP attempts reached. Try again later.",
+	.msg_resend_too_soon     = "Please wait before requesting a new OTP.",
+	.msg_send_limit          = "Too many OTP requests. Try again later.",
+	.msg_not_verified_create = "Please verify your mobile number before creating an account.",
+	.msg_account_created     = "Your account has been created successfully. You can now log in "
+	                           "using your verified mobile number and password.",
+	.msg_login_invalid       = "Invalid mobile number or password.",
+	.msg_login_not_verified  = "Please verify your mobile number before logging in.",
+	.msg_login_locked        = "Too many failed login attempts. Try again later.",
+	.msg_password_policy     = "Password must be at least 8 characters and include 1 capital "
+	                           "letter, 1 number and 1 special character.",
+	.msg_password_mismatch   = "Passwords do not match.",
+	.msg_registered
+	= "An OTP has been sent to your mobile number. Please enter it below to verify.",
+	.msg_verified      = "OTP verified successfully!",
 	.msg_reset_started = "An OTP has been sent to your mobile number. Please enter it below to "
-			     "reset your password.",
+	                     "reset your password.",
 	.msg_reset_done    = "Your password has been reset. You can now log in using your verified "
-			     "mobile number and password.",
+	                     "mobile number and password.",
 	.msg_sms_unavailable = "SMS verification is not available right now.",
 	.msg_invalid_email   = "Please enter a valid email address.",
 	.msg_invalid_phone   = "Please enter a valid mobile number.",
@@ -86,11 +90,12 @@ static const struct pa_policy profile_lawnflow = {
 	.password_need_digit    = false,
 	.password_need_special  = false,
 	.brand                  = "LawnFlow",
-	.sms_template = "Your {brand} verification code is {code}. It expires in {minutes} minutes.",
+	.sms_template
+	= "Your {brand} verification code is {code}. It expires in {minutes} minutes.",
 	.msg_otp_sent = "If your number can receive texts, a new verification code is on its way.",
 	.msg_subscription_mismatch = "This phone number can't be used to sign up here.",
 	.msg_code_invalid          = "We couldn't verify that code. Check it and try again, or "
-				     "request a new one.",
+	                             "request a new one.",
 	.msg_too_many_attempts     = "Too many attempts. Please request a new code later.",
 	.msg_resend_too_soon       = "Please wait a moment before requesting another code.",
 	.msg_send_limit            = "Too many codes have been requested. Please try again later.",
@@ -101,10 +106,11 @@ static const struct pa_policy profile_lawnflow = {
 	.msg_login_locked          = "Too many failed sign-in attempts. Please try again later.",
 	.msg_password_policy       = "Password must be at least 8 characters.",
 	.msg_password_mismatch     = "Passwords do not match.",
-	.msg_registered = "If your details are valid, we've sent a verification code to your phone.",
-	.msg_verified   = "Your phone number has been verified.",
-	.msg_reset_started = "If an account matches, we've sent a reset code to its phone.",
-	.msg_reset_done    = "Your password has been reset. You can now sign in.",
+	.msg_registered
+	= "If your details are valid, we've sent a verification code to your phone.",
+	.msg_verified        = "Your phone number has been verified.",
+	.msg_reset_started   = "If an account matches, we've sent a reset code to its phone.",
+	.msg_reset_done      = "Your password has been reset. You can now sign in.",
 	.msg_sms_unavailable = "SMS verification is not available right now.",
 	.msg_invalid_email   = "Please enter a valid email address.",
 	.msg_invalid_phone   = "Please enter a valid mobile phone number.",
@@ -118,18 +124,31 @@ static const struct pa_policy *const profiles[] = { &profile_fancy_feathers, &pr
 /* ---- overrides ------------------------------------------------------------------------------- */
 
 #define P(field) offsetof(struct pa_policy, field)
-#define INT(env, field, lo, hi, help) { env, PA_CONF_INT, P(field), NULL, lo, hi, 0, help }
-#define DUR(env, field, lo, hi, help) { env, PA_CONF_DURATION, P(field), NULL, lo, hi, 0, help }
-#define BOOL(env, field, help)        { env, PA_CONF_BOOL, P(field), NULL, 0, 0, 0, help }
-#define STR(env, field, help)         { env, PA_CONF_STR, P(field), NULL, 0, 0, 0, help }
-#define MSG(NAME, field)              STR("PHONEAUTH_MSG_" NAME, msg_##field, "message: " #field)
+#define INT(env, field, lo, hi, help)                             \
+	{                                                         \
+		env, PA_CONF_INT, P(field), NULL, lo, hi, 0, help \
+	}
+#define DUR(env, field, lo, hi, help)                                  \
+	{                                                              \
+		env, PA_CONF_DURATION, P(field), NULL, lo, hi, 0, help \
+	}
+#define BOOL(env, field, help)                                   \
+	{                                                        \
+		env, PA_CONF_BOOL, P(field), NULL, 0, 0, 0, help \
+	}
+#define STR(env, field, help)                                   \
+	{                                                       \
+		env, PA_CONF_STR, P(field), NULL, 0, 0, 0, help \
+	}
+#define MSG(NAME, field) STR("PHONEAUTH_MSG_" NAME, msg_##field, "message: " #field)
 
 /* Every default is NULL: an unset variable keeps the profile's value. */
 static const struct pa_conf_item policy_items[] = {
 	INT("PHONEAUTH_CODE_LENGTH", code_length, 4, 10, "digits per code"),
 	DUR("PHONEAUTH_CODE_TTL", code_ttl_s, 60, 86400, "code life"),
 	DUR("PHONEAUTH_RESEND_COOLDOWN", resend_cooldown_s, 0, 3600, "wait before a resend"),
-	INT("PHONEAUTH_SENDS_PER_PHONE_HOUR", sends_per_phone_hour, 1, 1000, "codes per phone per hour"),
+	INT("PHONEAUTH_SENDS_PER_PHONE_HOUR", sends_per_phone_hour, 1, 1000,
+	    "codes per phone per hour"),
 	INT("PHONEAUTH_TRIES_PER_CODE", tries_per_code, 1, 100, "tries per code"),
 	INT("PHONEAUTH_TRIES_PER_PHONE", tries_per_phone_window, 1, 10000,
 	    "tries per phone per PHONEAUTH_TRIES_WINDOW"),
@@ -138,7 +157,8 @@ static const struct pa_conf_item policy_items[] = {
 	    "codes per end-user IP per hour, 0 = off"),
 	INT("PHONEAUTH_LOGIN_MAX_FAILURES", login_max_failures, 0, 1000,
 	    "failed logins before a lock, 0 = off"),
-	DUR("PHONEAUTH_LOGIN_LOCK", login_lock_s, 1, 7 * 86400, "lock after too many failed logins"),
+	DUR("PHONEAUTH_LOGIN_LOCK", login_lock_s, 1, 7 * 86400,
+	    "lock after too many failed logins"),
 	DUR("PHONEAUTH_SESSION_TTL", session_ttl_s, 60, 365 * 86400, "session life"),
 	DUR("PHONEAUTH_SIGNUP_TOKEN_TTL", signup_token_ttl_s, 60, 86400,
 	    "life of the token a verified code returns"),
@@ -184,10 +204,10 @@ struct policy_select {
 };
 
 static const struct pa_conf_item select_items[] = {
-	{ "PHONEAUTH_PROFILE", PA_CONF_STR, offsetof(struct policy_select, profile), "fancy-feathers",
-	    0, 0, 0, "site profile: " PROFILE_NAMES },
-	{ "PHONEAUTH_IDENTITY", PA_CONF_STR, offsetof(struct policy_select, identity), NULL, 0, 0, 0,
-	    "phone or email+phone" },
+	{ "PHONEAUTH_PROFILE", PA_CONF_STR, offsetof(struct policy_select, profile),
+	    "fancy-feathers", 0, 0, 0, "site profile: " PROFILE_NAMES },
+	{ "PHONEAUTH_IDENTITY", PA_CONF_STR, offsetof(struct policy_select, identity), NULL, 0, 0,
+	    0, "phone or email+phone" },
 };
 #define N_SELECT_ITEMS (sizeof select_items / sizeof select_items[0])
 
@@ -208,11 +228,12 @@ plain_word(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n <= 40 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
+	return n <= 40
+	    && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
 }
 
 static void policy_errf(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void
 policy_errf(char *err, size_t errsz, const char *fmt, ...)
@@ -230,7 +251,7 @@ policy_errf(char *err, size_t errsz, const char *fmt, ...)
 static pa_err
 policy_copy(struct pa_policy *p, const struct pa_policy *profile)
 {
-	*p = *profile;
+	*p      = *profile;
 	p->name = NULL;
 	for (size_t i = 0; i < N_POLICY_ITEMS; i++)
 		if (policy_items[i].type == PA_CONF_STR)
@@ -337,7 +358,7 @@ static pa_err
 policy_check(const struct pa_policy *p, char *err, size_t errsz)
 {
 	static const char longest_code[] = "0000000000";
-	bool              has_code      = false;
+	bool              has_code       = false;
 	size_t            len;
 
 	for (const char *s = p->sms_template; *s != '\0'; s++) {
@@ -352,7 +373,8 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 			break;
 		case PH_NONE:
 			policy_errf(err, errsz,
-			    "PHONEAUTH_SMS_TEMPLATE may use only the placeholders {code}, {brand} and "
+			    "PHONEAUTH_SMS_TEMPLATE may use only the placeholders {code}, {brand} "
+			    "and "
 			    "{minutes} (and no other \"{\")");
 			return PA_EINVAL;
 		}
@@ -387,10 +409,10 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 pa_err
 pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t errsz)
 {
-	struct policy_select   sel     = { 0 };
-	struct pa_policy       p       = { 0 };
+	struct policy_select    sel     = { 0 };
+	struct pa_policy        p       = { 0 };
 	const struct pa_policy *profile = NULL;
-	pa_err                 rv;
+	pa_err                  rv;
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
@@ -404,7 +426,8 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 			policy_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s (got \"%s\")",
 			    PROFILE_NAMES, sel.profile);
 		else
-			policy_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
+			policy_errf(
+			    err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
 		rv = PA_EINVAL;
 		goto out_free_sel;
 	}
@@ -424,7 +447,8 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 				    "PHONEAUTH_IDENTITY must be phone or email+phone (got \"%s\")",
 				    sel.identity);
 			else
-				policy_errf(err, errsz, "PHONEAUTH_IDENTITY must be phone or email+phone");
+				policy_errf(
+				    err, errsz, "PHONEAUTH_IDENTITY must be phone or email+phone");
 			rv = PA_EINVAL;
 			goto out_free_policy;
 		}

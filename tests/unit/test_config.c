@@ -54,7 +54,7 @@ extern void __real_free(void *p) __attribute__((weak));
 
 static const void *watch_ptr;
 static size_t      watch_len;
-static int         watch_seen;    /* 1 = freed wiped, -1 = freed with data left */
+static int         watch_seen; /* 1 = freed wiped, -1 = freed with data left */
 static bool        wrap_active;
 
 void
@@ -239,8 +239,8 @@ test_durations(void **state)
 static void
 test_bad_durations(void **state)
 {
-	static const char *const bad[] = { "abc", "10x", "m", "-5", "+5", " 5", "5 ", "1.5m", "10mm",
-		"0", "25h", "86401", "99999999999999999999h", "5S" };
+	static const char *const bad[] = { "abc", "10x", "m", "-5", "+5", " 5", "5 ", "1.5m",
+		"10mm", "0", "25h", "86401", "99999999999999999999h", "5S" };
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		expect_bad("T_TIMEOUT", bad[i]);
@@ -273,11 +273,11 @@ test_int_error_text(void **state)
 static void
 test_bools(void **state)
 {
-	static const char *const t[] = { "1", "true", "TRUE", "yes", "on", "On" };
-	static const char *const f[] = { "0", "false", "no", "off", "OFF" };
+	static const char *const t[]   = { "1", "true", "TRUE", "yes", "on", "On" };
+	static const char *const f[]   = { "0", "false", "no", "off", "OFF" };
 	static const char *const bad[] = { "2", "y", "n", "enable", "truee", "-1" };
-	struct cfg c;
-	char       err[256];
+	struct cfg               c;
+	char                     err[256];
 
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		env_set("T_TLS", t[i]);

@@ -12,7 +12,7 @@
 
 #include "common/crypto.h"
 
-#define assert_ok(expr)       assert_int_equal((expr), PA_OK)
+#define assert_ok(expr) assert_int_equal((expr), PA_OK)
 #define assert_err(expr, err) assert_int_equal((expr), (err))
 
 #define OPS crypto_pwhash_OPSLIMIT_MIN
@@ -71,22 +71,17 @@ static void
 test_keyring_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		" ",
-		",",
-		KEY_A_HEX ",",
-		"," KEY_A_HEX,
-		KEY_A_HEX ",," KEY_B_HEX,
-		"00",
-		KEY_A_HEX "00",                                             /* 66 hex digits */
-		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1",  /* 63 */
+		"", " ", ",", KEY_A_HEX ",", "," KEY_A_HEX, KEY_A_HEX ",," KEY_B_HEX, "00",
+		KEY_A_HEX "00", /* 66 hex digits */
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1", /* 63 */
 		"g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", /* bad char */
-		"00010203040506070809 a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", /* inner space */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",               /* 43: no padding */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==",             /* 45 */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-=",              /* url alphabet */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh!=",              /* bad char */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHhAAAA",            /* 46 chars */
+		"00010203040506070809 a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", /* inner space
+		                                                                     */
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", /* 43: no padding */
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==", /* 45 */
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-=", /* url alphabet */
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh!=", /* bad char */
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHhAAAA", /* 46 chars */
 	};
 	struct pa_keyring kr = { .n = 99 };
 
@@ -143,7 +138,7 @@ static void
 test_otp_digits_uniformish(void **state)
 {
 	enum { CODES = 4000, DIGITS = 4 };
-	unsigned counts[10]     = { 0 };
+	unsigned counts[10]   = { 0 };
 	unsigned leading_zero = 0;
 	char     code[DIGITS + 1];
 
@@ -175,7 +170,8 @@ test_otp_mac_check(void **state)
 	 * le64(3) "otp" le64(5) "ver-1" le64(4) "1234": stored MACs must survive upgrades. */
 	pa_otp_mac(mac, &kr, "ver-1", "1234");
 	hex32(hex, mac);
-	assert_string_equal(hex, "38e6901ea67664f4c5a4d6d26c7a9e21b7f2d94cfc53f56da47128f0f9b41ddf");
+	assert_string_equal(
+	    hex, "38e6901ea67664f4c5a4d6d26c7a9e21b7f2d94cfc53f56da47128f0f9b41ddf");
 
 	assert_true(pa_otp_check(&kr, "ver-1", "1234", mac));
 	assert_false(pa_otp_check(&kr, "ver-1", "1235", mac));
@@ -272,7 +268,7 @@ test_seal_tamper(void **state)
 	struct pa_keyring kr;
 	unsigned char    *s;
 	size_t            l, ptlen = 123;
-	char             *pt   = NULL;
+	char             *pt     = NULL;
 	static const char body[] = "Your LawnFlow verification code is 123456.";
 
 	parse(&kr, KEY_B_B64);
@@ -312,8 +308,8 @@ test_token_format(void **state)
 	assert_ok(pa_token_new(t1));
 	assert_ok(pa_token_new(t2));
 	assert_int_equal(strlen(t1), 43);
-	assert_int_equal(strspn(t1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-	    43);
+	assert_int_equal(
+	    strspn(t1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
 	assert_string_not_equal(t1, t2);
 }
 
@@ -331,7 +327,8 @@ test_token_hash(void **state)
 	/* Pinned against Python: blake2b(key=KEY_A) over le64(5) "token" le64(3) "abc". */
 	pa_token_hash(h1, &a, "abc");
 	hex32(hex, h1);
-	assert_string_equal(hex, "82fbd0166f48d16ab84b108dc6e5e9b7e2872d3c645bac54960877feb91645ed");
+	assert_string_equal(
+	    hex, "82fbd0166f48d16ab84b108dc6e5e9b7e2872d3c645bac54960877feb91645ed");
 
 	pa_token_hash(h2, &a, "abc");
 	assert_memory_equal(h1, h2, 32);
@@ -390,7 +387,8 @@ test_password(void **state)
 static void
 test_password_burn(void **state)
 {
-	/* Runs, twice (cached), then with other limits (recomputed); nothing to observe but time. */
+	/* Runs, twice (cached), then with other limits (recomputed); nothing to observe but time.
+	 */
 	pa_password_burn("whatever", 8, OPS, MEM);
 	pa_password_burn("whatever", 8, OPS, MEM);
 	pa_password_burn("", 0, OPS + 1, MEM);

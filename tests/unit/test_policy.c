@@ -12,7 +12,7 @@
 
 #include "common/policy.h"
 
-#define assert_ok(expr)       assert_int_equal((expr), PA_OK)
+#define assert_ok(expr) assert_int_equal((expr), PA_OK)
 #define assert_err(expr, err) assert_int_equal((expr), (err))
 
 /* ---- fake environment ------------------------------------------------------------------------ */
@@ -106,15 +106,16 @@ test_fancy_feathers(void **state)
 	assert_string_equal(p.msg_otp_sent,
 	    "An OTP has been sent to your mobile number. Please enter it below to verify.");
 	assert_string_equal(p.msg_code_invalid, "Invalid or expired OTP. Please try again.");
-	assert_string_equal(p.msg_too_many_attempts, "Maximum OTP attempts reached. Try again later.");
+	assert_string_equal(
+	    p.msg_too_many_attempts, "Maximum OTP attempts reached. Try again later.");
 	assert_string_equal(p.msg_not_verified_create,
 	    "Please verify your mobile number before creating an account.");
 	assert_string_equal(p.msg_account_created,
 	    "Your account has been created successfully. You can now log in using your verified "
 	    "mobile number and password.");
 	assert_string_equal(p.msg_login_invalid, "Invalid mobile number or password.");
-	assert_string_equal(p.msg_login_not_verified,
-	    "Please verify your mobile number before logging in.");
+	assert_string_equal(
+	    p.msg_login_not_verified, "Please verify your mobile number before logging in.");
 	assert_string_equal(p.msg_verified, "OTP verified successfully!");
 	assert_string_equal(p.msg_sms_unavailable, "SMS verification is not available right now.");
 	pa_policy_free(&p);
@@ -179,16 +180,18 @@ test_every_setting_filled_and_printed(void **state)
 		env_set("PHONEAUTH_PROFILE", names[i]);
 		load_ok(&p);
 		out = print_policy(&p);
-		/* No empty setting; the template's newline is escaped so each setting is one line. */
+		/* No empty setting; the template's newline is escaped so each setting is one line.
+		 */
 		assert_null(strstr(out, "=\n"));
 		assert_non_null(strstr(out, "PHONEAUTH_PROFILE="));
 		assert_non_null(strstr(out, "PHONEAUTH_IDENTITY="));
 		assert_non_null(strstr(out, "PHONEAUTH_MSG_RATE_LIMITED_IP="));
 		assert_non_null(strstr(out, "PHONEAUTH_CODE_TTL="));
 		if (i == 0)
-			assert_non_null(strstr(out, "PHONEAUTH_SMS_TEMPLATE={brand}: Your verification "
-						    "code is {code}.\\nIt will expire in {minutes} "
-						    "minutes.\n"));
+			assert_non_null(strstr(out,
+			    "PHONEAUTH_SMS_TEMPLATE={brand}: Your verification "
+			    "code is {code}.\\nIt will expire in {minutes} "
+			    "minutes.\n"));
 		free(out);
 		pa_policy_free(&p);
 	}
@@ -204,15 +207,15 @@ test_render_seeds(void **state)
 
 	load_ok(&p);
 	assert_ok(pa_policy_render_sms(&p, "2714", body, sizeof body));
-	assert_string_equal(body,
-	    "Fancy Feathers: Your verification code is 2714.\nIt will expire in 5 minutes.");
+	assert_string_equal(
+	    body, "Fancy Feathers: Your verification code is 2714.\nIt will expire in 5 minutes.");
 	pa_policy_free(&p);
 
 	env_set("PHONEAUTH_PROFILE", "lawnflow");
 	load_ok(&p);
 	assert_ok(pa_policy_render_sms(&p, "123456", body, sizeof body));
-	assert_string_equal(body,
-	    "Your LawnFlow verification code is 123456. It expires in 10 minutes.");
+	assert_string_equal(
+	    body, "Your LawnFlow verification code is 123456. It expires in 10 minutes.");
 	pa_policy_free(&p);
 }
 
@@ -220,9 +223,9 @@ static void
 test_render_too_big(void **state)
 {
 	static const char want[] = "Your LawnFlow verification code is 123456. It expires in 10 "
-				   "minutes.";
-	struct pa_policy p;
-	char             body[sizeof want];
+	                           "minutes.";
+	struct pa_policy  p;
+	char              body[sizeof want];
 
 	env_set("PHONEAUTH_PROFILE", "lawnflow");
 	load_ok(&p);
@@ -322,7 +325,8 @@ test_bad_overrides(void **state)
 
 	env_set("PHONEAUTH_CODE_LENGTH", "3");
 	err = load_bad("PHONEAUTH_CODE_LENGTH");
-	assert_string_equal(err, "PHONEAUTH_CODE_LENGTH must be an integer from 4 to 10 (got \"3\")");
+	assert_string_equal(
+	    err, "PHONEAUTH_CODE_LENGTH must be an integer from 4 to 10 (got \"3\")");
 	env_set("PHONEAUTH_CODE_LENGTH", "11");
 	load_bad("PHONEAUTH_CODE_LENGTH");
 	env_set("PHONEAUTH_CODE_LENGTH", "six");
@@ -363,8 +367,8 @@ test_unknown_profile(void **state)
 
 	env_set("PHONEAUTH_PROFILE", "lawn-flow");
 	err = load_bad("PHONEAUTH_PROFILE");
-	assert_string_equal(err,
-	    "PHONEAUTH_PROFILE must be one of fancy-feathers, lawnflow (got \"lawn-flow\")");
+	assert_string_equal(
+	    err, "PHONEAUTH_PROFILE must be one of fancy-feathers, lawnflow (got \"lawn-flow\")");
 
 	/* A value with control characters is not echoed. */
 	env_set("PHONEAUTH_PROFILE", "x\n\x1b[31m");
@@ -407,8 +411,8 @@ test_cross_field_rules(void **state)
 
 	env_set("PHONEAUTH_RESEND_COOLDOWN", "5m"); /* == the 300 s code life */
 	err = load_bad("PHONEAUTH_RESEND_COOLDOWN");
-	assert_string_equal(err,
-	    "PHONEAUTH_RESEND_COOLDOWN (300s) must be shorter than PHONEAUTH_CODE_TTL (300s)");
+	assert_string_equal(
+	    err, "PHONEAUTH_RESEND_COOLDOWN (300s) must be shorter than PHONEAUTH_CODE_TTL (300s)");
 	env_set("PHONEAUTH_RESEND_COOLDOWN", "0");
 
 	env_set("PHONEAUTH_PASSWORD_MIN", "64");
@@ -437,9 +441,11 @@ test_password_rules_fancy(void **state)
 		{ "alllower1!", PA_PW_NEED_UPPER },
 		{ "NoDigits!!", PA_PW_NEED_DIGIT },
 		{ "NoSpecial1", PA_PW_NEED_SPECIAL },
-		{ "With Space1", PA_PW_OK },         /* a space is special */
-		{ "Unicode1\xc3\xa9x", PA_PW_OK },   /* é is special */
-		{ "\xc3\xa9\xc3\xa9\xc3\xa9" "A1!", PA_PW_TOO_SHORT }, /* 6 characters in 9 bytes */
+		{ "With Space1", PA_PW_OK }, /* a space is special */
+		{ "Unicode1\xc3\xa9x", PA_PW_OK }, /* é is special */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "A1!",
+		    PA_PW_TOO_SHORT }, /* 6 characters in 9 bytes */
 		{ "ABCDEFG1~", PA_PW_OK },
 		{ "abcdefgh", PA_PW_NEED_UPPER },
 	};
@@ -448,8 +454,8 @@ test_password_rules_fancy(void **state)
 
 	load_ok(&p);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		enum pa_pw_verdict got =
-		    pa_policy_check_password(&p, cases[i].pw, strlen(cases[i].pw));
+		enum pa_pw_verdict got
+		    = pa_policy_check_password(&p, cases[i].pw, strlen(cases[i].pw));
 
 		if (got != cases[i].want)
 			fail_msg("\"%s\": verdict %d, want %d", cases[i].pw, got, cases[i].want);

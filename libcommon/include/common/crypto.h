@@ -17,7 +17,7 @@ pa_err pa_crypto_init(void) PA_MUSTCHECK;
 /* ---- key rings ------------------------------------------------------------------------------- */
 
 #define PA_KEYRING_MAX 8
-#define PA_KEY_BYTES   32
+#define PA_KEY_BYTES 32
 
 /* Up to PA_KEYRING_MAX 32-byte keys. key[0] makes every new MAC, token hash and ciphertext; all
  * n keys are tried when checking a MAC or opening a ciphertext, so rotation is: prepend the new
@@ -50,8 +50,8 @@ pa_err pa_otp_generate(char *out, size_t outsz, unsigned digits) PA_MUSTCHECK;
 /* Computes the MAC stored instead of a code: keyed BLAKE2b-256 with kr->key[0] over a domain tag
  * and the length-prefixed context (the verification id) and code, so a MAC is bound to its
  * verification and "ab"+"c" != "a"+"bc". kr must hold at least one key. */
-void pa_otp_mac(unsigned char out[32], const struct pa_keyring *kr, const char *context,
-    const char *code);
+void pa_otp_mac(
+    unsigned char out[32], const struct pa_keyring *kr, const char *context, const char *code);
 
 /* True if mac is pa_otp_mac(context, code) under any key of kr. Every key is tried and compared
  * with sodium_memcmp, with no early exit, so the time taken does not depend on which key (if
@@ -62,7 +62,7 @@ bool pa_otp_check(const struct pa_keyring *kr, const char *context, const char *
 /* ---- outbox AEAD ----------------------------------------------------------------------------- */
 
 /* Bytes pa_seal adds to a plaintext: a 24-byte nonce and a 16-byte tag. */
-#define PA_SEAL_OVERHEAD                                                  \
+#define PA_SEAL_OVERHEAD \
 	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
 /* Encrypts pt with XChaCha20-Poly1305 under kr->key[0] and a random nonce, authenticating ad too

@@ -1,5 +1,6 @@
 /* policy.h: a site profile as data: every number, switch and user-facing message the flows use.
- * Built-in profiles "fancy-feathers" and "lawnflow"; each setting has its own PHONEAUTH_* override. */
+ * Built-in profiles "fancy-feathers" and "lawnflow"; each setting has its own PHONEAUTH_* override.
+ */
 #ifndef PHONEAUTH_COMMON_POLICY_H
 #define PHONEAUTH_COMMON_POLICY_H
 
@@ -11,7 +12,7 @@
 #include "common/err.h"
 
 enum pa_identity {
-	PA_IDENTITY_PHONE,       /* the verified phone is the user id (fancy-feathers) */
+	PA_IDENTITY_PHONE, /* the verified phone is the user id (fancy-feathers) */
 	PA_IDENTITY_EMAIL_PHONE, /* email + password + phone; login by either (lawnflow) */
 };
 
@@ -23,62 +24,62 @@ enum pa_identity {
  * pa_policy_free); after pa_policy_load every string is non-NULL and non-empty. The environment
  * variable for each field is in brackets. */
 struct pa_policy {
-	char *name;                    /* profile name [PHONEAUTH_PROFILE] */
+	char *name; /* profile name [PHONEAUTH_PROFILE] */
 
 	/* codes */
-	int code_length;               /* 4..10 digits [PHONEAUTH_CODE_LENGTH] */
-	int code_ttl_s;                /* code life, 60 s..24 h [PHONEAUTH_CODE_TTL] */
-	int resend_cooldown_s;         /* < code_ttl_s [PHONEAUTH_RESEND_COOLDOWN] */
-	int sends_per_phone_hour;      /* [PHONEAUTH_SENDS_PER_PHONE_HOUR] */
-	int tries_per_code;            /* [PHONEAUTH_TRIES_PER_CODE] */
-	int tries_per_phone_window;    /* [PHONEAUTH_TRIES_PER_PHONE] */
-	int tries_window_s;            /* [PHONEAUTH_TRIES_WINDOW] */
-	int sends_per_ip_hour;         /* 0 = off [PHONEAUTH_SENDS_PER_IP_HOUR] */
+	int code_length; /* 4..10 digits [PHONEAUTH_CODE_LENGTH] */
+	int code_ttl_s; /* code life, 60 s..24 h [PHONEAUTH_CODE_TTL] */
+	int resend_cooldown_s; /* < code_ttl_s [PHONEAUTH_RESEND_COOLDOWN] */
+	int sends_per_phone_hour; /* [PHONEAUTH_SENDS_PER_PHONE_HOUR] */
+	int tries_per_code; /* [PHONEAUTH_TRIES_PER_CODE] */
+	int tries_per_phone_window; /* [PHONEAUTH_TRIES_PER_PHONE] */
+	int tries_window_s; /* [PHONEAUTH_TRIES_WINDOW] */
+	int sends_per_ip_hour; /* 0 = off [PHONEAUTH_SENDS_PER_IP_HOUR] */
 
 	/* accounts and sessions */
-	int login_max_failures;        /* failures before a lock, 0 = off [PHONEAUTH_LOGIN_MAX_FAILURES] */
-	int login_lock_s;              /* [PHONEAUTH_LOGIN_LOCK] */
-	int session_ttl_s;             /* [PHONEAUTH_SESSION_TTL] */
-	int signup_token_ttl_s;        /* verify -> CreateAccount/reset window [PHONEAUTH_SIGNUP_TOKEN_TTL] */
-	bool             subscription_required; /* StartSignup phone must equal the subscription's
-						 * [PHONEAUTH_SUBSCRIPTION_REQUIRED] */
-	enum pa_identity identity;     /* [PHONEAUTH_IDENTITY] = phone | email+phone */
+	int login_max_failures; /* failures before a lock, 0 = off [PHONEAUTH_LOGIN_MAX_FAILURES] */
+	int login_lock_s; /* [PHONEAUTH_LOGIN_LOCK] */
+	int session_ttl_s; /* [PHONEAUTH_SESSION_TTL] */
+	int signup_token_ttl_s; /* life of VerifyCode's signup token [PHONEAUTH_SIGNUP_TOKEN_TTL] */
+	bool subscription_required; /* StartSignup phone must equal the subscription's
+	                             * [PHONEAUTH_SUBSCRIPTION_REQUIRED] */
+	enum pa_identity identity; /* [PHONEAUTH_IDENTITY] = phone | email+phone */
 	bool             non_enumerating; /* replies never reveal whether an email/phone exists
-					   * [PHONEAUTH_NON_ENUMERATING] */
+	                                   * [PHONEAUTH_NON_ENUMERATING] */
 
 	/* password rules (see pa_policy_check_password) */
-	int  password_min_len;         /* characters [PHONEAUTH_PASSWORD_MIN] */
-	int  password_max_bytes;       /* bytes, cap before Argon2 [PHONEAUTH_PASSWORD_MAX] */
-	bool password_need_upper;      /* [PHONEAUTH_PASSWORD_NEED_UPPER] */
-	bool password_need_digit;      /* [PHONEAUTH_PASSWORD_NEED_DIGIT] */
-	bool password_need_special;    /* [PHONEAUTH_PASSWORD_NEED_SPECIAL] */
+	int  password_min_len; /* characters [PHONEAUTH_PASSWORD_MIN] */
+	int  password_max_bytes; /* bytes, cap before Argon2 [PHONEAUTH_PASSWORD_MAX] */
+	bool password_need_upper; /* [PHONEAUTH_PASSWORD_NEED_UPPER] */
+	bool password_need_digit; /* [PHONEAUTH_PASSWORD_NEED_DIGIT] */
+	bool password_need_special; /* [PHONEAUTH_PASSWORD_NEED_SPECIAL] */
 
 	/* SMS */
-	char *brand;                   /* [PHONEAUTH_BRAND] */
-	char *sms_template;            /* {code} (required), {brand}, {minutes} [PHONEAUTH_SMS_TEMPLATE] */
+	char *brand; /* [PHONEAUTH_BRAND] */
+	char *sms_template; /* {code} (required), {brand}, {minutes} [PHONEAUTH_SMS_TEMPLATE] */
 
 	/* user-facing messages, shown verbatim by the site [PHONEAUTH_MSG_<FIELD IN CAPITALS>] */
-	char *msg_otp_sent;              /* code sent (StartSignup, ResendCode) */
+	char *msg_otp_sent; /* code sent (StartSignup, ResendCode) */
 	char *msg_subscription_mismatch; /* phone differs from the subscription's */
-	char *msg_code_invalid;          /* wrong, expired, used or unknown code */
-	char *msg_too_many_attempts;     /* tries per code or per phone window exhausted */
-	char *msg_resend_too_soon;       /* inside the resend cooldown */
-	char *msg_send_limit;            /* sends per phone per hour exhausted */
-	char *msg_not_verified_create;   /* CreateAccount without a verified phone */
+	char *msg_code_invalid; /* wrong, expired, used or unknown code */
+	char *msg_too_many_attempts; /* tries per code or per phone window exhausted */
+	char *msg_resend_too_soon; /* inside the resend cooldown */
+	char *msg_send_limit; /* sends per phone per hour exhausted */
+	char *msg_not_verified_create; /* CreateAccount without a verified phone */
 	char *msg_account_created;
-	char *msg_login_invalid;         /* unknown user or wrong password */
-	char *msg_login_not_verified;    /* right password, phone not verified */
-	char *msg_login_locked;          /* too many failed logins */
-	char *msg_password_policy;       /* password breaks the rules */
-	char *msg_password_mismatch;     /* password and confirmation differ */
-	char *msg_registered;            /* Register reply, the same whatever existed */
-	char *msg_verified;              /* code accepted */
-	char *msg_reset_started;         /* StartPasswordReset reply */
-	char *msg_reset_done;            /* CompletePasswordReset succeeded */
-	char *msg_sms_unavailable;       /* SMS sending is down or not configured */
+	char *msg_login_invalid; /* unknown user or wrong password */
+	char *msg_login_not_verified; /* right password, phone not verified */
+	char *msg_login_locked; /* too many failed logins */
+	char *msg_password_policy; /* password breaks the rules */
+	char *msg_password_mismatch; /* password and confirmation differ */
+	char *msg_registered; /* Register reply, the same whatever existed */
+	char *msg_verified; /* code accepted */
+	char *msg_reset_started; /* StartPasswordReset reply */
+	char *msg_reset_done; /* CompletePasswordReset succeeded */
+	char *msg_sms_unavailable; /* SMS sending is down or not configured */
 	char *msg_invalid_email;
-	char *msg_invalid_phone;         /* not a valid, allowed mobile number */
-	char *msg_rate_limited_ip;       /* sends per end-user IP exhausted */
+	char *msg_invalid_phone; /* not a valid, allowed mobile number */
+	char *msg_rate_limited_ip; /* sends per end-user IP exhausted */
 };
 
 /* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers"), then applies
@@ -87,8 +88,8 @@ struct pa_policy {
  * getenv() or a fake. On failure writes one line to err naming the variable (for an unknown
  * profile: the valid names) and returns PA_EINVAL; PA_ENOMEM. *out is written only on success and
  * then owns its strings. Thread-safe (reads only static tables). */
-pa_err pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t errsz)
-	PA_MUSTCHECK;
+pa_err pa_policy_load(
+    struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t errsz) PA_MUSTCHECK;
 
 /* Frees the strings of p and sets them to NULL. Safe on NULL, on a zeroed struct and twice. */
 void pa_policy_free(struct pa_policy *p);
@@ -101,17 +102,17 @@ void pa_policy_print(FILE *f, const struct pa_policy *p);
  * life in whole minutes (rounded down). Any other text, including an unknown "{...}", is copied
  * as is. PA_ETOOBIG if the body and its NUL do not fit in outsz (out is then untouched). The body
  * holds the code: the caller wipes out once it is sealed. */
-pa_err pa_policy_render_sms(const struct pa_policy *p, const char *code, char *out, size_t outsz)
-	PA_MUSTCHECK;
+pa_err pa_policy_render_sms(
+    const struct pa_policy *p, const char *code, char *out, size_t outsz) PA_MUSTCHECK;
 
 enum pa_pw_verdict {
 	PA_PW_OK,
-	PA_PW_TOO_SHORT,    /* fewer than password_min_len characters (UTF-8 code points) */
-	PA_PW_TOO_LONG,     /* more than password_max_bytes bytes */
-	PA_PW_NEED_UPPER,   /* no ASCII capital letter A-Z */
-	PA_PW_NEED_DIGIT,   /* no ASCII digit 0-9 */
+	PA_PW_TOO_SHORT, /* fewer than password_min_len characters (UTF-8 code points) */
+	PA_PW_TOO_LONG, /* more than password_max_bytes bytes */
+	PA_PW_NEED_UPPER, /* no ASCII capital letter A-Z */
+	PA_PW_NEED_DIGIT, /* no ASCII digit 0-9 */
 	PA_PW_NEED_SPECIAL, /* no special character: ASCII punctuation or space, or any non-ASCII
-			     * character */
+	                     * character */
 };
 
 /* Checks pw[0..len) against p's rules; the first failing rule wins, in the order TOO_LONG,

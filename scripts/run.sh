@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# run.sh: `make run`: a private PostgreSQL under .run/, migrations, phoneauth-auth, and (once
+# built) one SMS worker in console mode unless TWILIO_* variables are set. Ctrl-C stops it all.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+run=$top/.run
+mkdir -p "$run"
+
+bash "$top/tests/support/pgcluster.sh" start "$run/pg" >/dev/null
+# shellcheck disable=SC1091
+. "$run/pg/env"
+export PHONEAUTH_MIGRATIONS_DIR=$top/migrations
+export PHONEAUTH_RPC_URL=${PHONEAUTH_RPC_URL:-tcp://127.0.0.1:7400}
+export PHONEAUTH_ADMIN_URL=${PHONEAUTH_ADMIN_URL:-tcp://127.0.0.1:7401}
+export PHONEAUTH_HTTP=${PHONEAUTH_HTTP:-127.0.0.1:7480}
+export PHONEAUTH_JOBS_URL=${PHONEAUTH_JOBS_URL:-tcp://127.0.0.1:7402}
+# Development keys live in .run/ (ignored by git) and survive restarts; production sets its own.
+keys=$run/dev-keys.env
+if [ ! -f "$keys" ]; then
+  umask 077
+  {
+    echo "export PHONEAUTH_OTP_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    echo "export PHONEAUTH_OUTBOX_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    echo "export PHONEAUTH_TOKEN_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    echo "export PHONEAUTH_ADMIN_TOKEN=$(head -c24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  } >"$keys"
+fi
+# shellcheck disable=SC1090
+. "$keys"
+
+"$build/services/auth/phoneauth-auth" migrate
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash "$top/tests/support/pgcluster.sh" stop "$run/pg" >/dev/null 2>&1 || true
+  echo "run: stopped" >&2
+}
+trap cleanup INT TERM EXIT
+
+"$build/services/auth/phoneauth-auth" serve &
+pids+=($!)
+worker=$build/services/sms-worker/phoneauth-sms-worker
+if [ -x "$worker" ]; then
+  if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
+    export PHONEAUTH_SMS_BACKEND=console
+    echo "run: no TWILIO_* variables: the SMS worker prints messages instead of sending them" >&2
+  fi
+  "$worker" &
+  pids+=($!)
+fi
+
+cat >&2 <<MSG
+
+phoneauth is running:
+  Auth RPC    $PHONEAUTH_RPC_URL
+  Admin RPC   $PHONEAUTH_ADMIN_URL   (token in $keys)
+  HTTP        http://$PHONEAUTH_HTTP/healthz  http://$PHONEAUTH_HTTP/metrics
+  PostgreSQL  $DATABASE_URL
+
+Try it from another terminal:
+  $build/cli/phoneauth health
+  $build/cli/phoneauth --help
+
+Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}"
