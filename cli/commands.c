@@ -1,9 +1,42 @@
-/* commands.c: the CLI's commands, one function each. */
+/* commands.c: the CLI's commands, one function each: the Auth flows (signup, verify, login...)
+ * and health. Each command is one RPC; replies print as "key: value" lines or one JSON object. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "cli.h"
 #include "phoneauth/v1/auth.pb-c.h"
+
+/* Writes s as a JSON string literal, quotes included. */
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const char *p = s ? s : ""; *p; p++) {
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
 
 int
 cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
@@ -40,17 +73,9 @@ int
 cli_print_failure(struct cli_ctx *ctx, const struct pa_reply *r)
 {
 	if (ctx->json) {
-		printf("{\"code\":\"%s\",\"reason\":\"%s\",\"message\":\"", pa_code_name(r->code),
+		printf("{\"code\":\"%s\",\"reason\":\"%s\",\"message\":", pa_code_name(r->code),
 		    pa_reason_name(r->reason));
-		for (const char *p = r->message; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				printf("\\%c", *p);
-			else if ((unsigned char) *p < 0x20)
-				printf("\\u%04x", *p);
-			else
-				putchar(*p);
-		}
-		printf("\"");
+		json_str(stdout, r->message);
 		if (r->retry_after_s)
 			printf(",\"retry_after_s\":%u", r->retry_after_s);
 		if (r->has_attempts_left)
@@ -96,7 +121,675 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* --- Arguments --------------------------------------------------------------------------- */
+
+/* parse_args returns this when the command should run; any other value is its exit status. */
+#define ARGS_RUN (-1)
+
+/* An option taking a value: "--email E" or "--email=E". */
+struct cli_flag {
+	const char  *name;  /* "--email" */
+	const char **value; /* set when given */
+};
+
+static int
+usage_error(const char *synopsis, const char *why, const char *arg)
+{
+	if (arg != NULL)
+		fprintf(stderr, "phoneauth: %s '%s'\n", why, arg);
+	else
+		fprintf(stderr, "phoneauth: %s\n", why);
+	fprintf(stderr, "usage: phoneauth %s\n", synopsis);
+	return 2;
+}
+
+/* Matches argv[*i] against flags, consuming the value; 1 = matched, 0 = not a flag, -1 = its
+ * value is missing. */
+static int
+match_flag(const struct cli_flag *flags, int argc, char **argv, int *i)
+{
+	for (const struct cli_flag *f = flags; f != NULL && f->name != NULL; f++) {
+		size_t n = strlen(f->name);
+
+		if (strncmp(argv[*i], f->name, n) != 0)
+			continue;
+		if (argv[*i][n] == '=') {
+			*f->value = argv[*i] + n + 1;
+			return 1;
+		}
+		if (argv[*i][n] != '\0')
+			continue;
+		if (*i + 1 >= argc)
+			return -1;
+		*f->value = argv[++*i];
+		return 1;
+	}
+	return 0;
+}
+
+/* Fills pos[0..npos) from the positional arguments, of which the first nreq are required, and
+ * the flags from their options. Tokens are base64url and may start with '-', so anything that is
+ * not a known option (or "-h", "--help", "--") is positional. */
+static int
+parse_args(int argc, char **argv, const char *synopsis, const struct cli_flag *flags,
+    const char **pos, int npos, int nreq)
+{
+	bool options = true;
+	int  n       = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int m = options ? match_flag(flags, argc, argv, &i) : 0;
+
+		if (m < 0)
+			return usage_error(synopsis, "missing value for", argv[i]);
+		if (m > 0)
+			continue;
+		if (options && strcmp(argv[i], "--") == 0) {
+			options = false;
+		} else if (options && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			printf("usage: phoneauth %s\n", synopsis);
+			return 0;
+		} else if (n == npos) {
+			return usage_error(synopsis, "unexpected argument", argv[i]);
+		} else {
+			pos[n++] = argv[i];
+		}
+	}
+	if (n < nreq)
+		return usage_error(synopsis, "missing arguments", NULL);
+	return ARGS_RUN;
+}
+
+/* --- Passwords -------------------------------------------------------------------------------- */
+
+/* Room for the largest PHONEAUTH_PASSWORD_MAX (4096 bytes), a newline and the NUL. */
+#define PW_BUF 4098
+
+struct passwords {
+	char pw[PW_BUF];
+	char confirm[PW_BUF];
+};
+
+/* The signal that arrived while the terminal had echo off. A handler can only reach a global. */
+static volatile sig_atomic_t tty_caught;
+
+static const int tty_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
+#define TTY_NSIG (sizeof tty_signals / sizeof tty_signals[0])
+
+struct tty {
+	int              fd;
+	struct termios   saved;
+	struct sigaction old[TTY_NSIG];
+};
+
+static void
+tty_on_signal(int sig)
+{
+	tty_caught = sig;
+}
+
+static void
+write_all(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a prompt that cannot be shown does not stop the read */
+		s += n;
+		len -= (size_t) n;
+	}
+}
+
+/* Restores echo and the signal actions, then delivers a signal that came meanwhile. */
+static void
+tty_end(struct tty *t)
+{
+	while (tcsetattr(t->fd, TCSAFLUSH, &t->saved) != 0 && errno == EINTR)
+		;
+	write_all(t->fd, "\n");
+	(void) close(t->fd);
+	for (size_t i = 0; i < TTY_NSIG; i++)
+		(void) sigaction(tty_signals[i], &t->old[i], NULL);
+	if (tty_caught)
+		(void) raise(tty_caught);
+}
+
+/* Opens the terminal and turns echo off; signals are caught so that echo comes back. */
+static int
+tty_begin(struct tty *t, const char *prompt)
+{
+	struct sigaction sa = { .sa_handler = tty_on_signal }; /* no SA_RESTART: read stops */
+	struct termios   quiet;
+
+	if ((t->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return -1;
+	if (tcgetattr(t->fd, &t->saved) != 0) {
+		(void) close(t->fd);
+		return -1;
+	}
+	tty_caught = 0;
+	(void) sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < TTY_NSIG; i++)
+		(void) sigaction(tty_signals[i], &sa, &t->old[i]);
+	quiet = t->saved;
+	quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
+	if (tcsetattr(t->fd, TCSAFLUSH, &quiet) != 0) {
+		/* Never read a password that would echo. */
+		tty_end(t);
+		return -1;
+	}
+	write_all(t->fd, prompt);
+	return 0;
+}
+
+/* Reads one line into out without its newline; -1 on EOF, error, signal or a too long line. */
+static int
+tty_read_line(int fd, char *out, size_t outsz)
+{
+	size_t len = 0;
+	char   c;
+
+	for (;;) {
+		ssize_t n = read(fd, &c, 1);
+
+		if (n < 0 && errno == EINTR && !tty_caught)
+			continue;
+		if (n <= 0)
+			return -1;
+		if (c == '\n' || c == '\r')
+			break;
+		if (len + 1 < outsz)
+			out[len] = c;
+		len++;
+	}
+	c = 0;
+	if (len + 1 >= outsz) {
+		sodium_memzero(out, outsz);
+		return -1;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* Reads a secret from the environment variable env if set, else from the terminal without echo.
+ * Prints why on failure. */
+static int
+read_secret(char *out, size_t outsz, const char *env, const char *prompt)
+{
+	const char *v = getenv(env);
+	struct tty  t;
+
+	if (v != NULL) {
+		if (strlen(v) >= outsz) {
+			fprintf(stderr, "phoneauth: %s is too long\n", env);
+			return -1;
+		}
+		memcpy(out, v, strlen(v) + 1);
+		return 0;
+	}
+	if (tty_begin(&t, prompt) != 0) {
+		fprintf(stderr, "phoneauth: no terminal to read the password from; set %s\n", env);
+		return -1;
+	}
+	if (tty_read_line(t.fd, out, outsz) != 0) {
+		tty_end(&t);
+		fprintf(stderr, "phoneauth: no password read (interrupted, or longer than %d bytes)\n",
+		    PW_BUF - 2);
+		return -1;
+	}
+	tty_end(&t);
+	return 0;
+}
+
+static int
+read_password(struct passwords *p)
+{
+	return read_secret(p->pw, sizeof p->pw, "PHONEAUTH_PASSWORD", "Password: ");
+}
+
+/* The password and its confirmation. A password from the environment is its own confirmation
+ * unless PHONEAUTH_PASSWORD_CONFIRM says otherwise: the point of confirming is a typo unseen. */
+static int
+read_password_pair(struct passwords *p)
+{
+	if (read_password(p) != 0)
+		return -1;
+	if (getenv("PHONEAUTH_PASSWORD") != NULL && getenv("PHONEAUTH_PASSWORD_CONFIRM") == NULL) {
+		memcpy(p->confirm, p->pw, sizeof p->confirm);
+		return 0;
+	}
+	return read_secret(p->confirm, sizeof p->confirm, "PHONEAUTH_PASSWORD_CONFIRM",
+	    "Confirm password: ");
+}
+
+/* --- Output ----------------------------------------------------------------------------------- */
+
+/* Starts an OK reply: its user-facing message, then fields through out_*(). */
+static void
+out_begin(const struct cli_ctx *ctx, const struct pa_reply *r)
+{
+	if (ctx->json) {
+		printf("{\"code\":\"OK\",\"message\":");
+		json_str(stdout, r->message);
+	} else if (r->message[0] != '\0') {
+		printf("%s\n", r->message);
+	}
+}
+
+/* Human output leaves out empty strings (an unset optional field); JSON keeps them. */
+static void
+out_str(const struct cli_ctx *ctx, const char *key, const char *val)
+{
+	if (ctx->json) {
+		printf(",\"%s\":", key);
+		json_str(stdout, val);
+	} else if (val != NULL && val[0] != '\0') {
+		printf("%s: %s\n", key, val);
+	}
+}
+
+static void
+out_uint(const struct cli_ctx *ctx, const char *key, uint32_t val)
+{
+	printf(ctx->json ? ",\"%s\":%u" : "%s: %u\n", key, val);
+}
+
+static void
+out_bool(const struct cli_ctx *ctx, const char *key, bool val)
+{
+	if (ctx->json)
+		printf(",\"%s\":%s", key, val ? "true" : "false");
+	else
+		printf("%s: %s\n", key, val ? "yes" : "no");
+}
+
+/* A Unix time as ISO-8601 UTC; JSON also gets the number as key_unix. */
+static void
+out_time(const struct cli_ctx *ctx, const char *key, int64_t unix_s)
+{
+	time_t    t = (time_t) unix_s;
+	struct tm tm;
+	char      iso[32] = "";
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void) snprintf(iso, sizeof iso, "@%lld", (long long) unix_s);
+	out_str(ctx, key, iso);
+	if (ctx->json)
+		printf(",\"%s_unix\":%lld", key, (long long) unix_s);
+}
+
+static void
+out_code_sent(const struct cli_ctx *ctx, const Phoneauth__V1__CodeSent *s)
+{
+	const Phoneauth__V1__CodeSent none = PHONEAUTH__V1__CODE_SENT__INIT;
+
+	if (s == NULL)
+		s = &none;
+	out_str(ctx, "verification_id", s->verification_id);
+	out_str(ctx, "phone", s->phone_masked);
+	out_uint(ctx, "resend_after_s", s->resend_after_s);
+	out_uint(ctx, "expires_in_s", s->expires_in_s);
+	out_uint(ctx, "code_length", s->code_length);
+}
+
+/* Ends the reply and frees it; returns the exit status (1 when stdout could not be written). */
+static int
+out_end(const struct cli_ctx *ctx, struct pa_reply *r)
+{
+	if (ctx->json)
+		printf("}\n");
+	pa_reply_clear(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "phoneauth: cannot write the reply: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* --- Flow commands ---------------------------------------------------------------------------- */
+
+/* Calls an Auth method. Returns 0 with an OK reply in r, else the exit status after printing why
+ * (r is then already cleared). */
+static int
+auth_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *r)
+{
+	int status;
+
+	if (cli_call(ctx, ctx->url, "Auth", method, req, resp_desc, r) != 0)
+		return 1;
+	if (r->code == PHONEAUTH__V1__CODE__OK && r->body != NULL)
+		return 0;
+	if (r->code != PHONEAUTH__V1__CODE__OK) {
+		status = cli_print_failure(ctx, r);
+	} else {
+		fprintf(stderr, "phoneauth: %s replied OK without a body\n", method);
+		status = 1;
+	}
+	pa_reply_clear(r);
+	return status;
+}
+
+#define SYN_LINK "link-subscription SUBSCRIPTION_ID PHONE"
+
+static int
+cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__LinkSubscriptionRequest   req = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
+	Phoneauth__V1__LinkSubscriptionResponse *resp;
+	const char                              *pos[2];
+	struct pa_reply                          r;
+	int                                      st;
+
+	if ((st = parse_args(argc, argv, SYN_LINK, NULL, pos, 2, 2)) != ARGS_RUN)
+		return st;
+	req.subscription_id = (char *) pos[0];
+	req.phone           = (char *) pos[1];
+	if ((st = auth_call(ctx, "LinkSubscription", &req.base,
+	         &phoneauth__v1__link_subscription_response__descriptor, &r)) != 0)
+		return st;
+	resp = (Phoneauth__V1__LinkSubscriptionResponse *) r.body;
+	out_begin(ctx, &r);
+	out_str(ctx, "subscription_id", resp->subscription_id);
+	out_str(ctx, "phone", resp->phone_masked);
+	return out_end(ctx, &r);
+}
+
+#define SYN_SIGNUP "signup PHONE [--subscription ID]"
+
+static int
+cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__StartSignupRequest req     = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
+	const char                       *sub     = "";
+	const struct cli_flag             flags[] = { { "--subscription", &sub }, { NULL, NULL } };
+	const char                       *pos[1];
+	struct pa_reply                   r;
+	int                               st;
+
+	if ((st = parse_args(argc, argv, SYN_SIGNUP, flags, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	req.subscription_id = (char *) sub;
+	req.phone           = (char *) pos[0];
+	if ((st = auth_call(ctx, "StartSignup", &req.base,
+	         &phoneauth__v1__start_signup_response__descriptor, &r)) != 0)
+		return st;
+	out_begin(ctx, &r);
+	out_code_sent(ctx, ((Phoneauth__V1__StartSignupResponse *) r.body)->sent);
+	return out_end(ctx, &r);
+}
+
+#define SYN_RESEND "resend VERIFICATION_ID"
+
+static int
+cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__ResendCodeRequest req = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
+	const char                      *pos[1];
+	struct pa_reply                  r;
+	int                              st;
+
+	if ((st = parse_args(argc, argv, SYN_RESEND, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	req.verification_id = (char *) pos[0];
+	if ((st = auth_call(ctx, "ResendCode", &req.base,
+	         &phoneauth__v1__resend_code_response__descriptor, &r)) != 0)
+		return st;
+	out_begin(ctx, &r);
+	out_code_sent(ctx, ((Phoneauth__V1__ResendCodeResponse *) r.body)->sent);
+	return out_end(ctx, &r);
+}
+
+#define SYN_VERIFY "verify VERIFICATION_ID CODE"
+
+static int
+cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__VerifyCodeRequest   req = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__VerifyCodeResponse *resp;
+	const char                        *pos[2];
+	struct pa_reply                    r;
+	int                                st;
+
+	if ((st = parse_args(argc, argv, SYN_VERIFY, NULL, pos, 2, 2)) != ARGS_RUN)
+		return st;
+	req.verification_id = (char *) pos[0];
+	req.code            = (char *) pos[1];
+	if ((st = auth_call(ctx, "VerifyCode", &req.base,
+	         &phoneauth__v1__verify_code_response__descriptor, &r)) != 0)
+		return st;
+	resp = (Phoneauth__V1__VerifyCodeResponse *) r.body;
+	out_begin(ctx, &r);
+	out_bool(ctx, "verified", resp->verified);
+	out_str(ctx, "signup_token", resp->signup_token);
+	out_uint(ctx, "token_expires_in_s", resp->token_expires_in_s);
+	out_str(ctx, "user_id", resp->user_id);
+	return out_end(ctx, &r);
+}
+
+#define SYN_CREATE "create-account SIGNUP_TOKEN [--email E]"
+
+static int
+cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__CreateAccountRequest   req     = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	Phoneauth__V1__CreateAccountResponse *resp;
+	const char                           *email   = "";
+	const struct cli_flag                 flags[] = { { "--email", &email }, { NULL, NULL } };
+	const char                           *pos[1];
+	struct passwords                      p;
+	struct pa_reply                       r;
+	int                                   st;
+
+	if ((st = parse_args(argc, argv, SYN_CREATE, flags, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	if (read_password_pair(&p) != 0) {
+		sodium_memzero(&p, sizeof p);
+		return 1;
+	}
+	req.signup_token     = (char *) pos[0];
+	req.email            = (char *) email;
+	req.password         = p.pw;
+	req.password_confirm = p.confirm;
+	st = auth_call(ctx, "CreateAccount", &req.base,
+	    &phoneauth__v1__create_account_response__descriptor, &r);
+	sodium_memzero(&p, sizeof p);
+	if (st != 0)
+		return st;
+	resp = (Phoneauth__V1__CreateAccountResponse *) r.body;
+	out_begin(ctx, &r);
+	out_str(ctx, "user_id", resp->user_id);
+	out_str(ctx, "login_id", resp->login_id);
+	return out_end(ctx, &r);
+}
+
+#define SYN_REGISTER "register EMAIL PHONE"
+
+static int
+cmd_register(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__RegisterRequest req = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
+	const char                    *pos[2];
+	struct passwords               p;
+	struct pa_reply                r;
+	int                            st;
+
+	if ((st = parse_args(argc, argv, SYN_REGISTER, NULL, pos, 2, 2)) != ARGS_RUN)
+		return st;
+	if (read_password(&p) != 0) {
+		sodium_memzero(&p, sizeof p);
+		return 1;
+	}
+	req.email    = (char *) pos[0];
+	req.phone    = (char *) pos[1];
+	req.password = p.pw;
+	st = auth_call(ctx, "RegisterAccount", &req.base,
+	    &phoneauth__v1__register_response__descriptor, &r);
+	sodium_memzero(&p, sizeof p);
+	if (st != 0)
+		return st;
+	out_begin(ctx, &r);
+	out_code_sent(ctx, ((Phoneauth__V1__RegisterResponse *) r.body)->sent);
+	return out_end(ctx, &r);
+}
+
+#define SYN_LOGIN "login LOGIN"
+
+static int
+cmd_login(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__LoginRequest   req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
+	Phoneauth__V1__LoginResponse *resp;
+	const char                   *pos[1];
+	struct passwords              p;
+	struct pa_reply               r;
+	int                           st;
+
+	if ((st = parse_args(argc, argv, SYN_LOGIN, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	if (read_password(&p) != 0) {
+		sodium_memzero(&p, sizeof p);
+		return 1;
+	}
+	req.login    = (char *) pos[0];
+	req.password = p.pw;
+	st = auth_call(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
+	sodium_memzero(&p, sizeof p);
+	if (st != 0)
+		return st;
+	resp = (Phoneauth__V1__LoginResponse *) r.body;
+	out_begin(ctx, &r);
+	/* The one place a token is printed: the person logging in asked for it. */
+	out_str(ctx, "session_token", resp->session_token);
+	out_str(ctx, "user_id", resp->user_id);
+	out_time(ctx, "expires_at", resp->expires_at_unix);
+	return out_end(ctx, &r);
+}
+
+#define SYN_SESSION "session TOKEN"
+
+static int
+cmd_session(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__ValidateSessionRequest   req = PHONEAUTH__V1__VALIDATE_SESSION_REQUEST__INIT;
+	Phoneauth__V1__ValidateSessionResponse *resp;
+	const char                             *pos[1];
+	struct pa_reply                         r;
+	int                                     st;
+
+	if ((st = parse_args(argc, argv, SYN_SESSION, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	req.session_token = (char *) pos[0];
+	if ((st = auth_call(ctx, "ValidateSession", &req.base,
+	         &phoneauth__v1__validate_session_response__descriptor, &r)) != 0)
+		return st;
+	resp = (Phoneauth__V1__ValidateSessionResponse *) r.body;
+	out_begin(ctx, &r);
+	out_str(ctx, "user_id", resp->user_id);
+	out_str(ctx, "phone", resp->phone_masked);
+	out_bool(ctx, "phone_verified", resp->phone_verified);
+	out_str(ctx, "email", resp->email);
+	out_time(ctx, "expires_at", resp->expires_at_unix);
+	return out_end(ctx, &r);
+}
+
+#define SYN_LOGOUT "logout TOKEN"
+
+static int
+cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__LogoutRequest req = PHONEAUTH__V1__LOGOUT_REQUEST__INIT;
+	const char                  *pos[1];
+	struct pa_reply              r;
+	int                          st;
+
+	if ((st = parse_args(argc, argv, SYN_LOGOUT, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	req.session_token = (char *) pos[0];
+	if ((st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor,
+	         &r)) != 0)
+		return st;
+	out_begin(ctx, &r);
+	return out_end(ctx, &r);
+}
+
+#define SYN_RESET "reset-password LOGIN"
+
+static int
+cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__StartPasswordResetRequest req = PHONEAUTH__V1__START_PASSWORD_RESET_REQUEST__INIT;
+	const char                              *pos[1];
+	struct pa_reply                          r;
+	int                                      st;
+
+	if ((st = parse_args(argc, argv, SYN_RESET, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	req.login = (char *) pos[0];
+	if ((st = auth_call(ctx, "StartPasswordReset", &req.base,
+	         &phoneauth__v1__start_password_reset_response__descriptor, &r)) != 0)
+		return st;
+	out_begin(ctx, &r);
+	out_code_sent(ctx, ((Phoneauth__V1__StartPasswordResetResponse *) r.body)->sent);
+	return out_end(ctx, &r);
+}
+
+#define SYN_COMPLETE "complete-reset RESET_TOKEN"
+
+static int
+cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__CompletePasswordResetRequest req =
+	    PHONEAUTH__V1__COMPLETE_PASSWORD_RESET_REQUEST__INIT;
+	const char      *pos[1];
+	struct passwords p;
+	struct pa_reply  r;
+	int              st;
+
+	if ((st = parse_args(argc, argv, SYN_COMPLETE, NULL, pos, 1, 1)) != ARGS_RUN)
+		return st;
+	if (read_password_pair(&p) != 0) {
+		sodium_memzero(&p, sizeof p);
+		return 1;
+	}
+	req.reset_token      = (char *) pos[0];
+	req.password         = p.pw;
+	req.password_confirm = p.confirm;
+	st = auth_call(ctx, "CompletePasswordReset", &req.base,
+	    &phoneauth__v1__complete_password_reset_response__descriptor, &r);
+	sodium_memzero(&p, sizeof p);
+	if (st != 0)
+		return st;
+	out_begin(ctx, &r);
+	out_str(ctx, "user_id", ((Phoneauth__V1__CompletePasswordResetResponse *) r.body)->user_id);
+	return out_end(ctx, &r);
+}
+
+/* Help lines: the synopsis after the name, then what it does. Passwords are never arguments
+ * (they would show in ps and shell history): they come from $PHONEAUTH_PASSWORD (and
+ * $PHONEAUTH_PASSWORD_CONFIRM) or a prompt. */
 const struct cli_command cli_commands[] = {
 	{ "health", "check that the Auth service and its database answer", cmd_health },
+	{ "link-subscription", "SUBSCRIPTION_ID PHONE: link a subscription to its phone",
+	    cmd_link_subscription },
+	{ "signup", "PHONE [--subscription ID]: text a signup code to PHONE", cmd_signup },
+	{ "resend", "VERIFICATION_ID: send the code again", cmd_resend },
+	{ "verify", "VERIFICATION_ID CODE: check a code; prints the signup/reset token", cmd_verify },
+	{ "create-account", "SIGNUP_TOKEN [--email E]: create the account (asks for a password)",
+	    cmd_create_account },
+	{ "register", "EMAIL PHONE: register by email and phone (asks for a password)",
+	    cmd_register },
+	{ "login", "LOGIN: log in by phone or email (asks for a password); prints a session token",
+	    cmd_login },
+	{ "session", "TOKEN: show the session behind TOKEN", cmd_session },
+	{ "logout", "TOKEN: end the session", cmd_logout },
+	{ "reset-password", "LOGIN: text a password reset code", cmd_reset_password },
+	{ "complete-reset", "RESET_TOKEN: set a new password (asks for it twice)",
+	    cmd_complete_reset },
 	{ NULL, NULL, NULL },
 };

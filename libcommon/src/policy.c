@@ -63,6 +63,8 @@ static const struct pa_policy profile_fancy_feathers = {
 	.msg_invalid_email   = "Please enter a valid email address.",
 	.msg_invalid_phone   = "Please enter a valid mobile number.",
 	.msg_rate_limited_ip = "Too many requests. Try again later.",
+	.msg_account_exists  = "An account with this mobile number already exists. Please log in.",
+	.msg_session_invalid = "Your session has expired. Please log in again.",
 };
 
 /* Rules, numbers and messages from seeds/004_0e0a7ea5adc4b8ab.txt. Messages never say whether an
@@ -115,6 +117,8 @@ static const struct pa_policy profile_lawnflow = {
 	.msg_invalid_email   = "Please enter a valid email address.",
 	.msg_invalid_phone   = "Please enter a valid mobile phone number.",
 	.msg_rate_limited_ip = "Too many requests. Please try again later.",
+	.msg_account_exists  = "An account with this phone number already exists. Please sign in.",
+	.msg_session_invalid = "Your session has expired. Please sign in again.",
 };
 
 static const struct pa_policy *const profiles[] = { &profile_fancy_feathers, &profile_lawnflow };
@@ -194,6 +198,8 @@ static const struct pa_conf_item policy_items[] = {
 	MSG("INVALID_EMAIL", invalid_email),
 	MSG("INVALID_PHONE", invalid_phone),
 	MSG("RATE_LIMITED_IP", rate_limited_ip),
+	MSG("ACCOUNT_EXISTS", account_exists),
+	MSG("SESSION_INVALID", session_invalid),
 };
 #define N_POLICY_ITEMS (sizeof policy_items / sizeof policy_items[0])
 

@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/log.h"
+#include "common/crypto.h"
+#include "common/phone.h"
+#include "common/policy.h"
 #include "common/db.h"
 #include "common/rpc.h"
 #include "common/tls.h"
@@ -31,6 +35,13 @@ struct auth_config {
 	char *tls_cert;
 	char *tls_key;
 	char *tls_ca;
+	char *otp_key;     /* keyring: codes' MACs */
+	char *outbox_key;  /* keyring: SMS bodies at rest (the SMS worker holds it too) */
+	char *token_key;   /* keyring: session, signup and reset token hashes */
+	char *default_region;
+	char *allowed_countries;
+	int   pwhash_ops;
+	int   pwhash_mem_kib;
 };
 
 extern const struct pa_conf_item auth_config_items[];
@@ -42,6 +53,11 @@ struct auth_app {
 	Phoneauth__V1__Auth_Service  service;
 	atomic_bool                  db_ok; /* last Health check by any worker, for /healthz */
 	atomic_bool                  sms_alive;
+	struct pa_policy             policy;
+	struct pa_keyring            otp_keys;
+	struct pa_keyring            outbox_keys;
+	struct pa_keyring            token_keys;
+	struct auth_jobs            *jobs;
 };
 
 /* One per worker thread: its own database connection and a cached health check. */
@@ -58,5 +74,98 @@ void auth_rpc_init(struct auth_app *app);
 
 /* Method names that run on the slow pool (Argon2). */
 extern const char *const auth_slow_methods[];
+
+/* Refreshes w's view of the database and of live SMS workers (cached for a second). */
+void auth_health_refresh(struct auth_worker *w);
+
+/* --- jobs.c: the PUSH socket SMS workers pull outbox ids from --- */
+struct auth_jobs;
+pa_err auth_jobs_open(struct auth_jobs **out, const char *url, const struct pa_tls_opts *tls,
+    char *err, size_t errsz) PA_MUSTCHECK;
+/* Pushes an outbox id without blocking; a push nobody takes is found later by the workers'
+ * sweep, so failure only costs latency. */
+void auth_jobs_push(struct auth_jobs *j, int64_t outbox_id);
+void auth_jobs_close(struct auth_jobs *j);
+
+/* --- audit.c --- */
+struct auth_audit {
+	const char *event;           /* "code_sent", "login_failed", ... */
+	const char *user_id;         /* uuid text or NULL */
+	const char *phone_e164;      /* masked before it is stored */
+	const char *verification_id; /* uuid text or NULL */
+	const char *message_sid;
+	const char *outcome;
+	const char *detail_json;
+};
+/* Appends an audit row with the caller's IP, in the caller's transaction. */
+pa_err auth_audit(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_audit *a)
+	PA_MUSTCHECK;
+
+/* --- util --- */
+/* The caller's end-user IP when it is a valid address, else NULL (stored as SQL NULL). */
+const char *auth_caller_ip(struct pa_rpc_call *call);
+/* True for the 36-character text form of a UUID. */
+bool auth_is_uuid(const char *s);
+/* A fresh random (version 4) UUID in text form. */
+void auth_uuid_new(char out[37]);
+/* Hex text of a 32-byte MAC for a bytea parameter ("\x..."). */
+void auth_bytea_hex(char out[2 + 64 + 1], const unsigned char mac[32]);
+
+/* --- verification.c: one-time codes for signup, registration and password reset --- */
+struct auth_code_request {
+	const char *purpose;         /* "signup", "register", "password_reset" */
+	const char *phone_e164;
+	const char *user_id;         /* or NULL */
+	const char *subscription_id; /* or NULL */
+	bool        phantom;         /* non-enumerating stand-in: a real row, no SMS */
+};
+/* What a started or resent code tells the site; msg points into the struct. */
+struct auth_code_sent {
+	Phoneauth__V1__CodeSent msg;
+	char                    id[37];
+	char                    masked[PA_PHONE_MASK_MAX];
+	int64_t                 outbox_id; /* to push after COMMIT; 0 for a phantom */
+};
+/* Starts a verification inside the caller's open transaction: cooldown, send limits (phone and
+ * IP), replacement of the pending one, the verification row, the sealed outbox row and the audit
+ * row. PA_OK fills out; PA_ELIMIT means a limit refused and the call is already failed; other
+ * errors are for the caller to fail the call with (auth_tx_fail). */
+pa_err auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
+    const struct auth_code_request *req, struct auth_code_sent *out) PA_MUSTCHECK;
+
+/* Fills out->msg for phone ("" leaves the masked phone empty); the id is the caller's. */
+void auth_code_sent_fill(struct auth_worker *w, const char *phone, struct auth_code_sent *out);
+
+/* Rolls back and, unless the call was already failed (PA_ELIMIT), fails it for rv. */
+void auth_tx_fail(struct auth_worker *w, struct pa_rpc_call *call, pa_err rv);
+
+/* Parses and checks a phone for this deployment; on refusal fails the call (INVALID_ARGUMENT
+ * with the reason and message) and returns false. */
+bool auth_phone_accept(struct auth_worker *w, struct pa_rpc_call *call, const char *input,
+    struct pa_phone *out);
+
+/* UNAVAILABLE (SMS_UNAVAILABLE) when no SMS worker was seen recently; returns false then. */
+bool auth_sms_available(struct auth_worker *w, struct pa_rpc_call *call);
+
+/* --- the handlers the generated service table names --- */
+#define AUTH_HANDLER(fn, Req, Resp)                                                    \
+	void auth_rpc_##fn(Phoneauth__V1__Auth_Service *svc, const Phoneauth__V1__##Req *in, \
+	    Phoneauth__V1__##Resp##_Closure closure, void *data)
+AUTH_HANDLER(link_subscription, LinkSubscriptionRequest, LinkSubscriptionResponse);
+AUTH_HANDLER(start_signup, StartSignupRequest, StartSignupResponse);
+AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse);
+AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse);
+AUTH_HANDLER(create_account, CreateAccountRequest, CreateAccountResponse);
+AUTH_HANDLER(register_account, RegisterRequest, RegisterResponse);
+AUTH_HANDLER(login, LoginRequest, LoginResponse);
+AUTH_HANDLER(validate_session, ValidateSessionRequest, ValidateSessionResponse);
+AUTH_HANDLER(logout, LogoutRequest, LogoutResponse);
+AUTH_HANDLER(start_password_reset, StartPasswordResetRequest, StartPasswordResetResponse);
+AUTH_HANDLER(complete_password_reset, CompletePasswordResetRequest,
+    CompletePasswordResetResponse);
+
+/* Short names for the generated enums, used by every handler. */
+#define CODE(x)   PHONEAUTH__V1__CODE__##x
+#define REASON(x) PHONEAUTH__V1__REASON__##x
 
 #endif

@@ -11,8 +11,9 @@
 	{ env, PA_CONF_DURATION, offsetof(struct auth_config, field), def, lo, hi, 0, help }
 
 const struct pa_conf_item auth_config_items[] = {
-	AUTH_STR("DATABASE_URL", database_url, NULL, PA_CONF_REQUIRED,
-	    "PostgreSQL connection (libpq URI or conninfo)"),
+	/* Secret: a URL may carry the password. */
+	{ "DATABASE_URL", PA_CONF_SECRET, offsetof(struct auth_config, database_url), NULL, 0, 0,
+	    PA_CONF_REQUIRED, "PostgreSQL connection (libpq URI or conninfo)" },
 	AUTH_STR("PHONEAUTH_RPC_URL", rpc_url, "tcp://127.0.0.1:7400", 0,
 	    "where the Auth service listens (tcp://, ipc://, tls+tcp://)"),
 	AUTH_STR("PHONEAUTH_ADMIN_URL", admin_url, "tcp://127.0.0.1:7401", 0,
@@ -41,5 +42,19 @@ const struct pa_conf_item auth_config_items[] = {
 	AUTH_STR("PHONEAUTH_TLS_CERT", tls_cert, NULL, 0, "PEM certificate for tls+tcp:// listeners"),
 	AUTH_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
 	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0, "PEM CA that clients must present certificates of"),
+	{ "PHONEAUTH_OTP_KEY", PA_CONF_SECRET, offsetof(struct auth_config, otp_key), NULL, 0, 0,
+	    0, "32-byte keys (hex or base64), comma-separated: MACs of codes; "
+	                      "the first makes new ones, all are tried" },
+	{ "PHONEAUTH_OUTBOX_KEY", PA_CONF_SECRET, offsetof(struct auth_config, outbox_key), NULL,
+	    0, 0, 0, "keys sealing SMS bodies at rest (shared with the SMS worker)" },
+	{ "PHONEAUTH_TOKEN_KEY", PA_CONF_SECRET, offsetof(struct auth_config, token_key), NULL, 0,
+	    0, 0, "keys hashing session, signup and reset tokens" },
+	AUTH_STR("PHONEAUTH_DEFAULT_REGION", default_region, "US", 0,
+	    "region for numbers typed without +country code (ISO 3166 alpha-2)"),
+	AUTH_STR("PHONEAUTH_ALLOWED_COUNTRIES", allowed_countries, "", 0,
+	    "comma list of regions whose mobiles are accepted (empty: the default region)"),
+	AUTH_INT("PHONEAUTH_PWHASH_OPS", pwhash_ops, "2", 1, 20, "Argon2id passes"),
+	AUTH_INT("PHONEAUTH_PWHASH_MEM_KIB", pwhash_mem_kib, "65536", 8, 4194304,
+	    "Argon2id memory per hash, KiB"),
 };
 const size_t auth_config_nitems = sizeof auth_config_items / sizeof auth_config_items[0];

@@ -159,7 +159,12 @@ cmd_serve(struct auth_app *app)
 	signal(SIGPIPE, SIG_IGN);
 
 	auth_rpc_init(app);
+	if (auth_jobs_open(&app->jobs, app->cfg.jobs_url, &app->tls, err, sizeof err) != PA_OK) {
+		pa_log_error("start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
+		return 1;
+	}
 	if (pa_rpc_server_start(&rpc, &o, &svc, err, sizeof err) != PA_OK) {
+		auth_jobs_close(app->jobs);
 		pa_log_error("start_failed", "listener=auth error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
 	}
@@ -172,9 +177,10 @@ cmd_serve(struct auth_app *app)
 		    app->cfg.http_addr);
 		goto out_stop;
 	}
-	pa_log_info("listening", "rpc=%s http=%s workers=%d slow_workers=%d version=%s",
-	    app->cfg.rpc_url, app->cfg.http_addr, app->cfg.fast_workers, app->cfg.slow_workers,
-	    PHONEAUTH_VERSION);
+	pa_log_info("listening", "rpc=%s http=%s jobs=%s workers=%d slow_workers=%d profile=%s "
+	                         "version=%s",
+	    app->cfg.rpc_url, app->cfg.http_addr, app->cfg.jobs_url, app->cfg.fast_workers,
+	    app->cfg.slow_workers, app->policy.name, PHONEAUTH_VERSION);
 	while (sigwait(&set, &sig) != 0 && errno == EINTR)
 		;
 	pa_log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -183,9 +189,48 @@ out_stop:
 	/* HTTP first: its metrics page reads the RPC server. */
 	pa_http_free(http);
 	pa_rpc_server_stop(rpc);
+	auth_jobs_close(app->jobs);
 	if (status == 0)
 		pa_log_info("stopped", "%s", "");
 	return status;
+}
+
+/* Loads the profile and the keyrings; a bad value stops the program with one line naming it.
+ * `migrate` needs neither, so an operator can migrate before keys are provisioned. */
+static int
+load_secrets(struct auth_app *app, char *err, size_t errsz)
+{
+	const struct {
+		const char        *env;
+		const char        *spec;
+		struct pa_keyring *kr;
+	} rings[] = {
+		{ "PHONEAUTH_OTP_KEY", app->cfg.otp_key, &app->otp_keys },
+		{ "PHONEAUTH_OUTBOX_KEY", app->cfg.outbox_key, &app->outbox_keys },
+		{ "PHONEAUTH_TOKEN_KEY", app->cfg.token_key, &app->token_keys },
+	};
+
+	for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++) {
+		if (rings[i].spec == NULL || pa_keyring_parse(rings[i].kr, rings[i].spec) != PA_OK) {
+			(void) snprintf(err, errsz,
+			    "%s must be 1 to 8 comma-separated 32-byte keys, each 64 hex characters "
+			    "or 44 base64 characters",
+			    rings[i].env);
+			return -1;
+		}
+	}
+	if (!pa_phone_region_known(app->cfg.default_region)) {
+		(void) snprintf(err, errsz, "PHONEAUTH_DEFAULT_REGION must be a region code like US or GB "
+		                            "(got \"%s\")", app->cfg.default_region);
+		return -1;
+	}
+	if (app->cfg.allowed_countries[0] != '\0' &&
+	    !pa_phone_regions_valid(app->cfg.allowed_countries)) {
+		(void) snprintf(err, errsz, "PHONEAUTH_ALLOWED_COUNTRIES must be a comma list of region "
+		                            "codes like US,CA");
+		return -1;
+	}
+	return pa_policy_load(&app->policy, env_get, err, errsz) == PA_OK ? 0 : -1;
 }
 
 int
@@ -234,17 +279,28 @@ main(int argc, char **argv)
 		return 2;
 	}
 	pa_log_set_level(level);
+	if (strcmp(cmd, "migrate") != 0 && load_secrets(&app, err, sizeof err) != 0) {
+		fprintf(stderr, "phoneauth-auth: %s\n", err);
+		status = 2;
+		goto out_free;
+	}
 	app.tls = (struct pa_tls_opts) { .cert_file = app.cfg.tls_cert,
 		.key_file = app.cfg.tls_key, .ca_file = app.cfg.tls_ca };
 
 	if (strcmp(cmd, "check-config") == 0) {
 		pa_conf_print(stdout, &app.cfg, auth_config_items, auth_config_nitems);
+		pa_policy_print(stdout, &app.policy);
 		status = 0;
 	} else if (strcmp(cmd, "migrate") == 0) {
 		status = cmd_migrate(&app);
 	} else {
 		status = cmd_serve(&app);
 	}
+out_free:
+	pa_keyring_wipe(&app.otp_keys);
+	pa_keyring_wipe(&app.outbox_keys);
+	pa_keyring_wipe(&app.token_keys);
+	pa_policy_free(&app.policy);
 	pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
 	return status;
 }

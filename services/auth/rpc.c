@@ -19,8 +19,8 @@ static const struct pa_stmt st_health = {
 	1
 };
 
-static void
-health_refresh(struct auth_worker *w)
+void
+auth_health_refresh(struct auth_worker *w)
 {
 	char        secs[16];
 	const char *params[1] = { secs };
@@ -53,7 +53,7 @@ auth_rpc_health(Phoneauth__V1__Auth_Service *svc, const Phoneauth__V1__HealthReq
 	struct auth_worker            *w    = pa_rpc_call_state(call);
 	Phoneauth__V1__HealthResponse  resp = PHONEAUTH__V1__HEALTH_RESPONSE__INIT;
 
-	health_refresh(w);
+	auth_health_refresh(w);
 	if (!w->db_ok) {
 		pa_rpc_call_fail_err(call, PA_EUNAVAILABLE);
 		closure(NULL, data);
@@ -62,32 +62,9 @@ auth_rpc_health(Phoneauth__V1__Auth_Service *svc, const Phoneauth__V1__HealthReq
 	resp.version          = (char *) PHONEAUTH_VERSION;
 	resp.database_ok      = w->db_ok;
 	resp.sms_worker_alive = w->sms_alive;
-	resp.profile          = (char *) "";
+	resp.profile          = w->app->policy.name;
 	closure(&resp, data);
 }
-
-/* Methods a later change implements answer UNIMPLEMENTED until then. */
-#define AUTH_UNIMPLEMENTED(fn, Req, Resp)                                                    \
-	static void auth_rpc_##fn(Phoneauth__V1__Auth_Service *svc,                           \
-	    const Phoneauth__V1__##Req *in, Phoneauth__V1__##Resp##_Closure closure, void *data) \
-	{                                                                                     \
-		pa_rpc_call_fail(data, PHONEAUTH__V1__CODE__UNIMPLEMENTED,                    \
-		    PHONEAUTH__V1__REASON__NOT_IMPLEMENTED, "Not implemented yet.");          \
-		closure(NULL, data);                                                          \
-	}
-
-AUTH_UNIMPLEMENTED(link_subscription, LinkSubscriptionRequest, LinkSubscriptionResponse)
-AUTH_UNIMPLEMENTED(start_signup, StartSignupRequest, StartSignupResponse)
-AUTH_UNIMPLEMENTED(resend_code, ResendCodeRequest, ResendCodeResponse)
-AUTH_UNIMPLEMENTED(verify_code, VerifyCodeRequest, VerifyCodeResponse)
-AUTH_UNIMPLEMENTED(create_account, CreateAccountRequest, CreateAccountResponse)
-AUTH_UNIMPLEMENTED(register_account, RegisterRequest, RegisterResponse)
-AUTH_UNIMPLEMENTED(login, LoginRequest, LoginResponse)
-AUTH_UNIMPLEMENTED(validate_session, ValidateSessionRequest, ValidateSessionResponse)
-AUTH_UNIMPLEMENTED(logout, LogoutRequest, LogoutResponse)
-AUTH_UNIMPLEMENTED(start_password_reset, StartPasswordResetRequest, StartPasswordResetResponse)
-AUTH_UNIMPLEMENTED(complete_password_reset, CompletePasswordResetRequest,
-    CompletePasswordResetResponse)
 
 void
 auth_rpc_init(struct auth_app *app)

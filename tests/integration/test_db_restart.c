@@ -62,7 +62,8 @@ test_stop_and_restart_database(void **state)
 	char                  url[512], env_db[600], env_rpc[96], env_http[96], env_admin[96];
 	char                  rpc_url[64];
 	const char           *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
-	const char           *env[]  = { env_db, env_rpc, env_http, env_admin, NULL };
+	const char           *env[]  = { env_db, env_rpc, env_http, env_admin, HARNESS_SERVICE_ENV,
+		 NULL };
 	struct harness_proc   auth;
 	struct pa_client_opts o = { .url = rpc_url, .timeout_ms = 2000 };
 	struct pa_client     *c;

@@ -105,7 +105,9 @@ test_help_version_check_config(void **state)
 	const char *version[] = { PHONEAUTH_AUTH_BIN, "--version", NULL };
 	const char *bogus[]   = { PHONEAUTH_AUTH_BIN, "frobnicate", NULL };
 	const char *check[]   = { PHONEAUTH_AUTH_BIN, "check-config", NULL };
-	const char *env[]     = { "DATABASE_URL=postgresql:///secretdb?password=hunter2", NULL };
+	const char *env[]     = { "DATABASE_URL=postgresql:///secretdb?password=hunter2",
+		    HARNESS_SERVICE_ENV, NULL };
+	const char *nokey[]   = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_OTP_KEY=", NULL };
 	const char *cli[]     = { PHONEAUTH_CLI_BIN, "--help", NULL };
 	char        out[8192];
 
@@ -116,6 +118,14 @@ test_help_version_check_config(void **state)
 	assert_int_equal(harness_run(bogus, NULL, out, sizeof out), 2);
 	assert_int_equal(harness_run(check, env, out, sizeof out), 0);
 	assert_non_null(strstr(out, "PHONEAUTH_RPC_URL=tcp://127.0.0.1:7400"));
+	/* Secrets are shown only as set or missing. */
+	assert_non_null(strstr(out, "PHONEAUTH_OTP_KEY=set"));
+	assert_null(strstr(out, "6f74702d"));
+	assert_null(strstr(out, "hunter2"));
+	assert_non_null(strstr(out, "DATABASE_URL=set"));
+	/* A missing key stops the service (and check-config) with its name. */
+	assert_int_equal(harness_run(check, nokey, out, sizeof out), 2);
+	assert_non_null(strstr(out, "PHONEAUTH_OTP_KEY"));
 	assert_int_equal(harness_run(cli, NULL, out, sizeof out), 0);
 	assert_non_null(strstr(out, "health"));
 }

@@ -32,7 +32,8 @@ start_auth(const char *extra)
 {
 	static char env_db[600], env_rpc[96], env_http[96], env_admin[96], env_jobs[96];
 	const char *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
-	const char *env[]  = { env_db, env_rpc, env_http, env_admin, env_jobs, extra, NULL };
+	const char *env[]  = { env_db, env_rpc, env_http, env_admin, env_jobs, HARNESS_SERVICE_ENV,
+		 extra, NULL };
 	int         http_port;
 
 	rpc_port  = harness_free_port();

@@ -9,6 +9,14 @@
 
 #include "common/strbuf.h"
 
+/* Keys and cheap Argon2 limits every test service gets (test-only values). */
+#define HARNESS_OUTBOX_KEY "6f7574626f782d6b65792d666f722d74657374732d6f6e6c792d303132333435"
+#define HARNESS_SERVICE_ENV                                                                 \
+	"PHONEAUTH_OTP_KEY=6f74702d6b65792d666f722d74657374732d6f6e6c792d303132333435363738",  \
+	    "PHONEAUTH_OUTBOX_KEY=" HARNESS_OUTBOX_KEY,                                      \
+	    "PHONEAUTH_TOKEN_KEY=746f6b656e2d6b65792d666f722d74657374732d6f6e6c792d30313233343536", \
+	    "PHONEAUTH_PWHASH_OPS=1", "PHONEAUTH_PWHASH_MEM_KIB=8"
+
 struct harness_proc {
 	pid_t pid;
 	char  log_path[512];

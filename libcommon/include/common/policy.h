@@ -80,6 +80,8 @@ struct pa_policy {
 	char *msg_invalid_email;
 	char *msg_invalid_phone; /* not a valid, allowed mobile number */
 	char *msg_rate_limited_ip; /* sends per end-user IP exhausted */
+	char *msg_account_exists; /* the verified phone already has an account */
+	char *msg_session_invalid; /* unknown, expired or revoked session or token */
 };
 
 /* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers"), then applies
