@@ -489,10 +489,13 @@ AUTH_HANDLER(login, LoginRequest, LoginResponse)
 			params[0] = user_id;
 			params[1] = ITOA(maxf, p->login_max_failures);
 			params[2] = ITOA(lock, p->login_lock_s);
-			if ((rv = pa_db_exec(w->db, &st_login_failed, params, NULL)) != PA_OK)
+			if ((rv = pa_db_begin(w->db)) != PA_OK ||
+			    (rv = pa_db_exec(w->db, &st_login_failed, params, NULL)) != PA_OK ||
+			    (rv = auth_audit(w, call, &(struct auth_audit) { .event = "login_failed",
+			                                   .user_id = user_id,
+			                                   .outcome = "bad_password" })) != PA_OK ||
+			    (rv = pa_db_commit(w->db)) != PA_OK)
 				goto out_fail;
-			rv = auth_audit(w, call, &(struct auth_audit) { .event = "login_failed",
-			                             .user_id = user_id, .outcome = "bad_password" });
 		}
 		pa_rpc_call_fail(call, CODE(UNAUTHENTICATED), REASON(BAD_CREDENTIALS),
 		    p->msg_login_invalid);
