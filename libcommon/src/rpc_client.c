@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/metrics.h"
+#include "common/nngutil.h"
 #include "common/tls.h"
 
 struct pa_client {
@@ -29,8 +30,7 @@ pa_client_close(struct pa_client *c)
 {
 	if (c == NULL)
 		return;
-	if (nng_socket_id(c->sock) > 0)
-		(void) nng_close(c->sock);
+	(void) pa_nng_close_bounded(c->sock, 1000);
 	if (c->client_token)
 		sodium_memzero(c->client_token, strlen(c->client_token));
 	if (c->admin_token)

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/nngutil.h"
 #include "common/tls.h"
 
 #define RPC_NCODES 17
@@ -370,7 +371,12 @@ server_alloc_tables(struct pa_rpc_server *srv)
 	return PA_OK;
 }
 
-static void
+/* A server whose socket would not close stays here, reachable, for the rest of the process. */
+static struct pa_rpc_server *abandoned_servers[8];
+static atomic_uint           nabandoned;
+
+/* Frees srv; PA_ETIMEDOUT when NNG would not close the socket (srv is then kept). */
+static pa_err
 server_free(struct pa_rpc_server *srv)
 {
 	for (unsigned i = 0; i < srv->ncalls; i++) {
@@ -385,14 +391,20 @@ server_free(struct pa_rpc_server *srv)
 		nng_aio_free(c->aio);
 		call_reset(c);
 	}
-	if (nng_socket_id(srv->sock) > 0)
-		(void) nng_close(srv->sock);
+	if (!pa_nng_close_bounded(srv->sock, 1000)) {
+		unsigned slot = atomic_fetch_add(&nabandoned, 1);
+
+		if (slot < sizeof abandoned_servers / sizeof abandoned_servers[0])
+			abandoned_servers[slot] = srv;
+		return PA_ETIMEDOUT;
+	}
 	pthread_mutex_destroy(&srv->mtx);
 	free(srv->calls);
 	free(srv->count);
 	free(srv->latency);
 	free(srv->is_slow);
 	free(srv);
+	return PA_OK;
 }
 
 pa_err
@@ -471,17 +483,17 @@ out_free:
 	pthread_mutex_unlock(&srv->mtx);
 	pa_workq_free(srv->fast);
 	pa_workq_free(srv->slow);
-	server_free(srv);
+	(void) !server_free(srv);
 	return rv;
 }
 
-void
+pa_err
 pa_rpc_server_stop(struct pa_rpc_server *srv)
 {
 	uint64_t until;
 
 	if (srv == NULL)
-		return;
+		return PA_OK;
 	(void) nng_listener_close(srv->listener);
 	pthread_mutex_lock(&srv->mtx);
 	srv->stopping = true;
@@ -496,7 +508,7 @@ pa_rpc_server_stop(struct pa_rpc_server *srv)
 
 		(void) nanosleep(&ts, NULL);
 	}
-	server_free(srv);
+	return server_free(srv);
 }
 
 void

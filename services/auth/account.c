@@ -102,8 +102,6 @@ static const struct pa_stmt st_reset_lookup = {
 	2
 };
 
-#define ITOA(buf, v) ((void) snprintf(buf, sizeof buf, "%d", (int) (v)), (const char *) buf)
-
 static bool
 email_ok(const char *e)
 {
@@ -423,7 +421,7 @@ new_session(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id
 	token_hash_hex(w, token, hash);
 	params[0] = hash;
 	params[1] = user_id;
-	params[2] = ITOA(ttl, w->app->policy.session_ttl_s);
+	params[2] = AUTH_ITOA(ttl, w->app->policy.session_ttl_s);
 	params[3] = auth_caller_ip(call);
 	params[4] = caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL;
 	if ((rv = pa_db_exec(w->db, &st_session_new, params, &res)) != PA_OK)
@@ -487,8 +485,8 @@ AUTH_HANDLER(login, LoginRequest, LoginResponse)
 	if (!right) {
 		if (found) {
 			params[0] = user_id;
-			params[1] = ITOA(maxf, p->login_max_failures);
-			params[2] = ITOA(lock, p->login_lock_s);
+			params[1] = AUTH_ITOA(maxf, p->login_max_failures);
+			params[2] = AUTH_ITOA(lock, p->login_lock_s);
 			if ((rv = pa_db_begin(w->db)) != PA_OK ||
 			    (rv = pa_db_exec(w->db, &st_login_failed, params, NULL)) != PA_OK ||
 			    (rv = auth_audit(w, call, &(struct auth_audit) { .event = "login_failed",

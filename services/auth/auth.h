@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -163,6 +164,9 @@ AUTH_HANDLER(logout, LogoutRequest, LogoutResponse);
 AUTH_HANDLER(start_password_reset, StartPasswordResetRequest, StartPasswordResetResponse);
 AUTH_HANDLER(complete_password_reset, CompletePasswordResetRequest,
     CompletePasswordResetResponse);
+
+/* Decimal text of v in buf (a char array) for a statement parameter; evaluates to buf. */
+#define AUTH_ITOA(buf, v) ((void) snprintf(buf, sizeof buf, "%d", (int) (v)), (const char *) buf)
 
 /* Short names for the generated enums, used by every handler. */
 #define CODE(x)   PHONEAUTH__V1__CODE__##x

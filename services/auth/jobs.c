@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "common/log.h"
+#include "common/nngutil.h"
 #include "phoneauth/v1/sms.pb-c.h"
 
 struct auth_jobs {
@@ -66,7 +67,6 @@ auth_jobs_close(struct auth_jobs *j)
 {
 	if (j == NULL)
 		return;
-	if (nng_socket_id(j->sock) > 0)
-		(void) nng_close(j->sock);
+	(void) pa_nng_close_bounded(j->sock, 1000);
 	free(j);
 }

@@ -188,7 +188,9 @@ cmd_serve(struct auth_app *app)
 out_stop:
 	/* HTTP first: its metrics page reads the RPC server. */
 	pa_http_free(http);
-	pa_rpc_server_stop(rpc);
+	if (pa_rpc_server_stop(rpc) == PA_ETIMEDOUT)
+		pa_log_warn("close_timeout", "listener=auth detail=%s",
+		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
 	auth_jobs_close(app->jobs);
 	if (status == 0)
 		pa_log_info("stopped", "%s", "");

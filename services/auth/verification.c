@@ -82,15 +82,13 @@ static const struct pa_stmt st_has_account = {
 	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1
 };
 
-#define ITOA(buf, v) ((void) snprintf(buf, sizeof buf, "%d", (int) (v)), (const char *) buf)
-
 /* Takes one event from a rate limit; when it is refused, fails the call and returns PA_ELIMIT. */
 static pa_err
 take_limit(struct auth_worker *w, struct pa_rpc_call *call, const char *bucket,
     const char *subject, int window_s, int max, pa_code code, pa_reason reason, const char *msg)
 {
 	char        win[16], mx[16];
-	const char *params[4] = { bucket, subject, ITOA(win, window_s), ITOA(mx, max) };
+	const char *params[4] = { bucket, subject, AUTH_ITOA(win, window_s), AUTH_ITOA(mx, max) };
 	PGresult   *res;
 	pa_err      rv;
 	int         wait;
@@ -165,7 +163,7 @@ queue_sms(struct auth_worker *w, const char *id, const char *phone, const char *
     int64_t *outbox_id)
 {
 	char        ttl[16];
-	const char *params[4] = { id, phone, sealed_hex, ITOA(ttl, w->app->policy.code_ttl_s) };
+	const char *params[4] = { id, phone, sealed_hex, AUTH_ITOA(ttl, w->app->policy.code_ttl_s) };
 	PGresult   *res;
 	pa_err      rv;
 
@@ -205,7 +203,7 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	if ((rv = pa_db_exec(w->db, &st_lock_phone, params, NULL)) != PA_OK)
 		return rv;
 	params[1] = req->purpose;
-	params[2] = ITOA(cool, p->resend_cooldown_s);
+	params[2] = AUTH_ITOA(cool, p->resend_cooldown_s);
 	if ((rv = pa_db_exec(w->db, &st_pending, params, &res)) != PA_OK)
 		return rv;
 	if (PQntuples(res) > 0) {
@@ -239,8 +237,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	params[3] = req->subscription_id;
 	params[4] = req->phone_e164;
 	params[5] = mac_hex;
-	params[6] = ITOA(ttl, p->code_ttl_s);
-	params[7] = ITOA(tries, p->tries_per_code);
+	params[6] = AUTH_ITOA(ttl, p->code_ttl_s);
+	params[7] = AUTH_ITOA(tries, p->tries_per_code);
 	params[8] = auth_caller_ip(call);
 	params[9] = req->phantom ? "true" : "false";
 	if ((rv = pa_db_exec(w->db, &st_insert, params, NULL)) != PA_OK)
@@ -371,7 +369,7 @@ AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse)
 	}
 	(void) snprintf(sent.id, sizeof sent.id, "%s", in->verification_id);
 	params[0] = sent.id;
-	params[1] = ITOA(cool, p->resend_cooldown_s);
+	params[1] = AUTH_ITOA(cool, p->resend_cooldown_s);
 	if ((rv = pa_db_begin(w->db)) != PA_OK ||
 	    (rv = pa_db_exec(w->db, &st_load, params, &res)) != PA_OK)
 		goto out_fail;
@@ -397,7 +395,7 @@ AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse)
 	    (rv = new_code(w, sent.id, phantom, mac_hex, &sealed_hex)) != PA_OK)
 		goto out_fail;
 	params[1] = mac_hex;
-	params[2] = ITOA(ttl, p->code_ttl_s);
+	params[2] = AUTH_ITOA(ttl, p->code_ttl_s);
 	if ((rv = pa_db_exec(w->db, &st_resend, params, NULL)) != PA_OK ||
 	    (!phantom && (rv = queue_sms(w, sent.id, phone, sealed_hex, &sent.outbox_id)) != PA_OK))
 		goto out_fail;
@@ -457,7 +455,7 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	params[0] = id;
 	params[1] = register_ ? "consumed" : "verified";
 	params[2] = register_ ? NULL : hash_hex;
-	params[3] = ITOA(ttl, p->signup_token_ttl_s);
+	params[3] = AUTH_ITOA(ttl, p->signup_token_ttl_s);
 	if ((rv = pa_db_exec(w->db, &st_verified, params, &res)) != PA_OK)
 		return rv;
 	PQclear(res);
@@ -495,7 +493,7 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	}
 	(void) snprintf(id, sizeof id, "%s", in->verification_id);
 	params[0] = id;
-	params[1] = ITOA(cool, p->resend_cooldown_s);
+	params[1] = AUTH_ITOA(cool, p->resend_cooldown_s);
 	if ((rv = pa_db_begin(w->db)) != PA_OK ||
 	    (rv = pa_db_exec(w->db, &st_load, params, &res)) != PA_OK)
 		goto out_fail;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/nngutil.h"
 #include "common/metrics.h"
 #include "phoneauth/v1/sms.pb-c.h"
 #include "worker.h"
@@ -167,7 +168,7 @@ run(struct smsw *w)
 			pa_log_warn("recv_failed", "error=\"%s\"", nng_strerror(rv));
 		}
 	}
-	(void) nng_close(sock);
+	(void) pa_nng_close_bounded(sock, 1000);
 	pthread_join(sig_thread, NULL);
 	pa_log_info("stopped", "%s", "");
 	return 0;

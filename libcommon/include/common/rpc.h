@@ -57,8 +57,10 @@ pa_err pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_serve
     const struct pa_rpc_service *svc, char *err, size_t errsz) PA_MUSTCHECK;
 
 /* Drains: stops taking connections, answers new requests UNAVAILABLE, finishes every queued
- * call and sends its reply, then closes everything and frees srv. NULL is a no-op. */
-void pa_rpc_server_stop(struct pa_rpc_server *srv);
+ * call and sends its reply, then closes everything and frees srv. NULL is a no-op. Returns
+ * PA_ETIMEDOUT when NNG would not close the socket within a second (a known NNG deadlock); the
+ * server is then left allocated and the caller should simply exit. */
+pa_err pa_rpc_server_stop(struct pa_rpc_server *srv);
 
 /* Prometheus text for this server's calls, latencies and pool depths (a metrics writer). */
 void pa_rpc_server_write_metrics(struct pa_strbuf *out, void *srv);
