@@ -15,7 +15,7 @@ usage(FILE *f)
 	fprintf(f, "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
 	           "commands:\n");
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
-		fprintf(f, "  %-16s %s\n", c->name, c->help);
+		fprintf(f, "  %-18s %s\n", c->name, c->help);
 	fprintf(f, "\noptions:\n"
 	           "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
 	           "tcp://127.0.0.1:7400)\n"

@@ -175,10 +175,13 @@ pa_client_call(struct pa_client *c, const char *method, const ProtobufCMessage *
 
 	len = phoneauth__v1__request_envelope__get_packed_size(&env);
 	if (nng_msg_alloc(&msg, len) != 0) {
+		sodium_memzero(packed, env.payload.len);
 		free(packed);
 		return PA_ENOMEM;
 	}
 	(void) phoneauth__v1__request_envelope__pack(&env, nng_msg_body(msg));
+	/* The request may hold a password or a token. */
+	sodium_memzero(packed, env.payload.len);
 	free(packed);
 	if ((rv = client_roundtrip(c, msg, env.deadline_unix_ms, &reply)) != PA_OK)
 		return rv;
