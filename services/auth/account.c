@@ -42,9 +42,6 @@ static const struct pa_stmt st_user_by_email = {
 	" WHERE lower(email) = lower($1) FOR UPDATE",
 	1
 };
-static const struct pa_stmt st_phone_verified = {
-	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1
-};
 static const struct pa_stmt st_register_user = {
 	"INSERT INTO users (email, phone_e164, password_hash) VALUES ($1, $2, $3)"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
@@ -101,6 +98,24 @@ static const struct pa_stmt st_reset_lookup = {
 	" AND (phone_e164 = $1 OR lower(email) = lower($2))",
 	2
 };
+
+static const struct pa_stmt st_phone_has_account = {
+	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1
+};
+
+pa_err
+auth_phone_has_account(struct auth_worker *w, const char *phone_e164, bool *out)
+{
+	const char *params[1] = { phone_e164 };
+	PGresult   *res;
+	pa_err      rv;
+
+	if ((rv = pa_db_exec(w->db, &st_phone_has_account, params, &res)) != PA_OK)
+		return rv;
+	*out = PQntuples(res) > 0;
+	PQclear(res);
+	return PA_OK;
+}
 
 static bool
 email_ok(const char *e)
@@ -296,6 +311,7 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 	const char *params[3] = { email, phone, pwhash };
 	PGresult   *res;
 	pa_err      rv;
+	bool        taken;
 
 	*phantom   = true;
 	user_id[0] = '\0';
@@ -316,14 +332,8 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 		return pa_db_exec(w->db, &st_set_password, params, NULL);
 	}
 	PQclear(res);
-	params[0] = phone;
-	if ((rv = pa_db_exec(w->db, &st_phone_verified, params, &res)) != PA_OK)
+	if ((rv = auth_phone_has_account(w, phone, &taken)) != PA_OK || taken)
 		return rv;
-	if (PQntuples(res) > 0) {
-		PQclear(res);
-		return PA_OK;
-	}
-	PQclear(res);
 	params[0] = email;
 	params[1] = phone;
 	if ((rv = pa_db_exec(w->db, &st_register_user, params, &res)) != PA_OK)

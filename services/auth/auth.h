@@ -137,6 +137,10 @@ pa_err auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 /* Fills out->msg for phone ("" leaves the masked phone empty); the id is the caller's. */
 void auth_code_sent_fill(struct auth_worker *w, const char *phone, struct auth_code_sent *out);
 
+/* *out: a verified account already uses this phone (it is the account's login). */
+pa_err auth_phone_has_account(struct auth_worker *w, const char *phone_e164, bool *out)
+	PA_MUSTCHECK;
+
 /* Rolls back and, unless the call was already failed (PA_ELIMIT), fails it for rv. */
 void auth_tx_fail(struct auth_worker *w, struct pa_rpc_call *call, pa_err rv);
 

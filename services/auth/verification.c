@@ -78,9 +78,6 @@ static const struct pa_stmt st_user_verified = {
 static const struct pa_stmt st_subscription = {
 	"SELECT phone_e164 FROM subscriptions WHERE id = $1", 1
 };
-static const struct pa_stmt st_has_account = {
-	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1
-};
 
 /* Takes one event from a rate limit; when it is refused, fails the call and returns PA_ELIMIT. */
 static pa_err
@@ -303,18 +300,13 @@ AUTH_HANDLER(start_signup, StartSignupRequest, StartSignupResponse)
 	struct auth_code_sent              sent;
 	struct auth_code_request           req = { .purpose = "signup" };
 	struct pa_phone                    phone;
-	const char                        *params[1];
-	PGresult                          *res;
 	pa_err                             rv = PA_OK;
 
 	if (!auth_phone_accept(w, call, in->phone, &phone) ||
 	    !subscription_ok(w, call, in->subscription_id, phone.e164, &rv))
 		goto out_fail;
-	params[0] = phone.e164;
-	if ((rv = pa_db_exec(w->db, &st_has_account, params, &res)) != PA_OK)
+	if ((rv = auth_phone_has_account(w, phone.e164, &req.phantom)) != PA_OK)
 		goto out_fail;
-	req.phantom = PQntuples(res) > 0;
-	PQclear(res);
 	if (req.phantom && !p->non_enumerating) {
 		pa_rpc_call_fail(call, CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS),
 		    p->msg_account_exists);
