@@ -61,6 +61,8 @@ http_serve(void *state, struct http_route *route, nng_aio *aio, nng_http_req *nr
 	rv = nng_http_res_set_status(nres, (uint16_t) res.status);
 	if (rv == 0)
 		rv = nng_http_res_set_header(nres, "Content-Type", res.content_type);
+	for (unsigned i = 0; rv == 0 && i < res.nheaders && i < PA_HTTP_MAX_HEADERS; i++)
+		rv = nng_http_res_set_header(nres, res.headers[i].name, res.headers[i].value);
 	if (rv == 0 && res.body.oom)
 		rv = NNG_ENOMEM;
 	if (rv == 0 && res.body.len > 0)
@@ -139,9 +141,9 @@ pa_http_new(struct pa_http **out, const char *addr, struct pa_workq *blocking_q)
 	return PA_OK;
 }
 
-pa_err
-pa_http_route(struct pa_http *h, const char *method, const char *path, pa_http_handler_fn *fn,
-    void *arg, bool blocking)
+static pa_err
+http_route(struct pa_http *h, const char *method, const char *path, pa_http_handler_fn *fn,
+    void *arg, bool blocking, bool tree)
 {
 	struct http_route *r;
 	nng_http_handler  *nh;
@@ -155,12 +157,27 @@ pa_http_route(struct pa_http *h, const char *method, const char *path, pa_http_h
 	if (nng_http_handler_set_method(nh, method) != 0 ||
 	    nng_http_handler_collect_body(nh, true, HTTP_MAX_BODY) != 0 ||
 	    nng_http_handler_set_data(nh, r, NULL) != 0 ||
+	    (tree && nng_http_handler_set_tree(nh) != 0) ||
 	    nng_http_server_add_handler(h->srv, nh) != 0) {
 		nng_http_handler_free(nh);
 		return PA_EINVAL;
 	}
 	h->nroutes++;
 	return PA_OK;
+}
+
+pa_err
+pa_http_route(struct pa_http *h, const char *method, const char *path, pa_http_handler_fn *fn,
+    void *arg, bool blocking)
+{
+	return http_route(h, method, path, fn, arg, blocking, false);
+}
+
+pa_err
+pa_http_route_tree(struct pa_http *h, const char *method, const char *prefix,
+    pa_http_handler_fn *fn, void *arg, bool blocking)
+{
+	return http_route(h, method, prefix, fn, arg, blocking, true);
 }
 
 pa_err

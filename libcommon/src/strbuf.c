@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 static bool
 strbuf_reserve(struct pa_strbuf *b, size_t extra)
 {
@@ -19,7 +21,18 @@ strbuf_reserve(struct pa_strbuf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL) {
+	if (b->secret) {
+		/* realloc could leave the old bytes behind in freed memory. */
+		if ((p = malloc(cap)) == NULL) {
+			b->oom = true;
+			return false;
+		}
+		if (b->data != NULL) {
+			memcpy(p, b->data, b->len + 1);
+			sodium_memzero(b->data, b->cap);
+			free(b->data);
+		}
+	} else if ((p = realloc(b->data, cap)) == NULL) {
 		b->oom = true;
 		return false;
 	}
@@ -58,6 +71,10 @@ pa_strbuf_printf(struct pa_strbuf *b, const char *fmt, ...)
 void
 pa_strbuf_free(struct pa_strbuf *b)
 {
+	bool secret = b->secret;
+
+	if (secret && b->data != NULL)
+		sodium_memzero(b->data, b->cap);
 	free(b->data);
-	*b = (struct pa_strbuf) { 0 };
+	*b = (struct pa_strbuf) { .secret = secret };
 }

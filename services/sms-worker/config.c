@@ -1,26 +1,121 @@
-/* config.c: every environment variable phoneauth-sms-worker reads. */
+/* config.c: every environment variable phoneauth-sms-worker reads, and the check that twilio mode
+ * has what it needs. */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "worker.h"
 
 #define W_STR(env, field, def, flags, help)                                               \
 	{ env, PA_CONF_STR, offsetof(struct smsw_config, field), def, 0, 0, flags, help }
+#define W_SECRET(env, field, flags, help)                                                 \
+	{ env, PA_CONF_SECRET, offsetof(struct smsw_config, field), NULL, 0, 0, flags, help }
+#define W_INT(env, field, def, lo, hi, help)                                              \
+	{ env, PA_CONF_INT, offsetof(struct smsw_config, field), def, lo, hi, 0, help }
 #define W_DUR(env, field, def, lo, hi, help)                                              \
 	{ env, PA_CONF_DURATION, offsetof(struct smsw_config, field), def, lo, hi, 0, help }
 
 const struct pa_conf_item smsw_config_items[] = {
-	{ "DATABASE_URL", PA_CONF_SECRET, offsetof(struct smsw_config, database_url), NULL, 0, 0,
-	    PA_CONF_REQUIRED, "PostgreSQL connection (libpq URI or conninfo)" },
+	W_SECRET("DATABASE_URL", database_url, PA_CONF_REQUIRED,
+	    "PostgreSQL connection (libpq URI or conninfo)"),
 	W_STR("PHONEAUTH_JOBS_URL", jobs_urls, "tcp://127.0.0.1:7402", 0,
 	    "comma list of auth instances' job URLs to pull from"),
-	{ "PHONEAUTH_OUTBOX_KEY", PA_CONF_SECRET, offsetof(struct smsw_config, outbox_key), NULL, 0,
-	    0, PA_CONF_REQUIRED, "keys that open SMS bodies (the auth service's PHONEAUTH_OUTBOX_KEY)" },
+	W_SECRET("PHONEAUTH_OUTBOX_KEY", outbox_key, PA_CONF_REQUIRED,
+	    "keys that open SMS bodies (the auth service's PHONEAUTH_OUTBOX_KEY)"),
 	W_STR("PHONEAUTH_SMS_BACKEND", backend, "twilio", 0, "twilio, or console for development"),
 	W_STR("PHONEAUTH_LOG_LEVEL", log_level, "info", 0, "debug, info, warn or error"),
+	W_STR("PHONEAUTH_WORKER_HTTP", http_addr, "127.0.0.1:7481", 0,
+	    "address of /twilio/status, /healthz and /metrics"),
 	W_DUR("PHONEAUTH_LEASE", lease_s, "30s", 5, 3600,
 	    "how long a claimed message is ours before another worker may take it"),
 	W_DUR("PHONEAUTH_SWEEP", sweep_s, "2s", 1, 3600,
 	    "how often to look for messages whose push was missed or whose worker died"),
 	W_DUR("PHONEAUTH_HEARTBEAT", heartbeat_s, "5s", 1, 600, "how often to record being alive"),
+	W_INT("PHONEAUTH_SEND_CONCURRENCY", concurrency, "32", 1, 1024,
+	    "Twilio requests in flight at once"),
+	W_INT("PHONEAUTH_SEND_ATTEMPTS", max_attempts, "10", 1, 100,
+	    "tries per message (429, 5xx, timeouts) before it is marked failed"),
+	W_DUR("PHONEAUTH_TWILIO_CONNECT_TIMEOUT", connect_timeout_s, "5s", 1, 60,
+	    "TCP and TLS connect timeout"),
+	W_DUR("PHONEAUTH_TWILIO_TIMEOUT", request_timeout_s, "15s", 1, 120,
+	    "whole-request timeout (the lease must be longer)"),
+	W_DUR("PHONEAUTH_RECONCILE_AFTER", reconcile_after_s, "10m", 1, 7 * 86400,
+	    "ask Twilio about a sent message with no final status after this long"),
+	W_INT("PHONEAUTH_CALLBACK_THREADS", callback_threads, "2", 1, 64,
+	    "threads (and database connections) serving status callbacks"),
+	W_STR("TWILIO_API_BASE", api_base, "https://api.twilio.com", 0,
+	    "Twilio's API origin (tests aim it at a fake)"),
+	W_STR("TWILIO_ACCOUNT_SID", account_sid, NULL, 0, "Twilio account (AC...)"),
+	W_SECRET("TWILIO_AUTH_TOKEN", auth_token, 0,
+	    "account auth token: API auth without an API key; always signs status callbacks"),
+	W_STR("TWILIO_API_KEY", api_key, NULL, 0, "API key SID (SK...), used with TWILIO_API_SECRET"),
+	W_SECRET("TWILIO_API_SECRET", api_secret, 0, "API key secret"),
+	W_STR("TWILIO_MESSAGING_SERVICE_SID", messaging_service_sid, NULL, 0,
+	    "Messaging Service (MG...) that picks the sender"),
+	W_STR("TWILIO_FROM", from, NULL, 0, "sender number, when no Messaging Service is set"),
+	W_STR("PHONEAUTH_STATUS_CALLBACK_URL", status_callback_url, NULL, 0,
+	    "public URL of this worker's /twilio/status (sent as StatusCallback)"),
+	W_STR("PHONEAUTH_TWILIO_CA_FILE", ca_file, NULL, 0,
+	    "CA bundle for TWILIO_API_BASE (default: the system's)"),
 };
 const size_t smsw_config_nitems = sizeof smsw_config_items / sizeof smsw_config_items[0];
+
+static bool
+set(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+/* Twilio's SIDs: two letters and 32 hex digits. */
+static bool
+sid_ok(const char *s, const char *prefix)
+{
+	if (strlen(s) != 34 || strncmp(s, prefix, 2) != 0)
+		return false;
+	for (int i = 2; i < 34; i++)
+		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+pa_err
+smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
+{
+	char   missing[300] = "", bad[300] = "";
+	size_t m = 0, b = 0;
+
+#define MISSING(s) m += (size_t) snprintf(missing + m, m < sizeof missing ? sizeof missing - m : 0, " %s", s)
+#define BAD(s) b += (size_t) snprintf(bad + b, b < sizeof bad ? sizeof bad - b : 0, " %s", s)
+	if (!set(c->account_sid))
+		MISSING("TWILIO_ACCOUNT_SID");
+	else if (!sid_ok(c->account_sid, "AC"))
+		BAD("TWILIO_ACCOUNT_SID(AC+32hex)");
+	if (set(c->api_key) != set(c->api_secret))
+		MISSING(set(c->api_key) ? "TWILIO_API_SECRET" : "TWILIO_API_KEY");
+	else if (!set(c->api_key) && !set(c->auth_token))
+		MISSING("TWILIO_AUTH_TOKEN(or TWILIO_API_KEY+TWILIO_API_SECRET)");
+	else if (set(c->api_key) && !sid_ok(c->api_key, "SK"))
+		BAD("TWILIO_API_KEY(SK+32hex)");
+	if (!set(c->messaging_service_sid) && !set(c->from))
+		MISSING("TWILIO_MESSAGING_SERVICE_SID(or TWILIO_FROM)");
+	else if (set(c->messaging_service_sid) && !sid_ok(c->messaging_service_sid, "MG"))
+		BAD("TWILIO_MESSAGING_SERVICE_SID(MG+32hex)");
+	/* Callbacks are signed with the account's auth token, even when we send with an API key. */
+	if (set(c->status_callback_url) && !set(c->auth_token) && set(c->api_key))
+		MISSING("TWILIO_AUTH_TOKEN(signs status callbacks)");
+	if (set(c->status_callback_url) && strncmp(c->status_callback_url, "https://", 8) != 0 &&
+	    strncmp(c->status_callback_url, "http://", 7) != 0)
+		BAD("PHONEAUTH_STATUS_CALLBACK_URL(http[s]://...)");
+	if (strncmp(c->api_base, "https://", 8) != 0 && strncmp(c->api_base, "http://", 7) != 0)
+		BAD("TWILIO_API_BASE(http[s]://...)");
+	if (c->request_timeout_s >= c->lease_s)
+		BAD("PHONEAUTH_TWILIO_TIMEOUT(must be shorter than PHONEAUTH_LEASE)");
+#undef MISSING
+#undef BAD
+	if (m == 0 && b == 0)
+		return PA_OK;
+	(void) snprintf(err, errsz, "PHONEAUTH_SMS_BACKEND=twilio:%s%s%s%s (or "
+	                            "PHONEAUTH_SMS_BACKEND=console for development)",
+	    m ? " missing" : "", missing, b ? (m ? "; malformed" : " malformed") : "", bad);
+	return PA_EINVAL;
+}

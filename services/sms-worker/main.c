@@ -1,5 +1,5 @@
-/* main.c: phoneauth-sms-worker: pulls outbox ids pushed by auth instances, claims each row with a
- * lease, sends it, and records the outcome; a periodic sweep finds what pushes missed. */
+/* main.c: phoneauth-sms-worker: pulls outbox ids pushed by auth instances, hands them to the send
+ * engine, serves Twilio's status callbacks, and stops cleanly on SIGTERM. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -7,28 +7,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <sodium.h>
 
+#include "common/http.h"
 #include "common/log.h"
 #include "common/nngutil.h"
-#include "common/metrics.h"
+#include "common/workq.h"
 #include "phoneauth/v1/sms.pb-c.h"
 #include "worker.h"
-
-#define SWEEP_BATCH 256
 
 static const char usage[] =
     "usage: phoneauth-sms-worker [run | check-config] [--help] [--version]\n"
     "\n"
     "  run            pull SMS jobs and send them (the default command)\n"
-    "  check-config   print the effective configuration (secrets as set/missing)\n"
+    "  check-config   check and print the effective configuration (secrets as set/missing)\n"
     "\n"
-    "PHONEAUTH_SMS_BACKEND=console prints messages instead of sending them (development).\n";
+    "PHONEAUTH_SMS_BACKEND=twilio (the default) sends through Twilio and needs TWILIO_ACCOUNT_SID,\n"
+    "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) and TWILIO_MESSAGING_SERVICE_SID\n"
+    "(or TWILIO_FROM). PHONEAUTH_SMS_BACKEND=console prints messages instead (development).\n";
+
+struct jobs {
+	nng_socket          sock;
+	nng_aio            *aio;
+	struct smsw_engine *engine;
+};
 
 static atomic_bool stopping;
 
@@ -38,164 +45,150 @@ env_get(const char *name)
 	return getenv(name);
 }
 
+struct signals {
+	sigset_t            set;
+	struct smsw_engine *engine;
+};
+
 static void *
 signal_main(void *arg)
 {
-	sigset_t *set = arg;
-	int       sig = 0;
+	struct signals *s   = arg;
+	int             sig = 0;
 
-	while (sigwait(set, &sig) != 0 && errno == EINTR)
+	while (sigwait(&s->set, &sig) != 0 && errno == EINTR)
 		;
 	pa_log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	atomic_store(&stopping, true);
+	smsw_engine_wakeup(s->engine);
 	return NULL;
 }
 
-/* Console backend: shows the message to the developer; nothing leaves the machine. */
-static pa_err
-send_console(struct smsw *w, const struct smsw_job *j)
-{
-	char masked[PA_PHONE_MASK_MAX];
-
-	printf("----- SMS NOT SENT (console mode) -----\nto:   %s\n%s\n"
-	       "---------------------------------------\n",
-	    pa_phone_mask(j->phone, masked), j->body);
-	(void) fflush(stdout);
-	return smsw_finish_sent(w, j, NULL, "console");
-}
-
 static void
-handle(struct smsw *w, int64_t id)
+jobs_recv_cb(void *arg)
 {
-	struct smsw_job j;
-	char            masked[PA_PHONE_MASK_MAX];
-	pa_err          rv = smsw_claim(w, id, &j);
+	struct jobs *j  = arg;
+	int          rv = nng_aio_result(j->aio);
 
-	if (rv == PA_ENOTFOUND)
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 		return;
-	if (rv != PA_OK) {
-		pa_log_warn("claim_failed", "outbox_id=%lld error=%s", (long long) id, pa_err_name(rv));
-		return;
+	if (rv == 0) {
+		nng_msg               *m   = nng_aio_get_msg(j->aio);
+		Phoneauth__V1__SmsJob *job = phoneauth__v1__sms_job__unpack(NULL, nng_msg_len(m),
+		    nng_msg_body(m));
+
+		if (job == NULL)
+			pa_log_warn("bad_job", "bytes=%zu", nng_msg_len(m));
+		else
+			smsw_engine_push(j->engine, (int64_t) job->outbox_id);
+		phoneauth__v1__sms_job__free_unpacked(job, NULL);
+		nng_msg_free(m);
+	} else {
+		pa_log_warn("recv_failed", "error=\"%s\"", nng_strerror(rv));
 	}
-	rv = send_console(w, &j);
-	if (rv == PA_OK)
-		pa_log_info("sms_sent", "outbox_id=%lld phone=%s backend=console", (long long) id,
-		    pa_phone_mask(j.phone, masked));
-	else
-		pa_log_warn("sms_record_failed", "outbox_id=%lld error=%s", (long long) id,
-		    pa_err_name(rv));
-	smsw_job_clear(&j);
+	nng_recv_aio(j->sock, j->aio);
 }
 
 static int
-pull_open(nng_socket *sock, const char *urls)
+jobs_open(struct jobs *j, const char *urls)
 {
 	char *list = strdup(urls), *save = NULL;
 	int   rv   = 0;
 
 	if (list == NULL)
 		return NNG_ENOMEM;
-	if ((rv = nng_pull0_open(sock)) != 0 ||
-	    (rv = nng_socket_set_ms(*sock, NNG_OPT_RECVTIMEO, 500)) != 0 ||
-	    (rv = nng_socket_set_ms(*sock, NNG_OPT_RECONNMAXT, 2000)) != 0)
+	if ((rv = nng_pull0_open(&j->sock)) != 0 ||
+	    (rv = nng_socket_set_ms(j->sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
+	    (rv = nng_aio_alloc(&j->aio, jobs_recv_cb, j)) != 0)
 		goto out;
 	for (char *u = strtok_r(list, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
 		/* Non-blocking: an auth instance that is not up yet is dialed again later. */
-		if ((rv = nng_dial(*sock, u, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		if ((rv = nng_dial(j->sock, u, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 			pa_log_error("start_failed", "jobs_url=%s error=\"%s\"", u, nng_strerror(rv));
 			goto out;
 		}
 	}
+	nng_recv_aio(j->sock, j->aio);
 out:
 	free(list);
 	return rv;
 }
 
+static void
+jobs_close(struct jobs *j)
+{
+	if (j->aio != NULL)
+		nng_aio_stop(j->aio);
+	(void) pa_nng_close_bounded(j->sock, 1000);
+	nng_aio_free(j->aio);
+}
+
+/* Each callback thread has its own database connection. */
+static void *
+cb_thread_init(void *arg)
+{
+	struct smsw  *w  = arg;
+	struct pa_db *db = NULL;
+
+	if (pa_db_new(&db, w->cfg.database_url) != PA_OK)
+		return NULL;
+	return db;
+}
+
+static void
+cb_thread_fini(void *state, void *arg)
+{
+	(void) arg;
+	pa_db_free(state);
+}
+
 static int
 run(struct smsw *w)
 {
-	nng_socket sock = NNG_SOCKET_INITIALIZER;
-	pthread_t  sig_thread;
-	sigset_t   set;
-	uint64_t   next_sweep = 0, next_beat = 0;
-	int64_t    ids[SWEEP_BATCH];
+	struct jobs          jobs    = { .sock = NNG_SOCKET_INITIALIZER };
+	struct signals       sigs    = { 0 };
+	struct smsw_engine  *engine  = NULL;
+	struct pa_workq     *cbq     = NULL;
+	struct pa_http      *http    = NULL;
+	struct pa_workq_opts qo      = { .threads = (unsigned) w->cfg.callback_threads,
+		     .capacity = 1024, .init = cb_thread_init, .fini = cb_thread_fini,
+		     .run = pa_http_run_job, .arg = w };
+	pthread_t            sig_thread;
+	int                  status = 1;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&sig_thread, NULL, signal_main, &set) != 0)
-		return 1;
-	if (pull_open(&sock, w->cfg.jobs_urls) != 0) {
-		pthread_kill(sig_thread, SIGTERM);
-		pthread_join(sig_thread, NULL);
+	sigemptyset(&sigs.set);
+	sigaddset(&sigs.set, SIGINT);
+	sigaddset(&sigs.set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs.set, NULL);
+	if (smsw_engine_new(&engine, w) != PA_OK) {
+		pa_log_error("start_failed", "error=\"cannot set up libcurl\"");
 		return 1;
 	}
-	pa_log_info("listening", "jobs=%s backend=%s worker_id=%s version=%s", w->cfg.jobs_urls,
-	    w->cfg.backend, w->id, PHONEAUTH_VERSION);
-	while (!atomic_load(&stopping)) {
-		uint64_t now = pa_now_ns();
-		char    *buf = NULL;
-		size_t   len = 0;
-		int      rv;
-
-		if (now >= next_beat) {
-			if (smsw_heartbeat(w) != PA_OK)
-				pa_log_warn("heartbeat_failed", "sqlstate=%s", pa_db_sqlstate(w->db));
-			next_beat = now + (uint64_t) w->cfg.heartbeat_s * 1000000000u;
-		}
-		if (now >= next_sweep) {
-			int n = 0;
-
-			if (smsw_sweep(w, ids, SWEEP_BATCH, &n) == PA_OK)
-				for (int i = 0; i < n && !atomic_load(&stopping); i++)
-					handle(w, ids[i]);
-			next_sweep = now + (uint64_t) w->cfg.sweep_s * 1000000000u;
-		}
-		rv = nng_recv(sock, &buf, &len, NNG_FLAG_ALLOC);
-		if (rv == 0) {
-			Phoneauth__V1__SmsJob *job =
-			    phoneauth__v1__sms_job__unpack(NULL, len, (uint8_t *) buf);
-
-			nng_free(buf, len);
-			if (job == NULL) {
-				pa_log_warn("bad_job", "bytes=%zu", len);
-				continue;
-			}
-			handle(w, (int64_t) job->outbox_id);
-			phoneauth__v1__sms_job__free_unpacked(job, NULL);
-		} else if (rv != NNG_ETIMEDOUT) {
-			pa_log_warn("recv_failed", "error=\"%s\"", nng_strerror(rv));
-		}
+	sigs.engine = engine;
+	jobs.engine = engine;
+	if (pa_workq_new(&cbq, &qo) != PA_OK || pa_http_new(&http, w->cfg.http_addr, cbq) != PA_OK ||
+	    smsw_status_routes(http, w) != PA_OK || pa_http_start(http) != PA_OK) {
+		pa_log_error("start_failed", "listener=http addr=%s error=\"cannot listen\"",
+		    w->cfg.http_addr);
+		goto out;
 	}
-	(void) pa_nng_close_bounded(sock, 1000);
+	if (jobs_open(&jobs, w->cfg.jobs_urls) != 0)
+		goto out;
+	if (pthread_create(&sig_thread, NULL, signal_main, &sigs) != 0)
+		goto out;
+	pa_log_info("listening", "jobs=%s http=%s backend=%s concurrency=%d worker_id=%s version=%s",
+	    w->cfg.jobs_urls, w->cfg.http_addr, w->cfg.backend, w->cfg.concurrency, w->id,
+	    PHONEAUTH_VERSION);
+	smsw_engine_run(engine, &stopping);
 	pthread_join(sig_thread, NULL);
-	pa_log_info("stopped", "%s", "");
-	return 0;
-}
-
-/* Twilio mode needs credentials and a sender; say which are missing in one line. */
-static int
-check_twilio(char *err, size_t errsz)
-{
-	const char *sid = getenv("TWILIO_ACCOUNT_SID"), *tok = getenv("TWILIO_AUTH_TOKEN");
-	const char *key = getenv("TWILIO_API_KEY"), *sec = getenv("TWILIO_API_SECRET");
-	const char *svc = getenv("TWILIO_MESSAGING_SERVICE_SID"), *from = getenv("TWILIO_FROM");
-	bool        auth = (tok && *tok) || (key && *key && sec && *sec);
-
-	if (!(sid && *sid) || !auth || !((svc && *svc) || (from && *from))) {
-		(void) snprintf(err, errsz,
-		    "PHONEAUTH_SMS_BACKEND=twilio needs%s%s%s (or PHONEAUTH_SMS_BACKEND=console for "
-		    "development)",
-		    (sid && *sid) ? "" : " TWILIO_ACCOUNT_SID",
-		    auth ? "" : " TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
-		    ((svc && *svc) || (from && *from)) ? "" :
-		                                         " TWILIO_MESSAGING_SERVICE_SID (or TWILIO_FROM)");
-		return -1;
-	}
-	(void) snprintf(err, errsz, "the twilio backend is not in this build yet; "
-	                            "use PHONEAUTH_SMS_BACKEND=console");
-	return -1;
+	status = 0;
+out:
+	jobs_close(&jobs);
+	pa_http_free(http);
+	pa_workq_free(cbq);
+	smsw_engine_free(engine);
+	pa_log_info("stopped", "status=%d", status);
+	return status;
 }
 
 int
@@ -204,7 +197,7 @@ main(int argc, char **argv)
 	static struct smsw w;
 	enum pa_log_level  level;
 	const char        *cmd = "run";
-	char               err[400];
+	char               err[600];
 	int                status = 2;
 
 	for (int i = 1; i < argc; i++) {
@@ -223,7 +216,7 @@ main(int argc, char **argv)
 		}
 		cmd = argv[i];
 	}
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
 	if (pa_conf_load(&w.cfg, smsw_config_items, smsw_config_nitems, env_get, err, sizeof err) !=
 	    PA_OK) {
@@ -241,12 +234,14 @@ main(int argc, char **argv)
 		                "comma-separated 32-byte keys (64 hex or 44 base64 characters)\n");
 		goto out_free;
 	}
-	if (strcmp(w.cfg.backend, "console") != 0) {
-		if (strcmp(w.cfg.backend, "twilio") != 0)
-			(void) snprintf(err, sizeof err, "PHONEAUTH_SMS_BACKEND must be twilio or console");
-		else
-			(void) check_twilio(err, sizeof err);
-		fprintf(stderr, "phoneauth-sms-worker: %s\n", err);
+	if (strcmp(w.cfg.backend, "twilio") == 0) {
+		if (smsw_config_check_twilio(&w.cfg, err, sizeof err) != PA_OK) {
+			fprintf(stderr, "phoneauth-sms-worker: %s\n", err);
+			goto out_free;
+		}
+	} else if (strcmp(w.cfg.backend, "console") != 0) {
+		fprintf(stderr, "phoneauth-sms-worker: PHONEAUTH_SMS_BACKEND must be twilio or "
+		                "console\n");
 		goto out_free;
 	}
 	if (strcmp(cmd, "check-config") == 0) {
@@ -254,8 +249,9 @@ main(int argc, char **argv)
 		status = 0;
 		goto out_free;
 	}
-	pa_log_warn("console_mode", "msg=%s",
-	    "\"PHONEAUTH_SMS_BACKEND=console: messages are printed on stdout and NOT sent\"");
+	if (strcmp(w.cfg.backend, "console") == 0)
+		pa_log_warn("console_mode", "msg=%s",
+		    "\"PHONEAUTH_SMS_BACKEND=console: messages are printed on stdout and NOT sent\"");
 	if (gethostname(w.host, sizeof w.host) != 0)
 		(void) snprintf(w.host, sizeof w.host, "unknown");
 	{
@@ -275,5 +271,6 @@ main(int argc, char **argv)
 out_free:
 	pa_keyring_wipe(&w.outbox_keys);
 	pa_conf_free(&w.cfg, smsw_config_items, smsw_config_nitems);
+	curl_global_cleanup();
 	return status;
 }

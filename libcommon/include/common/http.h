@@ -20,10 +20,19 @@ struct pa_http_request {
 	void       *nng_req; /* for pa_http_header() */
 };
 
+#define PA_HTTP_MAX_HEADERS 4
+
 struct pa_http_response {
 	int              status; /* 200 unless the handler says otherwise */
 	const char      *content_type;
 	struct pa_strbuf body;
+	/* Extra headers (name, value); the strings must outlive the handler call: use literals or
+	 * the hbuf scratch space. */
+	struct {
+		const char *name, *value;
+	} headers[PA_HTTP_MAX_HEADERS];
+	unsigned nheaders;
+	char     hbuf[128];
 };
 
 /* Fills res. Handlers registered with blocking=false run on an NNG thread and must not
@@ -37,6 +46,11 @@ pa_err pa_http_new(struct pa_http **out, const char *addr, struct pa_workq *bloc
 
 /* Routes an exact path and method to fn. Call before pa_http_start(). */
 pa_err pa_http_route(struct pa_http *h, const char *method, const char *path,
+    pa_http_handler_fn *fn, void *arg, bool blocking) PA_MUSTCHECK;
+
+/* Like pa_http_route, for every path under prefix ("/a/b" serves "/a/b/c"); req->uri tells
+ * which. */
+pa_err pa_http_route_tree(struct pa_http *h, const char *method, const char *prefix,
     pa_http_handler_fn *fn, void *arg, bool blocking) PA_MUSTCHECK;
 
 pa_err pa_http_start(struct pa_http *h) PA_MUSTCHECK;

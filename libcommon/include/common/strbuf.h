@@ -12,6 +12,7 @@ struct pa_strbuf {
 	size_t len;
 	size_t cap;
 	bool   oom;
+	bool   secret; /* set before the first write: growth and free wipe the old bytes */
 };
 
 void pa_strbuf_printf(struct pa_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

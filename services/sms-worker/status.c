@@ -1,0 +1,138 @@
+/* status.c: the worker's HTTP endpoints: Twilio's signed delivery callbacks at /twilio/status,
+ * /healthz and /metrics. A callback is believed only with a valid X-Twilio-Signature; anything
+ * else gets 403 and changes nothing. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "worker.h"
+
+static bool
+sid_ok(const char *s)
+{
+	if (s == NULL || strlen(s) != 34 || (strncmp(s, "SM", 2) != 0 && strncmp(s, "MM", 2) != 0))
+		return false;
+	for (int i = 2; i < 34; i++)
+		if (!isxdigit((unsigned char) s[i]))
+			return false;
+	return true;
+}
+
+/* A status word, an error code, a DLR date: short, and nothing a log line could trip on. */
+static bool
+word_ok(const char *s, size_t max, const char *allowed)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= max && strspn(s, allowed) == n;
+}
+
+static void
+reply(struct pa_http_response *res, int status, const char *text)
+{
+	res->status = status;
+	pa_strbuf_printf(&res->body, "%s\n", text);
+}
+
+static void
+http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_response *res,
+    void *arg)
+{
+	struct smsw          *w  = arg;
+	struct pa_db         *db = state;
+	struct smsw_form      f;
+	enum smsw_cb_result   result = SMSW_CB_BAD_REQUEST;
+	const char           *sid, *status, *code, *dlr, *acct;
+	const char           *sig = pa_http_header(req, "X-Twilio-Signature");
+	int                   error_code = 0;
+
+	if (w->cfg.status_callback_url == NULL || *w->cfg.status_callback_url == '\0' ||
+	    w->cfg.auth_token == NULL || *w->cfg.auth_token == '\0') {
+		/* Without the public URL and the auth token no signature can be checked. */
+		result = SMSW_CB_BAD_SIGNATURE;
+		reply(res, 403, "status callbacks are not configured");
+		goto out;
+	}
+	if (smsw_form_parse(req->body, req->body_len, &f) != PA_OK) {
+		reply(res, 400, "bad form body");
+		goto out;
+	}
+	if (!smsw_twsig_check(w->cfg.auth_token, w->cfg.status_callback_url, &f, sig)) {
+		result = SMSW_CB_BAD_SIGNATURE;
+		pa_log_warn("callback_refused", "reason=%s", sig ? "bad_signature" : "no_signature");
+		reply(res, 403, "bad signature");
+		goto out_form;
+	}
+	sid    = smsw_form_get(&f, "MessageSid");
+	status = smsw_form_get(&f, "MessageStatus");
+	code   = smsw_form_get(&f, "ErrorCode");
+	dlr    = smsw_form_get(&f, "RawDlrDoneDate");
+	acct   = smsw_form_get(&f, "AccountSid");
+	if (status == NULL)
+		status = smsw_form_get(&f, "SmsStatus");
+	if (!sid_ok(sid) || !word_ok(status, 23, "abcdefghijklmnopqrstuvwxyz_") ||
+	    (code != NULL && *code != '\0' && !word_ok(code, 9, "0123456789")) ||
+	    (dlr != NULL && *dlr != '\0' && !word_ok(dlr, 32, "0123456789")) ||
+	    (acct != NULL && strcmp(acct, w->cfg.account_sid) != 0)) {
+		pa_log_warn("callback_refused", "reason=bad_fields");
+		reply(res, 400, "bad fields");
+		goto out_form;
+	}
+	if (code != NULL)
+		error_code = atoi(code);
+	if (smsw_status_record(db, "twilio", sid, status, error_code,
+	        dlr != NULL && *dlr != '\0' ? dlr : NULL, &result) != PA_OK) {
+		/* Twilio tries a callback again after an error answer. */
+		result = SMSW_CB_ERROR;
+		pa_log_warn("callback_failed", "sid=%s sqlstate=%s", sid, pa_db_sqlstate(db));
+		reply(res, 503, "try again");
+		goto out_form;
+	}
+	pa_log_info("sms_status", "sid=%s status=%s error_code=%d result=%s", sid, status,
+	    error_code,
+	    result == SMSW_CB_APPLIED ? "applied" : result == SMSW_CB_STALE ? "stale" : "unknown_sid");
+	res->status = 200;
+out_form:
+	smsw_form_free(&f);
+out:
+	smsw_metrics.callbacks[result]++;
+}
+
+static void
+http_healthz(void *state, const struct pa_http_request *req, struct pa_http_response *res,
+    void *arg)
+{
+	struct smsw *w    = arg;
+	int64_t      last = atomic_load(&smsw_metrics.last_heartbeat_ms);
+	bool         ok   = last > 0 && pa_unix_ms() - last < 3000LL * w->cfg.heartbeat_s + 2000;
+
+	(void) state;
+	(void) req;
+	reply(res, ok ? 200 : 503, ok ? "ok" : "database unavailable");
+}
+
+static void
+http_metrics(void *state, const struct pa_http_request *req, struct pa_http_response *res,
+    void *arg)
+{
+	(void) state;
+	(void) req;
+	(void) arg;
+	res->content_type = "text/plain; version=0.0.4";
+	smsw_metrics_write(&res->body);
+}
+
+pa_err
+smsw_status_routes(struct pa_http *h, struct smsw *w)
+{
+	pa_err rv;
+
+	if ((rv = pa_http_route(h, "POST", "/twilio/status", http_status_cb, w, true)) != PA_OK ||
+	    (rv = pa_http_route(h, "GET", "/healthz", http_healthz, w, false)) != PA_OK ||
+	    (rv = pa_http_route(h, "GET", "/metrics", http_metrics, w, false)) != PA_OK)
+		return rv;
+	return PA_OK;
+}

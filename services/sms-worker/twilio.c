@@ -1,0 +1,233 @@
+/* twilio.c: Twilio's Messages API on the wire: the form we POST, and what its answers mean
+ * (sent, failed for good, or try again later). No I/O here: engine.c moves the bytes. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "worker.h"
+
+#define BACKOFF_BASE_MS 500
+#define BACKOFF_MAX_MS 30000
+#define RETRY_AFTER_MAX_S 300
+
+static void
+form_add(struct pa_strbuf *out, const char *key, const char *value)
+{
+	char *esc = curl_easy_escape(NULL, value, 0);
+
+	if (esc == NULL) {
+		out->oom = true;
+		return;
+	}
+	pa_strbuf_printf(out, "%s%s=", out->len > 0 ? "&" : "", key);
+	pa_strbuf_append(out, esc, strlen(esc));
+	/* The escaped body still holds the code. */
+	sodium_memzero(esc, strlen(esc));
+	curl_free(esc);
+}
+
+pa_err
+smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, int validity_s,
+    struct pa_strbuf *out)
+{
+	char validity[16];
+
+	form_add(out, "To", j->phone);
+	if (c->messaging_service_sid != NULL && *c->messaging_service_sid != '\0')
+		form_add(out, "MessagingServiceSid", c->messaging_service_sid);
+	else
+		form_add(out, "From", c->from);
+	form_add(out, "Body", j->body);
+	if (c->status_callback_url != NULL && *c->status_callback_url != '\0')
+		form_add(out, "StatusCallback", c->status_callback_url);
+	/* Twilio drops a message still queued after ValidityPeriod (1 to 36000 s): the code is
+	 * useless after its expiry, so it should not arrive then either. */
+	(void) snprintf(validity, sizeof validity, "%d",
+	    validity_s < 1 ? 1 : validity_s > 36000 ? 36000 : validity_s);
+	form_add(out, "ValidityPeriod", validity);
+	return out->oom ? PA_ENOMEM : PA_OK;
+}
+
+bool
+smsw_twilio_permanent(int code)
+{
+	/* The 21xxx range is about the request itself (the number, the sender, the body,
+	 * permissions): sending it again gives the same answer. 30xxx are delivery errors that only
+	 * arrive in status callbacks. */
+	return code >= 21000 && code < 22000;
+}
+
+int
+smsw_backoff_ms(int attempts)
+{
+	int64_t d = BACKOFF_BASE_MS;
+
+	for (int i = 1; i < attempts && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	if (d > BACKOFF_MAX_MS)
+		d = BACKOFF_MAX_MS;
+	/* Half fixed, half random: workers that failed together do not come back together. */
+	return (int) (d / 2 + randombytes_uniform((uint32_t) (d / 2) + 1));
+}
+
+/* Retry-After is delay-seconds or an HTTP date; Twilio sends seconds. A date, junk or a huge
+ * value falls back to our own backoff. */
+static int
+retry_after_ms(const char *v)
+{
+	char *end;
+	long  s;
+
+	if (v == NULL)
+		return -1;
+	while (isspace((unsigned char) *v))
+		v++;
+	s = strtol(v, &end, 10);
+	if (end == v || s < 0 || s > RETRY_AFTER_MAX_S)
+		return -1;
+	return (int) s * 1000;
+}
+
+static const char *
+json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+json_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get_int(v);
+	if (json_object_is_type(v, json_type_string))
+		return atoi(json_object_get_string(v));
+	return 0;
+}
+
+static json_object *
+parse(const char *body, size_t len)
+{
+	json_tokener *tok;
+	json_object  *o;
+
+	if (body == NULL || len == 0 || len > 1024 * 1024 || (tok = json_tokener_new()) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, body, (int) len);
+	json_tokener_free(tok);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool
+sid_ok(const char *s)
+{
+	if (s == NULL || strlen(s) != 34 || (strncmp(s, "SM", 2) != 0 && strncmp(s, "MM", 2) != 0))
+		return false;
+	for (int i = 2; i < 34; i++)
+		if (!isxdigit((unsigned char) s[i]))
+			return false;
+	return true;
+}
+
+static void
+retry(struct smsw_result *r, int attempts, int after_ms)
+{
+	r->outcome        = SMSW_RETRY;
+	r->retry_after_ms = after_ms >= 0 ? after_ms : smsw_backoff_ms(attempts);
+}
+
+void
+smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *body,
+    size_t body_len, const char *retry_after, int attempts, struct smsw_result *r)
+{
+	json_object *o = parse(body, body_len);
+	const char  *msg;
+
+	*r = (struct smsw_result) { 0 };
+	if (o != NULL) {
+		r->error_code = json_int(o, http_status >= 200 && http_status < 300 ? "error_code" :
+		                                                                      "code");
+		msg = json_str(o, http_status >= 200 && http_status < 300 ? "error_message" :
+		                                                            "message");
+		if (msg != NULL)
+			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
+	}
+	if (http_status >= 200 && http_status < 300) {
+		const char *sid = o ? json_str(o, "sid") : NULL, *status = o ? json_str(o, "status") : NULL;
+
+		if (sid_ok(sid)) {
+			r->outcome = SMSW_SENT;
+			(void) snprintf(r->sid, sizeof r->sid, "%s", sid);
+			(void) snprintf(r->status, sizeof r->status, "%s", status ? status : "queued");
+		} else {
+			/* Twilio said yes but we cannot tell to what: sending again could deliver the
+			 * code twice, and a SID-less row can never be tracked. */
+			r->outcome = SMSW_FAILED;
+			(void) snprintf(r->status, sizeof r->status, "failed");
+			(void) snprintf(r->error_message, sizeof r->error_message,
+			    "HTTP %ld without a message SID", http_status);
+		}
+	} else if (http_status == 0 || http_status == 408 || http_status == 409 ||
+	           http_status == 429 || http_status >= 500 || http_status == 401 ||
+	           http_status == 403) {
+		/* No answer, throttling, Twilio's trouble, or credentials an operator can fix
+		 * (401/403, logged loudly by the engine): the code's expiry bounds the tries. */
+		retry(r, attempts, http_status == 429 || http_status == 503 ?
+		                       retry_after_ms(retry_after) : -1);
+		if (r->error_message[0] == '\0')
+			(void) snprintf(r->error_message, sizeof r->error_message, "%s",
+			    http_status == 0 ? "no answer" : "HTTP error");
+	} else if (r->error_code != 0 && !smsw_twilio_permanent(r->error_code) &&
+	           http_status != 400 && http_status != 404) {
+		retry(r, attempts, -1);
+	} else {
+		r->outcome = SMSW_FAILED;
+		(void) snprintf(r->status, sizeof r->status, "failed");
+		if (r->error_message[0] == '\0')
+			(void) snprintf(r->error_message, sizeof r->error_message, "HTTP %ld",
+			    http_status);
+	}
+	if (r->outcome == SMSW_RETRY && attempts >= c->max_attempts) {
+		r->outcome = SMSW_FAILED;
+		(void) snprintf(r->status, sizeof r->status, "failed");
+		(void) snprintf(r->error_message, sizeof r->error_message,
+		    "gave up after %d attempts (last: HTTP %ld)", attempts, http_status);
+	}
+	if (o != NULL)
+		json_object_put(o);
+}
+
+pa_err
+smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *error_code)
+{
+	json_object *o = parse(body, len);
+	const char  *s;
+
+	if (o == NULL)
+		return PA_EINVAL;
+	s = json_str(o, "status");
+	if (s == NULL || strlen(s) >= 24) {
+		json_object_put(o);
+		return PA_EINVAL;
+	}
+	(void) snprintf(status, 24, "%s", s);
+	*error_code = json_int(o, "error_code");
+	json_object_put(o);
+	return PA_OK;
+}
