@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config g++ clang
   libnng-dev protobuf-c-compiler libprotobuf-c-dev
-  libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev
+  libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev
   libphonenumber-dev libcmocka-dev
   postgresql-15 postgresql-client-15 curl ca-certificates
 )

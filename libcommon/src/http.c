@@ -26,6 +26,7 @@ struct pa_http {
 	nng_url          *url;
 	struct pa_workq  *q;
 	unsigned          nroutes;
+	bool              stopped;
 	struct http_route routes[HTTP_MAX_ROUTES];
 };
 
@@ -67,6 +68,9 @@ http_serve(void *state, struct http_route *route, nng_aio *aio, nng_http_req *nr
 		rv = NNG_ENOMEM;
 	if (rv == 0 && res.body.len > 0)
 		rv = nng_http_res_copy_data(nres, res.body.data, res.body.len);
+	else if (rv == 0)
+		/* NNG sends no length for an empty body, and clients then wait for more. */
+		rv = nng_http_res_set_header(nres, "Content-Length", "0");
 	pa_strbuf_free(&res.body);
 	if (rv != 0) {
 		nng_http_res_free(nres);
@@ -187,11 +191,20 @@ pa_http_start(struct pa_http *h)
 }
 
 void
+pa_http_stop(struct pa_http *h)
+{
+	if (h != NULL && !h->stopped) {
+		h->stopped = true;
+		nng_http_server_stop(h->srv);
+	}
+}
+
+void
 pa_http_free(struct pa_http *h)
 {
 	if (h == NULL)
 		return;
-	nng_http_server_stop(h->srv);
+	pa_http_stop(h);
 	nng_http_server_release(h->srv);
 	nng_url_free(h->url);
 	free(h);

@@ -18,8 +18,8 @@
 
 #define IDS_CAP 65536              /* pushed ids waiting for a slot; beyond, the sweep finds them */
 #define CLAIM_BATCH 256
-#define RECONCILE_BATCH 16
-#define RECONCILE_EVERY_NS (5 * 1000000000ull)
+#define RECONCILE_BATCH 64
+#define RECONCILE_EVERY_NS (1 * 1000000000ull)
 #define RESPONSE_MAX (256 * 1024)
 #define POLL_MAX_MS 200
 #define NS_PER_MS 1000000ull

@@ -184,8 +184,10 @@ run(struct smsw *w)
 	status = 0;
 out:
 	jobs_close(&jobs);
-	pa_http_free(http);
+	/* Queued callbacks point into the server: stop it, finish them, then free it. */
+	pa_http_stop(http);
 	pa_workq_free(cbq);
+	pa_http_free(http);
 	smsw_engine_free(engine);
 	pa_log_info("stopped", "status=%d", status);
 	return status;

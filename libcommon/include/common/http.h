@@ -55,7 +55,11 @@ pa_err pa_http_route_tree(struct pa_http *h, const char *method, const char *pre
 
 pa_err pa_http_start(struct pa_http *h) PA_MUSTCHECK;
 
-/* Stops listening and frees h; NULL is a no-op. */
+/* Stops listening and closes connections; no handler starts after it. Call it before freeing
+ * the blocking queue, then pa_http_free. NULL is a no-op. */
+void pa_http_stop(struct pa_http *h);
+
+/* Stops listening (if still) and frees h; NULL is a no-op. */
 void pa_http_free(struct pa_http *h);
 
 /* A request header, or NULL. */

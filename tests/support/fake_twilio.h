@@ -1,0 +1,95 @@
+/* fake_twilio.h: a fake of Twilio's Messages API for tests and local runs, on NNG's HTTP server.
+ * It checks what phoneauth-sms-worker sends the way Twilio would (Basic auth, form fields),
+ * answers with Twilio-shaped JSON (../shared/twilio-oai), records every message it accepted, can be
+ * told to fail (429 with Retry-After, 500, Twilio error JSON for a number) or to stall, and posts
+ * status callbacks signed like Twilio's (X-Twilio-Signature). Thread-safe: the test thread
+ * drives it while NNG threads serve requests. */
+#ifndef PHONEAUTH_TEST_FAKE_TWILIO_H
+#define PHONEAUTH_TEST_FAKE_TWILIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fake_twilio;
+
+struct fake_twilio_opts {
+	const char *listen;       /* "127.0.0.1:PORT" */
+	const char *account_sid;  /* "AC" + 32 hex: the only account the URL may name */
+	const char *auth_token;   /* Basic password for account_sid; signs callbacks */
+	const char *api_key;      /* optional "SK" + 32 hex: Basic user accepted with api_secret */
+	const char *api_secret;
+	/* After each accepted message, post "sent" then "delivered" callbacks (when the message had
+	 * a StatusCallback) from a background thread, auto_callback_ms apart; 0 = never. */
+	int auto_callback_ms;
+	/* Print each accepted message on stdout (the standalone fake). */
+	bool print;
+};
+
+/* One message the fake accepted (answered 201). Strings are owned by the fake. */
+struct fake_twilio_msg {
+	char        sid[35];     /* "SM" + 32 hex */
+	const char *to, *from, *messaging_service_sid, *body, *status_callback;
+	int         validity_period; /* 0 when absent */
+	const char *auth_user;       /* the Basic user it came with (account SID or API key) */
+	const char *status;          /* what GET .../Messages/{sid}.json answers now */
+	int         error_code;      /* 0 = null */
+};
+
+int  fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o); /* 0 = ok */
+void fake_twilio_stop(struct fake_twilio *f); /* releases stalled requests first; NULL ok */
+
+/* "http://127.0.0.1:PORT": what TWILIO_API_BASE should be. */
+const char *fake_twilio_base(const struct fake_twilio *f);
+
+/* ---- what it saw ----------------------------------------------------------------------------- */
+
+/* Messages accepted so far (201 answers). */
+int fake_twilio_count(struct fake_twilio *f);
+/* Accepted messages to this E.164 number. */
+int fake_twilio_count_to(struct fake_twilio *f, const char *to);
+/* POST requests received on the Messages endpoint, whatever the answer. */
+int fake_twilio_requests(struct fake_twilio *f);
+/* POSTs refused for bad auth or bad form fields (400/401), i.e. bugs in the sender. */
+int fake_twilio_rejected(struct fake_twilio *f);
+/* Copies the newest accepted message to `to` into *out (deep copy; free with
+ * fake_twilio_msg_free). Returns false when there is none. */
+bool fake_twilio_last_to(struct fake_twilio *f, const char *to, struct fake_twilio_msg *out);
+void fake_twilio_msg_free(struct fake_twilio_msg *m);
+/* Largest number of accepted messages to any one number (2+ means a duplicate send). */
+int fake_twilio_max_per_number(struct fake_twilio *f);
+
+/* ---- how it answers -------------------------------------------------------------------------- */
+
+/* The next n Messages POSTs get 429 {"code":20429,...} with "Retry-After: retry_after_s". */
+void fake_twilio_fail_429(struct fake_twilio *f, int n, int retry_after_s);
+/* The next n Messages POSTs get 500 with a Twilio error JSON. */
+void fake_twilio_fail_500(struct fake_twilio *f, int n);
+/* Every POST to `to` gets 400 with Twilio error JSON {code, message, more_info, status:400}
+ * (21211, 21408, 21610, 21614 ...); code 0 removes the rule. */
+void fake_twilio_fail_number(struct fake_twilio *f, const char *to, int code);
+/* While on, Messages POSTs are held without an answer (and not recorded as accepted). Turning it
+ * off answers the held ones with 503 and records nothing for them. */
+void fake_twilio_stall(struct fake_twilio *f, bool on);
+/* Requests held by stall right now. */
+int fake_twilio_stalled(struct fake_twilio *f);
+
+/* ---- status ---------------------------------------------------------------------------------- */
+
+/* Sets what GET .../Messages/{sid}.json answers for sid, without a callback (reconciliation). */
+void fake_twilio_set_status(struct fake_twilio *f, const char *sid, const char *status,
+    int error_code);
+/* POSTs a status callback for sid to the message's StatusCallback URL: form fields MessageSid,
+ * MessageStatus, AccountSid, From, To, ApiVersion=2010-04-01, SmsSid, SmsStatus, ErrorCode (when
+ * error_code != 0), RawDlrDoneDate (when raw_dlr_done_date != NULL), signed with the auth token
+ * over that URL. Also sets the GET status. sign: 1 = good signature, 0 = no header, -1 = a wrong
+ * one. Returns the HTTP status the worker answered, or 0 when it could not be reached. */
+long fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *status,
+    int error_code, const char *raw_dlr_done_date, int sign);
+
+/* X-Twilio-Signature for url and form pairs (keys[i], values[i]), as Twilio computes it:
+ * base64(HMAC-SHA1(token, url + each key+value, sorted by key then value, duplicates once)).
+ * out gets 29 bytes (28 + NUL). An independent implementation (OpenSSL) of the worker's check. */
+void fake_twilio_sign(const char *token, const char *url, const char *const *keys,
+    const char *const *values, size_t n, char out[29]);
+
+#endif
