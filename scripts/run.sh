@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: `make run`: a private PostgreSQL under .run/, migrations, phoneauth-auth, and (once
-# built) one SMS worker in console mode unless TWILIO_* variables are set. Ctrl-C stops it all.
+# built) one SMS worker in console mode unless TWILIO_* variables are set. With
+# PHONEAUTH_FAKE_TWILIO=1 the worker sends to the test suite's fake Twilio, which answers like
+# Twilio and posts signed "sent" and "delivered" callbacks. Ctrl-C stops it all.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +47,17 @@ trap cleanup INT TERM EXIT
 "$build/services/auth/phoneauth-auth" serve &
 pids+=($!)
 worker=$build/services/sms-worker/phoneauth-sms-worker
+export PHONEAUTH_WORKER_HTTP=${PHONEAUTH_WORKER_HTTP:-127.0.0.1:7481}
+if [ "${PHONEAUTH_FAKE_TWILIO:-}" = 1 ]; then
+  # Made-up credentials: they only mean something to the fake.
+  export TWILIO_API_BASE=http://127.0.0.1:7490
+  export TWILIO_ACCOUNT_SID=AC0000000000000000000000000000dead
+  export TWILIO_AUTH_TOKEN=fake-twilio-dev-token
+  export TWILIO_MESSAGING_SERVICE_SID=MG0000000000000000000000000000beef
+  export PHONEAUTH_STATUS_CALLBACK_URL=http://$PHONEAUTH_WORKER_HTTP/twilio/status
+  "$build/tests/phoneauth-fake-twilio" --listen 127.0.0.1:7490 --auto-callback-ms 1000 &
+  pids+=($!)
+fi
 if [ -x "$worker" ]; then
   if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
     export PHONEAUTH_SMS_BACKEND=console

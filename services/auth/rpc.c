@@ -28,7 +28,10 @@ auth_health_refresh(struct auth_worker *w)
 	pa_err      rv;
 	uint64_t    now = pa_now_ns();
 
-	if (w->health_at_ns != 0 && now - w->health_at_ns < HEALTH_CACHE_NS && pa_db_connected(w->db))
+	/* Only good news is cached: a worker that just started must not be refused for a second
+	 * because of an answer from before it came up. */
+	if (w->health_at_ns != 0 && now - w->health_at_ns < HEALTH_CACHE_NS &&
+	    pa_db_connected(w->db) && w->sms_alive)
 		return;
 	(void) snprintf(secs, sizeof secs, "%d", w->app->cfg.worker_alive_s);
 	rv = pa_db_exec(w->db, &st_health, params, &res);

@@ -149,7 +149,7 @@ static void
 shared_burst(int k)
 {
 	struct smskit_worker ws[4] = { 0 };
-	char                 tag[32];
+	char                 tag[48];
 	int                  base = fake_twilio_count(smskit_fake());
 	uint64_t             t0;
 	double               s;
