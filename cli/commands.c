@@ -42,7 +42,16 @@ int
 cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out)
 {
-	struct pa_client_opts         o      = { .url = url, .timeout_ms = ctx->timeout_ms };
+	return cli_call_token(ctx, url, service, method, req, resp_desc, NULL, out);
+}
+
+int
+cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
+    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
+    struct pa_reply *out)
+{
+	struct pa_client_opts         o      = { .url = url, .timeout_ms = ctx->timeout_ms,
+		              .admin_token = admin_token };
 	Phoneauth__V1__CallerMetadata caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
 	struct pa_client             *c;
 	char                          path[128];

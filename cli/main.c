@@ -16,6 +16,9 @@ usage(FILE *f)
 	           "commands:\n");
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
+	fprintf(f, "\nadmin commands (token from $PHONEAUTH_ADMIN_TOKEN):\n");
+	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++)
+		fprintf(f, "  %-18s %s\n", c->name, c->help);
 	fprintf(f, "\noptions:\n"
 	           "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
 	           "tcp://127.0.0.1:7400)\n"
@@ -97,6 +100,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[optind]) == 0) {
+			optind++;
+			return c->run(&ctx, argc - optind, argv + optind);
+		}
+	}
+	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[optind]) == 0) {
 			optind++;
 			return c->run(&ctx, argc - optind, argv + optind);

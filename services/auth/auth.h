@@ -16,12 +16,14 @@
 #include "common/db.h"
 #include "common/rpc.h"
 #include "common/tls.h"
+#include "phoneauth/v1/admin.pb-c.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 struct auth_config {
 	char *database_url;
 	char *rpc_url;
 	char *admin_url;
+	char *admin_token; /* the Admin listener starts only with one of 32 characters or more */
 	char *http_addr;
 	char *jobs_url;
 	char *log_level;
@@ -52,6 +54,7 @@ struct auth_app {
 	struct auth_config           cfg;
 	struct pa_tls_opts           tls;
 	Phoneauth__V1__Auth_Service  service;
+	Phoneauth__V1__Admin_Service admin;
 	atomic_bool                  db_ok; /* last Health check by any worker, for /healthz */
 	atomic_bool                  sms_alive;
 	struct pa_policy             policy;
@@ -72,6 +75,13 @@ struct auth_worker {
 
 /* Fills app->service with the Auth handlers. */
 void auth_rpc_init(struct auth_app *app);
+
+/* --- admin.c: the Admin service --- */
+/* Fills app->admin with the Admin handlers. */
+void auth_admin_init(struct auth_app *app);
+/* The Admin listener's authorize hook: the call's admin token must equal PHONEAUTH_ADMIN_TOKEN
+ * (compared in constant time); a refusal is audited and answered PERMISSION_DENIED. */
+bool auth_admin_authorize(struct pa_rpc_call *call, void *arg);
 
 /* Method names that run on the slow pool (Argon2). */
 extern const char *const auth_slow_methods[];
@@ -97,6 +107,7 @@ struct auth_audit {
 	const char *message_sid;
 	const char *outcome;
 	const char *detail_json;
+	const char *actor;           /* NULL: "site" */
 };
 /* Appends an audit row with the caller's IP, in the caller's transaction. */
 pa_err auth_audit(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_audit *a)

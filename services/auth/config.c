@@ -18,6 +18,8 @@ const struct pa_conf_item auth_config_items[] = {
 	    "where the Auth service listens (tcp://, ipc://, tls+tcp://)"),
 	AUTH_STR("PHONEAUTH_ADMIN_URL", admin_url, "tcp://127.0.0.1:7401", 0,
 	    "where the Admin service listens"),
+	{ "PHONEAUTH_ADMIN_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, admin_token), NULL,
+	    0, 0, 0, "token every Admin call must carry (32+ characters; unset: no Admin listener)" },
 	AUTH_STR("PHONEAUTH_HTTP", http_addr, "127.0.0.1:7480", 0,
 	    "host:port of the /healthz and /metrics endpoints"),
 	AUTH_STR("PHONEAUTH_JOBS_URL", jobs_url, "tcp://127.0.0.1:7402", 0,

@@ -129,7 +129,7 @@ cmd_migrate(struct auth_app *app)
 static int
 cmd_serve(struct auth_app *app)
 {
-	struct pa_rpc_server     *rpc  = NULL;
+	struct pa_rpc_server     *rpc  = NULL, *admin = NULL;
 	struct pa_http           *http = NULL;
 	struct metrics_sources    ms   = { .app = app };
 	struct pa_rpc_service     svc  = { .service = &app->service.base,
@@ -159,6 +159,7 @@ cmd_serve(struct auth_app *app)
 	signal(SIGPIPE, SIG_IGN);
 
 	auth_rpc_init(app);
+	auth_admin_init(app);
 	if (auth_jobs_open(&app->jobs, app->cfg.jobs_url, &app->tls, err, sizeof err) != PA_OK) {
 		pa_log_error("start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
@@ -169,6 +170,25 @@ cmd_serve(struct auth_app *app)
 		return 1;
 	}
 	ms.rpc = rpc;
+	if (app->cfg.admin_token == NULL || app->cfg.admin_token[0] == '\0') {
+		pa_log_warn("admin_disabled", "reason=%s",
+		    "\"PHONEAUTH_ADMIN_TOKEN is not set: no Admin listener\"");
+	} else {
+		struct pa_rpc_service     asvc = { .service = &app->admin.base,
+			    .authorize = auth_admin_authorize, .arg = app };
+		struct pa_rpc_server_opts ao   = o;
+
+		ao.url          = app->cfg.admin_url;
+		ao.name         = "admin";
+		ao.contexts     = 16;
+		ao.fast_workers = 2;
+		ao.slow_workers = 1;
+		if (pa_rpc_server_start(&admin, &ao, &asvc, err, sizeof err) != PA_OK) {
+			pa_log_error("start_failed", "listener=admin error=%s",
+			    pa_log_value(v, sizeof v, err));
+			goto out_stop;
+		}
+	}
 	if (pa_http_new(&http, app->cfg.http_addr, NULL) != PA_OK ||
 	    pa_http_route(http, "GET", "/healthz", http_healthz, app, false) != PA_OK ||
 	    pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK ||
@@ -177,9 +197,10 @@ cmd_serve(struct auth_app *app)
 		    app->cfg.http_addr);
 		goto out_stop;
 	}
-	pa_log_info("listening", "rpc=%s http=%s jobs=%s workers=%d slow_workers=%d profile=%s "
-	                         "version=%s",
-	    app->cfg.rpc_url, app->cfg.http_addr, app->cfg.jobs_url, app->cfg.fast_workers,
+	pa_log_info("listening", "rpc=%s admin=%s http=%s jobs=%s workers=%d slow_workers=%d "
+	                         "profile=%s version=%s",
+	    app->cfg.rpc_url, admin != NULL ? app->cfg.admin_url : "off", app->cfg.http_addr,
+	    app->cfg.jobs_url, app->cfg.fast_workers,
 	    app->cfg.slow_workers, app->policy.name, PHONEAUTH_VERSION);
 	while (sigwait(&set, &sig) != 0 && errno == EINTR)
 		;
@@ -188,6 +209,9 @@ cmd_serve(struct auth_app *app)
 out_stop:
 	/* HTTP first: its metrics page reads the RPC server. */
 	pa_http_free(http);
+	if (pa_rpc_server_stop(admin) == PA_ETIMEDOUT)
+		pa_log_warn("close_timeout", "listener=admin detail=%s",
+		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
 	if (pa_rpc_server_stop(rpc) == PA_ETIMEDOUT)
 		pa_log_warn("close_timeout", "listener=auth detail=%s",
 		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
@@ -220,6 +244,12 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 			    rings[i].env);
 			return -1;
 		}
+	}
+	if (app->cfg.admin_token != NULL && app->cfg.admin_token[0] != '\0' &&
+	    strlen(app->cfg.admin_token) < 32) {
+		(void) snprintf(err, errsz, "PHONEAUTH_ADMIN_TOKEN must be at least 32 characters "
+		                            "(unset it to run without the Admin listener)");
+		return -1;
 	}
 	if (!pa_phone_region_known(app->cfg.default_region)) {
 		(void) snprintf(err, errsz, "PHONEAUTH_DEFAULT_REGION must be a region code like US or GB "
