@@ -36,6 +36,24 @@ smskit_fake(void)
 	return kit.fake;
 }
 
+const char *
+smskit_rpc_url(void)
+{
+	return kit.rpc_url;
+}
+
+const char *
+smskit_admin_url(void)
+{
+	return kit.env_admin + strlen("PHONEAUTH_ADMIN_URL=");
+}
+
+const char *
+smskit_db_url(void)
+{
+	return kit.db_url;
+}
+
 int
 smskit_setup(const char *db_name)
 {
@@ -43,7 +61,7 @@ smskit_setup(const char *db_name)
 	const char             *env[]  = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http,
 		           kit.env_admin, HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
 		           "PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
-		           "PHONEAUTH_RESEND_COOLDOWN=1s", NULL };
+		           "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, NULL };
 	struct fake_twilio_opts fo     = { .account_sid = SMSKIT_ACCOUNT, .auth_token = SMSKIT_TOKEN,
 		    .api_key = SMSKIT_API_KEY, .api_secret = SMSKIT_API_SECRET };
 	struct pa_client_opts   co     = { .timeout_ms = 10000 };
@@ -351,7 +369,8 @@ smskit_wait_fake_count(int n, int timeout_ms)
 static void
 scan(const char *name, const char *log)
 {
-	const char *secrets[] = { SMSKIT_TOKEN, SMSKIT_API_SECRET, "verification code" };
+	const char *secrets[] = { SMSKIT_TOKEN, SMSKIT_API_SECRET, SMSKIT_ADMIN_TOKEN,
+		"verification code" };
 
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		if (strstr(log, secrets[i]) != NULL)

@@ -15,6 +15,7 @@
 #define SMSKIT_API_KEY "SK00000000000000000000000000000002"
 #define SMSKIT_API_SECRET "test-api-secret-fedcba9876543210"
 #define SMSKIT_SERVICE "MG00000000000000000000000000000003"
+#define SMSKIT_ADMIN_TOKEN "admin-token-for-tests-only-0123456789abcdef"
 
 /* A worker and what it listens on. */
 struct smskit_worker {
@@ -30,6 +31,10 @@ int smskit_setup(const char *db_name);
 int smskit_teardown(void);
 
 struct fake_twilio *smskit_fake(void);
+/* The auth service's RPC and Admin URLs, and the database URL. */
+const char *smskit_rpc_url(void);
+const char *smskit_admin_url(void);
+const char *smskit_db_url(void);
 
 /* Starts a twilio-mode worker (lease 5 s, sweep 1 s, heartbeat 1 s, request timeout 3 s, API key
  * auth) with env (NULL-ended, may be NULL) on top; its log is named tag. Returns 0 on success. */

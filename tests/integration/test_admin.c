@@ -1,0 +1,355 @@
+/* test_admin.c: the Admin service and the admin CLI against the real auth service, worker and
+ * fake Twilio: tokens (none, wrong, short) refused and audited, ListUsers filters and paging
+ * stable while users are added, GetUser showing the message SID and "delivered" after a signed
+ * callback, the audit table refusing UPDATE, and the CLI's tables and JSON. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "common/rpc.h"
+#include "phoneauth/v1/admin.pb-c.h"
+#include "phoneauth/v1/auth.pb-c.h"
+#include "smskit.h"
+
+static struct smskit_worker worker;
+static char                 verified_phone[16], verified_user[37], sid[40];
+
+static int
+group_setup(void **state)
+{
+	(void) state;
+	return smskit_setup("t_admin") == 0 && smskit_start_worker(&worker, "smsw_admin", NULL) == 0 ?
+	           0 :
+	           -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void) state;
+	if (worker.proc.pid > 0)
+		(void) harness_stop(&worker.proc, SIGTERM, 10000, NULL);
+	return smskit_teardown();
+}
+
+static pa_code
+admin(const char *token, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
+{
+	struct pa_client_opts o = { .url = smskit_admin_url(), .timeout_ms = 5000,
+		.admin_token = token };
+	struct pa_client     *c;
+	char                  path[96];
+
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	(void) snprintf(path, sizeof path, "/phoneauth.v1.Admin/%s", method);
+	assert_int_equal(pa_client_call(c, path, req, desc, NULL, r), PA_OK);
+	pa_client_close(c);
+	return r->code;
+}
+
+static void
+test_tokens(void **state)
+{
+	Phoneauth__V1__ListUsersRequest req = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
+	struct pa_reply                 r;
+	long before = smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_denied'",
+	    NULL, NULL);
+	const char *argv[] = { PHONEAUTH_AUTH_BIN, "check-config", NULL };
+	char        db[600], out[2000];
+	const char *env[]  = { db, HARNESS_SERVICE_ENV, "PHONEAUTH_ADMIN_TOKEN=short", NULL };
+
+	(void) state;
+	assert_int_equal(admin(NULL, "ListUsers", &req.base,
+	                     &phoneauth__v1__list_users_response__descriptor, &r),
+	    PHONEAUTH__V1__CODE__PERMISSION_DENIED);
+	assert_int_equal(r.reason, PHONEAUTH__V1__REASON__ADMIN_TOKEN_INVALID);
+	assert_null(r.body);
+	pa_reply_clear(&r);
+	assert_int_equal(admin(SMSKIT_ADMIN_TOKEN "x", "ListUsers", &req.base,
+	                     &phoneauth__v1__list_users_response__descriptor, &r),
+	    PHONEAUTH__V1__CODE__PERMISSION_DENIED);
+	pa_reply_clear(&r);
+	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_denied'"
+	                              " AND actor = 'admin' AND outcome = 'denied'",
+	                     NULL, NULL),
+	    before + 2);
+	assert_int_equal(admin(SMSKIT_ADMIN_TOKEN, "ListUsers", &req.base,
+	                     &phoneauth__v1__list_users_response__descriptor, &r),
+	    PHONEAUTH__V1__CODE__OK);
+	pa_reply_clear(&r);
+	/* A short token stops the service at start, with the variable's name. */
+	(void) snprintf(db, sizeof db, "DATABASE_URL=%s", smskit_db_url());
+	assert_int_not_equal(harness_run(argv, env, out, sizeof out), 0);
+	assert_non_null(strstr(out, "PHONEAUTH_ADMIN_TOKEN must be at least 32 characters"));
+	assert_null(strstr(out, "short"));
+}
+
+/* Users straight into the table: the admin reads are under test here, not signups. */
+static void
+add_users(int n, bool verified, const char *tag)
+{
+	char sql[600], count[16];
+
+	(void) snprintf(count, sizeof count, "%d", n);
+	(void) snprintf(sql, sizeof sql,
+	    "INSERT INTO users (phone_e164, email, phone_verified_at, created_at)"
+	    " SELECT '+1303555' || lpad((1000 + g + (SELECT count(*) FROM users))::text, 4, '0'),"
+	    " '%s' || (1000 + g + (SELECT count(*) FROM users)) || '@example.com', %s, clock_timestamp() FROM generate_series(1, $1::int) g"
+	    " RETURNING id",
+	    tag, verified ? "now()" : "NULL");
+	free(smskit_q1(sql, count, NULL));
+}
+
+static void
+test_list_users_paging(void **state)
+{
+	Phoneauth__V1__ListUsersRequest req = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
+	char                            cursor[96] = "", seen[64][37];
+	int                             nseen = 0, pages = 0;
+	uint64_t                        total = 0;
+
+	(void) state;
+	add_users(23, true, "pv");
+	add_users(11, false, "pu");
+	req.verified  = PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ONLY;
+	req.search    = (char *) "pv";
+	req.page_size = 5;
+	do {
+		struct pa_reply                   r;
+		Phoneauth__V1__ListUsersResponse *resp;
+
+		req.cursor = cursor;
+		assert_int_equal(admin(SMSKIT_ADMIN_TOKEN, "ListUsers", &req.base,
+		                     &phoneauth__v1__list_users_response__descriptor, &r),
+		    PHONEAUTH__V1__CODE__OK);
+		resp = (Phoneauth__V1__ListUsersResponse *) r.body;
+		assert_true(resp->n_users <= 5);
+		if (pages == 0)
+			total = resp->total;
+		for (size_t i = 0; i < resp->n_users; i++) {
+			assert_true(resp->users[i]->verified);
+			assert_memory_equal(resp->users[i]->email, "pv", 2);
+			assert_true(nseen < 64);
+			for (int k = 0; k < nseen; k++)
+				assert_string_not_equal(seen[k], resp->users[i]->user_id);
+			(void) snprintf(seen[nseen++], 37, "%s", resp->users[i]->user_id);
+		}
+		(void) snprintf(cursor, sizeof cursor, "%s", resp->next_cursor);
+		pa_reply_clear(&r);
+		/* Newer users arrive between pages: they sort before the cursor, so the walk neither
+		 * repeats nor skips anyone it started with. */
+		add_users(2, true, "pv");
+		pages++;
+	} while (cursor[0] != '\0' && pages < 20);
+	assert_int_equal(total, 23);
+	assert_int_equal(nseen, 23);
+	assert_int_equal(pages, 5);
+
+	/* The unverified filter sees exactly the others. */
+	req.verified  = PHONEAUTH__V1__VERIFIED_FILTER__UNVERIFIED_ONLY;
+	req.search    = (char *) "pu";
+	req.page_size = 100;
+	req.cursor    = (char *) "";
+	{
+		struct pa_reply r;
+
+		assert_int_equal(admin(SMSKIT_ADMIN_TOKEN, "ListUsers", &req.base,
+		                     &phoneauth__v1__list_users_response__descriptor, &r),
+		    PHONEAUTH__V1__CODE__OK);
+		assert_int_equal(((Phoneauth__V1__ListUsersResponse *) r.body)->n_users, 11);
+		assert_int_equal(((Phoneauth__V1__ListUsersResponse *) r.body)->total, 11);
+		pa_reply_clear(&r);
+	}
+	/* Each admin call left an audit row with its filters. */
+	assert_true(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_call'"
+	                         " AND detail->>'method' = 'ListUsers' AND detail->>'search' = 'pu'",
+	                NULL, NULL) == 1);
+}
+
+static void
+test_get_user_delivered(void **state)
+{
+	struct fake_twilio_msg                m;
+	Phoneauth__V1__CreateAccountRequest   ca  = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	Phoneauth__V1__VerifyCodeRequest      vr  = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__GetUserRequest         gu  = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
+	struct pa_client_opts                 o   = { .url = smskit_rpc_url(), .timeout_ms = 5000 };
+	Phoneauth__V1__GetUserResponse       *u;
+	struct pa_client                     *c;
+	struct pa_reply                       r;
+	char                                  vid[37], code[8], token[128];
+	bool                                  delivered = false;
+
+	(void) state;
+	smskit_phone(verified_phone);
+	smskit_signup(verified_phone, vid);
+	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid",
+	    vid, "sent", 10000));
+	assert_true(fake_twilio_last_to(smskit_fake(), verified_phone, &m));
+	(void) snprintf(sid, sizeof sid, "%s", m.sid);
+	(void) snprintf(code, sizeof code, "%.4s", m.body + strlen("Fancy Feathers: Your verification code is "));
+	fake_twilio_msg_free(&m);
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	vr.verification_id = vid;
+	vr.code            = code;
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/VerifyCode", &vr.base,
+	                     &phoneauth__v1__verify_code_response__descriptor, NULL, &r),
+	    PA_OK);
+	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
+	(void) snprintf(token, sizeof token, "%s",
+	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
+	pa_reply_clear(&r);
+	ca.signup_token     = token;
+	ca.password         = (char *) "Correct-Horse-9";
+	ca.password_confirm = (char *) "Correct-Horse-9";
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/CreateAccount", &ca.base,
+	                     &phoneauth__v1__create_account_response__descriptor, NULL, &r),
+	    PA_OK);
+	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
+	pa_reply_clear(&r);
+	pa_client_close(c);
+	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "sent", 0, NULL, 1), 200);
+	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "delivered", 0, NULL, 1), 200);
+
+	gu.user = verified_phone;
+	for (int t = 0; t < 50 && !delivered; t++) {
+		assert_int_equal(admin(SMSKIT_ADMIN_TOKEN, "GetUser", &gu.base,
+		                     &phoneauth__v1__get_user_response__descriptor, &r),
+		    PHONEAUTH__V1__CODE__OK);
+		u         = (Phoneauth__V1__GetUserResponse *) r.body;
+		delivered = strcmp(u->delivery_status, "delivered") == 0;
+		if (delivered) {
+			assert_true(u->user->verified);
+			assert_true(u->user->verified_at_unix_ms > 0);
+			assert_string_equal(u->user->message_sid, sid);
+			assert_string_equal(u->verification_id, vid);
+			assert_string_equal(u->user->phone_e164, verified_phone);
+			(void) snprintf(verified_user, sizeof verified_user, "%s", u->user->user_id);
+			/* The timeline: the send with its statuses, then the code check. */
+			assert_true(u->n_timeline >= 2);
+			assert_int_equal(u->timeline[0]->kind, PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND);
+			assert_string_equal(u->timeline[0]->message_sid, sid);
+			assert_int_equal(u->timeline[0]->n_statuses, 2);
+			assert_string_equal(u->timeline[0]->statuses[1]->status, "delivered");
+			assert_int_equal(u->timeline[u->n_timeline - 1]->kind,
+			    PHONEAUTH__V1__TIMELINE_ENTRY__KIND__CODE_CHECK);
+		}
+		pa_reply_clear(&r);
+		if (!delivered)
+			harness_sleep_ms(100);
+	}
+	assert_true(delivered);
+}
+
+static void
+test_audit_is_append_only(void **state)
+{
+	PGconn   *pg = PQconnectdb(smskit_db_url());
+	PGresult *r;
+
+	(void) state;
+	assert_int_equal(PQstatus(pg), CONNECTION_OK);
+	r = PQexec(pg, "UPDATE audit_events SET outcome = 'x' WHERE id = (SELECT min(id) FROM"
+	               " audit_events)");
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(pg, "DELETE FROM audit_events");
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	PQfinish(pg);
+}
+
+static void
+cli(const char *const *args, char *out, size_t outsz, int want_status)
+{
+	char        admin_url[96];
+	const char *argv[16] = { PHONEAUTH_CLI_BIN, "--admin-url", admin_url };
+	const char *env[]    = { "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, NULL };
+	int         n        = 3;
+
+	(void) snprintf(admin_url, sizeof admin_url, "%s", smskit_admin_url());
+	for (int i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(harness_run(argv, env, out, outsz), want_status);
+}
+
+static void
+test_cli(void **state)
+{
+	static char out[65536];
+	char        line[256];
+
+	(void) state;
+	cli((const char *[]) { "users", "--verified", "--search", verified_phone, NULL }, out,
+	    sizeof out, 0);
+	assert_non_null(strstr(out, "USER "));
+	assert_non_null(strstr(out, "VERIFIED AT"));
+	(void) snprintf(line, sizeof line, "%s  %-16s  %-28s  ✅", verified_user, verified_phone, "-");
+	if (strstr(out, line) == NULL)
+		fail_msg("no line \"%s\" in:\n%s", line, out);
+	assert_non_null(strstr(out, sid));
+	assert_non_null(strstr(out, "1 of 1 users\n"));
+
+	cli((const char *[]) { "--json", "users", "--unverified", "--search", "pu1", NULL }, out,
+	    sizeof out, 0);
+	assert_non_null(strstr(out, "\"verified\":false"));
+	assert_null(strstr(out, "\"verified\":true"));
+
+	cli((const char *[]) { "user", verified_phone, NULL }, out, sizeof out, 0);
+	assert_non_null(strstr(out, "verified         ✅ yes\n"));
+	assert_non_null(strstr(out, "delivery status  delivered\n"));
+	assert_non_null(strstr(out, "[sent → delivered]"));
+
+	cli((const char *[]) { "messages", "--sid", sid, NULL }, out, sizeof out, 0);
+	assert_non_null(strstr(out, "delivered"));
+	assert_non_null(strstr(out, "+1******"));
+	assert_null(strstr(out, verified_phone));
+
+	cli((const char *[]) { "--json", "audit", "--type", "sms_status", "--limit", "5", NULL }, out,
+	    sizeof out, 0);
+	assert_non_null(strstr(out, "\"event\":\"sms_status\""));
+
+	cli((const char *[]) { "stats", "--window", "3600", NULL }, out, sizeof out, 0);
+	assert_non_null(strstr(out, "verifications started"));
+	assert_non_null(strstr(out, "  +1 "));
+
+	/* Wrong token and unreachable service: one clear line, exit 1. */
+	{
+		const char *argv[] = { PHONEAUTH_CLI_BIN, "--admin-url", smskit_admin_url(), "users",
+			NULL };
+		const char *env[]  = { "PHONEAUTH_ADMIN_TOKEN=nope", NULL };
+
+		assert_int_equal(harness_run(argv, env, out, sizeof out), 1);
+		assert_string_equal(out,
+		    "PERMISSION_DENIED (ADMIN_TOKEN_INVALID): admin token missing or wrong\n");
+	}
+	cli((const char *[]) { "--admin-url", "tcp://127.0.0.1:1", "--timeout", "300", "users",
+	        NULL },
+	    out, sizeof out, 1);
+	assert_non_null(strstr(out, "no answer from tcp://127.0.0.1:1 within 300 ms"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_list_users_paging),
+		cmocka_unit_test(test_get_user_delivered),
+		cmocka_unit_test(test_audit_is_append_only),
+		cmocka_unit_test(test_cli),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
