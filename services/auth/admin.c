@@ -107,6 +107,29 @@ like_prefix(const char *s, char *out, size_t outsz)
 	out[n]   = '\0';
 }
 
+/* An id cursor ("12345") into out, "0" for none; false for anything else. */
+static bool
+id_cursor(const char *cursor, char out[24])
+{
+	size_t n = cursor != NULL ? strlen(cursor) : 0;
+
+	if (n == 0) {
+		(void) snprintf(out, 24, "0");
+		return true;
+	}
+	if (strspn(cursor, "0123456789") != n || n > 18)
+		return false;
+	(void) snprintf(out, 24, "%s", cursor);
+	return true;
+}
+
+static void
+fail_cursor(struct pa_rpc_call *call, json_object *d)
+{
+	json_object_put(d);
+	pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "bad cursor");
+}
+
 static int64_t
 ll(const PGresult *r, int row, int col)
 {
@@ -196,8 +219,7 @@ admin_list_users(Phoneauth__V1__Admin_Service *svc, const Phoneauth__V1__ListUse
 	(void) snprintf(t[3], sizeof t[3], "%lld", (long long) in->verified_to_unix_ms);
 	if (in->cursor != NULL && in->cursor[0] != '\0') {
 		if (sscanf(in->cursor, "%23[0-9]/%36s", cur_us, cur_id) != 2 || !auth_is_uuid(cur_id)) {
-			json_object_put(d);
-			pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "bad cursor");
+			fail_cursor(call, d);
 			closure(NULL, data);
 			return;
 		}
@@ -411,7 +433,7 @@ admin_list_audit_events(Phoneauth__V1__Admin_Service *svc,
 	struct auth_worker                     *w    = pa_rpc_call_state(call);
 	Phoneauth__V1__ListAuditEventsResponse  resp = PHONEAUTH__V1__LIST_AUDIT_EVENTS_RESPONSE__INIT;
 	Phoneauth__V1__AuditEvent              *rows = NULL, **ptrs = NULL;
-	char        masked[PA_PHONE_MASK_MAX] = "", from[24], to[24], cur[24] = "0", lim[16];
+	char        masked[PA_PHONE_MASK_MAX] = "", from[24], to[24], cur[24], lim[16];
 	char        next[24] = "";
 	const char *params[9] = { in->event ? in->event : "", in->user_id ? in->user_id : "", masked,
 		in->verification_id ? in->verification_id : "", from, to, cur,
@@ -427,15 +449,11 @@ admin_list_audit_events(Phoneauth__V1__Admin_Service *svc,
 		(void) pa_phone_mask(in->phone, masked);
 	(void) snprintf(from, sizeof from, "%lld", (long long) in->from_unix_ms);
 	(void) snprintf(to, sizeof to, "%lld", (long long) in->to_unix_ms);
-	if (in->cursor != NULL && in->cursor[0] != '\0' &&
-	    (strspn(in->cursor, "0123456789") != strlen(in->cursor) || strlen(in->cursor) > 18)) {
-		json_object_put(d);
-		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "bad cursor");
+	if (!id_cursor(in->cursor, cur)) {
+		fail_cursor(call, d);
 		closure(NULL, data);
 		return;
 	}
-	if (in->cursor != NULL && in->cursor[0] != '\0')
-		(void) snprintf(cur, sizeof cur, "%s", in->cursor);
 	(void) snprintf(lim, sizeof lim, "%u", n + 1);
 	jadd_str(d, "event", in->event);
 	jadd_str(d, "user_id", in->user_id);
@@ -515,7 +533,7 @@ admin_list_messages(Phoneauth__V1__Admin_Service *svc,
 	Phoneauth__V1__ListMessagesResponse resp = PHONEAUTH__V1__LIST_MESSAGES_RESPONSE__INIT;
 	Phoneauth__V1__Message             *rows = NULL, **ptrs = NULL;
 	char (*masked)[PA_PHONE_MASK_MAX]        = NULL;
-	char        from[24], to[24], cur[24] = "0", lim[16], next[24] = "";
+	char        from[24], to[24], cur[24], lim[16], next[24] = "";
 	const char *params[6] = { in->state ? in->state : "", in->message_sid ? in->message_sid : "",
 		from, to, cur, lim };
 	unsigned     n = page_size(in->page_size);
@@ -526,14 +544,10 @@ admin_list_messages(Phoneauth__V1__Admin_Service *svc,
 	(void) svc;
 	(void) snprintf(from, sizeof from, "%lld", (long long) in->from_unix_ms);
 	(void) snprintf(to, sizeof to, "%lld", (long long) in->to_unix_ms);
-	if (in->cursor != NULL && in->cursor[0] != '\0') {
-		if (strspn(in->cursor, "0123456789") != strlen(in->cursor) || strlen(in->cursor) > 18) {
-			json_object_put(d);
-			pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "bad cursor");
-			closure(NULL, data);
-			return;
-		}
-		(void) snprintf(cur, sizeof cur, "%s", in->cursor);
+	if (!id_cursor(in->cursor, cur)) {
+		fail_cursor(call, d);
+		closure(NULL, data);
+		return;
 	}
 	(void) snprintf(lim, sizeof lim, "%u", n + 1);
 	jadd_str(d, "state", in->state);

@@ -66,11 +66,10 @@ set(const char *s)
 	return s != NULL && *s != '\0';
 }
 
-/* Twilio's SIDs: two letters and 32 hex digits. */
-static bool
-sid_ok(const char *s, const char *prefix)
+bool
+smsw_sid_ok(const char *s, const char *prefix)
 {
-	if (strlen(s) != 34 || strncmp(s, prefix, 2) != 0)
+	if (s == NULL || strlen(s) != 34 || strncmp(s, prefix, 2) != 0)
 		return false;
 	for (int i = 2; i < 34; i++)
 		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
@@ -88,17 +87,17 @@ smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
 #define BAD(s) b += (size_t) snprintf(bad + b, b < sizeof bad ? sizeof bad - b : 0, " %s", s)
 	if (!set(c->account_sid))
 		MISSING("TWILIO_ACCOUNT_SID");
-	else if (!sid_ok(c->account_sid, "AC"))
+	else if (!smsw_sid_ok(c->account_sid, "AC"))
 		BAD("TWILIO_ACCOUNT_SID(AC+32hex)");
 	if (set(c->api_key) != set(c->api_secret))
 		MISSING(set(c->api_key) ? "TWILIO_API_SECRET" : "TWILIO_API_KEY");
 	else if (!set(c->api_key) && !set(c->auth_token))
 		MISSING("TWILIO_AUTH_TOKEN(or TWILIO_API_KEY+TWILIO_API_SECRET)");
-	else if (set(c->api_key) && !sid_ok(c->api_key, "SK"))
+	else if (set(c->api_key) && !smsw_sid_ok(c->api_key, "SK"))
 		BAD("TWILIO_API_KEY(SK+32hex)");
 	if (!set(c->messaging_service_sid) && !set(c->from))
 		MISSING("TWILIO_MESSAGING_SERVICE_SID(or TWILIO_FROM)");
-	else if (set(c->messaging_service_sid) && !sid_ok(c->messaging_service_sid, "MG"))
+	else if (set(c->messaging_service_sid) && !smsw_sid_ok(c->messaging_service_sid, "MG"))
 		BAD("TWILIO_MESSAGING_SERVICE_SID(MG+32hex)");
 	/* Callbacks are signed with the account's auth token, even when we send with an API key. */
 	if (set(c->status_callback_url) && !set(c->auth_token) && set(c->api_key))

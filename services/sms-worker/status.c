@@ -10,17 +10,6 @@
 #include "common/log.h"
 #include "worker.h"
 
-static bool
-sid_ok(const char *s)
-{
-	if (s == NULL || strlen(s) != 34 || (strncmp(s, "SM", 2) != 0 && strncmp(s, "MM", 2) != 0))
-		return false;
-	for (int i = 2; i < 34; i++)
-		if (!isxdigit((unsigned char) s[i]))
-			return false;
-	return true;
-}
-
 /* A status word, an error code, a DLR date: short, and nothing a log line could trip on. */
 static bool
 word_ok(const char *s, size_t max, const char *allowed)
@@ -73,7 +62,7 @@ http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_re
 	acct   = smsw_form_get(&f, "AccountSid");
 	if (status == NULL)
 		status = smsw_form_get(&f, "SmsStatus");
-	if (!sid_ok(sid) || !word_ok(status, 23, "abcdefghijklmnopqrstuvwxyz_") ||
+	if (!SMSW_MESSAGE_SID_OK(sid) || !word_ok(status, 23, "abcdefghijklmnopqrstuvwxyz_") ||
 	    (code != NULL && *code != '\0' && !word_ok(code, 9, "0123456789")) ||
 	    (dlr != NULL && *dlr != '\0' && !word_ok(dlr, 32, "0123456789")) ||
 	    (acct != NULL && strcmp(acct, w->cfg.account_sid) != 0)) {

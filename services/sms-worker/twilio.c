@@ -134,17 +134,6 @@ parse(const char *body, size_t len)
 	return o;
 }
 
-static bool
-sid_ok(const char *s)
-{
-	if (s == NULL || strlen(s) != 34 || (strncmp(s, "SM", 2) != 0 && strncmp(s, "MM", 2) != 0))
-		return false;
-	for (int i = 2; i < 34; i++)
-		if (!isxdigit((unsigned char) s[i]))
-			return false;
-	return true;
-}
-
 static void
 retry(struct smsw_result *r, int attempts, int after_ms)
 {
@@ -171,7 +160,7 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 	if (http_status >= 200 && http_status < 300) {
 		const char *sid = o ? json_str(o, "sid") : NULL, *status = o ? json_str(o, "status") : NULL;
 
-		if (sid_ok(sid)) {
+		if (SMSW_MESSAGE_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
 			(void) snprintf(r->sid, sizeof r->sid, "%s", sid);
 			(void) snprintf(r->status, sizeof r->status, "%s", status ? status : "queued");

@@ -46,6 +46,11 @@ struct smsw_config {
 extern const struct pa_conf_item smsw_config_items[];
 extern const size_t              smsw_config_nitems;
 
+/* Whether s is a Twilio SID: prefix ("AC", "SM" ...) and 32 hex digits. */
+bool smsw_sid_ok(const char *s, const char *prefix);
+/* A Message SID: SM (SMS) or MM (MMS). */
+#define SMSW_MESSAGE_SID_OK(s) (smsw_sid_ok((s), "SM") || smsw_sid_ok((s), "MM"))
+
 /* Checks the Twilio variables the backend needs; on failure writes one line naming every
  * missing or malformed one to err. */
 pa_err smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz) PA_MUSTCHECK;
