@@ -160,7 +160,7 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 	if (http_status >= 200 && http_status < 300) {
 		const char *sid = o ? json_str(o, "sid") : NULL, *status = o ? json_str(o, "status") : NULL;
 
-		if (SMSW_MESSAGE_SID_OK(sid)) {
+		if (sid != NULL && SMSW_MESSAGE_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
 			(void) snprintf(r->sid, sizeof r->sid, "%s", sid);
 			(void) snprintf(r->status, sizeof r->status, "%s", status ? status : "queued");
