@@ -74,6 +74,18 @@ expect_outbox(const char *col_sql, const char *vid, const char *want)
 	free(v);
 }
 
+/* The worker counts an outcome just after committing it: give the counter a moment. */
+static bool
+metric_reaches(const char *sample, double min)
+{
+	for (int t = 0; t < 2000; t += 20) {
+		if (smskit_metric(&worker, sample) >= min)
+			return true;
+		harness_sleep_ms(20);
+	}
+	return false;
+}
+
 /* Signs up phone and waits until the worker stored the SID; returns the fake's copy. */
 static void
 send_one(const char *phone, char vid[37], struct fake_twilio_msg *m)
@@ -243,8 +255,7 @@ storm(bool throttle)
 	assert_true(smskit_wait_fake_count(before + N, 60000));
 	for (int i = 0; i < N; i++)
 		assert_int_equal(fake_twilio_count_to(smskit_fake(), phones[i]), 1);
-	assert_true(smskit_metric(&worker, "phoneauth_sms_sends_total{outcome=\"retry\"}") >=
-	            retries + 3 * N);
+	assert_true(metric_reaches("phoneauth_sms_sends_total{outcome=\"retry\"}", retries + 3 * N));
 	/* The fake counts a message when it answers; the worker records it just after. */
 	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE state NOT IN ('sent',"
 	                          " 'delivered', 'failed', 'expired')",
@@ -323,7 +334,7 @@ test_reconcile(void **state)
 	fake_twilio_set_status(smskit_fake(), m.sid, "delivered", 0);
 	fake_twilio_msg_free(&m);
 	wait_outbox(vid, "delivered", 15000);
-	assert_true(smskit_metric(&worker, "phoneauth_sms_reconciled_total") >= before + 1);
+	assert_true(metric_reaches("phoneauth_sms_reconciled_total", before + 1));
 	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events e JOIN sms_outbox o ON"
 	                              " o.twilio_sid = e.message_sid WHERE e.event = 'sms_status'"
 	                              " AND e.actor = 'sms-worker' AND o.verification_id = $1::uuid",
@@ -359,8 +370,8 @@ test_health_metrics_logs(void **state)
 	assert_int_equal(harness_http_get(url, &body), 200);
 	assert_string_equal(body.data, "ok\n");
 	pa_strbuf_free(&body);
-	assert_true(smskit_metric(&worker, "phoneauth_sms_sends_total{outcome=\"sent\"}") >= 1);
-	assert_true(smskit_metric(&worker, "phoneauth_twilio_request_seconds_count{}") >= 1);
+	assert_true(metric_reaches("phoneauth_sms_sends_total{outcome=\"sent\"}", 1));
+	assert_true(metric_reaches("phoneauth_twilio_request_seconds_count{}", 1));
 	assert_true(smskit_metric(&worker, "phoneauth_sms_queue_depth") >= 0);
 	assert_true(smskit_metric(&worker, "phoneauth_twilio_responses_total{class=\"2xx\"}") >= 1);
 	assert_int_equal(fake_twilio_rejected(smskit_fake()), 0);
