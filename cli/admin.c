@@ -1,13 +1,18 @@
 /* admin.c: the CLI's admin views (users, user, messages, audit, stats) over the Admin service,
  * with the token from $PHONEAUTH_ADMIN_TOKEN: aligned tables for people, --json for scripts. */
+#define _DEFAULT_SOURCE   /* timegm */
+#define _XOPEN_SOURCE 700 /* strptime */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "cli.h"
+#include "common/config.h"
 #include "phoneauth/v1/admin.pb-c.h"
 
 /* "2026-11-21 10:04:05Z" for unix ms; "-" for 0. */
@@ -304,31 +309,235 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-#define SYN_AUDIT "audit [--type T] [--user U] [--phone P] [--since UNIX_MS] [--limit N] [--oldest]"
+/* A --since value as unix ms: "24h"/"30m"/"7d" ago, "2026-11-21" or "2026-11-21T10:00:00Z"
+ * (UTC), or unix milliseconds. False for anything else. */
+static bool
+parse_since(const char *s, int64_t *out)
+{
+	struct tm   tm = { 0 };
+	const char *end;
+	long        ago;
+
+	if (pa_duration_parse(s, &ago)) {
+		*out = ((int64_t) time(NULL) - ago) * 1000;
+		/* Twelve digits or more is a timestamp, not a number of seconds ago. */
+		if (strlen(s) >= 12 && strspn(s, "0123456789") == strlen(s))
+			*out = strtoll(s, NULL, 10);
+		return true;
+	}
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		return false;
+	if (*end == 'T' || *end == ' ')
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+	if (end == NULL || (*end != '\0' && strcmp(end, "Z") != 0))
+		return false;
+	*out = (int64_t) timegm(&tm) * 1000;
+	return true;
+}
+
+static json_object *
+event_json(const Phoneauth__V1__AuditEvent *e)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "id", json_object_new_int64((int64_t) e->id));
+	json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
+	json_object_object_add(j, "event", jstr(e->event));
+	json_object_object_add(j, "actor", jstr(e->actor));
+	json_object_object_add(j, "phone", jstr(e->phone_masked));
+	json_object_object_add(j, "message_sid", jstr(e->message_sid));
+	json_object_object_add(j, "outcome", jstr(e->outcome));
+	json_object_object_add(j, "detail", jstr(e->detail_json));
+	return j;
+}
+
+static void
+print_event(struct cli_ctx *ctx, const Phoneauth__V1__AuditEvent *e)
+{
+	char t1[32];
+
+	if (ctx->json) {
+		print_json(event_json(e));
+		return;
+	}
+	printf("%-8llu  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", (unsigned long long) e->id,
+	    when(e->at_unix_ms, t1), e->event, e->actor, e->phone_masked[0] ? e->phone_masked : "-",
+	    e->message_sid[0] ? e->message_sid : "-", e->outcome[0] ? e->outcome : "-");
+}
+
+static void
+print_event_header(struct cli_ctx *ctx)
+{
+	if (!ctx->json)
+		printf("%-8s  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", "ID", "AT", "EVENT", "ACTOR",
+		    "PHONE", "MESSAGE SID", "OUTCOME");
+}
+
+static volatile sig_atomic_t follow_stop;
+
+static void
+on_follow_signal(int sig)
+{
+	(void) sig;
+	follow_stop = 1;
+}
+
+/* --follow: the newest page (or everything since --since), then new rows as they come, oldest
+ * first, one poll every two seconds until interrupted. JSON is one object per line. */
+static int
+audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
+{
+	char            follow_id[17], cursor[24] = "";
+	unsigned char   rnd[8];
+	struct pa_reply r;
+	int             st = 0;
+
+	randombytes_buf(rnd, sizeof rnd);
+	(void) sodium_bin2hex(follow_id, sizeof follow_id, rnd, sizeof rnd);
+	req->follow_id = follow_id;
+	signal(SIGINT, on_follow_signal);
+	signal(SIGTERM, on_follow_signal);
+	print_event_header(ctx);
+	if (req->from_unix_ms == 0) {
+		/* No --since: start from the newest page, printed oldest first. */
+		Phoneauth__V1__ListAuditEventsResponse *resp;
+
+		req->oldest_first = false;
+		if ((st = admin_call(ctx, "ListAuditEvents", &req->base,
+		         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
+			return st;
+		resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
+		for (size_t i = resp->n_events; i > 0; i--)
+			print_event(ctx, resp->events[i - 1]);
+		if (resp->n_events > 0)
+			(void) snprintf(cursor, sizeof cursor, "%llu",
+			    (unsigned long long) resp->events[0]->id);
+		pa_reply_clear(&r);
+	}
+	req->oldest_first = true;
+	while (!follow_stop) {
+		Phoneauth__V1__ListAuditEventsResponse *resp;
+		bool                                    more;
+
+		req->cursor = cursor;
+		if ((st = admin_call(ctx, "ListAuditEvents", &req->base,
+		         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
+			break;
+		resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
+		for (size_t i = 0; i < resp->n_events; i++)
+			print_event(ctx, resp->events[i]);
+		if (resp->n_events > 0)
+			(void) snprintf(cursor, sizeof cursor, "%llu",
+			    (unsigned long long) resp->events[resp->n_events - 1]->id);
+		more = resp->next_cursor[0] != '\0';
+		pa_reply_clear(&r);
+		(void) fflush(stdout);
+		for (int i = 0; !more && i < 20 && !follow_stop; i++) {
+			struct timespec ts = { 0, 100 * 1000000L };
+
+			(void) nanosleep(&ts, NULL);
+		}
+	}
+	return follow_stop ? 0 : st;
+}
+
+#define SYN_AUDIT_VERIFY "audit verify [--head HASH]"
+
+/* Exit status: 0 when the chain matches, 3 when it does not (so scripts can tell tampering from
+ * an unreachable service). */
+static int
+audit_verify(struct cli_ctx *ctx, const char *known_head)
+{
+	Phoneauth__V1__VerifyAuditRequest   req = PHONEAUTH__V1__VERIFY_AUDIT_REQUEST__INIT;
+	Phoneauth__V1__VerifyAuditResponse *v;
+	struct pa_reply                     r;
+	int                                 st, saved = ctx->timeout_ms;
+
+	req.known_hash_hex = (char *) (known_head ? known_head : "");
+	/* A long trail takes a while to rehash; wait longer unless --timeout said otherwise. */
+	if (ctx->timeout_ms == CLI_DEFAULT_TIMEOUT_MS)
+		ctx->timeout_ms = 10 * 60 * 1000;
+	st             = admin_call(ctx, "VerifyAudit", &req.base,
+	                 &phoneauth__v1__verify_audit_response__descriptor, &r);
+	ctx->timeout_ms = saved;
+	if (st != 0)
+		return st;
+	v = (Phoneauth__V1__VerifyAuditResponse *) r.body;
+	if (ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
+		json_object_object_add(o, "checkpoints", json_object_new_int64((int64_t) v->checkpoints));
+		json_object_object_add(o, "rows_checked", json_object_new_int64((int64_t) v->rows_checked));
+		json_object_object_add(o, "rows_unsigned",
+		    json_object_new_int64((int64_t) v->rows_unsigned));
+		json_object_object_add(o, "last_signed_row",
+		    json_object_new_int64((int64_t) v->last_signed_row));
+		json_object_object_add(o, "last_hash", jstr(v->last_hash_hex));
+		json_object_object_add(o, "public_key", jstr(v->public_key_hex));
+		json_object_object_add(o, "bad_row", json_object_new_int64((int64_t) v->bad_row));
+		json_object_object_add(o, "bad_checkpoint",
+		    json_object_new_int64((int64_t) v->bad_checkpoint));
+		json_object_object_add(o, "problem", jstr(v->problem));
+		print_json(o);
+	} else if (v->ok) {
+		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints (through row %llu), "
+		       "%llu newer rows not signed yet\nkey  %s\nhead %s\n",
+		    (unsigned long long) v->rows_checked, (unsigned long long) v->checkpoints,
+		    (unsigned long long) v->last_signed_row, (unsigned long long) v->rows_unsigned,
+		    v->public_key_hex, v->last_hash_hex);
+	} else {
+		printf("❌ audit trail does not match: %s\n", v->problem);
+		if (v->bad_row != 0)
+			printf("first bad row: %llu\n", (unsigned long long) v->bad_row);
+		printf("checkpoint: %llu (the %llu before it match)\nkey  %s\n",
+		    (unsigned long long) v->bad_checkpoint, (unsigned long long) v->checkpoints,
+		    v->public_key_hex);
+	}
+	st = v->ok ? 0 : 3;
+	pa_reply_clear(&r);
+	return st;
+}
+
+#define SYN_AUDIT "audit [--type T] [--user U] [--phone P] [--since 24h|DATE|UNIX_MS] " \
+                  "[--limit N] [--oldest] [--follow]"
 
 static int
 cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__ListAuditEventsRequest   req = PHONEAUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
 	const char *const names[]  = { "--type", "--user", "--phone", "--since", "--limit", "--cursor",
-		NULL };
-	const char *const fnames[] = { "--oldest", NULL };
-	const char       *values[6] = { NULL };
-	bool              flags[1]  = { false };
+		"--head", NULL };
+	const char *const fnames[] = { "--oldest", "--follow", NULL };
+	const char       *values[7] = { NULL }, *pos = NULL;
+	bool              flags[2]  = { false };
 	Phoneauth__V1__ListAuditEventsResponse *resp;
 	struct pa_reply   r;
-	char              t1[32];
 	int               st;
 
-	if ((st = opts(argc, argv, SYN_AUDIT, names, values, flags, fnames, NULL)) != 0)
+	if ((st = opts(argc, argv, SYN_AUDIT, names, values, flags, fnames, &pos)) != 0)
 		return st;
+	if (pos != NULL) {
+		if (strcmp(pos, "verify") != 0 || argc != (values[6] ? 3 : 1)) {
+			fprintf(stderr, "usage: phoneauth %s\n       phoneauth %s\n", SYN_AUDIT,
+			    SYN_AUDIT_VERIFY);
+			return 2;
+		}
+		return audit_verify(ctx, values[6]);
+	}
 	req.event        = (char *) (values[0] ? values[0] : "");
 	req.user_id      = (char *) (values[1] ? values[1] : "");
 	req.phone        = (char *) (values[2] ? values[2] : "");
-	req.from_unix_ms = values[3] ? strtoll(values[3], NULL, 10) : 0;
 	req.page_size    = values[4] ? (uint32_t) atoi(values[4]) : 0;
 	req.cursor       = (char *) (values[5] ? values[5] : "");
 	req.oldest_first = flags[0];
+	if (values[3] != NULL && !parse_since(values[3], &req.from_unix_ms)) {
+		fprintf(stderr, "phoneauth: --since takes 90s, 30m, 24h or 7d (ago), a date like "
+		                "2026-11-21 or 2026-11-21T10:00:00Z (UTC), or unix milliseconds\n");
+		return 2;
+	}
+	if (flags[1])
+		return audit_follow(ctx, &req);
 	if ((st = admin_call(ctx, "ListAuditEvents", &req.base,
 	         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
 		return st;
@@ -336,34 +545,15 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		json_object *o = json_object_new_object(), *a = json_object_new_array();
 
-		for (size_t i = 0; i < resp->n_events; i++) {
-			Phoneauth__V1__AuditEvent *e = resp->events[i];
-			json_object               *j = json_object_new_object();
-
-			json_object_object_add(j, "id", json_object_new_int64((int64_t) e->id));
-			json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
-			json_object_object_add(j, "event", jstr(e->event));
-			json_object_object_add(j, "actor", jstr(e->actor));
-			json_object_object_add(j, "phone", jstr(e->phone_masked));
-			json_object_object_add(j, "message_sid", jstr(e->message_sid));
-			json_object_object_add(j, "outcome", jstr(e->outcome));
-			json_object_object_add(j, "detail", jstr(e->detail_json));
-			json_object_array_add(a, j);
-		}
+		for (size_t i = 0; i < resp->n_events; i++)
+			json_object_array_add(a, event_json(resp->events[i]));
 		json_object_object_add(o, "events", a);
 		json_object_object_add(o, "next_cursor", jstr(resp->next_cursor));
 		print_json(o);
 	} else {
-		printf("%-8s  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", "ID", "AT", "EVENT", "ACTOR",
-		    "PHONE", "MESSAGE SID", "OUTCOME");
-		for (size_t i = 0; i < resp->n_events; i++) {
-			Phoneauth__V1__AuditEvent *e = resp->events[i];
-
-			printf("%-8llu  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n",
-			    (unsigned long long) e->id, when(e->at_unix_ms, t1), e->event, e->actor,
-			    e->phone_masked[0] ? e->phone_masked : "-",
-			    e->message_sid[0] ? e->message_sid : "-", e->outcome[0] ? e->outcome : "-");
-		}
+		print_event_header(ctx);
+		for (size_t i = 0; i < resp->n_events; i++)
+			print_event(ctx, resp->events[i]);
 		if (resp->next_cursor[0])
 			printf("next page: --cursor %s\n", resp->next_cursor);
 	}
@@ -371,7 +561,7 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-#define SYN_STATS "stats [--window SECONDS]"
+#define SYN_STATS "stats [--window 24h]"
 
 static int
 cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
@@ -385,7 +575,16 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((st = opts(argc, argv, SYN_STATS, names, values, NULL, NULL, NULL)) != 0)
 		return st;
-	req.window_s = values[0] ? (uint32_t) atoi(values[0]) : 0;
+	if (values[0] != NULL) {
+		long w;
+
+		if (!pa_duration_parse(values[0], &w) || w <= 0 || w > 366L * 86400) {
+			fprintf(stderr, "phoneauth: --window takes a duration like 3600, 90m, 24h or 7d "
+			                "(at most 366d)\n");
+			return 2;
+		}
+		req.window_s = (uint32_t) w;
+	}
 	if ((st = admin_call(ctx, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor,
 	         &r)) != 0)
 		return st;
@@ -433,8 +632,10 @@ const struct cli_command cli_admin_commands[] = {
 	{ "user", "PHONE_OR_EMAIL_OR_ID: one user, its verification and timeline (admin)", cmd_user },
 	{ "messages", "[--status S] [--sid SID]: SMS sent, with SIDs and errors (admin)",
 	    cmd_messages },
-	{ "audit", "[--type T] [--user U] [--phone P] [--since MS]: the audit trail (admin)",
+	{ "audit", "[--type T] [--user U] [--since 24h] [--follow]: the audit trail (admin)",
 	    cmd_audit },
-	{ "stats", "[--window SECONDS]: verifications and sends over a window (admin)", cmd_stats },
+	{ "audit verify", "[--head HASH]: recheck the signed audit chain; names the first bad row",
+	    NULL },
+	{ "stats", "[--window 24h]: verifications and sends over a window (admin)", cmd_stats },
 	{ NULL, NULL, NULL },
 };

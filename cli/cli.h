@@ -6,6 +6,8 @@
 
 #include "common/rpc.h"
 
+#define CLI_DEFAULT_TIMEOUT_MS 5000
+
 struct cli_ctx {
 	const char *url;
 	const char *admin_url;
@@ -17,6 +19,7 @@ struct cli_ctx {
 struct cli_command {
 	const char *name;
 	const char *help;
+	/* NULL for a help line only (a subcommand its parent command runs) */
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
 };
 

@@ -54,7 +54,7 @@ main(int argc, char **argv)
 	struct cli_ctx ctx = {
 		.url       = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
 		.admin_url = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
-		.timeout_ms = 5000,
+		.timeout_ms = CLI_DEFAULT_TIMEOUT_MS,
 	};
 	int opt;
 
@@ -99,18 +99,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "phoneauth: libsodium failed to initialise\n");
 		return 1;
 	}
-	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
-		if (strcmp(c->name, argv[optind]) == 0) {
-			optind++;
-			return c->run(&ctx, argc - optind, argv + optind);
-		}
-	}
-	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++) {
-		if (strcmp(c->name, argv[optind]) == 0) {
-			optind++;
-			return c->run(&ctx, argc - optind, argv + optind);
-		}
-	}
+	for (const struct cli_command *t = cli_commands; t != NULL;
+	     t = t == cli_commands ? cli_admin_commands : NULL)
+		for (const struct cli_command *c = t; c->name != NULL; c++)
+			if (c->run != NULL && strcmp(c->name, argv[optind]) == 0) {
+				optind++;
+				return c->run(&ctx, argc - optind, argv + optind);
+			}
 	fprintf(stderr, "phoneauth: unknown command '%s' (see phoneauth --help)\n", argv[optind]);
 	return 2;
 }

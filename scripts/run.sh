@@ -20,15 +20,16 @@ export PHONEAUTH_HTTP=${PHONEAUTH_HTTP:-127.0.0.1:7480}
 export PHONEAUTH_JOBS_URL=${PHONEAUTH_JOBS_URL:-tcp://127.0.0.1:7402}
 # Development keys live in .run/ (ignored by git) and survive restarts; production sets its own.
 keys=$run/dev-keys.env
-if [ ! -f "$keys" ]; then
+(
   umask 077
-  {
-    echo "export PHONEAUTH_OTP_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    echo "export PHONEAUTH_OUTBOX_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    echo "export PHONEAUTH_TOKEN_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    echo "export PHONEAUTH_ADMIN_TOKEN=$(head -c24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  } >"$keys"
-fi
+  touch "$keys"
+  # name:bytes; a key added by a newer version is appended to an older file.
+  for kv in PHONEAUTH_OTP_KEY:32 PHONEAUTH_OUTBOX_KEY:32 PHONEAUTH_TOKEN_KEY:32 \
+            PHONEAUTH_AUDIT_KEY:32 PHONEAUTH_ADMIN_TOKEN:24; do
+    grep -q "^export ${kv%%:*}=" "$keys" ||
+      echo "export ${kv%%:*}=$(head -c"${kv#*:}" /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$keys"
+  done
+)
 # shellcheck disable=SC1090
 . "$keys"
 

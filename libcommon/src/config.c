@@ -122,8 +122,8 @@ conf_parse_int(const char *s, long *out)
 	return true;
 }
 
-static bool
-conf_parse_duration(const char *s, long *out)
+bool
+pa_duration_parse(const char *s, long *out)
 {
 	const char *end;
 	long        v;
@@ -141,6 +141,9 @@ conf_parse_duration(const char *s, long *out)
 		break;
 	case 'h':
 		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
 		break;
 	default:
 		return false;
@@ -204,7 +207,7 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 		*(int *) (void *) field = (int) lv;
 		return PA_OK;
 	case PA_CONF_DURATION:
-		if (!conf_parse_duration(value, &lv) || lv < it->min || lv > it->max
+		if (!pa_duration_parse(value, &lv) || lv < it->min || lv > it->max
 		    || lv > INT_MAX) {
 			conf_quote(got, sizeof got, value);
 			conf_errf(err, errsz,

@@ -420,8 +420,9 @@ static const struct pa_stmt st_audit_list = {
 	" AND ($6::bigint = 0 OR a.at < to_timestamp($6::bigint / 1000.0))"
 	" AND ($7::bigint = 0 OR (CASE WHEN $8::boolean THEN a.id > $7::bigint"
 	"  ELSE a.id < $7::bigint END))"
+	" AND NOT ($10 <> '' AND a.event = 'admin_call' AND a.detail->>'follow' IS NOT DISTINCT FROM $10)"
 	" ORDER BY CASE WHEN $8::boolean THEN a.id END ASC, a.id DESC LIMIT $9::int",
-	9
+	10
 };
 
 static void
@@ -435,9 +436,9 @@ admin_list_audit_events(Phoneauth__V1__Admin_Service *svc,
 	Phoneauth__V1__AuditEvent              *rows = NULL, **ptrs = NULL;
 	char        masked[PA_PHONE_MASK_MAX] = "", from[24], to[24], cur[24], lim[16];
 	char        next[24] = "";
-	const char *params[9] = { in->event ? in->event : "", in->user_id ? in->user_id : "", masked,
-		in->verification_id ? in->verification_id : "", from, to, cur,
-		in->oldest_first ? "true" : "false", lim };
+	const char *params[10] = { in->event ? in->event : "", in->user_id ? in->user_id : "",
+		masked, in->verification_id ? in->verification_id : "", from, to, cur,
+		in->oldest_first ? "true" : "false", lim, in->follow_id ? in->follow_id : "" };
 	unsigned     n = page_size(in->page_size);
 	json_object *d = json_object_new_object();
 	PGresult    *res;
@@ -462,6 +463,7 @@ admin_list_audit_events(Phoneauth__V1__Admin_Service *svc,
 	jadd_int(d, "from_unix_ms", in->from_unix_ms);
 	jadd_int(d, "to_unix_ms", in->to_unix_ms);
 	jadd_str(d, "cursor", in->cursor);
+	jadd_str(d, "follow", in->follow_id);
 	if ((in->user_id && in->user_id[0] && !auth_is_uuid(in->user_id)) ||
 	    (in->verification_id && in->verification_id[0] && !auth_is_uuid(in->verification_id))) {
 		json_object_put(d);
@@ -683,6 +685,62 @@ admin_stats(Phoneauth__V1__Admin_Service *svc, const Phoneauth__V1__StatsRequest
 	json_object_put(by_status);
 	json_object_put(by_phone);
 	PQclear(res);
+}
+
+/* ---- VerifyAudit ----------------------------------------------------------------------------- */
+
+static void
+admin_verify_audit(Phoneauth__V1__Admin_Service *svc, const Phoneauth__V1__VerifyAuditRequest *in,
+    Phoneauth__V1__VerifyAuditResponse_Closure closure, void *data)
+{
+	struct pa_rpc_call                *call = data;
+	struct auth_worker                *w    = pa_rpc_call_state(call);
+	Phoneauth__V1__VerifyAuditResponse resp = PHONEAUTH__V1__VERIFY_AUDIT_RESPONSE__INIT;
+	struct auth_audit_report           rep;
+	char                               pk[65], hash[65];
+	pa_err                             rv;
+
+	unsigned char                      known[32];
+	size_t                             known_len = 0;
+	json_object                       *d         = json_object_new_object();
+
+	(void) svc;
+	if (in->known_hash_hex != NULL && in->known_hash_hex[0] != '\0' &&
+	    (sodium_hex2bin(known, sizeof known, in->known_hash_hex, strlen(in->known_hash_hex), NULL,
+	         &known_len, NULL) != 0 || known_len != sizeof known)) {
+		json_object_put(d);
+		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED),
+		    "known_hash_hex must be 64 hex characters");
+		closure(NULL, data);
+		return;
+	}
+	jadd_str(d, "known_hash", in->known_hash_hex);
+	if (!w->app->audit_signing) {
+		json_object_put(d);
+		pa_rpc_call_fail(call, CODE(FAILED_PRECONDITION), REASON(REASON_UNSPECIFIED),
+		    "PHONEAUTH_AUDIT_KEY is not set: the audit trail is not signed");
+		closure(NULL, data);
+		return;
+	}
+	/* The call's own audit row is written first, so the check covers who asked. */
+	if ((rv = admin_audit(w, call, d)) != PA_OK ||
+	    (rv = auth_auditchain_verify(w->db, w->app->audit_pk, known_len ? known : NULL, &rep)) !=
+	        PA_OK)
+		FAIL_RETURN(rv);
+	resp.ok              = rep.ok;
+	resp.checkpoints     = (uint64_t) rep.checkpoints;
+	resp.rows_checked    = (uint64_t) rep.rows;
+	resp.rows_unsigned   = (uint64_t) rep.rows_unsigned;
+	resp.last_signed_row = (uint64_t) rep.last_row;
+	resp.last_hash_hex   = sodium_bin2hex(hash, sizeof hash, rep.last_hash, sizeof rep.last_hash);
+	resp.public_key_hex  = sodium_bin2hex(pk, sizeof pk, rep.public_key, sizeof rep.public_key);
+	resp.bad_row         = (uint64_t) rep.bad_row;
+	resp.bad_checkpoint  = (uint64_t) rep.bad_checkpoint;
+	resp.problem         = rep.problem;
+	if (!rep.ok)
+		pa_log_error("audit_tampered", "checkpoint=%lld row=%lld", (long long) rep.bad_checkpoint,
+		    (long long) rep.bad_row);
+	closure(&resp, data);
 }
 
 void

@@ -45,6 +45,8 @@ struct auth_config {
 	char *allowed_countries;
 	int   pwhash_ops;
 	int   pwhash_mem_kib;
+	char *audit_key;   /* Ed25519 seed signing audit checkpoints; unset: none are written */
+	int   audit_every_s;
 };
 
 extern const struct pa_conf_item auth_config_items[];
@@ -62,6 +64,10 @@ struct auth_app {
 	struct pa_keyring            outbox_keys;
 	struct pa_keyring            token_keys;
 	struct auth_jobs            *jobs;
+	bool                         audit_signing; /* PHONEAUTH_AUDIT_KEY was given */
+	unsigned char                audit_sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char                audit_pk[crypto_sign_PUBLICKEYBYTES];
+	struct auth_auditchain      *chain;
 };
 
 /* One per worker thread: its own database connection and a cached health check. */
@@ -112,6 +118,30 @@ struct auth_audit {
 /* Appends an audit row with the caller's IP, in the caller's transaction. */
 pa_err auth_audit(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_audit *a)
 	PA_MUSTCHECK;
+
+/* --- auditchain.c: signed checkpoints over the audit trail --- */
+struct auth_auditchain;
+/* Starts the thread that signs new audit rows every PHONEAUTH_AUDIT_EVERY (app->audit_sk). */
+pa_err auth_auditchain_start(struct auth_auditchain **out, struct auth_app *app) PA_MUSTCHECK;
+/* Signs what is left, then stops the thread. NULL is a no-op. */
+void auth_auditchain_stop(struct auth_auditchain *c);
+void auth_auditchain_write_metrics(struct pa_strbuf *out, struct auth_auditchain *c);
+
+/* What verifying the chain found. ok: every checkpoint chains, is signed by public_key and
+ * matches the rows it covers; otherwise problem names the first mismatch (bad_row and/or
+ * bad_checkpoint set). */
+struct auth_audit_report {
+	bool          ok;
+	int64_t       checkpoints, rows, rows_unsigned, last_row, bad_row, bad_checkpoint;
+	unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+	unsigned char last_hash[32];
+	char          problem[160];
+};
+/* Walks the whole chain in one snapshot; known_hash (32 bytes, or NULL) must be one of its links.
+ * PA_OK whether or not it matched (see rep->ok); an error
+ * only when the database could not be read. */
+pa_err auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
+    const unsigned char *known_hash, struct auth_audit_report *rep) PA_MUSTCHECK;
 
 /* --- util --- */
 /* The caller's end-user IP when it is a valid address, else NULL (stored as SQL NULL). */

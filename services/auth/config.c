@@ -56,6 +56,11 @@ const struct pa_conf_item auth_config_items[] = {
 	AUTH_STR("PHONEAUTH_ALLOWED_COUNTRIES", allowed_countries, "", 0,
 	    "comma list of regions whose mobiles are accepted (empty: the default region)"),
 	AUTH_INT("PHONEAUTH_PWHASH_OPS", pwhash_ops, "2", 1, 20, "Argon2id passes"),
+	{ "PHONEAUTH_AUDIT_KEY", PA_CONF_SECRET, offsetof(struct auth_config, audit_key), NULL, 0,
+	    0, 0, "32-byte Ed25519 seed (hex or base64) signing audit checkpoints; "
+	                      "unset: the trail is append-only but not signed" },
+	AUTH_DUR("PHONEAUTH_AUDIT_EVERY", audit_every_s, "60s", 1, 86400,
+	    "how often new audit rows are signed into the chain"),
 	AUTH_INT("PHONEAUTH_PWHASH_MEM_KIB", pwhash_mem_kib, "65536", 8, 4194304,
 	    "Argon2id memory per hash, KiB"),
 };

@@ -89,6 +89,7 @@ http_metrics(void *state, const struct pa_http_request *req, struct pa_http_resp
 	    "Whether the last database check succeeded.");
 	pa_strbuf_printf(&res->body, "phoneauth_database_up %d\n", atomic_load(&m->app->db_ok) ? 1 : 0);
 	pa_rpc_server_write_metrics(&res->body, m->rpc);
+	auth_auditchain_write_metrics(&res->body, m->app->chain);
 }
 
 static int
@@ -189,6 +190,13 @@ cmd_serve(struct auth_app *app)
 			goto out_stop;
 		}
 	}
+	if (app->audit_signing && auth_auditchain_start(&app->chain, app) != PA_OK) {
+		pa_log_error("start_failed", "component=audit_chain error=%s", "\"out of memory\"");
+		goto out_stop;
+	}
+	if (!app->audit_signing)
+		pa_log_warn("audit_unsigned", "reason=%s",
+		    "\"PHONEAUTH_AUDIT_KEY is not set: audit rows are append-only but not signed\"");
 	if (pa_http_new(&http, app->cfg.http_addr, NULL) != PA_OK ||
 	    pa_http_route(http, "GET", "/healthz", http_healthz, app, false) != PA_OK ||
 	    pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK ||
@@ -216,6 +224,8 @@ out_stop:
 		pa_log_warn("close_timeout", "listener=auth detail=%s",
 		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
 	auth_jobs_close(app->jobs);
+	/* Last, so the rows the drained calls wrote are signed too. */
+	auth_auditchain_stop(app->chain);
 	if (status == 0)
 		pa_log_info("stopped", "%s", "");
 	return status;
@@ -250,6 +260,21 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 		(void) snprintf(err, errsz, "PHONEAUTH_ADMIN_TOKEN must be at least 32 characters "
 		                            "(unset it to run without the Admin listener)");
 		return -1;
+	}
+	if (app->cfg.audit_key != NULL && app->cfg.audit_key[0] != '\0') {
+		struct pa_keyring seed = { 0 };
+		int               bad  = pa_keyring_parse(&seed, app->cfg.audit_key) != PA_OK ||
+		                         seed.n != 1 ||
+		                         crypto_sign_seed_keypair(app->audit_pk, app->audit_sk,
+		                             seed.key[0]) != 0;
+
+		pa_keyring_wipe(&seed);
+		if (bad) {
+			(void) snprintf(err, errsz, "PHONEAUTH_AUDIT_KEY must be one 32-byte key, 64 hex "
+			                            "characters or 44 base64 characters");
+			return -1;
+		}
+		app->audit_signing = true;
 	}
 	if (!pa_phone_region_known(app->cfg.default_region)) {
 		(void) snprintf(err, errsz, "PHONEAUTH_DEFAULT_REGION must be a region code like US or GB "
@@ -322,6 +347,12 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "check-config") == 0) {
 		pa_conf_print(stdout, &app.cfg, auth_config_items, auth_config_nitems);
 		pa_policy_print(stdout, &app.policy);
+		if (app.audit_signing) {
+			char hex[2 * sizeof app.audit_pk + 1];
+
+			printf("audit public key: %s\n",
+			    sodium_bin2hex(hex, sizeof hex, app.audit_pk, sizeof app.audit_pk));
+		}
 		status = 0;
 	} else if (strcmp(cmd, "migrate") == 0) {
 		status = cmd_migrate(&app);
@@ -332,6 +363,7 @@ out_free:
 	pa_keyring_wipe(&app.otp_keys);
 	pa_keyring_wipe(&app.outbox_keys);
 	pa_keyring_wipe(&app.token_keys);
+	sodium_memzero(app.audit_sk, sizeof app.audit_sk);
 	pa_policy_free(&app.policy);
 	pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
 	return status;

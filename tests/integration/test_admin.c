@@ -1,7 +1,8 @@
 /* test_admin.c: the Admin service and the admin CLI against the real auth service, worker and
  * fake Twilio: tokens (none, wrong, short) refused and audited, ListUsers filters and paging
  * stable while users are added, GetUser showing the message SID and "delivered" after a signed
- * callback, the audit table refusing UPDATE, and the CLI's tables and JSON. */
+ * callback, the audit table refusing UPDATE, the CLI's tables and JSON, `audit --follow`, and
+ * `audit verify` naming the row a superuser changed or deleted behind the service's back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -319,8 +320,17 @@ test_cli(void **state)
 	cli((const char *[]) { "--json", "audit", "--type", "sms_status", "--limit", "5", NULL }, out,
 	    sizeof out, 0);
 	assert_non_null(strstr(out, "\"event\":\"sms_status\""));
+	cli((const char *[]) { "audit", "--type", "sms_status", "--since", "1h", NULL }, out,
+	    sizeof out, 0);
+	assert_non_null(strstr(out, "sms_status "));
+	cli((const char *[]) { "audit", "--type", "sms_status", "--since", "2001-01-01T00:00:00Z",
+	        NULL }, out, sizeof out, 0);
+	assert_non_null(strstr(out, "sms_status "));
+	cli((const char *[]) { "audit", "--since", "yesterday", NULL }, out, sizeof out, 2);
+	assert_non_null(strstr(out, "--since takes"));
 
-	cli((const char *[]) { "stats", "--window", "3600", NULL }, out, sizeof out, 0);
+	cli((const char *[]) { "stats", "--window", "24h", NULL }, out, sizeof out, 0);
+	assert_non_null(strstr(out, "window                  86400 s\n"));
 	assert_non_null(strstr(out, "verifications started"));
 	assert_non_null(strstr(out, "  +1 "));
 
@@ -340,6 +350,159 @@ test_cli(void **state)
 	assert_non_null(strstr(out, "no answer from tcp://127.0.0.1:1 within 300 ms"));
 }
 
+/* The superuser's URL for the test database: only it may switch the audit triggers off. */
+static PGconn *
+superuser(void)
+{
+	char    url[1024], *p;
+	PGconn *pg;
+
+	(void) snprintf(url, sizeof url, "%s", smskit_db_url());
+	assert_non_null(p = strstr(url, "user=phoneauth"));
+	memmove(p + strlen("user=postgres"), p + strlen("user=phoneauth"),
+	    strlen(p + strlen("user=phoneauth")) + 1);
+	memcpy(p, "user=postgres", strlen("user=postgres"));
+	pg = PQconnectdb(url);
+	assert_int_equal(PQstatus(pg), CONNECTION_OK);
+	return pg;
+}
+
+static void
+sql_ok(PGconn *pg, const char *sql, const char *p1)
+{
+	PGresult *r = PQexecParams(pg, sql, p1 ? 1 : 0, NULL, &p1, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(pg));
+	PQclear(r);
+}
+
+/* Waits until every audit row written so far is covered by a checkpoint. */
+static void
+wait_signed(void)
+{
+	char *max = smskit_q1("SELECT max(id)::text FROM audit_events", NULL, NULL);
+
+	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
+	                   " FROM audit_checkpoints", max, "true", 10000))
+		fail_msg("audit rows up to %s were not signed within 10 s", max);
+	free(max);
+}
+
+static void
+test_audit_follow(void **state)
+{
+	struct harness_proc f;
+	char                admin_url[96];
+	const char *argv[] = { PHONEAUTH_CLI_BIN, "--admin-url", admin_url, "audit", "--follow",
+		"--limit", "3", NULL };
+	const char *env[]  = { "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, NULL };
+	char       *log    = NULL;
+	size_t      lines_before = 0, lines_after = 0;
+
+	(void) state;
+	(void) snprintf(admin_url, sizeof admin_url, "%s", smskit_admin_url());
+	assert_int_equal(harness_spawn(&f, argv, env, "cli_follow"), 0);
+	/* The newest 3 rows, then nothing new for 5 s: its own polls (audited) stay out of its
+	 * view, so the output does not grow. */
+	harness_sleep_ms(1500);
+	free(log);
+	log = harness_read_log(&f);
+	for (char *p = log; p && (p = strchr(p, '\n')) != NULL; p++)
+		lines_before++;
+	harness_sleep_ms(5000);
+	free(log);
+	log = harness_read_log(&f);
+	for (char *p = log; p && (p = strchr(p, '\n')) != NULL; p++)
+		lines_after++;
+	assert_int_equal(lines_before, 1 + 3);
+	assert_int_equal(lines_after, lines_before);
+	/* A refused admin call shows up within a poll or two. */
+	{
+		Phoneauth__V1__StatsRequest req = PHONEAUTH__V1__STATS_REQUEST__INIT;
+		struct pa_reply             r;
+
+		assert_int_equal(admin("not-the-token", "Stats", &req.base,
+		                     &phoneauth__v1__stats_response__descriptor, &r),
+		    PHONEAUTH__V1__CODE__PERMISSION_DENIED);
+		pa_reply_clear(&r);
+	}
+	for (int i = 0; i < 50 && (log == NULL || strstr(log, "admin_denied") == NULL); i++) {
+		harness_sleep_ms(100);
+		free(log);
+		log = harness_read_log(&f);
+	}
+	if (log == NULL || strstr(log, "admin_denied") == NULL)
+		fail_msg("audit --follow did not print the new row:\n%s", log ? log : "");
+	assert_int_equal(harness_stop(&f, SIGINT, 5000, NULL), 0);
+	free(log);
+}
+
+static void
+test_audit_verify(void **state)
+{
+	static char out[8192];
+	char        want[96], head_hex[65], *head, *row, *orig;
+	PGconn     *pg = superuser();
+
+	(void) state;
+	wait_signed();
+	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
+	if (strstr(out, "✅ audit trail intact: ") == NULL || (head = strstr(out, "\nhead ")) == NULL)
+		fail_msg("verify:\n%s", out);
+	(void) snprintf(head_hex, sizeof head_hex, "%.64s", head + strlen("\nhead "));
+
+	/* Cutting off the newest link with its rows leaves a valid shorter chain: only a head kept
+	 * elsewhere shows it. */
+	sql_ok(pg, "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete", NULL);
+	sql_ok(pg, "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete",
+	    NULL);
+	/* From that link on: the checkpointer may have added one since. */
+	sql_ok(pg, "WITH h AS (SELECT first_id FROM audit_checkpoints WHERE hash = decode($1, 'hex')),"
+	           " c AS (DELETE FROM audit_checkpoints WHERE first_id >= (SELECT first_id FROM h))"
+	           " DELETE FROM audit_events WHERE id >= (SELECT first_id FROM h)",
+	    head_hex);
+	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
+	cli((const char *[]) { "audit", "verify", "--head", head_hex, NULL }, out, sizeof out, 3);
+	assert_non_null(strstr(out, "no longer reaches the head recorded earlier"));
+
+	/* A superuser switches the trigger off and rewrites one signed row. */
+	row  = smskit_q1("SELECT id::text FROM audit_events WHERE id <= (SELECT max(last_id)"
+	                 " FROM audit_checkpoints) AND outcome IS NOT NULL ORDER BY id OFFSET 7 LIMIT 1",
+	     NULL, NULL);
+	orig = smskit_q1("SELECT outcome FROM audit_events WHERE id = $1::bigint", row, NULL);
+	assert_non_null(row);
+	sql_ok(pg, "UPDATE audit_events SET outcome = 'forged' WHERE id = $1::bigint", row);
+	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 3);
+	(void) snprintf(want, sizeof want, "❌ audit trail does not match: row %s was changed\n", row);
+	if (strstr(out, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, out);
+	(void) snprintf(want, sizeof want, "first bad row: %s\n", row);
+	assert_non_null(strstr(out, want));
+	cli((const char *[]) { "--json", "audit", "verify", NULL }, out, sizeof out, 3);
+	(void) snprintf(want, sizeof want, "\"bad_row\":%s,", row);
+	assert_non_null(strstr(out, "\"ok\":false"));
+	assert_non_null(strstr(out, want));
+
+	/* Putting the exact value back makes it match again: the digest is of the content. */
+	sql_ok(pg, "UPDATE audit_events SET outcome = $1 WHERE id = (SELECT min(id) FROM audit_events"
+	           " WHERE outcome = 'forged')", orig);
+	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
+
+	/* Deleting a signed row is found too, and named. */
+	sql_ok(pg, "DELETE FROM audit_events WHERE id = $1::bigint + 3", row);
+	sql_ok(pg, "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete", NULL);
+	sql_ok(pg, "ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_no_update_delete",
+	    NULL);
+	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 3);
+	(void) snprintf(want, sizeof want, "row %lld was deleted", strtoll(row, NULL, 10) + 3);
+	if (strstr(out, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, out);
+	free(row);
+	free(orig);
+	PQfinish(pg);
+}
+
 int
 main(void)
 {
@@ -349,6 +512,9 @@ main(void)
 		cmocka_unit_test(test_get_user_delivered),
 		cmocka_unit_test(test_audit_is_append_only),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_audit_follow),
+		/* Last: it leaves the trail broken on purpose. */
+		cmocka_unit_test(test_audit_verify),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "common/rpc.h"
+#include "phoneauth/v1/admin.pb-c.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 static struct {
@@ -61,7 +62,8 @@ smskit_setup(const char *db_name)
 	const char             *env[]  = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http,
 		           kit.env_admin, HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
 		           "PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
-		           "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, NULL };
+		           "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
+		           "PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
 	struct fake_twilio_opts fo     = { .account_sid = SMSKIT_ACCOUNT, .auth_token = SMSKIT_TOKEN,
 		    .api_key = SMSKIT_API_KEY, .api_secret = SMSKIT_API_SECRET };
 	struct pa_client_opts   co     = { .timeout_ms = 10000 };
@@ -400,4 +402,35 @@ smskit_check_logs(const struct smskit_worker *const *workers, int n)
 		scan(workers[i]->proc.log_path, log);
 		free(log);
 	}
+}
+
+void
+smskit_check_audit_chain(void)
+{
+	Phoneauth__V1__VerifyAuditRequest   req = PHONEAUTH__V1__VERIFY_AUDIT_REQUEST__INIT;
+	Phoneauth__V1__VerifyAuditResponse *v;
+	struct pa_client_opts               o = { .url = smskit_admin_url(), .timeout_ms = 60000,
+		              .admin_token = SMSKIT_ADMIN_TOKEN };
+	struct pa_client                   *c;
+	struct pa_reply                     r;
+	char                               *max = smskit_q1("SELECT max(id)::text FROM audit_events",
+	                                    NULL, NULL);
+
+	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
+	                   " FROM audit_checkpoints", max, "true", 20000))
+		fail_msg("audit rows up to %s were not signed within 20 s", max);
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/VerifyAudit", &req.base,
+	                     &phoneauth__v1__verify_audit_response__descriptor, NULL, &r),
+	    PA_OK);
+	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
+	v = (Phoneauth__V1__VerifyAuditResponse *) r.body;
+	if (!v->ok)
+		fail_msg("audit chain: %s", v->problem);
+	assert_true(v->rows_checked >= (uint64_t) strtoll(max, NULL, 10) / 2);
+	fprintf(stderr, "audit chain intact: %llu rows in %llu checkpoints\n",
+	    (unsigned long long) v->rows_checked, (unsigned long long) v->checkpoints);
+	pa_reply_clear(&r);
+	pa_client_close(c);
+	free(max);
 }

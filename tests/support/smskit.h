@@ -16,6 +16,8 @@
 #define SMSKIT_API_SECRET "test-api-secret-fedcba9876543210"
 #define SMSKIT_SERVICE "MG00000000000000000000000000000003"
 #define SMSKIT_ADMIN_TOKEN "admin-token-for-tests-only-0123456789abcdef"
+/* Ed25519 seed signing the audit chain (checkpoints every second). */
+#define SMSKIT_AUDIT_KEY "61756469742d7369676e696e672d6b65792d666f722d74657374732d6f6e6c79"
 
 /* A worker and what it listens on. */
 struct smskit_worker {
@@ -66,5 +68,9 @@ bool smskit_wait_fake_count(int n, int timeout_ms);
 /* Fails the test if any log of this run holds a secret: the Twilio token and API secret, or any
  * phone in E.164 form that smskit_phone handed out (scans every worker and the auth service). */
 void smskit_check_logs(const struct smskit_worker *const *workers, int n);
+
+/* Waits until every audit row so far is signed, then fails the test unless VerifyAudit finds the
+ * whole chain intact. */
+void smskit_check_audit_chain(void);
 
 #endif

@@ -14,7 +14,7 @@ enum pa_conf_type {
 	PA_CONF_SECRET,   /* char *, like STR, but printed only as set/missing and wiped on free */
 	PA_CONF_INT,      /* int, within [min, max] */
 	PA_CONF_BOOL,     /* bool: 1/0, true/false, yes/no, on/off */
-	PA_CONF_DURATION, /* int seconds: "90", "90s", "10m", "2h", within [min, max] seconds */
+	PA_CONF_DURATION, /* int seconds: "90", "90s", "10m", "2h", "1d", within [min, max] seconds */
 };
 
 enum pa_conf_flags {
@@ -44,6 +44,10 @@ pa_err pa_conf_load(void *target, const struct pa_conf_item *items, size_t n,
 
 /* Frees the strings the table owns in target (wiping secrets) and sets them to NULL. */
 void pa_conf_free(void *target, const struct pa_conf_item *items, size_t n);
+
+/* Parses "90", "90s", "10m", "2h" or "7d" into seconds; false for anything else (signs,
+ * spaces, several units, overflow). */
+bool pa_duration_parse(const char *s, long *seconds);
 
 /* Prints "NAME=value" per item, secrets as "set"/"missing". */
 void pa_conf_print(FILE *f, const void *target, const struct pa_conf_item *items, size_t n);
