@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "common/tls.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 /* Writes s as a JSON string literal, quotes included. */
@@ -50,8 +51,14 @@ cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const 
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
     struct pa_reply *out)
 {
+	/* tls+tcp:// URLs and a client token, from the same variables the services read. */
+	struct pa_tls_opts            tls    = { .ca_file = getenv("PHONEAUTH_TLS_CA"),
+		              .cert_file = getenv("PHONEAUTH_TLS_CERT"),
+		              .key_file = getenv("PHONEAUTH_TLS_KEY"),
+		              .server_name = getenv("PHONEAUTH_TLS_SERVER_NAME") };
 	struct pa_client_opts         o      = { .url = url, .timeout_ms = ctx->timeout_ms,
-		              .admin_token = admin_token };
+		              .admin_token = admin_token,
+		              .client_token = getenv("PHONEAUTH_CLIENT_TOKEN"), .tls = &tls };
 	Phoneauth__V1__CallerMetadata caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
 	struct pa_client             *c;
 	char                          path[128];

@@ -27,7 +27,12 @@ usage(FILE *f)
 	           "  --timeout MS    how long to wait for a reply (default 5000)\n"
 	           "  --ip ADDR       end-user IP to send as caller metadata\n"
 	           "  --json          print replies as JSON\n"
-	           "  --help, --version\n");
+	           "  --help, --version\n"
+	           "\nenvironment:\n"
+	           "  PHONEAUTH_CLIENT_TOKEN      sent with every call (when the Auth service asks for one)\n"
+	           "  PHONEAUTH_TLS_CA            CA the service's certificate must chain to (tls+tcp://)\n"
+	           "  PHONEAUTH_TLS_CERT, _KEY    client certificate for mutual TLS\n"
+	           "  PHONEAUTH_TLS_SERVER_NAME   name to expect in the certificate (default: URL host)\n");
 }
 
 static const char *

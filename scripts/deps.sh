@@ -8,7 +8,7 @@ PACKAGES=(
   libnng-dev protobuf-c-compiler libprotobuf-c-dev
   libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev
   libphonenumber-dev libcmocka-dev
-  postgresql-15 postgresql-client-15 curl ca-certificates
+  postgresql-15 postgresql-client-15 curl ca-certificates openssl
 )
 [ "${PHONEAUTH_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PHONEAUTH_DEPS_EXTRA" && PACKAGES+=("${extra[@]}")
 

@@ -2,10 +2,54 @@
 #include "common/tls.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
+
+/* A whole PEM file, NUL-terminated (mbedTLS wants the NUL), malloc'd; NULL if unreadable. */
+static char *
+read_pem(const char *file, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf = NULL;
+	long  n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 1024 * 1024 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t) n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t) n, f) != (size_t) n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len   = (size_t) n;
+		}
+	}
+	(void) fclose(f);
+	return buf;
+}
+
+/* nng_tls_config_cert_key_file wants the certificate and key in one file (its second argument is
+ * a passphrase), so the two files are read here and handed over as PEM text. */
+static int
+own_cert(nng_tls_config *cfg, const char *cert_file, const char *key_file)
+{
+	size_t clen = 0, klen = 0;
+	char  *cert = read_pem(cert_file, &clen), *key = read_pem(key_file, &klen);
+	int    rv   = cert == NULL || key == NULL ? NNG_ENOENT :
+	                                            nng_tls_config_own_cert(cfg, cert, key, NULL);
+
+	if (key != NULL)
+		sodium_memzero(key, klen);
+	free(key);
+	free(cert);
+	return rv;
+}
 
 static pa_err
 tls_build(nng_tls_config **out, nng_tls_mode mode, const struct pa_tls_opts *o, char *err,
@@ -23,7 +67,7 @@ tls_build(nng_tls_config **out, nng_tls_mode mode, const struct pa_tls_opts *o, 
 		return PA_ENOMEM;
 	}
 	if (o->cert_file != NULL && o->key_file != NULL &&
-	    (rv = nng_tls_config_cert_key_file(cfg, o->cert_file, o->key_file)) != 0) {
+	    (rv = own_cert(cfg, o->cert_file, o->key_file)) != 0) {
 		(void) snprintf(err, errsz, "TLS certificate %s / key %s: %s", o->cert_file,
 		    o->key_file, nng_strerror(rv));
 		goto out_free;

@@ -24,6 +24,7 @@ struct auth_config {
 	char *rpc_url;
 	char *admin_url;
 	char *admin_token; /* the Admin listener starts only with one of 32 characters or more */
+	char *client_token; /* set: every Auth call must carry it */
 	char *http_addr;
 	char *jobs_url;
 	char *log_level;
@@ -144,6 +145,11 @@ pa_err auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
     const unsigned char *known_hash, struct auth_audit_report *rep) PA_MUSTCHECK;
 
 /* --- util --- */
+/* True when given is non-empty and equals want, compared in constant time. */
+bool auth_token_matches(const char *given, const char *want);
+/* The Auth listener's authorize hook when PHONEAUTH_CLIENT_TOKEN is set: UNAUTHENTICATED
+ * (CLIENT_TOKEN_INVALID) unless the call carries that token. */
+bool auth_client_authorize(struct pa_rpc_call *call, void *arg);
 /* The caller's end-user IP when it is a valid address, else NULL (stored as SQL NULL). */
 const char *auth_caller_ip(struct pa_rpc_call *call);
 /* True for the 36-character text form of a UUID. */

@@ -20,6 +20,8 @@ const struct pa_conf_item auth_config_items[] = {
 	    "where the Admin service listens"),
 	{ "PHONEAUTH_ADMIN_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, admin_token), NULL,
 	    0, 0, 0, "token every Admin call must carry (32+ characters; unset: no Admin listener)" },
+	{ "PHONEAUTH_CLIENT_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, client_token), NULL,
+	    0, 0, 0, "token every Auth call must carry (32+ characters; unset: none asked)" },
 	AUTH_STR("PHONEAUTH_HTTP", http_addr, "127.0.0.1:7480", 0,
 	    "host:port of the /healthz and /metrics endpoints"),
 	AUTH_STR("PHONEAUTH_JOBS_URL", jobs_url, "tcp://127.0.0.1:7402", 0,
@@ -43,7 +45,7 @@ const struct pa_conf_item auth_config_items[] = {
 	    "how long `migrate` waits for the database to come up"),
 	AUTH_STR("PHONEAUTH_TLS_CERT", tls_cert, NULL, 0, "PEM certificate for tls+tcp:// listeners"),
 	AUTH_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
-	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0, "PEM CA that clients must present certificates of"),
+	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0, "PEM CA that clients must present certificates of (mutual TLS)"),
 	{ "PHONEAUTH_OTP_KEY", PA_CONF_SECRET, offsetof(struct auth_config, otp_key), NULL, 0, 0,
 	    0, "32-byte keys (hex or base64), comma-separated: MACs of codes; "
 	                      "the first makes new ones, all are tried" },

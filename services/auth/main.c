@@ -134,7 +134,10 @@ cmd_serve(struct auth_app *app)
 	struct pa_http           *http = NULL;
 	struct metrics_sources    ms   = { .app = app };
 	struct pa_rpc_service     svc  = { .service = &app->service.base,
-		     .slow_methods = auth_slow_methods };
+		     .slow_methods = auth_slow_methods,
+		     .authorize = app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0' ?
+		                      auth_client_authorize : NULL,
+		     .arg = app };
 	struct pa_rpc_server_opts o    = {
 		   .url            = app->cfg.rpc_url,
 		   .name           = "auth",
@@ -254,6 +257,12 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 			    rings[i].env);
 			return -1;
 		}
+	}
+	if (app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0' &&
+	    strlen(app->cfg.client_token) < 32) {
+		(void) snprintf(err, errsz, "PHONEAUTH_CLIENT_TOKEN must be at least 32 characters "
+		                            "(unset it to accept calls without one)");
+		return -1;
 	}
 	if (app->cfg.admin_token != NULL && app->cfg.admin_token[0] != '\0' &&
 	    strlen(app->cfg.admin_token) < 32) {

@@ -69,6 +69,21 @@ auth_rpc_health(Phoneauth__V1__Auth_Service *svc, const Phoneauth__V1__HealthReq
 	closure(&resp, data);
 }
 
+bool
+auth_client_authorize(struct pa_rpc_call *call, void *arg)
+{
+	struct auth_app                     *app    = arg;
+	const Phoneauth__V1__CallerMetadata *caller = pa_rpc_call_caller(call);
+
+	if (auth_token_matches(caller->client_token, app->cfg.client_token))
+		return true;
+	pa_log_warn("client_denied", "method=%s token=%s", pa_rpc_call_method(call),
+	    caller->client_token && caller->client_token[0] ? "wrong" : "missing");
+	pa_rpc_call_fail(call, CODE(UNAUTHENTICATED), REASON(CLIENT_TOKEN_INVALID),
+	    "client token missing or wrong");
+	return false;
+}
+
 void
 auth_rpc_init(struct auth_app *app)
 {

@@ -57,6 +57,13 @@ const struct pa_conf_item smsw_config_items[] = {
 	    "public URL of this worker's /twilio/status (sent as StatusCallback)"),
 	W_STR("PHONEAUTH_TWILIO_CA_FILE", ca_file, NULL, 0,
 	    "CA bundle for TWILIO_API_BASE (default: the system's)"),
+	W_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0,
+	    "PEM CA the auth service's certificate must chain to (tls+tcp:// job URLs)"),
+	W_STR("PHONEAUTH_TLS_CERT", tls_cert, NULL, 0,
+	    "PEM client certificate, when the auth service asks for one (mutual TLS)"),
+	W_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
+	W_STR("PHONEAUTH_TLS_SERVER_NAME", tls_server_name, NULL, 0,
+	    "name the auth service's certificate must carry (default: the URL's host)"),
 };
 const size_t smsw_config_nitems = sizeof smsw_config_items / sizeof smsw_config_items[0];
 

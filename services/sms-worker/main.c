@@ -17,6 +17,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/nngutil.h"
+#include "common/tls.h"
 #include "common/workq.h"
 #include "phoneauth/v1/sms.pb-c.h"
 #include "worker.h"
@@ -90,10 +91,13 @@ jobs_recv_cb(void *arg)
 }
 
 static int
-jobs_open(struct jobs *j, const char *urls)
+jobs_open(struct jobs *j, const struct smsw_config *cfg)
 {
-	char *list = strdup(urls), *save = NULL;
-	int   rv   = 0;
+	const struct pa_tls_opts tls = { .cert_file = cfg->tls_cert, .key_file = cfg->tls_key,
+		.ca_file = cfg->tls_ca, .server_name = cfg->tls_server_name };
+	char *list = strdup(cfg->jobs_urls), *save = NULL;
+	char  err[300], v[320];
+	int   rv = 0;
 
 	if (list == NULL)
 		return NNG_ENOMEM;
@@ -102,8 +106,21 @@ jobs_open(struct jobs *j, const char *urls)
 	    (rv = nng_aio_alloc(&j->aio, jobs_recv_cb, j)) != 0)
 		goto out;
 	for (char *u = strtok_r(list, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
+		nng_dialer d;
+
+		if ((rv = nng_dialer_create(&d, j->sock, u)) != 0) {
+			pa_log_error("start_failed", "jobs_url=%s error=\"%s\"", u, nng_strerror(rv));
+			goto out;
+		}
+		if (strncmp(u, "tls+tcp://", 10) == 0 &&
+		    pa_tls_apply_dialer(&d, &tls, err, sizeof err) != PA_OK) {
+			pa_log_error("start_failed", "jobs_url=%s error=%s", u,
+			    pa_log_value(v, sizeof v, err));
+			rv = NNG_EINVAL;
+			goto out;
+		}
 		/* Non-blocking: an auth instance that is not up yet is dialed again later. */
-		if ((rv = nng_dial(j->sock, u, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
 			pa_log_error("start_failed", "jobs_url=%s error=\"%s\"", u, nng_strerror(rv));
 			goto out;
 		}
@@ -172,7 +189,7 @@ run(struct smsw *w)
 		    w->cfg.http_addr);
 		goto out;
 	}
-	if (jobs_open(&jobs, w->cfg.jobs_urls) != 0)
+	if (jobs_open(&jobs, &w->cfg) != 0)
 		goto out;
 	if (pthread_create(&sig_thread, NULL, signal_main, &sigs) != 0)
 		goto out;

@@ -41,6 +41,11 @@ struct smsw_config {
 	char *from;
 	char *status_callback_url; /* public URL Twilio posts to; signs callbacks */
 	char *ca_file;
+	/* tls+tcp:// job URLs */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_ca;
+	char *tls_server_name;
 };
 
 extern const struct pa_conf_item smsw_config_items[];
