@@ -25,6 +25,7 @@ usage(FILE *out)
 	    "apart,\n"
 	    "                          for messages with a StatusCallback (default 0: never)\n"
 	    "  --help                  this text\n"
+	    "  --version               the phoneauth version it came with\n"
 	    "\n"
 	    "environment:\n"
 	    "  TWILIO_ACCOUNT_SID      required: the account the URL must name (AC + 32 hex)\n"
@@ -68,6 +69,9 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("phoneauth-fake-twilio %s\n", PHONEAUTH_VERSION);
 			return 0;
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			o.listen = argv[++i];
