@@ -55,15 +55,33 @@ smskit_db_url(void)
 	return kit.db_url;
 }
 
+/* Starts (or restarts) the auth service with the kit's settings and waits for it to answer. */
+static int
+spawn_auth(void)
+{
+	const char *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
+	const char *env[]  = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http, kit.env_admin,
+		 HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
+		 "PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
+		 "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
+		 "PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
+
+	return harness_spawn(&kit.auth, argv, env, "auth_twilio") == 0 &&
+	               harness_wait_health(kit.rpc_url, 10000) ?
+	           0 :
+	           -1;
+}
+
+int
+smskit_restart_auth(int sig)
+{
+	(void) harness_stop(&kit.auth, sig, 5000, NULL);
+	return spawn_auth();
+}
+
 int
 smskit_setup(const char *db_name)
 {
-	const char             *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
-	const char             *env[]  = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http,
-		           kit.env_admin, HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
-		           "PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
-		           "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
-		           "PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
 	struct fake_twilio_opts fo     = { .account_sid = SMSKIT_ACCOUNT, .auth_token = SMSKIT_TOKEN,
 		    .api_key = SMSKIT_API_KEY, .api_secret = SMSKIT_API_SECRET };
 	struct pa_client_opts   co     = { .timeout_ms = 10000 };
@@ -99,8 +117,7 @@ smskit_setup(const char *db_name)
 	PQclear(PQexec(kit.pg, "INSERT INTO sms_workers VALUES ('smskit', 'test', 1, now(), now()"
 	                       " + interval '1 day')"));
 	co.url = kit.rpc_url;
-	if (harness_spawn(&kit.auth, argv, env, "auth_twilio") != 0 ||
-	    !harness_wait_health(kit.rpc_url, 10000) || pa_client_open(&kit.client, &co) != PA_OK) {
+	if (spawn_auth() != 0 || pa_client_open(&kit.client, &co) != PA_OK) {
 		fprintf(stderr, "smskit: the auth service did not start\n");
 		return -1;
 	}

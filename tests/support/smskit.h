@@ -29,6 +29,9 @@ struct smskit_worker {
 /* Database db_name afresh, the fake, and the auth service. Returns 0 or -1 (reason on
  * stderr). */
 int smskit_setup(const char *db_name);
+/* Stops the auth service with sig (SIGKILL: no chance to finish anything), starts it again and
+ * waits until it answers Health. Returns 0 or -1. */
+int smskit_restart_auth(int sig);
 /* Stops the auth service and the fake (workers are the caller's to stop). Returns 0. */
 int smskit_teardown(void);
 
