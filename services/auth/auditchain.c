@@ -404,13 +404,24 @@ range_matches(const PGresult *rows, const unsigned char *entries, size_t n,
 	return true;
 }
 
+/* Whether a stored checkpoint hash is the hash of what the checkpoint row says it covers. */
+static bool
+hash_matches(const unsigned char stored[HASH_BYTES], const unsigned char prev[HASH_BYTES],
+    int64_t first, int64_t last, const unsigned char *entries, size_t entries_len)
+{
+	unsigned char want[HASH_BYTES];
+
+	ckpt_hash(want, prev, first, last, entries, entries_len);
+	return sodium_memcmp(want, stored, HASH_BYTES) == 0;
+}
+
 /* Checks one checkpoint row (k of r) against the chain so far and its rows; false with the
  * problem set on the first mismatch. */
 static pa_err
 check_one(struct pa_db *db, const PGresult *r, int k, const unsigned char pk[32],
     unsigned char prev[HASH_BYTES], int64_t *next_first, struct auth_audit_report *rep, bool *ok)
 {
-	unsigned char *ph = NULL, *h = NULL, *sig = NULL, *ent = NULL, want[HASH_BYTES];
+	unsigned char *ph = NULL, *h = NULL, *sig = NULL, *ent = NULL;
 	size_t         phl, hl, sigl, entl;
 	int64_t        id = strtoll(PQgetvalue(r, k, 0), NULL, 10);
 	int64_t        first = strtoll(PQgetvalue(r, k, 1), NULL, 10);
@@ -434,8 +445,7 @@ check_one(struct pa_db *db, const PGresult *r, int k, const unsigned char pk[32]
 	} else if (sodium_memcmp(ph, prev, HASH_BYTES) != 0) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
 		    "checkpoint %lld does not chain to the one before it", (long long) id);
-	} else if (ckpt_hash(want, prev, first, last, ent, entl),
-	           sodium_memcmp(want, h, HASH_BYTES) != 0) {
+	} else if (!hash_matches(h, prev, first, last, ent, entl)) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
 		    "checkpoint %lld was altered (its hash does not match its contents)",
 		    (long long) id);

@@ -28,18 +28,14 @@ static int
 group_setup(void **state)
 {
 	(void) state;
-	return smskit_setup("t_admin") == 0 && smskit_start_worker(&worker, "smsw_admin", NULL) == 0 ?
-	           0 :
-	           -1;
+	return smskit_setup_with_worker("t_admin", &worker, "smsw_admin", NULL);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void) state;
-	if (worker.proc.pid > 0)
-		(void) harness_stop(&worker.proc, SIGTERM, 10000, NULL);
-	return smskit_teardown();
+	return smskit_teardown_with_worker(&worker);
 }
 
 static pa_code

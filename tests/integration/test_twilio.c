@@ -29,18 +29,14 @@ group_setup(void **state)
 	const char *env[] = { "PHONEAUTH_RECONCILE_AFTER=2s", NULL };
 
 	(void) state;
-	if (smskit_setup("t_twilio") != 0 || smskit_start_worker(&worker, "smsw_twilio", env) != 0)
-		return -1;
-	return 0;
+	return smskit_setup_with_worker("t_twilio", &worker, "smsw_twilio", env);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void) state;
-	if (worker.proc.pid > 0)
-		(void) harness_stop(&worker.proc, SIGTERM, 10000, NULL);
-	return smskit_teardown();
+	return smskit_teardown_with_worker(&worker);
 }
 
 /* Waits for the newest outbox row of vid to reach state. */

@@ -125,6 +125,21 @@ smskit_setup(const char *db_name)
 }
 
 int
+smskit_setup_with_worker(const char *db_name, struct smskit_worker *w, const char *tag,
+    const char *const *env)
+{
+	return smskit_setup(db_name) == 0 && smskit_start_worker(w, tag, env) == 0 ? 0 : -1;
+}
+
+int
+smskit_teardown_with_worker(struct smskit_worker *w)
+{
+	if (w->proc.pid > 0)
+		(void) harness_stop(&w->proc, SIGTERM, 10000, NULL);
+	return smskit_teardown();
+}
+
+int
 smskit_teardown(void)
 {
 	if (kit.client != NULL)

@@ -44,6 +44,11 @@ const char *smskit_db_url(void);
 /* Starts a twilio-mode worker (lease 5 s, sweep 1 s, heartbeat 1 s, request timeout 3 s, API key
  * auth) with env (NULL-ended, may be NULL) on top; its log is named tag. Returns 0 on success. */
 int smskit_start_worker(struct smskit_worker *w, const char *tag, const char *const *env);
+/* smskit_setup, then one worker (a cmocka group setup); and its teardown: the worker, then the
+ * rest. */
+int smskit_setup_with_worker(const char *db_name, struct smskit_worker *w, const char *tag,
+    const char *const *env);
+int smskit_teardown_with_worker(struct smskit_worker *w);
 /* The worker's log (malloc'd). */
 char *smskit_worker_log(const struct smskit_worker *w);
 /* The worker's /metrics value for a sample ("phoneauth_sms_sends_total{outcome=\"sent\"}"); -1
