@@ -238,7 +238,7 @@ test_wrong_ca_refused(void **state)
 	{
 		char plain[96];
 
-		(void) snprintf(plain, sizeof plain, "tcp://%s", t.rpc_url + strlen("tls+tcp://"));
+		(void) snprintf(plain, sizeof plain, "tcp://%.80s", t.rpc_url + strlen("tls+tcp://"));
 		assert_int_equal(health(plain, NULL, NULL, CLIENT_TOKEN, 1000, &r), -1);
 	}
 }
