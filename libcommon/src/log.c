@@ -135,6 +135,9 @@ pa_phone_mask(const char *e164, char out[PA_PHONE_MASK_MAX])
 	if (len < 5 || len > 15 || strspn(e164 + 1, "0123456789") != len)
 		goto out_opaque;
 	cc = calling_code_len(e164 + 1);
+	/* "+35567": the calling code and the last four digits would overlap. */
+	if (len < cc + 4)
+		goto out_opaque;
 	out[0] = '+';
 	memcpy(out + 1, e164 + 1, cc);
 	memset(out + 1 + cc, '*', len - cc - 4);

@@ -39,7 +39,8 @@ const char *pa_log_value(char *out, size_t outsz, const char *s);
 
 /* Masks an E.164 number for logs and replies: keeps '+', the country calling code and the last
  * four digits, stars the rest ("+15551231234" -> "+1******1234"). Anything that is not '+'
- * followed by 5..15 digits comes out as "***". Returns out. */
+ * followed by 5..15 digits, or too short to hold its calling code and four more digits
+ * ("+35567"), comes out as "***". Returns out. */
 const char *pa_phone_mask(const char *e164, char out[PA_PHONE_MASK_MAX]);
 
 #endif
