@@ -49,8 +49,6 @@ struct pa_rpc_server {
 	struct pa_rpc_server_opts      opts;
 	struct pa_rpc_service          svc;
 	const ProtobufCServiceDescriptor *desc;
-	char                           prefix[128]; /* "/phoneauth.v1.Auth/" */
-	size_t                         prefix_len;
 	nng_socket                     sock;
 	nng_listener                   listener;
 	struct pa_rpc_call            *calls;
@@ -67,6 +65,60 @@ struct pa_rpc_server {
 static const Phoneauth__V1__CallerMetadata no_caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
 
 static void call_cb(void *arg);
+
+/* --- request envelopes --- */
+
+static bool
+envelope_expired(const Phoneauth__V1__RequestEnvelope *env, int64_t now_ms)
+{
+	return env->deadline_unix_ms != 0 && env->deadline_unix_ms <= now_ms;
+}
+
+static void
+request_refuse(struct pa_rpc_request *r, pa_code code, pa_reason reason, const char *message)
+{
+	r->code    = code;
+	r->reason  = reason;
+	r->message = message;
+}
+
+void
+pa_rpc_request_decode(struct pa_rpc_request *out, const ProtobufCServiceDescriptor *desc,
+    const void *data, size_t len, int64_t now_ms)
+{
+	size_t      nlen = strlen(desc->name);
+	const char *path;
+
+	*out = (struct pa_rpc_request) { .code = PHONEAUTH__V1__CODE__OK,
+		.reason = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED, .message = "" };
+	out->env = phoneauth__v1__request_envelope__unpack(NULL, len, data);
+	if (out->env == NULL) {
+		request_refuse(out, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
+		    PHONEAUTH__V1__REASON__BAD_ENVELOPE, "The request envelope could not be decoded.");
+		return;
+	}
+	/* "/phoneauth.v1.Auth/StartSignup": the package-qualified service, then the method. A
+	 * matching prefix guarantees path holds at least nlen + 1 characters before its NUL. */
+	path = out->env->method;
+	if (path[0] == '/' && strncmp(path + 1, desc->name, nlen) == 0 && path[1 + nlen] == '/')
+		out->method = protobuf_c_service_descriptor_get_method_by_name(desc, path + 2 + nlen);
+	if (out->method == NULL) {
+		request_refuse(out, PHONEAUTH__V1__CODE__UNIMPLEMENTED,
+		    PHONEAUTH__V1__REASON__UNKNOWN_METHOD, "Unknown method.");
+		return;
+	}
+	if (envelope_expired(out->env, now_ms))
+		request_refuse(out, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
+		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
+}
+
+void
+pa_rpc_request_clear(struct pa_rpc_request *r)
+{
+	if (r->env != NULL)
+		phoneauth__v1__request_envelope__free_unpacked(r->env, NULL);
+	*r = (struct pa_rpc_request) { .env = NULL };
+}
 
 /* --- reply --- */
 
@@ -232,12 +284,6 @@ call_closure(const ProtobufCMessage *msg, void *data)
 	c->payload_len = protobuf_c_message_pack(msg, c->payload);
 }
 
-static bool
-deadline_passed(const struct pa_rpc_call *c)
-{
-	return c->env->deadline_unix_ms != 0 && c->env->deadline_unix_ms <= pa_unix_ms();
-}
-
 /* Worker thread: may block. */
 static void
 call_work(void *state, void *job)
@@ -247,7 +293,7 @@ call_work(void *state, void *job)
 	ProtobufCMessage      *in;
 
 	c->worker_state = state;
-	if (deadline_passed(c)) {
+	if (envelope_expired(c->env, pa_unix_ms())) {
 		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
 		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
 		goto out_reply;
@@ -275,35 +321,22 @@ out_reply:
 static void
 call_received(struct pa_rpc_call *c)
 {
-	struct pa_rpc_server             *srv = c->srv;
-	nng_msg                          *msg = nng_aio_get_msg(c->aio);
-	const ProtobufCMethodDescriptor  *m;
-	struct pa_workq                  *q;
-	const char                       *path;
-	pa_err                            rv;
+	struct pa_rpc_server  *srv = c->srv;
+	nng_msg               *msg = nng_aio_get_msg(c->aio);
+	struct pa_rpc_request  req;
+	struct pa_workq       *q;
+	pa_err                 rv;
 
 	c->t_start = pa_now_ns();
-	c->env     = phoneauth__v1__request_envelope__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+	pa_rpc_request_decode(&req, srv->desc, nng_msg_body(msg), nng_msg_len(msg), pa_unix_ms());
 	nng_msg_free(msg);
-	if (c->env == NULL) {
-		call_reply_status(c, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
-		    PHONEAUTH__V1__REASON__BAD_ENVELOPE, "The request envelope could not be decoded.");
-		return;
+	c->env = req.env; /* the call owns it now: call_reset frees it */
+	if (req.method != NULL) {
+		c->method       = req.method;
+		c->method_index = (unsigned) (req.method - srv->desc->methods);
 	}
-	path = c->env->method;
-	m    = NULL;
-	if (strncmp(path, srv->prefix, srv->prefix_len) == 0)
-		m = protobuf_c_service_descriptor_get_method_by_name(srv->desc, path + srv->prefix_len);
-	if (m == NULL) {
-		call_reply_status(c, PHONEAUTH__V1__CODE__UNIMPLEMENTED,
-		    PHONEAUTH__V1__REASON__UNKNOWN_METHOD, "Unknown method.");
-		return;
-	}
-	c->method       = m;
-	c->method_index = (unsigned) (m - srv->desc->methods);
-	if (deadline_passed(c)) {
-		call_reply_status(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
-		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
+	if (req.code != PHONEAUTH__V1__CODE__OK) {
+		call_reply_status(c, req.code, req.reason, req.message);
 		return;
 	}
 	q        = srv->is_slow[c->method_index] ? srv->slow : srv->fast;
@@ -427,7 +460,6 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	srv->svc  = *svc;
 	srv->desc = svc->service->descriptor;
 	pthread_mutex_init(&srv->mtx, NULL);
-	srv->prefix_len = (size_t) snprintf(srv->prefix, sizeof srv->prefix, "/%s/", srv->desc->name);
 	if ((rv = server_alloc_tables(srv)) != PA_OK) {
 		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "a slow method is not in the service" : "out of memory");
 		goto out_free;

@@ -117,8 +117,8 @@ auth_phone_has_account(struct auth_worker *w, const char *phone_e164, bool *out)
 	return PA_OK;
 }
 
-static bool
-email_ok(const char *e)
+bool
+auth_email_ok(const char *e)
 {
 	const char *at = e ? strchr(e, '@') : NULL;
 
@@ -232,7 +232,7 @@ AUTH_HANDLER(create_account, CreateAccountRequest, CreateAccountResponse)
 
 	if (!password_acceptable(w, call, in->password, in->password_confirm))
 		goto out_fail;
-	if (in->email != NULL && in->email[0] != '\0' && !email_ok(in->email)) {
+	if (in->email != NULL && in->email[0] != '\0' && !auth_email_ok(in->email)) {
 		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
 		    p->msg_invalid_email);
 		goto out_fail;
@@ -358,7 +358,7 @@ AUTH_HANDLER(register_account, RegisterRequest, RegisterResponse)
 	char                            pwhash[crypto_pwhash_STRBYTES], user_id[37];
 	pa_err                          rv;
 
-	if (!email_ok(in->email)) {
+	if (!auth_email_ok(in->email)) {
 		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
 		    p->msg_invalid_email);
 		closure(NULL, data);

@@ -199,6 +199,11 @@ bool auth_phone_accept(struct auth_worker *w, struct pa_rpc_call *call, const ch
 /* UNAVAILABLE (SMS_UNAVAILABLE) when no SMS worker was seen recently; returns false then. */
 bool auth_sms_available(struct auth_worker *w, struct pa_rpc_call *call);
 
+/* --- account.c --- */
+/* True for an email address the account flows accept: one '@' with text before it and a '.'
+ * after it, at most 254 bytes, no spaces or control characters. */
+bool auth_email_ok(const char *email);
+
 /* --- the handlers the generated service table names --- */
 #define AUTH_HANDLER(fn, Req, Resp)                                                    \
 	void auth_rpc_##fn(Phoneauth__V1__Auth_Service *svc, const Phoneauth__V1__##Req *in, \

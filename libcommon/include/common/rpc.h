@@ -65,6 +65,28 @@ pa_err pa_rpc_server_stop(struct pa_rpc_server *srv);
 /* Prometheus text for this server's calls, latencies and pool depths (a metrics writer). */
 void pa_rpc_server_write_metrics(struct pa_strbuf *out, void *srv);
 
+/* What the server makes of the bytes of one received request before a worker takes it. */
+struct pa_rpc_request {
+	Phoneauth__V1__RequestEnvelope  *env;     /* NULL when the bytes are not an envelope */
+	const ProtobufCMethodDescriptor *method;  /* one of the service's; NULL when unknown */
+	pa_code                          code;    /* OK: queue it; else answer with the next two */
+	pa_reason                        reason;
+	const char                      *message; /* static user-facing text; "" when OK */
+};
+
+/* Decodes data[0..len) as a RequestEnvelope for the service desc and checks it: the method must
+ * be "/<desc->name>/<Method>" for one of desc's methods, and a deadline, when set, must be later
+ * than now_ms (unix ms). Always fills *out; out->env, when not NULL, is the caller's to release
+ * with pa_rpc_request_clear. Neither the payload nor the caller metadata is looked at here (the
+ * worker decodes the one, the service's authorize hook and handlers check the other), and the
+ * size limit is the transport's (max_msg_bytes). The server calls this for every request it
+ * receives. Never blocks; thread-safe. */
+void pa_rpc_request_decode(struct pa_rpc_request *out, const ProtobufCServiceDescriptor *desc,
+    const void *data, size_t len, int64_t now_ms);
+
+/* Frees r->env and clears *r. */
+void pa_rpc_request_clear(struct pa_rpc_request *r);
+
 /* --- For handlers (all on the worker thread that runs the call). --- */
 
 /* The worker state worker_init returned. */
