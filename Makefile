@@ -1,10 +1,12 @@
 # Makefile: a thin wrapper around CMake for the two everyday commands, `make run` and `make test`.
-BUILD_DIR  ?= build
-ASAN_DIR   ?= build-asan
-JOBS       ?= $(shell nproc)
-CTEST_ARGS ?=
+BUILD_DIR    ?= build
+ASAN_DIR     ?= build-asan
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 600
+JOBS         ?= $(shell nproc)
+CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit clean format
+.PHONY: all deps build run test test-unit fuzz clean format
 
 all: build
 
@@ -32,8 +34,18 @@ test-unit: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -L unit
 
+# Every libFuzzer target (fuzz/) for FUZZ_SECONDS each, built with clang, ASan and UBSan; prints
+# each target's executions and coverage, and fails on a crash, leaving its reproducer under
+# $(FUZZ_DIR)/fuzz-crashes/.
+fuzz:
+	@PHONEAUTH_DEPS_EXTRA="libclang-rt-14-dev $${PHONEAUTH_DEPS_EXTRA:-}" bash scripts/deps.sh
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_COMPILER=clang++ -DPHONEAUTH_FUZZ=ON -DPHONEAUTH_TESTS=OFF >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
+	BUILD_DIR=$(abspath $(FUZZ_DIR)) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
