@@ -62,7 +62,7 @@ http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_re
 	acct   = smsw_form_get(&f, "AccountSid");
 	if (status == NULL)
 		status = smsw_form_get(&f, "SmsStatus");
-	if (!SMSW_MESSAGE_SID_OK(sid) || !word_ok(status, 23, "abcdefghijklmnopqrstuvwxyz_") ||
+	if (!SMSW_MESSAGE_SID_OK(sid) || !smsw_status_word_ok(status) ||
 	    (code != NULL && *code != '\0' && !word_ok(code, 9, "0123456789")) ||
 	    (dlr != NULL && *dlr != '\0' && !word_ok(dlr, 32, "0123456789")) ||
 	    (acct != NULL && strcmp(acct, w->cfg.account_sid) != 0)) {

@@ -163,7 +163,9 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 		if (sid != NULL && SMSW_MESSAGE_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
 			(void) snprintf(r->sid, sizeof r->sid, "%s", sid);
-			(void) snprintf(r->status, sizeof r->status, "%s", status ? status : "queued");
+			/* Logged and stored: anything but a status word is taken as "queued". */
+			(void) snprintf(r->status, sizeof r->status, "%s",
+			    smsw_status_word_ok(status) ? status : "queued");
 		} else {
 			/* Twilio said yes but we cannot tell to what: sending again could deliver the
 			 * code twice, and a SID-less row can never be tracked. */
@@ -202,6 +204,14 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 		json_object_put(o);
 }
 
+bool
+smsw_status_word_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n > 0 && n <= 23 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
 pa_err
 smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *error_code)
 {
@@ -211,7 +221,7 @@ smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *er
 	if (o == NULL)
 		return PA_EINVAL;
 	s = json_str(o, "status");
-	if (s == NULL || strlen(s) >= 24) {
+	if (!smsw_status_word_ok(s)) {
 		json_object_put(o);
 		return PA_EINVAL;
 	}

@@ -172,6 +172,8 @@ pa_err smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, i
 void smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *body,
     size_t body_len, const char *retry_after, int attempts, struct smsw_result *r);
 
+/* A Twilio status word as it may be logged and stored: 1 to 23 of [a-z_] ("delivered"). */
+bool smsw_status_word_ok(const char *s);
 /* Parses a Message JSON (a GET reply): status and error_code. */
 pa_err smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *error_code)
     PA_MUSTCHECK;

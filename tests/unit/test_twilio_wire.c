@@ -287,6 +287,13 @@ test_parse_message(void **state)
 	assert_int_equal(code, 30003);
 	assert_int_equal(smsw_twilio_parse_message("[1]", 3, status, &code), PA_EINVAL);
 	assert_int_equal(smsw_twilio_parse_message("{}", 2, status, &code), PA_EINVAL);
+	/* Only a status word is taken: it is logged and stored. */
+	assert_int_equal(smsw_twilio_parse_message("{\"status\":\"\"}", 13, status, &code), PA_EINVAL);
+	assert_int_equal(smsw_twilio_parse_message("{\"status\":\"sent level=x\"}", 25, status, &code),
+	    PA_EINVAL);
+	assert_true(smsw_status_word_ok("partially_delivered"));
+	assert_false(smsw_status_word_ok("Delivered"));
+	assert_false(smsw_status_word_ok("abcdefghijklmnopqrstuvwx"));
 }
 
 static void
