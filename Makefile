@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit fuzz clean format
+.PHONY: all deps build run test test-unit test-tsan fuzz clean format
 
 all: build
 
@@ -29,6 +29,16 @@ test: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# The RPC core and the threaded services under ThreadSanitizer: the envelope, the work queues,
+# the RPC server and client end to end (test_rpc drains under load), TLS, and the SMS worker.
+TSAN_DIR ?= build-tsan
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Tsan >/dev/null
+	cmake --build $(TSAN_DIR) -j $(JOBS)
+	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -R '^(pg_start|pg_stop|test_envelope|test_workq|test_rpc|test_tls|test_sms_worker)$$'
+	@! grep -l ThreadSanitizer $(TSAN_DIR)/testtmp/*.log 2>/dev/null
+
 test-unit: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Asan >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
@@ -48,4 +58,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
