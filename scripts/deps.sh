@@ -9,6 +9,7 @@ PACKAGES=(
   libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev
   libphonenumber-dev libcmocka-dev
   postgresql-15 postgresql-client-15 curl ca-certificates openssl
+  docker-compose  # tests/deploy validates compose.yaml with it; no Docker engine is installed
 )
 [ "${PHONEAUTH_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PHONEAUTH_DEPS_EXTRA" && PACKAGES+=("${extra[@]}")
 
