@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/migrate.h"
+#include "common/workq.h"
 
 static const char usage[] =
     "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
@@ -60,12 +61,23 @@ worker_fini(void *state, void *arg)
 	free(w);
 }
 
+/* Runs on its own thread with its own connection, so /healthz tells the truth even when no RPC
+ * has come in (a freshly started or idle service); the check is cached like Health's. */
 static void
 http_healthz(void *state, const struct pa_http_request *req, struct pa_http_response *res,
     void *arg)
 {
-	struct auth_app *app = arg;
-	bool             ok  = atomic_load(&app->db_ok);
+	struct auth_worker *w = state;
+	bool                ok;
+
+	(void) arg;
+	if (w == NULL) {
+		res->status = 503;
+		pa_strbuf_printf(&res->body, "no database connection\n");
+		return;
+	}
+	auth_health_refresh(w);
+	ok = w->db_ok;
 
 	res->status = ok ? 200 : 503;
 	pa_strbuf_printf(&res->body, "%s\n", ok ? "ok" : "database unavailable");
@@ -132,6 +144,9 @@ cmd_serve(struct auth_app *app)
 {
 	struct pa_rpc_server     *rpc  = NULL, *admin = NULL;
 	struct pa_http           *http = NULL;
+	struct pa_workq          *hq   = NULL;
+	struct pa_workq_opts      hqo  = { .threads = 1, .capacity = 64, .init = worker_init,
+		      .fini = worker_fini, .run = pa_http_run_job, .arg = app };
 	struct metrics_sources    ms   = { .app = app };
 	struct pa_rpc_service     svc  = { .service = &app->service.base,
 		     .slow_methods = auth_slow_methods,
@@ -200,8 +215,9 @@ cmd_serve(struct auth_app *app)
 	if (!app->audit_signing)
 		pa_log_warn("audit_unsigned", "reason=%s",
 		    "\"PHONEAUTH_AUDIT_KEY is not set: audit rows are append-only but not signed\"");
-	if (pa_http_new(&http, app->cfg.http_addr, NULL) != PA_OK ||
-	    pa_http_route(http, "GET", "/healthz", http_healthz, app, false) != PA_OK ||
+	if (pa_workq_new(&hq, &hqo) != PA_OK ||
+	    pa_http_new(&http, app->cfg.http_addr, hq) != PA_OK ||
+	    pa_http_route(http, "GET", "/healthz", http_healthz, app, true) != PA_OK ||
 	    pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK ||
 	    pa_http_start(http) != PA_OK) {
 		pa_log_error("start_failed", "listener=http addr=%s error=\"cannot listen\"",
@@ -218,7 +234,10 @@ cmd_serve(struct auth_app *app)
 	pa_log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	status = 0;
 out_stop:
-	/* HTTP first: its metrics page reads the RPC server. */
+	/* HTTP first: its metrics page reads the RPC server. Stop it before the queue its
+	 * /healthz jobs wait on. */
+	pa_http_stop(http);
+	pa_workq_free(hq);
 	pa_http_free(http);
 	if (pa_rpc_server_stop(admin) == PA_ETIMEDOUT)
 		pa_log_warn("close_timeout", "listener=admin detail=%s",

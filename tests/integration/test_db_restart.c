@@ -75,6 +75,24 @@ cluster(const char *cmd)
 	return st;
 }
 
+/* Polls GET url until it answers want (200, 503), returns the milliseconds it took or -1. */
+static long
+wait_http(const char *url, long want, int timeout_ms)
+{
+	uint64_t start = pa_now_ns();
+
+	while ((pa_now_ns() - start) / 1000000u < (uint64_t) timeout_ms) {
+		struct pa_strbuf body = { 0 };
+		long             got  = harness_http_get(url, &body);
+
+		pa_strbuf_free(&body);
+		if (got == want)
+			return (long) ((pa_now_ns() - start) / 1000000u);
+		harness_sleep_ms(50);
+	}
+	return -1;
+}
+
 /* Polls Health until it answers want, returns the milliseconds it took or -1. */
 static long
 wait_for(struct pa_client *c, pa_code want, int timeout_ms)
@@ -102,7 +120,7 @@ static void
 test_stop_and_restart_database(void **state)
 {
 	char                  url[512], env_db[600], env_rpc[96], env_http[96], env_admin[96];
-	char                  rpc_url[64];
+	char                  rpc_url[64], healthz[64];
 	const char           *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
 	const char           *env[]  = { env_db, env_rpc, env_http, env_admin, HARNESS_SERVICE_ENV,
 		 "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_SUBSCRIPTION_REQUIRED=false",
@@ -126,7 +144,11 @@ test_stop_and_restart_database(void **state)
 	(void) snprintf(env_http, sizeof env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
 	(void) snprintf(env_admin, sizeof env_admin, "PHONEAUTH_ADMIN_URL=tcp://127.0.0.1:%d",
 	    harness_free_port());
+	(void) snprintf(healthz, sizeof healthz, "http://%s/healthz",
+	    env_http + strlen("PHONEAUTH_HTTP="));
 	assert_int_equal(harness_spawn(&auth, argv, env, "auth_dbrestart"), 0);
+	/* /healthz checks the database itself: healthy before any RPC came in. */
+	assert_true(wait_http(healthz, 200, 10000) >= 0);
 	assert_true(harness_wait_health(rpc_url, 10000));
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	/* StartSignup wants a live SMS worker; no worker runs here, so a row stands in for one. */
@@ -143,6 +165,7 @@ test_stop_and_restart_database(void **state)
 	assert_int_equal(cluster("pause"), 0);
 	down_ms = wait_for(c, PHONEAUTH__V1__CODE__UNAVAILABLE, 10000);
 	assert_true(down_ms >= 0);
+	assert_true(wait_http(healthz, 503, 5000) >= 0);
 	/* Still answering, quickly, while the database is gone. */
 	assert_true(wait_for(c, PHONEAUTH__V1__CODE__UNAVAILABLE, 2000) >= 0);
 	assert_int_equal(waitpid(auth.pid, NULL, WNOHANG), 0);
@@ -152,6 +175,7 @@ test_stop_and_restart_database(void **state)
 	up_ms     = wait_for(c, PHONEAUTH__V1__CODE__OK, 10000);
 	assert_true(up_ms >= 0);
 	assert_true(up_ms < 5000);
+	assert_true(wait_http(healthz, 200, 5000) >= 0);
 	/* Signups go through again too. */
 	for (int i = 0; i < 100 && atomic_load(&load.by_code[PHONEAUTH__V1__CODE__OK]) < ok_before + 20;
 	     i++)
