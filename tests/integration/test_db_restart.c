@@ -120,7 +120,7 @@ static void
 test_stop_and_restart_database(void **state)
 {
 	char                  url[512], env_db[600], env_rpc[96], env_http[96], env_admin[96];
-	char                  rpc_url[64], healthz[64];
+	char                  rpc_url[64], healthz[128];
 	const char           *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
 	const char           *env[]  = { env_db, env_rpc, env_http, env_admin, HARNESS_SERVICE_ENV,
 		 "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_SUBSCRIPTION_REQUIRED=false",
