@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit test-tsan fuzz clean format
+.PHONY: all deps build run test test-unit test-tsan fuzz bench clean format
 
 all: build
 
@@ -54,8 +54,21 @@ fuzz:
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
 	BUILD_DIR=$(abspath $(FUZZ_DIR)) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
+# The benchmark suite (bench/README.md), a Release build in $(BENCH_DIR) with its own PostgreSQL
+# cluster, auth service, fake Twilio and SMS worker: each figure side by side with what bounds it
+# (bare NNG, pgbench on the same SQL, bare Argon2id, the in-flight cap), one table with the
+# ratios, JSON in bench/results/. About two minutes; the cluster is removed afterwards.
+BENCH_DIR ?= build-bench
+bench: deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
+	  -DPHONEAUTH_TESTS=OFF >/dev/null
+	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite
+	$(BENCH_DIR)/bench/phoneauth-bench-suite --out bench/results --pgdir $(BENCH_DIR)/bench-pg \
+	  || { bash tests/support/pgcluster.sh destroy $(BENCH_DIR)/bench-pg; exit 1; }
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BENCH_DIR)

@@ -60,6 +60,8 @@ struct fake_twilio {
 	char *listen, *account_sid, *auth_token, *api_key, *api_secret;
 	int   auto_callback_ms;
 	bool  print;
+	void (*on_accept)(void *arg, const char *to, const char *body);
+	void *on_accept_arg;
 	char  base[320];
 
 	struct pa_workq *q;
@@ -76,6 +78,7 @@ struct fake_twilio {
 
 	int requests, rejected;
 	int fail429, retry_after_s, fail500;
+	int latency_ms;
 
 	struct ft_msg **msgs;
 	size_t          nmsgs, capmsgs;
@@ -734,6 +737,26 @@ ft_accept(struct fake_twilio *f, struct ft_msg *m, struct pa_http_response *res)
 		(void) fflush(stdout);
 	}
 	pthread_mutex_unlock(&f->mtx);
+	/* m stays in f->msgs until fake_twilio_stop, and nothing rewrites its to or body. */
+	if (f->on_accept != NULL)
+		f->on_accept(f->on_accept_arg, m->to, m->body);
+}
+
+/* Sleeps for the configured latency, if any (a slow Twilio). */
+static void
+ft_delay(struct fake_twilio *f)
+{
+	struct timespec ts;
+	int             ms;
+
+	pthread_mutex_lock(&f->mtx);
+	ms = f->stopping ? 0 : f->latency_ms;
+	pthread_mutex_unlock(&f->mtx);
+	if (ms <= 0)
+		return;
+	ts = (struct timespec) { ms / 1000, (long) (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 /* Holds the request while stall is on. Returns true when the caller must answer 503: it was
@@ -795,6 +818,7 @@ ft_post(struct fake_twilio *f, const struct pa_http_request *req, struct pa_http
 		goto out_rejected;
 	}
 
+	ft_delay(f);
 	/* The failure modes, in the order the header promises: stall, 429, 500, number rule. */
 	if (ft_hold(f)) {
 		ft_form_free(&fm);
@@ -1158,7 +1182,8 @@ fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o)
 	pthread_condattr_t ca;
 
 	if (o == NULL || o->listen == NULL || o->account_sid == NULL || o->auth_token == NULL
-	    || (o->api_key != NULL && o->api_secret == NULL) || o->auto_callback_ms < 0)
+	    || (o->api_key != NULL && o->api_secret == NULL) || o->auto_callback_ms < 0
+	    || o->latency_ms < 0)
 		return -1;
 	if (sodium_init() < 0)
 		return -1;
@@ -1186,6 +1211,9 @@ fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o)
 	/* From here on fake_twilio_stop can take apart whatever was built. */
 	f->auto_callback_ms = o->auto_callback_ms;
 	f->print            = o->print;
+	f->latency_ms       = o->latency_ms;
+	f->on_accept        = o->on_accept;
+	f->on_accept_arg    = o->on_accept_arg;
 	f->listen           = strdup(o->listen);
 	f->account_sid      = strdup(o->account_sid);
 	f->auth_token       = strdup(o->auth_token);
@@ -1490,6 +1518,14 @@ fake_twilio_stall(struct fake_twilio *f, bool on)
 		(void) pthread_cond_broadcast(&f->stall_cv);
 	}
 	f->stall = on;
+	pthread_mutex_unlock(&f->mtx);
+}
+
+void
+fake_twilio_set_latency(struct fake_twilio *f, int ms)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->latency_ms = ms > 0 ? ms : 0;
 	pthread_mutex_unlock(&f->mtx);
 }
 

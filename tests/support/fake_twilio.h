@@ -1,9 +1,9 @@
 /* fake_twilio.h: a fake of Twilio's Messages API for tests and local runs, on NNG's HTTP server.
  * It checks what phoneauth-sms-worker sends the way Twilio would (Basic auth, form fields),
  * answers with Twilio-shaped JSON (../shared/twilio-oai), records every message it accepted, can be
- * told to fail (429 with Retry-After, 500, Twilio error JSON for a number) or to stall, and posts
- * status callbacks signed like Twilio's (X-Twilio-Signature). Thread-safe: the test thread
- * drives it while NNG threads serve requests. */
+ * told to fail (429 with Retry-After, 500, Twilio error JSON for a number), to stall or to answer
+ * slowly (added latency), and posts status callbacks signed like Twilio's (X-Twilio-Signature).
+ * Thread-safe: the test thread drives it while NNG threads serve requests. */
 #ifndef PHONEAUTH_TEST_FAKE_TWILIO_H
 #define PHONEAUTH_TEST_FAKE_TWILIO_H
 
@@ -23,6 +23,14 @@ struct fake_twilio_opts {
 	int auto_callback_ms;
 	/* Print each accepted message on stdout (the standalone fake). */
 	bool print;
+	/* Hold each Messages POST this long before answering it, like a slow Twilio; 0 = answer
+	 * at once. fake_twilio_set_latency changes it while running. */
+	int latency_ms;
+	/* Called for each accepted message on the thread that served it, after it was recorded
+	 * and without the fake's lock; to and body stay valid until fake_twilio_stop. NULL = none.
+	 * Lets a benchmark time arrivals and read codes without scanning every message. */
+	void (*on_accept)(void *arg, const char *to, const char *body);
+	void *on_accept_arg;
 };
 
 /* One message the fake accepted (answered 201). Strings are owned by the fake. */
@@ -72,6 +80,8 @@ void fake_twilio_fail_number(struct fake_twilio *f, const char *to, int code);
 void fake_twilio_stall(struct fake_twilio *f, bool on);
 /* Requests held by stall right now. */
 int fake_twilio_stalled(struct fake_twilio *f);
+/* Every Messages POST from now on is answered ms later (0: at once); see latency_ms. */
+void fake_twilio_set_latency(struct fake_twilio *f, int ms);
 
 /* ---- status ---------------------------------------------------------------------------------- */
 
