@@ -582,10 +582,14 @@ poll_ms(const struct smsw_engine *e)
 {
 	uint64_t now = pa_now_ns(), next = e->next_beat;
 
-	if (e->next_sweep < next)
-		next = e->next_sweep;
-	if (e->early_sweep != 0 && e->early_sweep < next)
-		next = e->early_sweep;
+	/* With every slot busy a due sweep cannot claim anything: wait for a transfer to end (the
+	 * poll wakes for it) rather than spin on a timer that stays due. */
+	if (free_slots(e) > 0) {
+		if (e->next_sweep < next)
+			next = e->next_sweep;
+		if (e->early_sweep != 0 && e->early_sweep < next)
+			next = e->early_sweep;
+	}
 	if (e->unrecorded != NULL)
 		next = now + 100 * NS_PER_MS;
 	if (next <= now)
