@@ -1,13 +1,18 @@
 /* rpc_server.c: the REP side. NNG callbacks only decode the envelope, check the deadline and
  * queue the call; workers (which own a PostgreSQL connection each) run handlers and send replies. */
+#define _DEFAULT_SOURCE /* syscall(SYS_gettid) */
 #include "common/rpc.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -440,6 +445,29 @@ server_free(struct pa_rpc_server *srv)
 	return PA_OK;
 }
 
+/* Slow-pool threads run at a lower priority (nice 10): with as many Argon2 threads as cores, a
+ * fast-pool thread that wakes for a cheap call would otherwise wait a whole time slice for a
+ * CPU (bench/: Health p99 2.6-4.9x while logins saturated the pool). Only this thread changes:
+ * on Linux setpriority on a thread id is per thread. A refusal leaves it at normal priority. */
+static void *
+slow_worker_init(void *arg)
+{
+	struct pa_rpc_server *srv = arg;
+
+	if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
+		pa_log_debug("slow_pool_nice_failed", "errno=%d", errno);
+	return srv->opts.worker_init != NULL ? srv->opts.worker_init(srv->opts.worker_arg) : NULL;
+}
+
+static void
+slow_worker_fini(void *state, void *arg)
+{
+	struct pa_rpc_server *srv = arg;
+
+	if (srv->opts.worker_fini != NULL)
+		srv->opts.worker_fini(state, srv->opts.worker_arg);
+}
+
 pa_err
 pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts *opts,
     const struct pa_rpc_service *svc, char *err, size_t errsz)
@@ -471,6 +499,9 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	if ((rv = pa_workq_new(&srv->fast, &qo)) != PA_OK)
 		goto out_free;
 	qo.threads = opts->slow_workers;
+	qo.init    = slow_worker_init;
+	qo.fini    = slow_worker_fini;
+	qo.arg     = srv;
 	if ((rv = pa_workq_new(&srv->slow, &qo)) != PA_OK)
 		goto out_free;
 
