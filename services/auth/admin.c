@@ -118,6 +118,17 @@ id_cursor(const char *cursor, char out[24])
 	return true;
 }
 
+/* The cursor after a page of n rows whose first column is the id, fetched with one row more
+ * than n to tell whether there is a next page: that row's predecessor's id, or "". */
+static char *
+id_next_cursor(const PGresult *res, unsigned n, char next[24])
+{
+	next[0] = '\0';
+	if ((size_t) PQntuples(res) > n)
+		(void) snprintf(next, 24, "%s", PQgetvalue(res, (int) n - 1, 0));
+	return next;
+}
+
 static void
 fail_cursor(struct pa_rpc_call *call, json_object *d)
 {
@@ -495,10 +506,7 @@ admin_list_audit_events(Phoneauth__V1__Admin_Service *svc,
 		ptrs[i]            = e;
 	}
 	resp.events = ptrs;
-	if ((size_t) PQntuples(res) > n) {
-		(void) snprintf(next, sizeof next, "%s", val(res, (int) n - 1, 0));
-		resp.next_cursor = next;
-	}
+	resp.next_cursor = id_next_cursor(res, n, next);
 	closure(&resp, data);
 	free(rows);
 	free(ptrs);
@@ -584,10 +592,7 @@ admin_list_messages(Phoneauth__V1__Admin_Service *svc,
 		ptrs[i]               = m;
 	}
 	resp.messages = ptrs;
-	if ((size_t) PQntuples(res) > n) {
-		(void) snprintf(next, sizeof next, "%s", val(res, (int) n - 1, 0));
-		resp.next_cursor = next;
-	}
+	resp.next_cursor = id_next_cursor(res, n, next);
 	closure(&resp, data);
 	free(rows);
 	free(ptrs);

@@ -373,18 +373,6 @@ sql_ok(PGconn *pg, const char *sql, const char *p1)
 	PQclear(r);
 }
 
-/* Waits until every audit row written so far is covered by a checkpoint. */
-static void
-wait_signed(void)
-{
-	char *max = smskit_q1("SELECT max(id)::text FROM audit_events", NULL, NULL);
-
-	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
-	                   " FROM audit_checkpoints", max, "true", 10000))
-		fail_msg("audit rows up to %s were not signed within 10 s", max);
-	free(max);
-}
-
 static void
 test_audit_follow(void **state)
 {
@@ -442,7 +430,7 @@ test_audit_verify(void **state)
 	PGconn     *pg = superuser();
 
 	(void) state;
-	wait_signed();
+	free(smskit_wait_audit_signed(10000));
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
 	if (strstr(out, "✅ audit trail intact: ") == NULL || (head = strstr(out, "\nhead ")) == NULL)
 		fail_msg("verify:\n%s", out);

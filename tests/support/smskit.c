@@ -436,6 +436,17 @@ smskit_check_logs(const struct smskit_worker *const *workers, int n)
 	}
 }
 
+char *
+smskit_wait_audit_signed(int timeout_ms)
+{
+	char *max = smskit_q1("SELECT max(id)::text FROM audit_events", NULL, NULL);
+
+	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
+	                   " FROM audit_checkpoints", max, "true", timeout_ms))
+		fail_msg("audit rows up to %s were not signed within %d ms", max, timeout_ms);
+	return max;
+}
+
 void
 smskit_check_audit_chain(void)
 {
@@ -445,12 +456,7 @@ smskit_check_audit_chain(void)
 		              .admin_token = SMSKIT_ADMIN_TOKEN };
 	struct pa_client                   *c;
 	struct pa_reply                     r;
-	char                               *max = smskit_q1("SELECT max(id)::text FROM audit_events",
-	                                    NULL, NULL);
-
-	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
-	                   " FROM audit_checkpoints", max, "true", 20000))
-		fail_msg("audit rows up to %s were not signed within 20 s", max);
+	char                               *max = smskit_wait_audit_signed(20000);
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/VerifyAudit", &req.base,
 	                     &phoneauth__v1__verify_audit_response__descriptor, NULL, &r),

@@ -77,6 +77,9 @@ bool smskit_wait_fake_count(int n, int timeout_ms);
  * phone in E.164 form that smskit_phone handed out (scans every worker and the auth service). */
 void smskit_check_logs(const struct smskit_worker *const *workers, int n);
 
+/* Waits until every audit row written so far is covered by a checkpoint (fails the test after
+ * timeout_ms); returns the highest row id then, malloc'd text. */
+char *smskit_wait_audit_signed(int timeout_ms);
 /* Waits until every audit row so far is signed, then fails the test unless VerifyAudit finds the
  * whole chain intact. */
 void smskit_check_audit_chain(void);
