@@ -1,5 +1,7 @@
 /* rpc_server.c: the REP side. NNG callbacks only decode the envelope, check the deadline and
- * queue the call; workers (which own a PostgreSQL connection each) run handlers and send replies. */
+ * queue the call; workers (which own a PostgreSQL connection each) run handlers and send replies.
+ * A method marked inline is first offered to its handler on the NNG callback itself, which
+ * answers from memory or defers it to a worker. */
 #define _DEFAULT_SOURCE /* syscall(SYS_gettid) */
 #include "common/rpc.h"
 
@@ -36,6 +38,9 @@ struct pa_rpc_call {
 	const ProtobufCMethodDescriptor       *method;
 	unsigned                               method_index; /* n_methods = no method */
 	bool                                   slow;
+	bool                                   inline_run; /* handler runs on NNG's thread */
+	bool                                   deferred;   /* ... and sent the call to a worker */
+	bool                                   authorized; /* the authorize hook said yes */
 	uint64_t                               t_start;
 	void                                  *worker_state;
 	/* What the handler decided. */
@@ -60,11 +65,13 @@ struct pa_rpc_server {
 	unsigned                       ncalls;
 	struct pa_workq               *fast, *slow;
 	pthread_mutex_t                mtx; /* guards stopping against pushes to freed queues */
-	bool                           stopping;
+	atomic_bool                    stopping; /* set under mtx; read without it inline */
 	atomic_uint                    sending;
 	atomic_uint_fast64_t         (*count)[RPC_NCODES]; /* [method][code] */
 	struct pa_hist                *latency;            /* [method] */
 	bool                          *is_slow;            /* [method] */
+	bool                          *is_inline;          /* [method] */
+	atomic_uint_fast64_t          *inline_count;       /* [method]: answered inline */
 };
 
 static const Phoneauth__V1__CallerMetadata no_caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
@@ -144,6 +151,9 @@ call_reset(struct pa_rpc_call *c)
 	c->retry_after_s     = 0;
 	c->has_attempts_left = false;
 	c->closure_called    = false;
+	c->inline_run        = false;
+	c->deferred          = false;
+	c->authorized        = false;
 	c->worker_state      = NULL;
 }
 
@@ -222,6 +232,20 @@ pa_rpc_call_request_id(const struct pa_rpc_call *c)
 	return c->env != NULL ? c->env->request_id : "";
 }
 
+bool
+pa_rpc_call_inline(const struct pa_rpc_call *c)
+{
+	return c->inline_run;
+}
+
+void
+pa_rpc_call_defer(struct pa_rpc_call *c)
+{
+	/* On a worker there is nowhere to defer to: the missing closure then answers INTERNAL. */
+	if (c->inline_run)
+		c->deferred = true;
+}
+
 const char *
 pa_rpc_call_method(const struct pa_rpc_call *c)
 {
@@ -289,36 +313,71 @@ call_closure(const ProtobufCMessage *msg, void *data)
 	c->payload_len = protobuf_c_message_pack(msg, c->payload);
 }
 
-/* Worker thread: may block. */
-static void
-call_work(void *state, void *job)
+/* Checks the call and runs its handler; false when an inline handler deferred it (nothing is
+ * decided yet, and a worker runs it again). */
+static bool
+call_run(struct pa_rpc_call *c)
 {
-	struct pa_rpc_call    *c   = job;
-	struct pa_rpc_server  *srv = c->srv;
-	ProtobufCMessage      *in;
+	struct pa_rpc_server *srv = c->srv;
+	ProtobufCMessage     *in;
 
-	c->worker_state = state;
 	if (envelope_expired(c->env, pa_unix_ms())) {
 		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
 		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
-		goto out_reply;
+		return true;
 	}
-	if (srv->svc.authorize != NULL && !srv->svc.authorize(c, srv->svc.arg))
-		goto out_reply;
+	if (!c->authorized) {
+		if (srv->svc.authorize != NULL && !srv->svc.authorize(c, srv->svc.arg))
+			return true;
+		c->authorized = true;
+	}
 	in = protobuf_c_message_unpack(c->method->input, NULL, c->env->payload.len,
 	    c->env->payload.data);
 	if (in == NULL) {
 		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
 		    PHONEAUTH__V1__REASON__BAD_PAYLOAD, "The request could not be decoded.");
-		goto out_reply;
+		return true;
 	}
 	srv->svc.service->invoke(srv->svc.service, c->method_index, in, call_closure, c);
 	protobuf_c_message_free_unpacked(in, NULL);
+	if (c->deferred && !c->closure_called && c->code == PHONEAUTH__V1__CODE__OK)
+		return false;
 	if (!c->closure_called && c->code == PHONEAUTH__V1__CODE__OK)
 		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
 		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
-out_reply:
+	return true;
+}
+
+/* Worker thread: may block. */
+static void
+call_work(void *state, void *job)
+{
+	struct pa_rpc_call *c = job;
+
+	c->worker_state = state;
+	(void) call_run(c);
 	call_send_reply(c);
+}
+
+/* NNG's callback thread, for an inline method: true when the handler answered (the reply is on
+ * its way), false when it deferred to a worker. Draining answers as a worker would. */
+static bool
+call_try_inline(struct pa_rpc_call *c)
+{
+	struct pa_rpc_server *srv = c->srv;
+
+	if (!srv->is_inline[c->method_index] || atomic_load(&srv->stopping))
+		return false;
+	c->inline_run = true;
+	if (!call_run(c)) {
+		c->inline_run = false;
+		c->deferred   = false;
+		return false;
+	}
+	c->inline_run = false;
+	atomic_fetch_add_explicit(&srv->inline_count[c->method_index], 1, memory_order_relaxed);
+	call_send_reply(c);
+	return true;
 }
 
 /* --- NNG side: never blocks --- */
@@ -344,6 +403,8 @@ call_received(struct pa_rpc_call *c)
 		call_reply_status(c, req.code, req.reason, req.message);
 		return;
 	}
+	if (call_try_inline(c))
+		return;
 	q        = srv->is_slow[c->method_index] ? srv->slow : srv->fast;
 	c->state = CALL_WORK;
 	pthread_mutex_lock(&srv->mtx);
@@ -388,6 +449,21 @@ call_cb(void *arg)
 
 /* --- lifecycle --- */
 
+/* Sets flags[m] for each named method; false when a name is not one of the service's. */
+static bool
+method_flags(struct pa_rpc_server *srv, const char *const *names, bool *flags)
+{
+	for (const char *const *s = names; s != NULL && *s != NULL; s++) {
+		const ProtobufCMethodDescriptor *m =
+		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, *s);
+
+		if (m == NULL)
+			return false;
+		flags[m - srv->desc->methods] = true;
+	}
+	return true;
+}
+
 static pa_err
 server_alloc_tables(struct pa_rpc_server *srv)
 {
@@ -396,16 +472,15 @@ server_alloc_tables(struct pa_rpc_server *srv)
 	srv->count   = calloc(n, sizeof *srv->count);
 	srv->latency = calloc(n, sizeof *srv->latency);
 	srv->is_slow = calloc(n, sizeof *srv->is_slow);
+	srv->is_inline    = calloc(n, sizeof *srv->is_inline);
+	srv->inline_count = calloc(n, sizeof *srv->inline_count);
 	srv->calls   = calloc(srv->opts.contexts, sizeof *srv->calls);
-	if (!srv->count || !srv->latency || !srv->is_slow || !srv->calls)
+	if (!srv->count || !srv->latency || !srv->is_slow || !srv->is_inline ||
+	    !srv->inline_count || !srv->calls)
 		return PA_ENOMEM;
-	for (const char *const *s = srv->svc.slow_methods; s && *s; s++) {
-		const ProtobufCMethodDescriptor *m =
-		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, *s);
-		if (m == NULL)
-			return PA_EINVAL;
-		srv->is_slow[m - srv->desc->methods] = true;
-	}
+	if (!method_flags(srv, srv->svc.slow_methods, srv->is_slow) ||
+	    !method_flags(srv, srv->svc.inline_methods, srv->is_inline))
+		return PA_EINVAL;
 	return PA_OK;
 }
 
@@ -441,6 +516,8 @@ server_free(struct pa_rpc_server *srv)
 	free(srv->count);
 	free(srv->latency);
 	free(srv->is_slow);
+	free(srv->is_inline);
+	free(srv->inline_count);
 	free(srv);
 	return PA_OK;
 }
@@ -489,7 +566,7 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	srv->desc = svc->service->descriptor;
 	pthread_mutex_init(&srv->mtx, NULL);
 	if ((rv = server_alloc_tables(srv)) != PA_OK) {
-		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "a slow method is not in the service" : "out of memory");
+		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "a slow or inline method is not in the service" : "out of memory");
 		goto out_free;
 	}
 
@@ -601,6 +678,16 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 		(void) snprintf(labels, sizeof labels, "service=\"%s\",method=\"%s\"", svc,
 		    srv->desc->methods[m].name);
 		pa_hist_write(out, "phoneauth_rpc_duration_seconds", labels, &srv->latency[m]);
+	}
+	pa_metrics_header(out, "phoneauth_rpc_inline_total", "counter",
+	    "RPCs answered on the receiving thread, without a worker.");
+	for (unsigned m = 0; m < n; m++) {
+		if (!srv->is_inline[m])
+			continue;
+		pa_strbuf_printf(out, "phoneauth_rpc_inline_total{service=\"%s\",method=\"%s\"} %llu\n",
+		    svc, srv->desc->methods[m].name,
+		    (unsigned long long) atomic_load_explicit(&srv->inline_count[m],
+		        memory_order_relaxed));
 	}
 	pa_metrics_header(out, "phoneauth_rpc_queue_depth", "gauge", "Calls waiting for a worker.");
 	if (srv->fast != NULL && srv->slow != NULL) {

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +61,7 @@ struct auth_app {
 	Phoneauth__V1__Admin_Service admin;
 	atomic_bool                  db_ok; /* last Health check by any worker, for /healthz */
 	atomic_bool                  sms_alive;
+	_Atomic uint64_t             health_good_at_ns; /* both were up then; 0: not lately */
 	struct pa_policy             policy;
 	struct pa_keyring            otp_keys;
 	struct pa_keyring            outbox_keys;
@@ -95,6 +97,13 @@ extern const char *const auth_slow_methods[];
 
 /* Refreshes w's view of the database and of live SMS workers (cached for a second). */
 void auth_health_refresh(struct auth_worker *w);
+/* Drops the good news inline Health answers from: a worker just lost the database. */
+void auth_health_forget(struct auth_app *app);
+/* Methods whose handlers first try to answer on NNG's thread (Health). */
+extern const char *const auth_inline_methods[];
+/* The app whose service a handler's svc argument is. */
+#define AUTH_APP_OF_SERVICE(svc) \
+	((struct auth_app *) (void *) ((char *) (svc) - offsetof(struct auth_app, service)))
 
 /* --- jobs.c: the PUSH socket SMS workers pull outbox ids from --- */
 struct auth_jobs;

@@ -149,7 +149,7 @@ cmd_serve(struct auth_app *app)
 		      .fini = worker_fini, .run = pa_http_run_job, .arg = app };
 	struct metrics_sources    ms   = { .app = app };
 	struct pa_rpc_service     svc  = { .service = &app->service.base,
-		     .slow_methods = auth_slow_methods,
+		     .slow_methods = auth_slow_methods, .inline_methods = auth_inline_methods,
 		     .authorize = app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0' ?
 		                      auth_client_authorize : NULL,
 		     .arg = app };

@@ -62,6 +62,8 @@ auth_tx_fail(struct auth_worker *w, struct pa_rpc_call *call, pa_err rv)
 	pa_db_rollback(w->db);
 	if (rv == PA_ELIMIT)
 		return;
+	if (rv == PA_EUNAVAILABLE)
+		auth_health_forget(w->app);
 	if (rv == PA_EDB)
 		pa_log_error("db_error", "method=%s request_id=%s sqlstate=%s",
 		    pa_rpc_call_method(call), pa_rpc_call_request_id(call), pa_db_sqlstate(w->db));

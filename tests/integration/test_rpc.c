@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
@@ -325,6 +326,96 @@ test_200_concurrent(void **state)
 	assert_int_equal(ok, N);
 }
 
+/* Runs one statement as the test, outside the service. */
+static void
+sql(const char *stmt)
+{
+	PGconn   *conn = PQconnectdb(db_url);
+	PGresult *res  = PQexec(conn, stmt);
+
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(conn);
+}
+
+static bool
+health_says(bool *sms_alive)
+{
+	Phoneauth__V1__HealthRequest   req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
+	Phoneauth__V1__HealthResponse *h;
+	struct pa_reply                r;
+	bool                           ok;
+
+	assert_int_equal(call("/phoneauth.v1.Auth/Health", &req.base,
+	                     &phoneauth__v1__health_response__descriptor, &r),
+	    PA_OK);
+	ok = r.code == PHONEAUTH__V1__CODE__OK;
+	if (ok) {
+		h = (Phoneauth__V1__HealthResponse *) r.body;
+		assert_true(h->database_ok);
+		assert_string_equal(h->version, PHONEAUTH_VERSION);
+		*sms_alive = h->sms_worker_alive;
+	}
+	pa_reply_clear(&r);
+	return ok;
+}
+
+static long
+inline_health_count(void)
+{
+	static const char name[] = "phoneauth_rpc_inline_total{service=\"auth\",method=\"Health\"} ";
+	struct pa_strbuf  body   = { 0 };
+	char              url[128];
+	const char       *at;
+	long              n;
+
+	(void) snprintf(url, sizeof url, "%s/metrics", http_base);
+	assert_int_equal(harness_http_get(url, &body), 200);
+	at = strstr(body.data, name);
+	assert_non_null(at);
+	n = strtol(at + sizeof name - 1, NULL, 10);
+	pa_strbuf_free(&body);
+	return n;
+}
+
+/* Health answers on NNG's thread while a worker found the database and an SMS worker up less
+ * than a second ago, and asks the database again after that. */
+static void
+test_health_inline(void **state)
+{
+	long before, after;
+	bool alive = false;
+	int  i;
+
+	sql("INSERT INTO sms_workers (id, host, pid, started_at, last_seen_at)"
+	    " VALUES ('rpc-test', 'localhost', 1, now(), now() + interval '1 hour')");
+	for (i = 0; i < 50 && !alive; i++) {
+		assert_true(health_says(&alive));
+		if (!alive)
+			harness_sleep_ms(50);
+	}
+	assert_true(alive);
+	before = inline_health_count();
+	for (i = 0; i < 50; i++) {
+		assert_true(health_says(&alive));
+		assert_true(alive);
+	}
+	after = inline_health_count();
+	/* At most one call a second goes to a worker to refresh the news. */
+	assert_true(after - before >= 40);
+
+	/* The SMS worker is gone: within a second and a bit, Health tells. */
+	sql("DELETE FROM sms_workers WHERE id = 'rpc-test'");
+	harness_sleep_ms(1100);
+	assert_true(health_says(&alive));
+	assert_false(alive);
+	before = inline_health_count();
+	assert_true(health_says(&alive));
+	assert_false(alive);
+	/* Bad news is never answered from memory. */
+	assert_int_equal(inline_health_count(), before);
+}
+
 static void
 test_http_endpoints(void **state)
 {
@@ -407,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_oversized_refused),
 		cmocka_unit_test(test_random_bytes_on_port),
 		cmocka_unit_test(test_200_concurrent),
+		cmocka_unit_test(test_health_inline),
 		cmocka_unit_test(test_http_endpoints),
 		cmocka_unit_test(test_cli_health),
 		cmocka_unit_test(test_sigterm_drains),

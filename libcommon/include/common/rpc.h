@@ -32,6 +32,9 @@ typedef bool pa_rpc_authorize_fn(struct pa_rpc_call *call, void *arg);
 struct pa_rpc_service {
 	ProtobufCService    *service;      /* generated service filled with handlers */
 	const char *const   *slow_methods; /* NULL-terminated method names for the slow pool */
+	/* NULL-terminated method names whose handlers are first run on NNG's receiving thread, to
+	 * answer from memory without a worker's hand-off (see pa_rpc_call_inline). */
+	const char *const   *inline_methods;
 	pa_rpc_authorize_fn *authorize;    /* optional */
 	void                *arg;
 };
@@ -87,13 +90,19 @@ void pa_rpc_request_decode(struct pa_rpc_request *out, const ProtobufCServiceDes
 /* Frees r->env and clears *r. */
 void pa_rpc_request_clear(struct pa_rpc_request *r);
 
-/* --- For handlers (all on the worker thread that runs the call). --- */
+/* --- For handlers (on the worker thread that runs the call, or inline: see below). --- */
 
 /* The worker state worker_init returned. */
 void *pa_rpc_call_state(const struct pa_rpc_call *c);
 /* Never NULL (an empty message when the caller sent none). */
 const Phoneauth__V1__CallerMetadata *pa_rpc_call_caller(const struct pa_rpc_call *c);
 const char *pa_rpc_call_request_id(const struct pa_rpc_call *c);
+/* True while an inline method's handler runs on NNG's receiving thread: there is no worker
+ * state (pa_rpc_call_state is NULL), and it must not block. */
+bool pa_rpc_call_inline(const struct pa_rpc_call *c);
+/* From an inline handler that cannot answer without blocking: it returns without calling its
+ * closure, and the call goes to a worker, which runs the authorized handler again. */
+void pa_rpc_call_defer(struct pa_rpc_call *c);
 /* "StartSignup" */
 const char *pa_rpc_call_method(const struct pa_rpc_call *c);
 
