@@ -1,5 +1,5 @@
-/* db.c: a thread-owned PostgreSQL connection with lazy connect, reconnect backoff and per-connection
- * prepared statements. */
+/* db.c: a thread-owned PostgreSQL connection with lazy connect, reconnect backoff, per-connection
+ * prepared statements, and batches of statements sent in one round trip (pipeline mode). */
 #include "common/db.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "common/metrics.h"
 
 #define DB_MAX_PREPARED 128
+#define DB_MAX_BATCH 16
 #define DB_BACKOFF_MIN_MS 50
 #define DB_BACKOFF_MAX_MS 1000
 
@@ -19,6 +20,7 @@ struct pa_db {
 	unsigned              backoff_ms;
 	unsigned              nprepared;
 	const struct pa_stmt *prepared[DB_MAX_PREPARED];
+	bool                  begin_pending; /* BEGIN goes out with the next statement */
 	char                  sqlstate[6];
 	char                  errmsg[256];
 };
@@ -42,8 +44,9 @@ static void
 db_drop(struct pa_db *db)
 {
 	PQfinish(db->conn);
-	db->conn      = NULL;
-	db->nprepared = 0;
+	db->conn          = NULL;
+	db->nprepared     = 0;
+	db->begin_pending = false;
 }
 
 void
@@ -146,6 +149,115 @@ db_prepared_index(struct pa_db *db, const struct pa_stmt *st, pa_err *err)
 	return (int) db->nprepared++;
 }
 
+static const struct pa_stmt db_begin_step = { "BEGIN", 0 };
+const struct pa_stmt        pa_db_commit_step = { "COMMIT", 0 };
+
+/* Clears the outs of steps[0..n) after a failure. */
+static void
+db_clear_outs(const struct pa_db_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (steps[i].out != NULL) {
+			PQclear(*steps[i].out);
+			*steps[i].out = NULL;
+		}
+	}
+}
+
+/* A pipeline that broke half-way: the connection is no use any more. */
+static pa_err
+db_pipeline_lost(struct pa_db *db, PGresult *res)
+{
+	db_set_error(db, res);
+	PQclear(res);
+	db_drop(db);
+	return PA_EUNAVAILABLE;
+}
+
+/* Sends every step (the pending BEGIN first), then reads each one's result. */
+static pa_err
+db_pipeline(struct pa_db *db, const struct pa_db_step *steps, size_t n, const int *idx)
+{
+	char      name[16];
+	PGresult *res;
+	pa_err    first = PA_OK;
+	bool      begin = db->begin_pending;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return db_pipeline_lost(db, NULL);
+	if (begin && PQsendQueryParams(db->conn, db_begin_step.sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+		return db_pipeline_lost(db, NULL);
+	for (size_t i = 0; i < n; i++) {
+		(void) snprintf(name, sizeof name, "s%d", idx[i]);
+		if (PQsendQueryPrepared(db->conn, name, steps[i].st->nparams, steps[i].params, NULL,
+		        NULL, 0) != 1)
+			return db_pipeline_lost(db, NULL);
+	}
+	if (PQpipelineSync(db->conn) != 1)
+		return db_pipeline_lost(db, NULL);
+	db->begin_pending = false;
+	for (size_t i = 0; i < n + (begin ? 1 : 0); i++) {
+		const struct pa_db_step *step = begin ? (i == 0 ? NULL : &steps[i - 1]) : &steps[i];
+		ExecStatusType           status;
+
+		if ((res = PQgetResult(db->conn)) == NULL)
+			return db_pipeline_lost(db, NULL);
+		status = PQresultStatus(res);
+		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+			if (step != NULL && step->out != NULL && first == PA_OK)
+				*step->out = res;
+			else
+				PQclear(res);
+		} else if (status == PGRES_PIPELINE_ABORTED) {
+			PQclear(res);
+		} else if (PQstatus(db->conn) != CONNECTION_OK) {
+			return db_pipeline_lost(db, res);
+		} else {
+			if (first == PA_OK) {
+				db_set_error(db, res);
+				first = PA_EDB;
+			}
+			PQclear(res);
+		}
+		/* Each statement's results end with a NULL. */
+		if ((res = PQgetResult(db->conn)) != NULL)
+			return db_pipeline_lost(db, res);
+	}
+	res = PQgetResult(db->conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		return db_pipeline_lost(db, res);
+	PQclear(res);
+	if (PQexitPipelineMode(db->conn) != 1)
+		return db_pipeline_lost(db, NULL);
+	return first;
+}
+
+pa_err
+pa_db_exec_batch(struct pa_db *db, const struct pa_db_step *steps, size_t n)
+{
+	int    idx[DB_MAX_BATCH];
+	pa_err rv;
+
+	for (size_t i = 0; i < n; i++)
+		if (steps[i].out != NULL)
+			*steps[i].out = NULL;
+	if (n > DB_MAX_BATCH)
+		return PA_EINVAL;
+	if ((rv = pa_db_ready(db)) != PA_OK)
+		return rv;
+	/* Preparing needs its own round trips, so it happens before the pipeline (once per
+	 * statement and connection). */
+	for (size_t i = 0; i < n; i++)
+		if ((idx[i] = db_prepared_index(db, steps[i].st, &rv)) < 0)
+			return rv;
+	if ((rv = db_pipeline(db, steps, n, idx)) != PA_OK) {
+		db_clear_outs(steps, n);
+		return rv;
+	}
+	db->sqlstate[0] = '\0';
+	return PA_OK;
+}
+
 pa_err
 pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params, PGresult **out)
 {
@@ -155,6 +267,8 @@ pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params
 	pa_err         rv;
 	int            idx;
 
+	if (db->begin_pending)
+		return pa_db_exec_batch(db, &(struct pa_db_step) { st, params, out }, 1);
 	if ((rv = pa_db_ready(db)) != PA_OK)
 		return rv;
 	if ((idx = db_prepared_index(db, st, &rv)) < 0)
@@ -181,6 +295,11 @@ pa_db_exec_simple(struct pa_db *db, const char *sql)
 
 	if ((rv = pa_db_ready(db)) != PA_OK)
 		return rv;
+	if (db->begin_pending) {
+		db->begin_pending = false;
+		if ((rv = pa_db_exec_simple(db, "BEGIN")) != PA_OK)
+			return rv;
+	}
 	res    = PQexec(db->conn, sql);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
@@ -192,12 +311,27 @@ pa_db_exec_simple(struct pa_db *db, const char *sql)
 pa_err
 pa_db_begin(struct pa_db *db)
 {
-	return pa_db_exec_simple(db, "BEGIN");
+	pa_err rv;
+
+	/* Connecting now keeps "the database is down" where callers expect it. */
+	if ((rv = pa_db_ready(db)) != PA_OK)
+		return rv;
+	if (db->begin_pending || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		(void) snprintf(db->errmsg, sizeof db->errmsg, "BEGIN inside a transaction");
+		return PA_EINTERNAL;
+	}
+	db->begin_pending = true;
+	return PA_OK;
 }
 
 pa_err
 pa_db_commit(struct pa_db *db)
 {
+	/* A transaction that never sent a statement has nothing to commit. */
+	if (db->begin_pending) {
+		db->begin_pending = false;
+		return PA_OK;
+	}
 	return pa_db_exec_simple(db, "COMMIT");
 }
 
@@ -206,6 +340,7 @@ pa_db_rollback(struct pa_db *db)
 {
 	PGresult *res;
 
+	db->begin_pending = false;
 	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;
 	/* A failed ROLLBACK means the connection is gone, and with it the transaction. */

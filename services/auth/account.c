@@ -380,8 +380,7 @@ AUTH_HANDLER(register_account, RegisterRequest, RegisterResponse)
 		goto out_fail;
 	req.phone_e164 = phone.e164;
 	req.user_id    = req.phantom ? NULL : user_id;
-	if ((rv = auth_code_start(w, call, &req, &sent)) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	if ((rv = auth_code_start(w, call, &req, &sent)) != PA_OK)
 		goto out_fail;
 	sodium_memzero(pwhash, sizeof pwhash);
 	auth_jobs_push(w->app->jobs, sent.outbox_id);
@@ -649,8 +648,7 @@ AUTH_HANDLER(start_password_reset, StartPasswordResetRequest, StartPasswordReset
 	req.phone_e164 = phone;
 	req.user_id    = req.phantom ? NULL : user_id;
 	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_code_start(w, call, &req, &sent)) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	    (rv = auth_code_start(w, call, &req, &sent)) != PA_OK)
 		goto out_fail;
 	auth_jobs_push(w->app->jobs, sent.outbox_id);
 	resp.sent = &sent.msg;

@@ -10,13 +10,26 @@ static const struct pa_stmt st_audit = {
 	9
 };
 
+struct pa_db_step
+auth_audit_step(struct auth_audit_row *row, struct pa_rpc_call *call, const struct auth_audit *a)
+{
+	row->params[0] = a->event;
+	row->params[1] = a->user_id;
+	row->params[2] = a->phone_e164 ? pa_phone_mask(a->phone_e164, row->masked) : NULL;
+	row->params[3] = a->verification_id;
+	row->params[4] = a->message_sid;
+	row->params[5] = auth_caller_ip(call);
+	row->params[6] = a->outcome;
+	row->params[7] = a->detail_json;
+	row->params[8] = a->actor;
+	return (struct pa_db_step) { &st_audit, row->params, NULL };
+}
+
 pa_err
 auth_audit(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_audit *a)
 {
-	char        masked[PA_PHONE_MASK_MAX];
-	const char *params[9] = { a->event, a->user_id,
-		a->phone_e164 ? pa_phone_mask(a->phone_e164, masked) : NULL, a->verification_id,
-		a->message_sid, auth_caller_ip(call), a->outcome, a->detail_json, a->actor };
+	struct auth_audit_row row;
+	struct pa_db_step     step = auth_audit_step(&row, call, a);
 
-	return pa_db_exec(w->db, &st_audit, params, NULL);
+	return pa_db_exec(w->db, step.st, step.params, NULL);
 }

@@ -128,6 +128,14 @@ struct auth_audit {
 /* Appends an audit row with the caller's IP, in the caller's transaction. */
 pa_err auth_audit(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_audit *a)
 	PA_MUSTCHECK;
+/* The same row as a step of a batch (pa_db_exec_batch); row holds the step's parameters and must
+ * outlive the batch. */
+struct auth_audit_row {
+	const char *params[9];
+	char        masked[PA_PHONE_MASK_MAX];
+};
+struct pa_db_step auth_audit_step(struct auth_audit_row *row, struct pa_rpc_call *call,
+    const struct auth_audit *a);
 
 /* --- auditchain.c: signed checkpoints over the audit trail --- */
 struct auth_auditchain;
@@ -183,10 +191,11 @@ struct auth_code_sent {
 	char                    masked[PA_PHONE_MASK_MAX];
 	int64_t                 outbox_id; /* to push after COMMIT; 0 for a phantom */
 };
-/* Starts a verification inside the caller's open transaction: cooldown, send limits (phone and
- * IP), replacement of the pending one, the verification row, the sealed outbox row and the audit
- * row. PA_OK fills out; PA_ELIMIT means a limit refused and the call is already failed; other
- * errors are for the caller to fail the call with (auth_tx_fail). */
+/* Starts a verification inside the caller's open transaction and commits it: cooldown, send
+ * limits (phone and IP), replacement of the pending one, the verification row, the sealed outbox
+ * row and the audit row. PA_OK fills out (committed); PA_ELIMIT means a limit refused and the
+ * call is already failed; other errors are for the caller to fail the call with (auth_tx_fail,
+ * which rolls back). */
 pa_err auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
     const struct auth_code_request *req, struct auth_code_sent *out) PA_MUSTCHECK;
 

@@ -1,6 +1,8 @@
 /* verification.c: one-time codes. A code is random digits from libsodium, stored only as a keyed
  * MAC; the SMS that carries it is sealed into the outbox in the same transaction. Every limit is
- * enforced inside PostgreSQL transactions, serialised per phone, so it holds across instances. */
+ * enforced inside PostgreSQL transactions, serialised per phone, so it holds across instances.
+ * Statements whose answers do not decide what comes next go to PostgreSQL together, in one round
+ * trip (pa_db_exec_batch): StartSignup makes 3 (the account check aside), VerifyCode 2. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,46 +77,77 @@ static const struct pa_stmt st_phone_taken = {
 static const struct pa_stmt st_user_verified = {
 	"UPDATE users SET phone_verified_at = now(), verified_by = $2::uuid WHERE id = $1::uuid", 2
 };
+static const struct pa_stmt st_try_limit = {
+	"SELECT rate_limit_take($1, phone_e164, make_interval(secs => $3::int), $4::int)"
+	" FROM verifications WHERE id = $2::uuid",
+	4
+};
 static const struct pa_stmt st_subscription = {
 	"SELECT phone_e164 FROM subscriptions WHERE id = $1", 1
 };
 
-/* Takes one event from a rate limit; when it is refused, fails the call and returns PA_ELIMIT. */
-static pa_err
-take_limit(struct auth_worker *w, struct pa_rpc_call *call, const char *bucket,
-    const char *subject, int window_s, int max, pa_code code, pa_reason reason, const char *msg)
-{
-	char        win[16], mx[16];
-	const char *params[4] = { bucket, subject, AUTH_ITOA(win, window_s), AUTH_ITOA(mx, max) };
-	PGresult   *res;
-	pa_err      rv;
-	int         wait;
+/* A rate limit to take one event from; refused, it fails the call with code, reason and msg. */
+struct limit {
+	const char *bucket;
+	const char *subject; /* NULL: not taken */
+	int         window_s;
+	int         max;     /* <= 0: not taken */
+	pa_code     code;
+	pa_reason   reason;
+	const char *msg;
+};
 
-	if (max <= 0 || subject == NULL)
-		return PA_OK;
-	if ((rv = pa_db_exec(w->db, &st_rate, params, &res)) != PA_OK)
+#define LIMITS_MAX 2
+
+/* Takes l[0..n) in one round trip. The first refused, in order, fails the call and the result
+ * is PA_ELIMIT; the caller then rolls back, so no event of this call is kept. */
+static pa_err
+take_limits(struct auth_worker *w, struct pa_rpc_call *call, const struct limit *l, size_t n)
+{
+	char              win[LIMITS_MAX][16], mx[LIMITS_MAX][16];
+	const char       *params[LIMITS_MAX][4];
+	PGresult         *res[LIMITS_MAX];
+	struct pa_db_step steps[LIMITS_MAX];
+	size_t            which[LIMITS_MAX], k = 0;
+	pa_err            rv = PA_OK;
+
+	for (size_t i = 0; i < n && i < LIMITS_MAX; i++) {
+		if (l[i].max <= 0 || l[i].subject == NULL)
+			continue;
+		params[k][0] = l[i].bucket;
+		params[k][1] = l[i].subject;
+		params[k][2] = AUTH_ITOA(win[k], l[i].window_s);
+		params[k][3] = AUTH_ITOA(mx[k], l[i].max);
+		steps[k]     = (struct pa_db_step) { &st_rate, params[k], &res[k] };
+		which[k++]   = i;
+	}
+	if (k == 0 || (rv = pa_db_exec_batch(w->db, steps, k)) != PA_OK)
 		return rv;
-	wait = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (wait == 0)
-		return PA_OK;
-	pa_rpc_call_fail(call, code, reason, msg);
-	pa_rpc_call_set_retry_after(call, (uint32_t) wait);
-	return PA_ELIMIT;
+	for (size_t j = 0; j < k; j++) {
+		int wait = atoi(PQgetvalue(res[j], 0, 0));
+
+		PQclear(res[j]);
+		if (wait > 0 && rv == PA_OK) {
+			pa_rpc_call_fail(call, l[which[j]].code, l[which[j]].reason, l[which[j]].msg);
+			pa_rpc_call_set_retry_after(call, (uint32_t) wait);
+			rv = PA_ELIMIT;
+		}
+	}
+	return rv;
 }
 
 static pa_err
 send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
 {
-	const struct pa_policy *p = &w->app->policy;
-	pa_err                  rv;
+	const struct pa_policy *p    = &w->app->policy;
+	const struct limit      l[2] = {
+                { "send_phone", phone, 3600, p->sends_per_phone_hour, CODE(RESOURCE_EXHAUSTED),
+                    REASON(SEND_LIMIT), p->msg_send_limit },
+                { "send_ip", auth_caller_ip(call), 3600, p->sends_per_ip_hour,
+                    CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip },
+	};
 
-	rv = take_limit(w, call, "send_phone", phone, 3600, p->sends_per_phone_hour,
-	    CODE(RESOURCE_EXHAUSTED), REASON(SEND_LIMIT), p->msg_send_limit);
-	if (rv != PA_OK)
-		return rv;
-	return take_limit(w, call, "send_ip", auth_caller_ip(call), 3600, p->sends_per_ip_hour,
-	    CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip);
+	return take_limits(w, call, l, 2);
 }
 
 /* Makes a new code for verification id: its MAC (hex bytea text) and, unless phantom, the sealed
@@ -155,21 +188,33 @@ out_wipe:
 	return rv;
 }
 
-static pa_err
-queue_sms(struct auth_worker *w, const char *id, const char *phone, const char *sealed_hex,
-    int64_t *outbox_id)
-{
+/* The outbox row carrying a sealed SMS, as a batch step; row is its storage. */
+struct outbox_row {
+	const char *params[4];
 	char        ttl[16];
-	const char *params[4] = { id, phone, sealed_hex, AUTH_ITOA(ttl, w->app->policy.code_ttl_s) };
-	PGresult   *res;
-	pa_err      rv;
+};
 
-	if ((rv = pa_db_exec(w->db, &st_outbox, params, &res)) != PA_OK)
-		return rv;
-	*outbox_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return PA_OK;
+static struct pa_db_step
+outbox_step(struct outbox_row *row, struct auth_worker *w, const char *id, const char *phone,
+    const char *sealed_hex, PGresult **out)
+{
+	row->params[0] = id;
+	row->params[1] = phone;
+	row->params[2] = sealed_hex;
+	row->params[3] = AUTH_ITOA(row->ttl, w->app->policy.code_ttl_s);
+	return (struct pa_db_step) { &st_outbox, row->params, out };
 }
+
+static int64_t
+outbox_id_of(PGresult *res)
+{
+	int64_t id = res != NULL ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+
+	PQclear(res);
+	return id;
+}
+
+static const struct pa_db_step commit_step = { &pa_db_commit_step, NULL, NULL };
 
 void
 auth_code_sent_fill(struct auth_worker *w, const char *phone, struct auth_code_sent *out)
@@ -191,17 +236,21 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	const struct pa_policy *p = &w->app->policy;
 	char                    cool[16], ttl[16], tries[16], mac_hex[67];
 	char                   *sealed_hex = NULL;
+	const char             *look[3] = { req->phone_e164, req->purpose,
+                    AUTH_ITOA(cool, p->resend_cooldown_s) };
 	const char             *params[10];
-	PGresult               *res;
+	PGresult               *res, *outbox = NULL;
+	struct outbox_row       orow;
+	struct auth_audit_row   arow;
+	struct pa_db_step       steps[4];
+	size_t                  n = 0;
 	pa_err                  rv;
 
 	out->outbox_id = 0;
-	params[0]      = req->phone_e164;
-	if ((rv = pa_db_exec(w->db, &st_lock_phone, params, NULL)) != PA_OK)
-		return rv;
-	params[1] = req->purpose;
-	params[2] = AUTH_ITOA(cool, p->resend_cooldown_s);
-	if ((rv = pa_db_exec(w->db, &st_pending, params, &res)) != PA_OK)
+	/* Round trip 1 (with the caller's BEGIN): the phone's lock, then its pending code. */
+	steps[0] = (struct pa_db_step) { &st_lock_phone, look, NULL };
+	steps[1] = (struct pa_db_step) { &st_pending, look, &res };
+	if ((rv = pa_db_exec_batch(w->db, steps, 2)) != PA_OK)
 		return rv;
 	if (PQntuples(res) > 0) {
 		int         wait = atoi(PQgetvalue(res, 0, 1));
@@ -222,6 +271,7 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	} else {
 		PQclear(res);
 	}
+	/* Round trip 2: both send limits. */
 	if ((rv = send_limits(w, call, req->phone_e164)) != PA_OK)
 		return rv;
 
@@ -238,21 +288,22 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	params[7] = AUTH_ITOA(tries, p->tries_per_code);
 	params[8] = auth_caller_ip(call);
 	params[9] = req->phantom ? "true" : "false";
-	if ((rv = pa_db_exec(w->db, &st_insert, params, NULL)) != PA_OK)
-		goto out_free;
-	if (!req->phantom &&
-	    (rv = queue_sms(w, out->id, req->phone_e164, sealed_hex, &out->outbox_id)) != PA_OK)
-		goto out_free;
-	rv = auth_audit(w, call,
+	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
+	steps[n++] = (struct pa_db_step) { &st_insert, params, NULL };
+	if (!req->phantom)
+		steps[n++] = outbox_step(&orow, w, out->id, req->phone_e164, sealed_hex, &outbox);
+	steps[n++] = auth_audit_step(&arow, call,
 	    &(struct auth_audit) { .event = "code_sent", .user_id = req->user_id,
 	        .phone_e164 = req->phone_e164, .verification_id = out->id,
 	        .outcome = req->phantom ? "not_sent" : "queued",
 	        .detail_json = strcmp(req->purpose, "signup") == 0   ? "{\"purpose\":\"signup\"}"
 	            : strcmp(req->purpose, "register") == 0          ? "{\"purpose\":\"register\"}"
 	                                                             : "{\"purpose\":\"password_reset\"}" });
-	if (rv == PA_OK)
+	steps[n++] = commit_step;
+	if ((rv = pa_db_exec_batch(w->db, steps, n)) == PA_OK) {
+		out->outbox_id = outbox_id_of(outbox);
 		auth_code_sent_fill(w, req->phone_e164, out);
-out_free:
+	}
 	free(sealed_hex);
 	return rv;
 }
@@ -317,8 +368,7 @@ AUTH_HANDLER(start_signup, StartSignupRequest, StartSignupResponse)
 	req.phone_e164      = phone.e164;
 	req.subscription_id = p->subscription_required ? in->subscription_id : NULL;
 	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_code_start(w, call, &req, &sent)) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK) {
+	    (rv = auth_code_start(w, call, &req, &sent)) != PA_OK) {
 		auth_tx_fail(w, call, rv);
 		closure(NULL, data);
 		return;
@@ -345,7 +395,11 @@ AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse)
 	char                              cool[16], ttl[16], mac_hex[67], phone[17];
 	char                             *sealed_hex = NULL;
 	const char                       *params[3];
-	PGresult                         *res;
+	PGresult                         *res, *outbox = NULL;
+	struct outbox_row                 orow;
+	struct auth_audit_row             arow;
+	struct pa_db_step                 steps[4];
+	size_t                            n = 0;
 	bool                              phantom;
 	pa_err                            rv;
 
@@ -386,16 +440,18 @@ AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse)
 	if ((rv = send_limits(w, call, phone)) != PA_OK ||
 	    (rv = new_code(w, sent.id, phantom, mac_hex, &sealed_hex)) != PA_OK)
 		goto out_fail;
-	params[1] = mac_hex;
-	params[2] = AUTH_ITOA(ttl, p->code_ttl_s);
-	if ((rv = pa_db_exec(w->db, &st_resend, params, NULL)) != PA_OK ||
-	    (!phantom && (rv = queue_sms(w, sent.id, phone, sealed_hex, &sent.outbox_id)) != PA_OK))
-		goto out_fail;
-	rv = auth_audit(w, call,
+	params[1]  = mac_hex;
+	params[2]  = AUTH_ITOA(ttl, p->code_ttl_s);
+	steps[n++] = (struct pa_db_step) { &st_resend, params, NULL };
+	if (!phantom)
+		steps[n++] = outbox_step(&orow, w, sent.id, phone, sealed_hex, &outbox);
+	steps[n++] = auth_audit_step(&arow, call,
 	    &(struct auth_audit) { .event = "code_resent", .phone_e164 = phone,
 	        .verification_id = sent.id, .outcome = phantom ? "not_sent" : "queued" });
-	if (rv != PA_OK || (rv = pa_db_commit(w->db)) != PA_OK)
+	steps[n++] = commit_step;
+	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		goto out_fail;
+	sent.outbox_id = outbox_id_of(outbox);
 	free(sealed_hex);
 	auth_jobs_push(w->app->jobs, sent.outbox_id);
 	auth_code_sent_fill(w, phone, &sent);
@@ -409,26 +465,35 @@ out_fail:
 	closure(NULL, data);
 }
 
-/* Marks a checked verification verified: signup and reset codes get a single-use token, a
- * registration code verifies the user's phone at once. */
+/* Settles a right code in one round trip (two for a registration, which first checks that no
+ * other account verified the phone meanwhile): the try counted, the verification verified (a
+ * single-use token for signup and reset codes) or consumed with the user's phone verified (a
+ * registration), the audit row, COMMIT. */
 static pa_err
 mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
     const char *purpose, const char *phone, const char *user_id,
     Phoneauth__V1__VerifyCodeResponse *resp, char token[PA_TOKEN_LEN + 1])
 {
-	const struct pa_policy *p        = &w->app->policy;
+	const struct pa_policy *p         = &w->app->policy;
 	bool                    register_ = strcmp(purpose, "register") == 0;
 	unsigned char           hash[32];
 	char                    hash_hex[67], ttl[16];
-	const char             *params[4];
+	const char             *tried[2] = { id, "true" }, *taken[2] = { phone, user_id };
+	const char             *verified[4] = { id, register_ ? "consumed" : "verified",
+                    register_ ? NULL : hash_hex, AUTH_ITOA(ttl, p->signup_token_ttl_s) };
+	const char             *user[2] = { user_id, id };
+	struct auth_audit_row   arow;
+	struct pa_db_step       steps[5];
+	size_t                  n = 0;
 	PGresult               *res;
 	pa_err                  rv;
 
+	steps[n++] = (struct pa_db_step) { &st_try, tried, NULL };
 	if (register_) {
-		params[0] = phone;
-		params[1] = user_id;
-		if ((rv = pa_db_exec(w->db, &st_phone_taken, params, &res)) != PA_OK)
+		steps[n++] = (struct pa_db_step) { &st_phone_taken, taken, &res };
+		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 			return rv;
+		n = 0;
 		if (PQntuples(res) > 0) {
 			PQclear(res);
 			pa_rpc_call_fail(call, CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS),
@@ -444,19 +509,16 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		resp->signup_token       = token;
 		resp->token_expires_in_s = (uint32_t) p->signup_token_ttl_s;
 	}
-	params[0] = id;
-	params[1] = register_ ? "consumed" : "verified";
-	params[2] = register_ ? NULL : hash_hex;
-	params[3] = AUTH_ITOA(ttl, p->signup_token_ttl_s);
-	if ((rv = pa_db_exec(w->db, &st_verified, params, &res)) != PA_OK)
+	steps[n++] = (struct pa_db_step) { &st_verified, verified, NULL };
+	if (register_)
+		steps[n++] = (struct pa_db_step) { &st_user_verified, user, NULL };
+	steps[n++] = auth_audit_step(&arow, call,
+	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = phone,
+	        .verification_id = id, .user_id = user_id[0] ? user_id : NULL,
+	        .outcome = "verified" });
+	steps[n++] = commit_step;
+	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		return rv;
-	PQclear(res);
-	if (register_) {
-		params[0] = user_id;
-		params[1] = id;
-		if ((rv = pa_db_exec(w->db, &st_user_verified, params, NULL)) != PA_OK)
-			return rv;
-	}
 	resp->verified = true;
 	return PA_OK;
 }
@@ -468,13 +530,17 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	const struct pa_policy           *p    = &w->app->policy;
 	Phoneauth__V1__VerifyCodeResponse resp = PHONEAUTH__V1__VERIFY_CODE_RESPONSE__INIT;
 	char                              id[37], phone[17], purpose[16], user_id[37], cool[16];
+	char                              win[16], mx[16];
 	char                              token[PA_TOKEN_LEN + 1] = "";
 	unsigned char                     mac[32];
-	const char                       *params[2];
+	const char                       *params[2], *limit[4];
 	const char                       *state;
-	PGresult                         *res = NULL;
+	PGresult                         *res = NULL, *lim = NULL;
+	struct auth_audit_row             arow;
+	struct pa_db_step                 steps[3];
+	size_t                            n = 0;
 	bool                              phantom, expired, right = false;
-	int                               attempts, max;
+	int                               attempts, max, wait;
 	pa_err                            rv;
 
 	if (!auth_is_uuid(in->verification_id)) {
@@ -486,13 +552,32 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	(void) snprintf(id, sizeof id, "%s", in->verification_id);
 	params[0] = id;
 	params[1] = AUTH_ITOA(cool, p->resend_cooldown_s);
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = pa_db_exec(w->db, &st_load, params, &res)) != PA_OK)
+	/* Round trip 1 (with BEGIN): the verification locked and loaded, and a try taken from its
+	 * phone's limit (tries per phone count every try on a known verification, right or
+	 * wrong). */
+	limit[0]   = "try_phone";
+	limit[1]   = id;
+	limit[2]   = AUTH_ITOA(win, p->tries_window_s);
+	limit[3]   = AUTH_ITOA(mx, p->tries_per_phone_window);
+	steps[n++] = (struct pa_db_step) { &st_load, params, &res };
+	if (p->tries_per_phone_window > 0)
+		steps[n++] = (struct pa_db_step) { &st_try_limit, limit, &lim };
+	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		goto out_fail;
+	wait = lim != NULL && PQntuples(lim) > 0 ? atoi(PQgetvalue(lim, 0, 0)) : 0;
+	PQclear(lim);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(CODE_INVALID),
 		    p->msg_code_invalid);
+		rv = PA_ELIMIT;
+		goto out_fail;
+	}
+	if (wait > 0) {
+		PQclear(res);
+		pa_rpc_call_fail(call, CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS),
+		    p->msg_too_many_attempts);
+		pa_rpc_call_set_retry_after(call, (uint32_t) wait);
 		rv = PA_ELIMIT;
 		goto out_fail;
 	}
@@ -504,19 +589,11 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	expired  = PQgetvalue(res, 0, 4)[0] == 't';
 	attempts = atoi(PQgetvalue(res, 0, 5));
 	max      = atoi(PQgetvalue(res, 0, 6));
-	/* Tries per phone count every try on a known verification, right or wrong. */
-	rv = take_limit(w, call, "try_phone", phone, p->tries_window_s, p->tries_per_phone_window,
-	    CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS), p->msg_too_many_attempts);
-	if (rv != PA_OK) {
-		PQclear(res);
-		goto out_fail;
-	}
 	if (strcmp(state, "exhausted") == 0 || (strcmp(state, "pending") == 0 && attempts >= max)) {
 		PQclear(res);
 		pa_rpc_call_fail(call, CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS),
 		    p->msg_too_many_attempts);
 		pa_rpc_call_set_attempts_left(call, 0);
-		rv = PA_ELIMIT;
 		goto out_commit;
 	}
 	if (strcmp(state, "pending") != 0) {
@@ -525,7 +602,6 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(CODE_INVALID),
 		    p->msg_code_invalid);
 		pa_rpc_call_set_attempts_left(call, (uint32_t) (max > attempts ? max - attempts : 0));
-		rv = PA_ELIMIT;
 		goto out_commit;
 	}
 	if (sodium_hex2bin(mac, sizeof mac, PQgetvalue(res, 0, 7), 64, NULL, NULL, NULL) == 0 &&
@@ -534,31 +610,26 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	PQclear(res);
 	right = right && !expired && !phantom;
 
-	/* Count the try; a wrong one that uses the last try ends the verification. */
-	params[1] = right ? "true" : "false";
-	if ((rv = pa_db_exec(w->db, &st_try, params, NULL)) != PA_OK)
-		goto out_fail;
-	attempts++;
 	if (!right) {
-		rv = auth_audit(w, call,
+		/* Round trip 2: the try counted (a wrong one that uses the last try ends the
+		 * verification), the audit row, COMMIT. */
+		params[1] = "false";
+		n         = 0;
+		steps[n++] = (struct pa_db_step) { &st_try, params, NULL };
+		steps[n++] = auth_audit_step(&arow, call,
 		    &(struct auth_audit) { .event = "code_checked", .phone_e164 = phone,
 		        .verification_id = id, .user_id = user_id[0] ? user_id : NULL,
 		        .outcome = expired ? "expired" : "wrong" });
-		if (rv != PA_OK)
+		steps[n++] = commit_step;
+		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 			goto out_fail;
 		pa_rpc_call_fail(call, CODE(INVALID_ARGUMENT), REASON(CODE_INVALID),
 		    p->msg_code_invalid);
-		pa_rpc_call_set_attempts_left(call, (uint32_t) (max - attempts));
-		rv = PA_ELIMIT;
-		goto out_commit;
+		pa_rpc_call_set_attempts_left(call, (uint32_t) (max - attempts - 1));
+		closure(NULL, data);
+		return;
 	}
 	if ((rv = mark_verified(w, call, id, purpose, phone, user_id, &resp, token)) != PA_OK)
-		goto out_fail;
-	rv = auth_audit(w, call,
-	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = phone,
-	        .verification_id = id, .user_id = user_id[0] ? user_id : NULL,
-	        .outcome = "verified" });
-	if (rv != PA_OK || (rv = pa_db_commit(w->db)) != PA_OK)
 		goto out_fail;
 	resp.user_id = user_id;
 	pa_rpc_call_set_message(call, p->msg_verified);
@@ -566,7 +637,7 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	sodium_memzero(token, sizeof token);
 	return;
 out_commit:
-	/* The try was counted: keep it even though the call fails. */
+	/* The try taken from the phone's limit is kept even though the call fails. */
 	if (pa_db_commit(w->db) != PA_OK)
 		pa_log_warn("db_commit_failed", "method=VerifyCode sqlstate=%s", pa_db_sqlstate(w->db));
 	closure(NULL, data);

@@ -5,6 +5,7 @@
 #define PHONEAUTH_COMMON_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -33,9 +34,27 @@ pa_err pa_db_ready(struct pa_db *db) PA_MUSTCHECK;
 pa_err pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params,
     PGresult **out) PA_MUSTCHECK;
 
+/* One statement of a batch; out, when not NULL, receives its result as pa_db_exec's would. */
+struct pa_db_step {
+	const struct pa_stmt *st;
+	const char *const    *params;
+	PGresult            **out;
+};
+
+/* COMMIT as a batch step, to end a transaction in the same round trip as its last statements. */
+extern const struct pa_stmt pa_db_commit_step;
+
+/* Runs steps[0..n) in order in one round trip (libpq's pipeline mode): for statements whose
+ * results do not decide what is sent next. Errors as pa_db_exec's, from the first step that
+ * failed; PostgreSQL skips the steps after it. On PA_OK each out holds its result, for the
+ * caller to PQclear; on an error every out is NULL. */
+pa_err pa_db_exec_batch(struct pa_db *db, const struct pa_db_step *steps, size_t n) PA_MUSTCHECK;
+
 /* Runs constant SQL without parameters (BEGIN, COMMIT, migration files). */
 pa_err pa_db_exec_simple(struct pa_db *db, const char *sql) PA_MUSTCHECK;
 
+/* Starts a transaction. The BEGIN itself waits for the next statement (or batch) and goes in
+ * the same round trip: a call returns PA_OK without one, and errors surface there. */
 pa_err pa_db_begin(struct pa_db *db) PA_MUSTCHECK;
 pa_err pa_db_commit(struct pa_db *db) PA_MUSTCHECK;
 /* Rolls back if a transaction is open; safe to call on any path. */
