@@ -265,6 +265,42 @@ pgbench(struct suite *suite, const char *key, const char *script, const char *co
 	return r.failed == 0 ? PA_OK : PA_EPROTO;
 }
 
+/* Runs <name>.sql (a round trip per statement) with defs, then <name>_pipelined.sql (the same
+ * statements in the service's round trips) with defs_p, under keys "pgbench_<name>[_pipelined]". */
+static pa_err
+pgbench_both(struct suite *suite, const char *name, const char *const *defs,
+    const char *const *defs_p, double seconds, uint64_t per_client, struct bench_summary *plain,
+    struct bench_summary *piped)
+{
+	char   key[64], script[64];
+	pa_err rv;
+
+	(void) snprintf(key, sizeof key, "pgbench_%s", name);
+	(void) snprintf(script, sizeof script, "%s.sql", name);
+	if ((rv = pgbench(suite, key, script, defs, seconds, per_client, plain)) != PA_OK)
+		return rv;
+	(void) snprintf(key, sizeof key, "pgbench_%s_pipelined", name);
+	(void) snprintf(script, sizeof script, "%s_pipelined.sql", name);
+	return pgbench(suite, key, script, defs_p, seconds, per_client, piped);
+}
+
+/* The rows "<what>, 8 threads" and "<what>, same run": one phoneauth run (v, rs, and the CPU it
+ * took) against both pgbench runs. */
+static void
+add_pgbench_rows(struct suite *suite, const char *what, double v, const struct bench_summary *rs,
+    const struct bench_summary *plain, const struct bench_summary *piped, const char *cpu)
+{
+	char        name[80];
+	struct row *r;
+
+	(void) snprintf(name, sizeof name, "%s, 8 threads", what);
+	set_pair(r = add_row(suite, name), "/s", v, rs, "pgbench, same SQL", plain->rps, plain, 0.7);
+	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
+	(void) snprintf(name, sizeof name, "%s, same run", what);
+	set_pair(add_row(suite, name), "/s", v, rs, "pgbench, same round trips", piped->rps, piped,
+	    0.7);
+}
+
 /* Messages to phones from .. to-1 that reached the fake, and the first and last arrival. */
 struct arrivals {
 	size_t   count;
@@ -413,7 +449,6 @@ measure_start_signup(struct suite *suite, size_t *from, size_t *to)
 	/* Phones and ids apart from the first run's (n = client * 10^7 + seq). */
 	const char *const       defs_pipelined[] = { "seq=5000000", NULL };
 	struct bench_summary    rs, ps, pp;
-	struct row             *r;
 	char                    err[512], cpu[128];
 	pa_err                  rv;
 
@@ -436,11 +471,8 @@ measure_start_signup(struct suite *suite, size_t *from, size_t *to)
 	    != PA_OK)
 		return rv;
 	cpu_brief(suite, cpu, sizeof cpu);
-	if ((rv = pgbench(suite, "pgbench_start_signup", "start_signup.sql", defs, SECONDS, 0, &ps))
-	        != PA_OK ||
-	    (rv = pgbench(suite, "pgbench_start_signup_pipelined", "start_signup_pipelined.sql",
-	         defs_pipelined, SECONDS, 0, &pp))
-	        != PA_OK)
+	if ((rv = pgbench_both(suite, "start_signup", defs, defs_pipelined, SECONDS, 0, &ps, &pp))
+	    != PA_OK)
 		return rv;
 	/* pgbench's rows are not real messages: the worker must not try them. */
 	if ((rv = bench_stack_exec(&suite->st,
@@ -449,11 +481,7 @@ measure_start_signup(struct suite *suite, size_t *from, size_t *to)
 		fprintf(stderr, "bench: %s\n", err);
 		return rv;
 	}
-	set_pair(r = add_row(suite, "StartSignup, 8 threads"), "/s", rs.ok_rps, &rs,
-	    "pgbench, same SQL", ps.rps, &ps, 0.7);
-	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
-	set_pair(add_row(suite, "StartSignup, same run"), "/s", rs.ok_rps, &rs,
-	    "pgbench, same round trips", pp.rps, &pp, 0.7);
+	add_pgbench_rows(suite, "StartSignup", rs.ok_rps, &rs, &ps, &pp, cpu);
 	return PA_OK;
 }
 
@@ -574,7 +602,6 @@ measure_verify_wrong(struct suite *suite)
 	};
 	struct bench_op      op = { "VerifyCode-wrong", bench_call_verify_code, &a, 1 };
 	char                 rows[32], per[32], err[2048], cpu[128];
-	struct row          *r;
 	const char *const    setup[] = { "base=0", rows, NULL };
 	const char *const    defs[]  = { "seq=0", "base=0", per, NULL };
 	/* The pipelined run tries verifications of its own: two runs would use up their tries. */
@@ -604,18 +631,10 @@ measure_verify_wrong(struct suite *suite)
 	    != PA_OK)
 		return rv;
 	cpu_brief(suite, cpu, sizeof cpu);
-	if ((rv = pgbench(suite, "pgbench_verify_wrong", "verify_wrong.sql", defs, SECONDS, 0, &ps))
-	        != PA_OK ||
-	    (rv = pgbench(suite, "pgbench_verify_wrong_pipelined", "verify_wrong_pipelined.sql",
-	         defs_p, SECONDS, 0, &pp))
-	        != PA_OK)
+	if ((rv = pgbench_both(suite, "verify_wrong", defs, defs_p, SECONDS, 0, &ps, &pp)) != PA_OK)
 		return rv;
 	/* A wrong code is answered INVALID_ARGUMENT: that is the success of this call. */
-	set_pair(r = add_row(suite, "VerifyCode wrong code, 8 threads"), "/s", rs.rps, &rs,
-	    "pgbench, same SQL", ps.rps, &ps, 0.7);
-	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
-	set_pair(add_row(suite, "VerifyCode wrong code, same run"), "/s", rs.rps, &rs,
-	    "pgbench, same round trips", pp.rps, &pp, 0.7);
+	add_pgbench_rows(suite, "VerifyCode wrong code", rs.rps, &rs, &ps, &pp, cpu);
 	return PA_OK;
 }
 
@@ -628,7 +647,6 @@ measure_verify_right(struct suite *suite)
 		   .codes = (const char(*)[BENCH_CODE_LEN])(suite->codes + from) };
 	struct bench_op         op   = { "VerifyCode-right", bench_call_verify_code, &a, 1 };
 	char                    rows[32], per[32], err[2048], cpu[128];
-	struct row             *r;
 	const char *const       setup[] = { "base=1000000", rows, NULL };
 	const char *const       defs[]  = { "seq=0", "base=1000000", per, NULL };
 	/* The pipelined run needs pending verifications of its own. */
@@ -661,18 +679,11 @@ measure_verify_right(struct suite *suite)
 	    != PA_OK)
 		return rv;
 	cpu_brief(suite, cpu, sizeof cpu);
-	if ((rv = pgbench(suite, "pgbench_verify_right", "verify_right.sql", defs, 0,
-	         RIGHT_COUNT / THREADS, &ps))
-	        != PA_OK ||
-	    (rv = pgbench(suite, "pgbench_verify_right_pipelined", "verify_right_pipelined.sql",
-	         defs_p, 0, RIGHT_COUNT / THREADS, &pp))
-	        != PA_OK)
+	if ((rv = pgbench_both(
+	         suite, "verify_right", defs, defs_p, 0, RIGHT_COUNT / THREADS, &ps, &pp))
+	    != PA_OK)
 		return rv;
-	set_pair(r = add_row(suite, "VerifyCode right code, 8 threads"), "/s", rs.ok_rps, &rs,
-	    "pgbench, same SQL", ps.rps, &ps, 0.7);
-	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
-	set_pair(add_row(suite, "VerifyCode right code, same run"), "/s", rs.ok_rps, &rs,
-	    "pgbench, same round trips", pp.rps, &pp, 0.7);
+	add_pgbench_rows(suite, "VerifyCode right code", rs.ok_rps, &rs, &ps, &pp, cpu);
 	return PA_OK;
 }
 
