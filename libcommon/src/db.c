@@ -10,6 +10,7 @@
 
 #define DB_MAX_PREPARED 128
 #define DB_MAX_BATCH 16
+#define DB_MAX_PARAMS 32
 #define DB_BACKOFF_MIN_MS 50
 #define DB_BACKOFF_MAX_MS 1000
 
@@ -174,6 +175,17 @@ db_pipeline_lost(struct pa_db *db, PGresult *res)
 	return PA_EUNAVAILABLE;
 }
 
+/* libpq's per-parameter formats for lengths (see PA_DB_TEXT); NULL when all are text. */
+static const int *
+db_formats(const struct pa_stmt *st, const int *lengths, int formats[DB_MAX_PARAMS])
+{
+	if (lengths == NULL)
+		return NULL;
+	for (int i = 0; i < st->nparams && i < DB_MAX_PARAMS; i++)
+		formats[i] = lengths[i] >= 0;
+	return formats;
+}
+
 /* Sends every step (the pending BEGIN first), then reads each one's result. */
 static pa_err
 db_pipeline(struct pa_db *db, const struct pa_db_step *steps, size_t n, const int *idx)
@@ -189,8 +201,10 @@ db_pipeline(struct pa_db *db, const struct pa_db_step *steps, size_t n, const in
 		return db_pipeline_lost(db, NULL);
 	for (size_t i = 0; i < n; i++) {
 		(void) snprintf(name, sizeof name, "s%d", idx[i]);
-		if (PQsendQueryPrepared(db->conn, name, steps[i].st->nparams, steps[i].params, NULL,
-		        NULL, 0) != 1)
+		int formats[DB_MAX_PARAMS];
+
+		if (PQsendQueryPrepared(db->conn, name, steps[i].st->nparams, steps[i].params,
+		        steps[i].lengths, db_formats(steps[i].st, steps[i].lengths, formats), 0) != 1)
 			return db_pipeline_lost(db, NULL);
 	}
 	if (PQpipelineSync(db->conn) != 1)
@@ -243,6 +257,9 @@ pa_db_exec_batch(struct pa_db *db, const struct pa_db_step *steps, size_t n)
 			*steps[i].out = NULL;
 	if (n > DB_MAX_BATCH)
 		return PA_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (steps[i].st->nparams > DB_MAX_PARAMS)
+			return PA_EINVAL;
 	if ((rv = pa_db_ready(db)) != PA_OK)
 		return rv;
 	/* Preparing needs its own round trips, so it happens before the pipeline (once per
@@ -261,20 +278,33 @@ pa_db_exec_batch(struct pa_db *db, const struct pa_db_step *steps, size_t n)
 pa_err
 pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params, PGresult **out)
 {
+	return pa_db_exec_len(db, st, params, NULL, out);
+}
+
+pa_err
+pa_db_exec_len(struct pa_db *db, const struct pa_stmt *st, const char *const *params,
+    const int *lengths, PGresult **out)
+{
 	char           name[16];
+	int            formats[DB_MAX_PARAMS];
 	PGresult      *res;
 	ExecStatusType status;
 	pa_err         rv;
 	int            idx;
 
+	if (out != NULL)
+		*out = NULL;
+	if (st->nparams > DB_MAX_PARAMS)
+		return PA_EINVAL;
 	if (db->begin_pending)
-		return pa_db_exec_batch(db, &(struct pa_db_step) { st, params, out }, 1);
+		return pa_db_exec_batch(db, &(struct pa_db_step) { st, params, out, lengths }, 1);
 	if ((rv = pa_db_ready(db)) != PA_OK)
 		return rv;
 	if ((idx = db_prepared_index(db, st, &rv)) < 0)
 		return rv;
 	(void) snprintf(name, sizeof name, "s%d", idx);
-	res    = PQexecPrepared(db->conn, name, st->nparams, params, NULL, NULL, 0);
+	res = PQexecPrepared(db->conn, name, st->nparams, params, lengths,
+	    db_formats(st, lengths, formats), 0);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
 		return db_fail(db, res);
@@ -366,4 +396,24 @@ bool
 pa_db_connected(const struct pa_db *db)
 {
 	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+pa_err
+pa_db_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outsz)
+{
+	unsigned char *raw;
+	size_t         len;
+	pa_err         rv = PA_EINVAL;
+
+	if (PQgetisnull(res, row, col))
+		return PA_EINVAL;
+	raw = PQunescapeBytea((const unsigned char *) PQgetvalue(res, row, col), &len);
+	if (raw == NULL)
+		return PA_ENOMEM;
+	if (len == outsz) {
+		memcpy(out, raw, len);
+		rv = PA_OK;
+	}
+	PQfreemem(raw);
+	return rv;
 }

@@ -22,7 +22,7 @@ auth_audit_step(struct auth_audit_row *row, struct pa_rpc_call *call, const stru
 	row->params[6] = a->outcome;
 	row->params[7] = a->detail_json;
 	row->params[8] = a->actor;
-	return (struct pa_db_step) { &st_audit, row->params, NULL };
+	return (struct pa_db_step) { &st_audit, row->params, NULL, NULL };
 }
 
 pa_err

@@ -118,7 +118,7 @@ take_limits(struct auth_worker *w, struct pa_rpc_call *call, const struct limit 
 		params[k][1] = l[i].subject;
 		params[k][2] = AUTH_ITOA(win[k], l[i].window_s);
 		params[k][3] = AUTH_ITOA(mx[k], l[i].max);
-		steps[k]     = (struct pa_db_step) { &st_rate, params[k], &res[k] };
+		steps[k]     = (struct pa_db_step) { &st_rate, params[k], &res[k], NULL };
 		which[k++]   = i;
 	}
 	if (k == 0 || (rv = pa_db_exec_batch(w->db, steps, k)) != PA_OK)
@@ -202,7 +202,7 @@ outbox_step(struct outbox_row *row, struct auth_worker *w, const char *id, const
 	row->params[1] = phone;
 	row->params[2] = sealed_hex;
 	row->params[3] = AUTH_ITOA(row->ttl, w->app->policy.code_ttl_s);
-	return (struct pa_db_step) { &st_outbox, row->params, out };
+	return (struct pa_db_step) { &st_outbox, row->params, out, NULL };
 }
 
 static int64_t
@@ -214,7 +214,7 @@ outbox_id_of(PGresult *res)
 	return id;
 }
 
-static const struct pa_db_step commit_step = { &pa_db_commit_step, NULL, NULL };
+static const struct pa_db_step commit_step = { &pa_db_commit_step, NULL, NULL, NULL };
 
 void
 auth_code_sent_fill(struct auth_worker *w, const char *phone, struct auth_code_sent *out)
@@ -248,8 +248,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 
 	out->outbox_id = 0;
 	/* Round trip 1 (with the caller's BEGIN): the phone's lock, then its pending code. */
-	steps[0] = (struct pa_db_step) { &st_lock_phone, look, NULL };
-	steps[1] = (struct pa_db_step) { &st_pending, look, &res };
+	steps[0] = (struct pa_db_step) { &st_lock_phone, look, NULL, NULL };
+	steps[1] = (struct pa_db_step) { &st_pending, look, &res, NULL };
 	if ((rv = pa_db_exec_batch(w->db, steps, 2)) != PA_OK)
 		return rv;
 	if (PQntuples(res) > 0) {
@@ -289,7 +289,7 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	params[8] = auth_caller_ip(call);
 	params[9] = req->phantom ? "true" : "false";
 	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
-	steps[n++] = (struct pa_db_step) { &st_insert, params, NULL };
+	steps[n++] = (struct pa_db_step) { &st_insert, params, NULL, NULL };
 	if (!req->phantom)
 		steps[n++] = outbox_step(&orow, w, out->id, req->phone_e164, sealed_hex, &outbox);
 	steps[n++] = auth_audit_step(&arow, call,
@@ -442,7 +442,7 @@ AUTH_HANDLER(resend_code, ResendCodeRequest, ResendCodeResponse)
 		goto out_fail;
 	params[1]  = mac_hex;
 	params[2]  = AUTH_ITOA(ttl, p->code_ttl_s);
-	steps[n++] = (struct pa_db_step) { &st_resend, params, NULL };
+	steps[n++] = (struct pa_db_step) { &st_resend, params, NULL, NULL };
 	if (!phantom)
 		steps[n++] = outbox_step(&orow, w, sent.id, phone, sealed_hex, &outbox);
 	steps[n++] = auth_audit_step(&arow, call,
@@ -488,9 +488,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	PGresult               *res;
 	pa_err                  rv;
 
-	steps[n++] = (struct pa_db_step) { &st_try, tried, NULL };
+	steps[n++] = (struct pa_db_step) { &st_try, tried, NULL, NULL };
 	if (register_) {
-		steps[n++] = (struct pa_db_step) { &st_phone_taken, taken, &res };
+		steps[n++] = (struct pa_db_step) { &st_phone_taken, taken, &res, NULL };
 		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 			return rv;
 		n = 0;
@@ -509,9 +509,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		resp->signup_token       = token;
 		resp->token_expires_in_s = (uint32_t) p->signup_token_ttl_s;
 	}
-	steps[n++] = (struct pa_db_step) { &st_verified, verified, NULL };
+	steps[n++] = (struct pa_db_step) { &st_verified, verified, NULL, NULL };
 	if (register_)
-		steps[n++] = (struct pa_db_step) { &st_user_verified, user, NULL };
+		steps[n++] = (struct pa_db_step) { &st_user_verified, user, NULL, NULL };
 	steps[n++] = auth_audit_step(&arow, call,
 	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = phone,
 	        .verification_id = id, .user_id = user_id[0] ? user_id : NULL,
@@ -559,9 +559,9 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 	limit[1]   = id;
 	limit[2]   = AUTH_ITOA(win, p->tries_window_s);
 	limit[3]   = AUTH_ITOA(mx, p->tries_per_phone_window);
-	steps[n++] = (struct pa_db_step) { &st_load, params, &res };
+	steps[n++] = (struct pa_db_step) { &st_load, params, &res, NULL };
 	if (p->tries_per_phone_window > 0)
-		steps[n++] = (struct pa_db_step) { &st_try_limit, limit, &lim };
+		steps[n++] = (struct pa_db_step) { &st_try_limit, limit, &lim, NULL };
 	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		goto out_fail;
 	wait = lim != NULL && PQntuples(lim) > 0 ? atoi(PQgetvalue(lim, 0, 0)) : 0;
@@ -615,7 +615,7 @@ AUTH_HANDLER(verify_code, VerifyCodeRequest, VerifyCodeResponse)
 		 * verification), the audit row, COMMIT. */
 		params[1] = "false";
 		n         = 0;
-		steps[n++] = (struct pa_db_step) { &st_try, params, NULL };
+		steps[n++] = (struct pa_db_step) { &st_try, params, NULL, NULL };
 		steps[n++] = auth_audit_step(&arow, call,
 		    &(struct auth_audit) { .event = "code_checked", .phone_e164 = phone,
 		        .verification_id = id, .user_id = user_id[0] ? user_id : NULL,

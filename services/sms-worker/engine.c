@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/phone.h"
 #include "worker.h"
 
 #define IDS_CAP 65536              /* pushed ids waiting for a slot; beyond, the sweep finds them */

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/phone.h"
 #include "worker.h"
 
 /* Rows whose code has less than this left are expired rather than sent: Twilio's smallest

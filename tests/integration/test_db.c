@@ -60,8 +60,8 @@ test_batch_commits(void **state)
 {
 	const char       *a[2] = { "1", "one" }, *b[2] = { "2", "two" }, *ids[1] = { "{1,2}" };
 	PGresult         *count = NULL;
-	struct pa_db_step steps[] = { { &st_insert, a, NULL }, { &st_insert, b, NULL },
-		{ &st_count, ids, &count }, { &pa_db_commit_step, NULL, NULL } };
+	struct pa_db_step steps[] = { { &st_insert, a, NULL, NULL }, { &st_insert, b, NULL, NULL },
+		{ &st_count, ids, &count, NULL }, { &pa_db_commit_step, NULL, NULL, NULL } };
 
 	assert_int_equal(pa_db_begin(db), PA_OK);
 	assert_int_equal(pa_db_exec_batch(db, steps, 4), PA_OK);
@@ -77,9 +77,9 @@ test_batch_fails_half_way(void **state)
 {
 	const char       *a[2] = { "3", "three" }, *dup[2] = { "1", "again" }, *ids[1] = { "{3}" };
 	PGresult         *first = (PGresult *) 1, *after = (PGresult *) 1;
-	struct pa_db_step steps[] = { { &st_count, ids, &first }, { &st_insert, a, NULL },
-		{ &st_insert, dup, NULL }, { &st_count, ids, &after },
-		{ &pa_db_commit_step, NULL, NULL } };
+	struct pa_db_step steps[] = { { &st_count, ids, &first, NULL }, { &st_insert, a, NULL, NULL },
+		{ &st_insert, dup, NULL, NULL }, { &st_count, ids, &after, NULL },
+		{ &pa_db_commit_step, NULL, NULL, NULL } };
 
 	assert_int_equal(pa_db_begin(db), PA_OK);
 	assert_int_equal(pa_db_exec_batch(db, steps, 5), PA_EDB);
@@ -137,8 +137,8 @@ test_connection_lost_under_a_batch(void **state)
 	const char       *a[2] = { "5", "five" }, *ids[1] = { "{5}" }, *kill[1];
 	char              pid[16];
 	PGresult         *res, *count = (PGresult *) 1;
-	struct pa_db_step steps[] = { { &st_insert, a, NULL }, { &st_count, ids, &count },
-		{ &pa_db_commit_step, NULL, NULL } };
+	struct pa_db_step steps[] = { { &st_insert, a, NULL, NULL }, { &st_count, ids, &count, NULL },
+		{ &pa_db_commit_step, NULL, NULL, NULL } };
 
 	assert_int_equal(pa_db_exec(db, &st_pid, NULL, &res), PA_OK);
 	(void) snprintf(pid, sizeof pid, "%s", PQgetvalue(res, 0, 0));
@@ -171,7 +171,7 @@ test_batch_too_long(void **state)
 	struct pa_db_step steps[17];
 
 	for (size_t i = 0; i < 17; i++)
-		steps[i] = (struct pa_db_step) { &st_count, ids, NULL };
+		steps[i] = (struct pa_db_step) { &st_count, ids, NULL, NULL };
 	assert_int_equal(pa_db_exec_batch(db, steps, 17), PA_EINVAL);
 	assert_int_equal(pa_db_exec_batch(db, steps, 16), PA_OK);
 }

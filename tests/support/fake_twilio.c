@@ -22,6 +22,7 @@
 
 #include "common/http.h"
 #include "common/log.h"
+#include "common/phone.h"
 #include "common/strbuf.h"
 #include "common/workq.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/phone.h"
 
 static void
 test_mask(void **state)

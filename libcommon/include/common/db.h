@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -13,11 +14,17 @@
 
 struct pa_db;
 
-/* A statement: declare them `static const struct pa_stmt` next to the code that runs them. */
+/* A statement: declare them `static const struct pa_stmt` next to the code that runs them (the
+ * store module that owns its table). */
 struct pa_stmt {
 	const char *sql;
 	int         nparams;
 };
+
+/* Parameter lengths (pa_db_exec_len, struct pa_db_step): an entry of 0 or more sends that
+ * parameter as that many raw bytes in libpq's binary format (for bytea: no hex encoding on our
+ * side); PA_DB_TEXT sends it as text, as a NULL lengths array does for every parameter. */
+#define PA_DB_TEXT (-1)
 
 /* Prepares a handle for url (libpq URI or conninfo) without connecting yet. */
 pa_err pa_db_new(struct pa_db **out, const char *url) PA_MUSTCHECK;
@@ -34,11 +41,22 @@ pa_err pa_db_ready(struct pa_db *db) PA_MUSTCHECK;
 pa_err pa_db_exec(struct pa_db *db, const struct pa_stmt *st, const char *const *params,
     PGresult **out) PA_MUSTCHECK;
 
+/* pa_db_exec with parameter lengths (see PA_DB_TEXT); lengths NULL: all text. */
+pa_err pa_db_exec_len(struct pa_db *db, const struct pa_stmt *st, const char *const *params,
+    const int *lengths, PGresult **out) PA_MUSTCHECK;
+
+/* Copies the bytea value at (row, col) of a text-format result into out, decoded by libpq
+ * (PQunescapeBytea). PA_EINVAL when it is NULL, does not decode, or is not exactly outsz bytes
+ * long. */
+pa_err pa_db_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outsz)
+	PA_MUSTCHECK;
+
 /* One statement of a batch; out, when not NULL, receives its result as pa_db_exec's would. */
 struct pa_db_step {
 	const struct pa_stmt *st;
 	const char *const    *params;
 	PGresult            **out;
+	const int            *lengths; /* as pa_db_exec_len's; NULL: every parameter is text */
 };
 
 /* COMMIT as a batch step, to end a transaction in the same round trip as its last statements. */

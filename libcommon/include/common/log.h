@@ -1,5 +1,5 @@
-/* log.h: one logfmt line per event on stderr, and the phone mask every log line must use.
- * Callers never pass codes, passwords, tokens or secrets; phones only through pa_phone_mask(). */
+/* log.h: one logfmt line per event on stderr. Callers never pass codes, passwords, tokens or
+ * secrets; phones only through pa_phone_mask() (phone.h). */
 #ifndef PHONEAUTH_COMMON_LOG_H
 #define PHONEAUTH_COMMON_LOG_H
 
@@ -33,14 +33,5 @@ void pa_log_write(enum pa_log_level level, const char *event, const char *fmt, .
 /* Writes s into out as a logfmt value: unchanged when safe, else double-quoted with '"', '\\'
  * and control characters escaped; truncated to fit. Returns out. */
 const char *pa_log_value(char *out, size_t outsz, const char *s);
-
-/* Big enough for any masked phone. */
-#define PA_PHONE_MASK_MAX 24
-
-/* Masks an E.164 number for logs and replies: keeps '+', the country calling code and the last
- * four digits, stars the rest ("+15551231234" -> "+1******1234"). Anything that is not '+'
- * followed by 5..15 digits, or too short to hold its calling code and four more digits
- * ("+35567"), comes out as "***". Returns out. */
-const char *pa_phone_mask(const char *e164, char out[PA_PHONE_MASK_MAX]);
 
 #endif

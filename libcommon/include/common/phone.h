@@ -88,6 +88,15 @@ bool pa_phone_region_known(const char *region);
  * ("US,CA", "us, gb"); false for NULL, "", "US,", "US,,CA" or any unknown code. Thread-safe. */
 bool pa_phone_regions_valid(const char *list);
 
+/* Big enough for any masked phone. */
+#define PA_PHONE_MASK_MAX 24
+
+/* Masks an E.164 number for logs and replies: keeps '+', the country calling code and the last
+ * four digits, stars the rest ("+15551231234" -> "+1******1234"). Anything that is not '+'
+ * followed by 5..15 digits, or too short to hold its calling code and four more digits
+ * ("+35567"), comes out as "***". Returns out. */
+const char *pa_phone_mask(const char *e164, char out[PA_PHONE_MASK_MAX]);
+
 #ifdef __cplusplus
 }
 #endif
