@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "prompt.h"
 #include "common/tls.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
@@ -214,173 +215,6 @@ parse_args(int argc, char **argv, const char *synopsis, const struct cli_flag *f
 	if (n < nreq)
 		return usage_error(synopsis, "missing arguments", NULL);
 	return ARGS_RUN;
-}
-
-/* --- Passwords -------------------------------------------------------------------------------- */
-
-/* Room for the largest PHONEAUTH_PASSWORD_MAX (4096 bytes), a newline and the NUL. */
-#define PW_BUF 4098
-
-struct passwords {
-	char pw[PW_BUF];
-	char confirm[PW_BUF];
-};
-
-/* The signal that arrived while the terminal had echo off. A handler can only reach a global. */
-static volatile sig_atomic_t tty_caught;
-
-static const int tty_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
-#define TTY_NSIG (sizeof tty_signals / sizeof tty_signals[0])
-
-struct tty {
-	int              fd;
-	struct termios   saved;
-	struct sigaction old[TTY_NSIG];
-};
-
-static void
-tty_on_signal(int sig)
-{
-	tty_caught = sig;
-}
-
-static void
-write_all(int fd, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* a prompt that cannot be shown does not stop the read */
-		s += n;
-		len -= (size_t) n;
-	}
-}
-
-/* Restores echo and the signal actions, then delivers a signal that came meanwhile. */
-static void
-tty_end(struct tty *t)
-{
-	while (tcsetattr(t->fd, TCSAFLUSH, &t->saved) != 0 && errno == EINTR)
-		;
-	write_all(t->fd, "\n");
-	(void) close(t->fd);
-	for (size_t i = 0; i < TTY_NSIG; i++)
-		(void) sigaction(tty_signals[i], &t->old[i], NULL);
-	if (tty_caught)
-		(void) raise(tty_caught);
-}
-
-/* Opens the terminal and turns echo off; signals are caught so that echo comes back. */
-static int
-tty_begin(struct tty *t, const char *prompt)
-{
-	struct sigaction sa = { .sa_handler = tty_on_signal }; /* no SA_RESTART: read stops */
-	struct termios   quiet;
-
-	if ((t->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-		return -1;
-	if (tcgetattr(t->fd, &t->saved) != 0) {
-		(void) close(t->fd);
-		return -1;
-	}
-	tty_caught = 0;
-	(void) sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < TTY_NSIG; i++)
-		(void) sigaction(tty_signals[i], &sa, &t->old[i]);
-	quiet = t->saved;
-	quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
-	if (tcsetattr(t->fd, TCSAFLUSH, &quiet) != 0) {
-		/* Never read a password that would echo. */
-		tty_end(t);
-		return -1;
-	}
-	write_all(t->fd, prompt);
-	return 0;
-}
-
-/* Reads one line into out without its newline; -1 on EOF, error, signal or a too long line. */
-static int
-tty_read_line(int fd, char *out, size_t outsz)
-{
-	size_t len = 0;
-	char   c;
-
-	for (;;) {
-		ssize_t n = read(fd, &c, 1);
-
-		if (n < 0 && errno == EINTR && !tty_caught)
-			continue;
-		if (n <= 0)
-			return -1;
-		if (c == '\n' || c == '\r')
-			break;
-		if (len + 1 < outsz)
-			out[len] = c;
-		len++;
-	}
-	c = 0;
-	if (len + 1 >= outsz) {
-		sodium_memzero(out, outsz);
-		return -1;
-	}
-	out[len] = '\0';
-	return 0;
-}
-
-/* Reads a secret from the environment variable env if set, else from the terminal without echo.
- * Prints why on failure. */
-static int
-read_secret(char *out, size_t outsz, const char *env, const char *prompt)
-{
-	const char *v = getenv(env);
-	struct tty  t;
-
-	if (v != NULL) {
-		if (strlen(v) >= outsz) {
-			fprintf(stderr, "phoneauth: %s is too long\n", env);
-			return -1;
-		}
-		memcpy(out, v, strlen(v) + 1);
-		return 0;
-	}
-	if (tty_begin(&t, prompt) != 0) {
-		fprintf(stderr, "phoneauth: no terminal to read the password from; set %s\n", env);
-		return -1;
-	}
-	if (tty_read_line(t.fd, out, outsz) != 0) {
-		tty_end(&t);
-		fprintf(stderr, "phoneauth: no password read (interrupted, or longer than %d bytes)\n",
-		    PW_BUF - 2);
-		return -1;
-	}
-	tty_end(&t);
-	return 0;
-}
-
-static int
-read_password(struct passwords *p)
-{
-	return read_secret(p->pw, sizeof p->pw, "PHONEAUTH_PASSWORD", "Password: ");
-}
-
-/* The password and its confirmation. A password from the environment is its own confirmation
- * unless PHONEAUTH_PASSWORD_CONFIRM says otherwise: the point of confirming is a typo unseen. */
-static int
-read_password_pair(struct passwords *p)
-{
-	if (read_password(p) != 0)
-		return -1;
-	if (getenv("PHONEAUTH_PASSWORD") != NULL && getenv("PHONEAUTH_PASSWORD_CONFIRM") == NULL) {
-		memcpy(p->confirm, p->pw, sizeof p->confirm);
-		return 0;
-	}
-	return read_secret(p->confirm, sizeof p->confirm, "PHONEAUTH_PASSWORD_CONFIRM",
-	    "Confirm password: ");
 }
 
 /* --- Output ----------------------------------------------------------------------------------- */
@@ -598,16 +432,14 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	const char                           *email   = "";
 	const struct cli_flag                 flags[] = { { "--email", &email }, { NULL, NULL } };
 	const char                           *pos[1];
-	struct passwords                      p;
+	struct cli_passwords                      p;
 	struct pa_reply                       r;
 	int                                   st;
 
 	if ((st = parse_args(argc, argv, SYN_CREATE, flags, pos, 1, 1)) != ARGS_RUN)
 		return st;
-	if (read_password_pair(&p) != 0) {
-		sodium_memzero(&p, sizeof p);
+	if (cli_prompt_password_pair(&p) != 0)
 		return 1;
-	}
 	req.signup_token     = (char *) pos[0];
 	req.email            = (char *) email;
 	req.password         = p.pw;
@@ -631,16 +463,14 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__RegisterRequest req = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
 	const char                    *pos[2];
-	struct passwords               p;
+	struct cli_passwords               p;
 	struct pa_reply                r;
 	int                            st;
 
 	if ((st = parse_args(argc, argv, SYN_REGISTER, NULL, pos, 2, 2)) != ARGS_RUN)
 		return st;
-	if (read_password(&p) != 0) {
-		sodium_memzero(&p, sizeof p);
+	if (cli_prompt_password(&p) != 0)
 		return 1;
-	}
 	req.email    = (char *) pos[0];
 	req.phone    = (char *) pos[1];
 	req.password = p.pw;
@@ -662,16 +492,14 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__LoginRequest   req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
 	Phoneauth__V1__LoginResponse *resp;
 	const char                   *pos[1];
-	struct passwords              p;
+	struct cli_passwords              p;
 	struct pa_reply               r;
 	int                           st;
 
 	if ((st = parse_args(argc, argv, SYN_LOGIN, NULL, pos, 1, 1)) != ARGS_RUN)
 		return st;
-	if (read_password(&p) != 0) {
-		sodium_memzero(&p, sizeof p);
+	if (cli_prompt_password(&p) != 0)
 		return 1;
-	}
 	req.login    = (char *) pos[0];
 	req.password = p.pw;
 	st = auth_call(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
@@ -763,16 +591,14 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__CompletePasswordResetRequest req =
 	    PHONEAUTH__V1__COMPLETE_PASSWORD_RESET_REQUEST__INIT;
 	const char      *pos[1];
-	struct passwords p;
+	struct cli_passwords p;
 	struct pa_reply  r;
 	int              st;
 
 	if ((st = parse_args(argc, argv, SYN_COMPLETE, NULL, pos, 1, 1)) != ARGS_RUN)
 		return st;
-	if (read_password_pair(&p) != 0) {
-		sodium_memzero(&p, sizeof p);
+	if (cli_prompt_password_pair(&p) != 0)
 		return 1;
-	}
 	req.reset_token      = (char *) pos[0];
 	req.password         = p.pw;
 	req.password_confirm = p.confirm;
