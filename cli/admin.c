@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "args.h"
 #include "cli.h"
 #include "common/config.h"
 #include "phoneauth/v1/admin.pb-c.h"
@@ -62,60 +63,32 @@ jstr(const char *s)
 	return json_object_new_string(s ? s : "");
 }
 
-/* Parses "--flag value" options of an admin command; returns 0, or 2 after printing usage. */
-static int
-opts(int argc, char **argv, const char *usage, const char *const *names, const char **values,
-    bool *flags, const char *const *flag_names, const char **pos)
-{
-	for (int i = 0; i < argc; i++) {
-		bool done = false;
-
-		for (int k = 0; names != NULL && names[k] != NULL && !done; k++)
-			if (strcmp(argv[i], names[k]) == 0 && i + 1 < argc) {
-				values[k] = argv[++i];
-				done      = true;
-			}
-		for (int k = 0; flag_names != NULL && flag_names[k] != NULL && !done; k++)
-			if (strcmp(argv[i], flag_names[k]) == 0) {
-				flags[k] = true;
-				done     = true;
-			}
-		if (!done && pos != NULL && *pos == NULL && argv[i][0] != '-') {
-			*pos = argv[i];
-			done = true;
-		}
-		if (!done) {
-			fprintf(stderr, "phoneauth: unexpected argument '%s'\nusage: phoneauth %s\n",
-			    argv[i], usage);
-			return 2;
-		}
-	}
-	return 0;
-}
-
 #define SYN_USERS "users [--verified|--unverified] [--search S] [--limit N] [--cursor C]"
 
 static int
 cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ListUsersRequest   req       = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
-	const char *const                 names[]   = { "--search", "--limit", "--cursor", NULL };
-	const char *const                 fnames[]  = { "--verified", "--unverified", NULL };
-	const char                       *values[3] = { NULL };
-	bool                              flags[2]  = { false };
+	Phoneauth__V1__ListUsersRequest   req    = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
+	const char                       *search = "", *limit = NULL, *cursor = "";
+	bool                              verified = false, unverified = false;
+	const struct cli_opt              opts[] = { { "--search", &search, NULL },
+		             { "--limit", &limit, NULL }, { "--cursor", &cursor, NULL },
+		             { "--verified", NULL, &verified }, { "--unverified", NULL, &unverified },
+		             { NULL, NULL, NULL } };
+	const struct cli_args             args   = { .synopsis = SYN_USERS, .opts = opts, .strict = true };
 	Phoneauth__V1__ListUsersResponse *resp;
 	struct pa_reply                   r;
-	char                              t1[32], t2[32];
+	char                              t1[32];
 	int                               st;
 
-	if ((st = opts(argc, argv, SYN_USERS, names, values, flags, fnames, NULL)) != 0)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	req.verified  = flags[0] ? PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ONLY :
-	                flags[1] ? PHONEAUTH__V1__VERIFIED_FILTER__UNVERIFIED_ONLY :
-	                           PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ANY;
-	req.search    = (char *) (values[0] ? values[0] : "");
-	req.page_size = values[1] ? (uint32_t) atoi(values[1]) : 0;
-	req.cursor    = (char *) (values[2] ? values[2] : "");
+	req.verified  = verified   ? PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ONLY :
+	                unverified ? PHONEAUTH__V1__VERIFIED_FILTER__UNVERIFIED_ONLY :
+	                             PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ANY;
+	req.search    = (char *) search;
+	req.page_size = limit ? (uint32_t) atoi(limit) : 0;
+	req.cursor    = (char *) cursor;
 	if ((st = admin_call(ctx, "ListUsers", &req.base, &phoneauth__v1__list_users_response__descriptor,
 	         &r)) != 0)
 		return st;
@@ -155,7 +128,6 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		printf("%zu of %llu users%s%s\n", resp->n_users, (unsigned long long) resp->total,
 		    resp->next_cursor[0] ? "; next page: --cursor " : "", resp->next_cursor);
-		(void) t2;
 	}
 	pa_reply_clear(&r);
 	return 0;
@@ -169,18 +141,20 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__GetUserRequest   req = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
 	Phoneauth__V1__GetUserResponse *resp;
 	Phoneauth__V1__UserSummary     *u;
-	const char                     *pos = NULL;
+	const char                     *pos[1];
+	const struct cli_args           args = { .synopsis = SYN_USER, .pos = pos, .npos = 1, .strict = true };
 	struct pa_reply                 r;
 	char                            t1[32];
 	int                             st;
 
-	if ((st = opts(argc, argv, SYN_USER, NULL, NULL, NULL, NULL, &pos)) != 0)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	if (pos == NULL) {
+	/* Not nreq = 1: a missing user has always printed the synopsis alone. */
+	if (pos[0] == NULL) {
 		fprintf(stderr, "usage: phoneauth %s\n", SYN_USER);
 		return 2;
 	}
-	req.user = (char *) pos;
+	req.user = (char *) pos[0];
 	if ((st = admin_call(ctx, "GetUser", &req.base, &phoneauth__v1__get_user_response__descriptor,
 	         &r)) != 0)
 		return st;
@@ -249,21 +223,23 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ListMessagesRequest   req = PHONEAUTH__V1__LIST_MESSAGES_REQUEST__INIT;
-	const char *const                    names[] = { "--status", "--sid", "--limit", "--cursor",
-		                   NULL };
-	const char                          *values[4] = { NULL };
+	Phoneauth__V1__ListMessagesRequest   req   = PHONEAUTH__V1__LIST_MESSAGES_REQUEST__INIT;
+	const char                          *state = "", *sid = "", *limit = NULL, *cursor = "";
+	const struct cli_opt                 opts[] = { { "--status", &state, NULL },
+		                { "--sid", &sid, NULL }, { "--limit", &limit, NULL },
+		                { "--cursor", &cursor, NULL }, { NULL, NULL, NULL } };
+	const struct cli_args args = { .synopsis = SYN_MESSAGES, .opts = opts, .strict = true };
 	Phoneauth__V1__ListMessagesResponse *resp;
 	struct pa_reply                      r;
 	char                                 t1[32];
 	int                                  st;
 
-	if ((st = opts(argc, argv, SYN_MESSAGES, names, values, NULL, NULL, NULL)) != 0)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	req.state       = (char *) (values[0] ? values[0] : "");
-	req.message_sid = (char *) (values[1] ? values[1] : "");
-	req.page_size   = values[2] ? (uint32_t) atoi(values[2]) : 0;
-	req.cursor      = (char *) (values[3] ? values[3] : "");
+	req.state       = (char *) state;
+	req.message_sid = (char *) sid;
+	req.page_size   = limit ? (uint32_t) atoi(limit) : 0;
+	req.cursor      = (char *) cursor;
 	if ((st = admin_call(ctx, "ListMessages", &req.base,
 	         &phoneauth__v1__list_messages_response__descriptor, &r)) != 0)
 		return st;
@@ -506,37 +482,42 @@ static int
 cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__ListAuditEventsRequest   req = PHONEAUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
-	const char *const names[]  = { "--type", "--user", "--phone", "--since", "--limit", "--cursor",
-		"--head", NULL };
-	const char *const fnames[] = { "--oldest", "--follow", NULL };
-	const char       *values[7] = { NULL }, *pos = NULL;
-	bool              flags[2]  = { false };
+	const char *type = "", *user = "", *phone = "", *since = NULL, *limit = NULL, *cursor = "";
+	const char *head = NULL, *pos[1];
+	bool        oldest = false, follow = false;
+	const struct cli_opt opts[] = { { "--type", &type, NULL }, { "--user", &user, NULL },
+		{ "--phone", &phone, NULL }, { "--since", &since, NULL }, { "--limit", &limit, NULL },
+		{ "--cursor", &cursor, NULL }, { "--head", &head, NULL }, { "--oldest", NULL, &oldest },
+		{ "--follow", NULL, &follow }, { NULL, NULL, NULL } };
+	const struct cli_args args = { .synopsis = SYN_AUDIT, .opts = opts, .pos = pos, .npos = 1,
+		.strict = true };
 	Phoneauth__V1__ListAuditEventsResponse *resp;
 	struct pa_reply   r;
 	int               st;
 
-	if ((st = opts(argc, argv, SYN_AUDIT, names, values, flags, fnames, &pos)) != 0)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	if (pos != NULL) {
-		if (strcmp(pos, "verify") != 0 || argc != (values[6] ? 3 : 1)) {
+	if (pos[0] != NULL) {
+		/* "audit verify" takes --head and nothing else. */
+		if (strcmp(pos[0], "verify") != 0 || argc != (head ? 3 : 1)) {
 			fprintf(stderr, "usage: phoneauth %s\n       phoneauth %s\n", SYN_AUDIT,
 			    SYN_AUDIT_VERIFY);
 			return 2;
 		}
-		return audit_verify(ctx, values[6]);
+		return audit_verify(ctx, head);
 	}
-	req.event        = (char *) (values[0] ? values[0] : "");
-	req.user_id      = (char *) (values[1] ? values[1] : "");
-	req.phone        = (char *) (values[2] ? values[2] : "");
-	req.page_size    = values[4] ? (uint32_t) atoi(values[4]) : 0;
-	req.cursor       = (char *) (values[5] ? values[5] : "");
-	req.oldest_first = flags[0];
-	if (values[3] != NULL && !parse_since(values[3], &req.from_unix_ms)) {
+	req.event        = (char *) type;
+	req.user_id      = (char *) user;
+	req.phone        = (char *) phone;
+	req.page_size    = limit ? (uint32_t) atoi(limit) : 0;
+	req.cursor       = (char *) cursor;
+	req.oldest_first = oldest;
+	if (since != NULL && !parse_since(since, &req.from_unix_ms)) {
 		fprintf(stderr, "phoneauth: --since takes 90s, 30m, 24h or 7d (ago), a date like "
 		                "2026-11-21 or 2026-11-21T10:00:00Z (UTC), or unix milliseconds\n");
 		return 2;
 	}
-	if (flags[1])
+	if (follow)
 		return audit_follow(ctx, &req);
 	if ((st = admin_call(ctx, "ListAuditEvents", &req.base,
 	         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
@@ -567,18 +548,19 @@ static int
 cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__StatsRequest   req       = PHONEAUTH__V1__STATS_REQUEST__INIT;
-	const char *const             names[]   = { "--window", NULL };
-	const char                   *values[1] = { NULL };
+	const char                   *window = NULL;
+	const struct cli_opt          opts[] = { { "--window", &window, NULL }, { NULL, NULL, NULL } };
+	const struct cli_args         args = { .synopsis = SYN_STATS, .opts = opts, .strict = true };
 	Phoneauth__V1__StatsResponse *s;
 	struct pa_reply               r;
 	int                           st;
 
-	if ((st = opts(argc, argv, SYN_STATS, names, values, NULL, NULL, NULL)) != 0)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	if (values[0] != NULL) {
+	if (window != NULL) {
 		long w;
 
-		if (!pa_duration_parse(values[0], &w) || w <= 0 || w > 366L * 86400) {
+		if (!pa_duration_parse(window, &w) || w <= 0 || w > 366L * 86400) {
 			fprintf(stderr, "phoneauth: --window takes a duration like 3600, 90m, 24h or 7d "
 			                "(at most 366d)\n");
 			return 2;

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "args.h"
 #include "cli.h"
 #include "prompt.h"
 #include "common/tls.h"
@@ -138,85 +139,6 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-/* --- Arguments --------------------------------------------------------------------------- */
-
-/* parse_args returns this when the command should run; any other value is its exit status. */
-#define ARGS_RUN (-1)
-
-/* An option taking a value: "--email E" or "--email=E". */
-struct cli_flag {
-	const char  *name;  /* "--email" */
-	const char **value; /* set when given */
-};
-
-static int
-usage_error(const char *synopsis, const char *why, const char *arg)
-{
-	if (arg != NULL)
-		fprintf(stderr, "phoneauth: %s '%s'\n", why, arg);
-	else
-		fprintf(stderr, "phoneauth: %s\n", why);
-	fprintf(stderr, "usage: phoneauth %s\n", synopsis);
-	return 2;
-}
-
-/* Matches argv[*i] against flags, consuming the value; 1 = matched, 0 = not a flag, -1 = its
- * value is missing. */
-static int
-match_flag(const struct cli_flag *flags, int argc, char **argv, int *i)
-{
-	for (const struct cli_flag *f = flags; f != NULL && f->name != NULL; f++) {
-		size_t n = strlen(f->name);
-
-		if (strncmp(argv[*i], f->name, n) != 0)
-			continue;
-		if (argv[*i][n] == '=') {
-			*f->value = argv[*i] + n + 1;
-			return 1;
-		}
-		if (argv[*i][n] != '\0')
-			continue;
-		if (*i + 1 >= argc)
-			return -1;
-		*f->value = argv[++*i];
-		return 1;
-	}
-	return 0;
-}
-
-/* Fills pos[0..npos) from the positional arguments, of which the first nreq are required, and
- * the flags from their options. Tokens are base64url and may start with '-', so anything that is
- * not a known option (or "-h", "--help", "--") is positional. */
-static int
-parse_args(int argc, char **argv, const char *synopsis, const struct cli_flag *flags,
-    const char **pos, int npos, int nreq)
-{
-	bool options = true;
-	int  n       = 0;
-
-	for (int i = 0; i < argc; i++) {
-		int m = options ? match_flag(flags, argc, argv, &i) : 0;
-
-		if (m < 0)
-			return usage_error(synopsis, "missing value for", argv[i]);
-		if (m > 0)
-			continue;
-		if (options && strcmp(argv[i], "--") == 0) {
-			options = false;
-		} else if (options && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			printf("usage: phoneauth %s\n", synopsis);
-			return 0;
-		} else if (n == npos) {
-			return usage_error(synopsis, "unexpected argument", argv[i]);
-		} else {
-			pos[n++] = argv[i];
-		}
-	}
-	if (n < nreq)
-		return usage_error(synopsis, "missing arguments", NULL);
-	return ARGS_RUN;
-}
-
 /* --- Output ----------------------------------------------------------------------------------- */
 
 /* Starts an OK reply: its user-facing message, then fields through out_*(). */
@@ -335,8 +257,9 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 	const char                              *pos[2];
 	struct pa_reply                          r;
 	int                                      st;
+	const struct cli_args args = { .synopsis = SYN_LINK, .pos = pos, .npos = 2, .nreq = 2 };
 
-	if ((st = parse_args(argc, argv, SYN_LINK, NULL, pos, 2, 2)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.subscription_id = (char *) pos[0];
 	req.phone           = (char *) pos[1];
@@ -357,12 +280,13 @@ cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__StartSignupRequest req     = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
 	const char                       *sub     = "";
-	const struct cli_flag             flags[] = { { "--subscription", &sub }, { NULL, NULL } };
+	const struct cli_opt             flags[] = { { "--subscription", &sub, NULL }, { NULL, NULL, NULL } };
 	const char                       *pos[1];
 	struct pa_reply                   r;
 	int                               st;
+	const struct cli_args args = { .synopsis = SYN_SIGNUP, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_SIGNUP, flags, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.subscription_id = (char *) sub;
 	req.phone           = (char *) pos[0];
@@ -383,8 +307,9 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 	const char                      *pos[1];
 	struct pa_reply                  r;
 	int                              st;
+	const struct cli_args args = { .synopsis = SYN_RESEND, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_RESEND, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.verification_id = (char *) pos[0];
 	if ((st = auth_call(ctx, "ResendCode", &req.base,
@@ -405,8 +330,9 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	const char                        *pos[2];
 	struct pa_reply                    r;
 	int                                st;
+	const struct cli_args args = { .synopsis = SYN_VERIFY, .pos = pos, .npos = 2, .nreq = 2 };
 
-	if ((st = parse_args(argc, argv, SYN_VERIFY, NULL, pos, 2, 2)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.verification_id = (char *) pos[0];
 	req.code            = (char *) pos[1];
@@ -430,13 +356,14 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__CreateAccountRequest   req     = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
 	Phoneauth__V1__CreateAccountResponse *resp;
 	const char                           *email   = "";
-	const struct cli_flag                 flags[] = { { "--email", &email }, { NULL, NULL } };
+	const struct cli_opt                 flags[] = { { "--email", &email, NULL }, { NULL, NULL, NULL } };
 	const char                           *pos[1];
 	struct cli_passwords                      p;
 	struct pa_reply                       r;
 	int                                   st;
+	const struct cli_args args = { .synopsis = SYN_CREATE, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_CREATE, flags, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password_pair(&p) != 0)
 		return 1;
@@ -466,8 +393,9 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_passwords               p;
 	struct pa_reply                r;
 	int                            st;
+	const struct cli_args args = { .synopsis = SYN_REGISTER, .pos = pos, .npos = 2, .nreq = 2 };
 
-	if ((st = parse_args(argc, argv, SYN_REGISTER, NULL, pos, 2, 2)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password(&p) != 0)
 		return 1;
@@ -495,8 +423,9 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_passwords              p;
 	struct pa_reply               r;
 	int                           st;
+	const struct cli_args args = { .synopsis = SYN_LOGIN, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_LOGIN, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password(&p) != 0)
 		return 1;
@@ -525,8 +454,9 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 	const char                             *pos[1];
 	struct pa_reply                         r;
 	int                                     st;
+	const struct cli_args args = { .synopsis = SYN_SESSION, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_SESSION, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.session_token = (char *) pos[0];
 	if ((st = auth_call(ctx, "ValidateSession", &req.base,
@@ -551,8 +481,9 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	const char                  *pos[1];
 	struct pa_reply              r;
 	int                          st;
+	const struct cli_args args = { .synopsis = SYN_LOGOUT, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_LOGOUT, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.session_token = (char *) pos[0];
 	if ((st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor,
@@ -571,8 +502,9 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 	const char                              *pos[1];
 	struct pa_reply                          r;
 	int                                      st;
+	const struct cli_args args = { .synopsis = SYN_RESET, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_RESET, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.login = (char *) pos[0];
 	if ((st = auth_call(ctx, "StartPasswordReset", &req.base,
@@ -594,8 +526,9 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_passwords p;
 	struct pa_reply  r;
 	int              st;
+	const struct cli_args args = { .synopsis = SYN_COMPLETE, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = parse_args(argc, argv, SYN_COMPLETE, NULL, pos, 1, 1)) != ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password_pair(&p) != 0)
 		return 1;
