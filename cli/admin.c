@@ -13,21 +13,9 @@
 
 #include "args.h"
 #include "cli.h"
+#include "output.h"
 #include "common/config.h"
 #include "phoneauth/v1/admin.pb-c.h"
-
-/* "2026-11-21 10:04:05Z" for unix ms; "-" for 0. */
-static const char *
-when(int64_t ms, char out[32])
-{
-	time_t    t = (time_t) (ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || gmtime_r(&t, &tm) == NULL)
-		return "-";
-	(void) strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
-	return out;
-}
 
 static int
 admin_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
@@ -42,25 +30,12 @@ admin_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
 	if (cli_call_token(ctx, ctx->admin_url, "Admin", method, req, desc, token, r) != 0)
 		return 1;
 	if (r->code != PHONEAUTH__V1__CODE__OK) {
-		int st = cli_print_failure(ctx, r);
+		int st = cli_out_failure(ctx, r);
 
 		pa_reply_clear(r);
 		return st;
 	}
 	return 0;
-}
-
-static void
-print_json(json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-static json_object *
-jstr(const char *s)
-{
-	return json_object_new_string(s ? s : "");
 }
 
 #define SYN_USERS "users [--verified|--unverified] [--search S] [--limit N] [--cursor C]"
@@ -100,21 +75,21 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			Phoneauth__V1__UserSummary *u = resp->users[i];
 			json_object                *j = json_object_new_object();
 
-			json_object_object_add(j, "user_id", jstr(u->user_id));
-			json_object_object_add(j, "phone", jstr(u->phone_e164));
-			json_object_object_add(j, "email", jstr(u->email));
+			json_object_object_add(j, "user_id", cli_json_str(u->user_id));
+			json_object_object_add(j, "phone", cli_json_str(u->phone_e164));
+			json_object_object_add(j, "email", cli_json_str(u->email));
 			json_object_object_add(j, "verified", json_object_new_boolean(u->verified));
 			json_object_object_add(j, "verified_at_unix_ms",
 			    json_object_new_int64(u->verified_at_unix_ms));
 			json_object_object_add(j, "created_at_unix_ms",
 			    json_object_new_int64(u->created_at_unix_ms));
-			json_object_object_add(j, "message_sid", jstr(u->message_sid));
+			json_object_object_add(j, "message_sid", cli_json_str(u->message_sid));
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "users", a);
 		json_object_object_add(o, "total", json_object_new_int64((int64_t) resp->total));
-		json_object_object_add(o, "next_cursor", jstr(resp->next_cursor));
-		print_json(o);
+		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		st = cli_out_json(o);
 	} else {
 		printf("%-36s  %-16s  %-28s  %-8s  %-20s  %-34s\n", "USER", "PHONE", "EMAIL",
 		    "VERIFIED", "VERIFIED AT", "MESSAGE SID");
@@ -124,13 +99,13 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			/* The emoji is two columns wide but one "character" to printf. */
 			printf("%-36s  %-16s  %-28s  %s        %-20s  %-34s\n", u->user_id, u->phone_e164,
 			    u->email[0] ? u->email : "-", u->verified ? "✅" : "❌",
-			    when(u->verified_at_unix_ms, t1), u->message_sid[0] ? u->message_sid : "-");
+			    cli_out_when(u->verified_at_unix_ms, t1), u->message_sid[0] ? u->message_sid : "-");
 		}
 		printf("%zu of %llu users%s%s\n", resp->n_users, (unsigned long long) resp->total,
 		    resp->next_cursor[0] ? "; next page: --cursor " : "", resp->next_cursor);
 	}
 	pa_reply_clear(&r);
-	return 0;
+	return st;
 }
 
 #define SYN_USER "user PHONE_OR_EMAIL_OR_ID"
@@ -163,28 +138,28 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		json_object *o = json_object_new_object(), *tl = json_object_new_array();
 
-		json_object_object_add(o, "user_id", jstr(u->user_id));
-		json_object_object_add(o, "phone", jstr(u->phone_e164));
-		json_object_object_add(o, "email", jstr(u->email));
+		json_object_object_add(o, "user_id", cli_json_str(u->user_id));
+		json_object_object_add(o, "phone", cli_json_str(u->phone_e164));
+		json_object_object_add(o, "email", cli_json_str(u->email));
 		json_object_object_add(o, "verified", json_object_new_boolean(u->verified));
 		json_object_object_add(o, "verified_at_unix_ms", json_object_new_int64(u->verified_at_unix_ms));
-		json_object_object_add(o, "verification_id", jstr(resp->verification_id));
-		json_object_object_add(o, "message_sid", jstr(u->message_sid));
-		json_object_object_add(o, "delivery_status", jstr(resp->delivery_status));
+		json_object_object_add(o, "verification_id", cli_json_str(resp->verification_id));
+		json_object_object_add(o, "message_sid", cli_json_str(u->message_sid));
+		json_object_object_add(o, "delivery_status", cli_json_str(resp->delivery_status));
 		json_object_object_add(o, "sessions", json_object_new_int((int) resp->sessions));
 		for (size_t i = 0; i < resp->n_timeline; i++) {
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
 			json_object                  *j = json_object_new_object(), *s = json_object_new_array();
 
-			json_object_object_add(j, "kind", jstr(e->kind ==
+			json_object_object_add(j, "kind", cli_json_str(e->kind ==
 			    PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "send" : "code_check"));
 			json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
-			json_object_object_add(j, "message_sid", jstr(e->message_sid));
-			json_object_object_add(j, "outcome", jstr(e->outcome));
+			json_object_object_add(j, "message_sid", cli_json_str(e->message_sid));
+			json_object_object_add(j, "outcome", cli_json_str(e->outcome));
 			for (size_t k = 0; k < e->n_statuses; k++) {
 				json_object *c = json_object_new_object();
 
-				json_object_object_add(c, "status", jstr(e->statuses[k]->status));
+				json_object_object_add(c, "status", cli_json_str(e->statuses[k]->status));
 				json_object_object_add(c, "at_unix_ms",
 				    json_object_new_int64(e->statuses[k]->at_unix_ms));
 				json_object_array_add(s, c);
@@ -193,20 +168,20 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_array_add(tl, j);
 		}
 		json_object_object_add(o, "timeline", tl);
-		print_json(o);
+		st = cli_out_json(o);
 	} else {
 		printf("user             %s\nphone            %s\nemail            %s\n"
 		       "verified         %s\nverified at      %s\nmessage sid      %s\n"
 		       "delivery status  %s\nsessions         %u\n",
 		    u->user_id, u->phone_e164, u->email[0] ? u->email : "-",
-		    u->verified ? "✅ yes" : "❌ no", when(u->verified_at_unix_ms, t1),
+		    u->verified ? "✅ yes" : "❌ no", cli_out_when(u->verified_at_unix_ms, t1),
 		    u->message_sid[0] ? u->message_sid : "-",
 		    resp->delivery_status[0] ? resp->delivery_status : "-", resp->sessions);
 		printf("timeline:\n");
 		for (size_t i = 0; i < resp->n_timeline; i++) {
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
 
-			printf("  %-20s  %-10s  %-34s  %s", when(e->at_unix_ms, t1),
+			printf("  %-20s  %-10s  %-34s  %s", cli_out_when(e->at_unix_ms, t1),
 			    e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "sms" : "code check",
 			    e->message_sid[0] ? e->message_sid : "-", e->outcome);
 			for (size_t k = 0; k < e->n_statuses; k++)
@@ -215,7 +190,7 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	pa_reply_clear(&r);
-	return 0;
+	return st;
 }
 
 #define SYN_MESSAGES "messages [--status S] [--sid SID] [--limit N] [--cursor C]"
@@ -252,10 +227,10 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			json_object            *j = json_object_new_object();
 
 			json_object_object_add(j, "id", json_object_new_int64((int64_t) m->id));
-			json_object_object_add(j, "phone", jstr(m->phone_masked));
-			json_object_object_add(j, "state", jstr(m->state));
-			json_object_object_add(j, "message_sid", jstr(m->message_sid));
-			json_object_object_add(j, "twilio_status", jstr(m->twilio_status));
+			json_object_object_add(j, "phone", cli_json_str(m->phone_masked));
+			json_object_object_add(j, "state", cli_json_str(m->state));
+			json_object_object_add(j, "message_sid", cli_json_str(m->message_sid));
+			json_object_object_add(j, "twilio_status", cli_json_str(m->twilio_status));
 			json_object_object_add(j, "error_code", json_object_new_int(m->error_code));
 			json_object_object_add(j, "attempts", json_object_new_int((int) m->attempts));
 			json_object_object_add(j, "created_at_unix_ms",
@@ -263,8 +238,8 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "messages", a);
-		json_object_object_add(o, "next_cursor", jstr(resp->next_cursor));
-		print_json(o);
+		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		st = cli_out_json(o);
 	} else {
 		printf("%-8s  %-20s  %-14s  %-11s  %-34s  %-5s  %s\n", "ID", "CREATED", "PHONE", "STATE",
 		    "MESSAGE SID", "ERROR", "TRIES");
@@ -275,14 +250,14 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			if (m->error_code)
 				(void) snprintf(code, sizeof code, "%d", m->error_code);
 			printf("%-8llu  %-20s  %-14s  %-11s  %-34s  %-5s  %u\n", (unsigned long long) m->id,
-			    when(m->created_at_unix_ms, t1), m->phone_masked, m->state,
+			    cli_out_when(m->created_at_unix_ms, t1), m->phone_masked, m->state,
 			    m->message_sid[0] ? m->message_sid : "-", code, m->attempts);
 		}
 		if (resp->next_cursor[0])
 			printf("next page: --cursor %s\n", resp->next_cursor);
 	}
 	pa_reply_clear(&r);
-	return 0;
+	return st;
 }
 
 /* A --since value as unix ms: "24h"/"30m"/"7d" ago, "2026-11-21" or "2026-11-21T10:00:00Z"
@@ -318,12 +293,12 @@ event_json(const Phoneauth__V1__AuditEvent *e)
 
 	json_object_object_add(j, "id", json_object_new_int64((int64_t) e->id));
 	json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
-	json_object_object_add(j, "event", jstr(e->event));
-	json_object_object_add(j, "actor", jstr(e->actor));
-	json_object_object_add(j, "phone", jstr(e->phone_masked));
-	json_object_object_add(j, "message_sid", jstr(e->message_sid));
-	json_object_object_add(j, "outcome", jstr(e->outcome));
-	json_object_object_add(j, "detail", jstr(e->detail_json));
+	json_object_object_add(j, "event", cli_json_str(e->event));
+	json_object_object_add(j, "actor", cli_json_str(e->actor));
+	json_object_object_add(j, "phone", cli_json_str(e->phone_masked));
+	json_object_object_add(j, "message_sid", cli_json_str(e->message_sid));
+	json_object_object_add(j, "outcome", cli_json_str(e->outcome));
+	json_object_object_add(j, "detail", cli_json_str(e->detail_json));
 	return j;
 }
 
@@ -333,11 +308,11 @@ print_event(struct cli_ctx *ctx, const Phoneauth__V1__AuditEvent *e)
 	char t1[32];
 
 	if (ctx->json) {
-		print_json(event_json(e));
+		(void) cli_out_json(event_json(e)); /* a line lost to memory is said on stderr */
 		return;
 	}
 	printf("%-8llu  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", (unsigned long long) e->id,
-	    when(e->at_unix_ms, t1), e->event, e->actor, e->phone_masked[0] ? e->phone_masked : "-",
+	    cli_out_when(e->at_unix_ms, t1), e->event, e->actor, e->phone_masked[0] ? e->phone_masked : "-",
 	    e->message_sid[0] ? e->message_sid : "-", e->outcome[0] ? e->outcome : "-");
 }
 
@@ -449,13 +424,13 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 		    json_object_new_int64((int64_t) v->rows_unsigned));
 		json_object_object_add(o, "last_signed_row",
 		    json_object_new_int64((int64_t) v->last_signed_row));
-		json_object_object_add(o, "last_hash", jstr(v->last_hash_hex));
-		json_object_object_add(o, "public_key", jstr(v->public_key_hex));
+		json_object_object_add(o, "last_hash", cli_json_str(v->last_hash_hex));
+		json_object_object_add(o, "public_key", cli_json_str(v->public_key_hex));
 		json_object_object_add(o, "bad_row", json_object_new_int64((int64_t) v->bad_row));
 		json_object_object_add(o, "bad_checkpoint",
 		    json_object_new_int64((int64_t) v->bad_checkpoint));
-		json_object_object_add(o, "problem", jstr(v->problem));
-		print_json(o);
+		json_object_object_add(o, "problem", cli_json_str(v->problem));
+		st = cli_out_json(o);
 	} else if (v->ok) {
 		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints (through row %llu), "
 		       "%llu newer rows not signed yet\nkey  %s\nhead %s\n",
@@ -470,7 +445,8 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 		    (unsigned long long) v->bad_checkpoint, (unsigned long long) v->checkpoints,
 		    v->public_key_hex);
 	}
-	st = v->ok ? 0 : 3;
+	if (st == 0 && !v->ok)
+		st = 3;
 	pa_reply_clear(&r);
 	return st;
 }
@@ -529,8 +505,8 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < resp->n_events; i++)
 			json_object_array_add(a, event_json(resp->events[i]));
 		json_object_object_add(o, "events", a);
-		json_object_object_add(o, "next_cursor", jstr(resp->next_cursor));
-		print_json(o);
+		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		st = cli_out_json(o);
 	} else {
 		print_event_header(ctx);
 		for (size_t i = 0; i < resp->n_events; i++)
@@ -539,7 +515,7 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 			printf("next page: --cursor %s\n", resp->next_cursor);
 	}
 	pa_reply_clear(&r);
-	return 0;
+	return st;
 }
 
 #define SYN_STATS "stats [--window 24h]"
@@ -590,7 +566,7 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 			    json_object_new_int64((int64_t) s->sends_by_country[i]->count));
 		json_object_object_add(o, "sends_by_status", a);
 		json_object_object_add(o, "sends_by_country", c);
-		print_json(o);
+		st = cli_out_json(o);
 	} else {
 		printf("window                  %u s\nverifications started   %llu\n"
 		       "verified                %llu\nexpired                 %llu\nsends by status:\n",
@@ -606,7 +582,7 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 			    (unsigned long long) s->sends_by_country[i]->count);
 	}
 	pa_reply_clear(&r);
-	return 0;
+	return st;
 }
 
 const struct cli_command cli_admin_commands[] = {

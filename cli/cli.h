@@ -37,8 +37,4 @@ int cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, co
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
     struct pa_reply *out);
 
-/* Prints a non-OK reply ("INVALID_ARGUMENT (INVALID_PHONE): message") and returns the exit
- * status for it (1). */
-int cli_print_failure(struct cli_ctx *ctx, const struct pa_reply *r);
-
 #endif

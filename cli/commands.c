@@ -15,31 +15,10 @@
 
 #include "args.h"
 #include "cli.h"
+#include "output.h"
 #include "prompt.h"
 #include "common/tls.h"
 #include "phoneauth/v1/auth.pb-c.h"
-
-/* Writes s as a JSON string literal, quotes included. */
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const char *p = s ? s : ""; *p; p++) {
-		unsigned char c = (unsigned char) *p;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 int
 cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
@@ -87,34 +66,12 @@ cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const 
 	return 0;
 }
 
-int
-cli_print_failure(struct cli_ctx *ctx, const struct pa_reply *r)
-{
-	if (ctx->json) {
-		printf("{\"code\":\"%s\",\"reason\":\"%s\",\"message\":", pa_code_name(r->code),
-		    pa_reason_name(r->reason));
-		json_str(stdout, r->message);
-		if (r->retry_after_s)
-			printf(",\"retry_after_s\":%u", r->retry_after_s);
-		if (r->has_attempts_left)
-			printf(",\"attempts_left\":%u", r->attempts_left);
-		printf("}\n");
-		return 1;
-	}
-	fprintf(stderr, "%s (%s): %s", pa_code_name(r->code), pa_reason_name(r->reason), r->message);
-	if (r->retry_after_s)
-		fprintf(stderr, " [retry after %u s]", r->retry_after_s);
-	if (r->has_attempts_left)
-		fprintf(stderr, " [%u attempts left]", r->attempts_left);
-	fputc('\n', stderr);
-	return 1;
-}
-
 static int
 cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__HealthRequest   req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
 	Phoneauth__V1__HealthResponse *h;
+	struct cli_out o;
 	struct pa_reply                r;
 	int                            status;
 
@@ -122,105 +79,41 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	        &phoneauth__v1__health_response__descriptor, &r) != 0)
 		return 1;
 	if (r.code != PHONEAUTH__V1__CODE__OK) {
-		status = cli_print_failure(ctx, &r);
+		status = cli_out_failure(ctx, &r);
 		pa_reply_clear(&r);
 		return status;
 	}
 	h = (Phoneauth__V1__HealthResponse *) r.body;
-	if (ctx->json)
-		printf("{\"status\":\"OK\",\"version\":\"%s\",\"database_ok\":%s,"
-		       "\"sms_worker_alive\":%s}\n",
-		    h->version, h->database_ok ? "true" : "false",
-		    h->sms_worker_alive ? "true" : "false");
-	else
+	status = 0;
+	if (ctx->json) {
+		/* Its own keys: a health check has no user-facing message. */
+		cli_out_start(&o, true);
+		cli_out_str(&o, "status", "OK");
+		cli_out_str(&o, "version", h->version);
+		cli_out_bool(&o, "database_ok", h->database_ok);
+		cli_out_bool(&o, "sms_worker_alive", h->sms_worker_alive);
+		status = cli_out_print(&o);
+	} else {
 		printf("OK version=%s database=%s sms_worker=%s\n", h->version,
 		    h->database_ok ? "up" : "down", h->sms_worker_alive ? "alive" : "none");
+	}
 	pa_reply_clear(&r);
-	return 0;
+	return status;
 }
 
-/* --- Output ----------------------------------------------------------------------------------- */
-
-/* Starts an OK reply: its user-facing message, then fields through out_*(). */
+/* The fields of a sent code, in every reply that sends one. */
 static void
-out_begin(const struct cli_ctx *ctx, const struct pa_reply *r)
-{
-	if (ctx->json) {
-		printf("{\"code\":\"OK\",\"message\":");
-		json_str(stdout, r->message);
-	} else if (r->message[0] != '\0') {
-		printf("%s\n", r->message);
-	}
-}
-
-/* Human output leaves out empty strings (an unset optional field); JSON keeps them. */
-static void
-out_str(const struct cli_ctx *ctx, const char *key, const char *val)
-{
-	if (ctx->json) {
-		printf(",\"%s\":", key);
-		json_str(stdout, val);
-	} else if (val != NULL && val[0] != '\0') {
-		printf("%s: %s\n", key, val);
-	}
-}
-
-static void
-out_uint(const struct cli_ctx *ctx, const char *key, uint32_t val)
-{
-	printf(ctx->json ? ",\"%s\":%u" : "%s: %u\n", key, val);
-}
-
-static void
-out_bool(const struct cli_ctx *ctx, const char *key, bool val)
-{
-	if (ctx->json)
-		printf(",\"%s\":%s", key, val ? "true" : "false");
-	else
-		printf("%s: %s\n", key, val ? "yes" : "no");
-}
-
-/* A Unix time as ISO-8601 UTC; JSON also gets the number as key_unix. */
-static void
-out_time(const struct cli_ctx *ctx, const char *key, int64_t unix_s)
-{
-	time_t    t = (time_t) unix_s;
-	struct tm tm;
-	char      iso[32] = "";
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void) snprintf(iso, sizeof iso, "@%lld", (long long) unix_s);
-	out_str(ctx, key, iso);
-	if (ctx->json)
-		printf(",\"%s_unix\":%lld", key, (long long) unix_s);
-}
-
-static void
-out_code_sent(const struct cli_ctx *ctx, const Phoneauth__V1__CodeSent *s)
+out_code_sent(struct cli_out *o, const Phoneauth__V1__CodeSent *s)
 {
 	const Phoneauth__V1__CodeSent none = PHONEAUTH__V1__CODE_SENT__INIT;
 
 	if (s == NULL)
 		s = &none;
-	out_str(ctx, "verification_id", s->verification_id);
-	out_str(ctx, "phone", s->phone_masked);
-	out_uint(ctx, "resend_after_s", s->resend_after_s);
-	out_uint(ctx, "expires_in_s", s->expires_in_s);
-	out_uint(ctx, "code_length", s->code_length);
-}
-
-/* Ends the reply and frees it; returns the exit status (1 when stdout could not be written). */
-static int
-out_end(const struct cli_ctx *ctx, struct pa_reply *r)
-{
-	if (ctx->json)
-		printf("}\n");
-	pa_reply_clear(r);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "phoneauth: cannot write the reply: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
+	cli_out_str(o, "verification_id", s->verification_id);
+	cli_out_str(o, "phone", s->phone_masked);
+	cli_out_uint(o, "resend_after_s", s->resend_after_s);
+	cli_out_uint(o, "expires_in_s", s->expires_in_s);
+	cli_out_uint(o, "code_length", s->code_length);
 }
 
 /* --- Flow commands ---------------------------------------------------------------------------- */
@@ -238,7 +131,7 @@ auth_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
 	if (r->code == PHONEAUTH__V1__CODE__OK && r->body != NULL)
 		return 0;
 	if (r->code != PHONEAUTH__V1__CODE__OK) {
-		status = cli_print_failure(ctx, r);
+		status = cli_out_failure(ctx, r);
 	} else {
 		fprintf(stderr, "phoneauth: %s replied OK without a body\n", method);
 		status = 1;
@@ -255,6 +148,7 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__LinkSubscriptionRequest   req = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
 	Phoneauth__V1__LinkSubscriptionResponse *resp;
 	const char                              *pos[2];
+	struct cli_out o;
 	struct pa_reply                          r;
 	int                                      st;
 	const struct cli_args args = { .synopsis = SYN_LINK, .pos = pos, .npos = 2, .nreq = 2 };
@@ -267,10 +161,10 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 	         &phoneauth__v1__link_subscription_response__descriptor, &r)) != 0)
 		return st;
 	resp = (Phoneauth__V1__LinkSubscriptionResponse *) r.body;
-	out_begin(ctx, &r);
-	out_str(ctx, "subscription_id", resp->subscription_id);
-	out_str(ctx, "phone", resp->phone_masked);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	cli_out_str(&o, "subscription_id", resp->subscription_id);
+	cli_out_str(&o, "phone", resp->phone_masked);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_SIGNUP "signup PHONE [--subscription ID]"
@@ -282,6 +176,7 @@ cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 	const char                       *sub     = "";
 	const struct cli_opt             flags[] = { { "--subscription", &sub, NULL }, { NULL, NULL, NULL } };
 	const char                       *pos[1];
+	struct cli_out o;
 	struct pa_reply                   r;
 	int                               st;
 	const struct cli_args args = { .synopsis = SYN_SIGNUP, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
@@ -293,9 +188,9 @@ cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = auth_call(ctx, "StartSignup", &req.base,
 	         &phoneauth__v1__start_signup_response__descriptor, &r)) != 0)
 		return st;
-	out_begin(ctx, &r);
-	out_code_sent(ctx, ((Phoneauth__V1__StartSignupResponse *) r.body)->sent);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	out_code_sent(&o, ((Phoneauth__V1__StartSignupResponse *) r.body)->sent);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_RESEND "resend VERIFICATION_ID"
@@ -305,6 +200,7 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__ResendCodeRequest req = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
 	const char                      *pos[1];
+	struct cli_out o;
 	struct pa_reply                  r;
 	int                              st;
 	const struct cli_args args = { .synopsis = SYN_RESEND, .pos = pos, .npos = 1, .nreq = 1 };
@@ -315,9 +211,9 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = auth_call(ctx, "ResendCode", &req.base,
 	         &phoneauth__v1__resend_code_response__descriptor, &r)) != 0)
 		return st;
-	out_begin(ctx, &r);
-	out_code_sent(ctx, ((Phoneauth__V1__ResendCodeResponse *) r.body)->sent);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	out_code_sent(&o, ((Phoneauth__V1__ResendCodeResponse *) r.body)->sent);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_VERIFY "verify VERIFICATION_ID CODE"
@@ -328,6 +224,7 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__VerifyCodeRequest   req = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
 	Phoneauth__V1__VerifyCodeResponse *resp;
 	const char                        *pos[2];
+	struct cli_out o;
 	struct pa_reply                    r;
 	int                                st;
 	const struct cli_args args = { .synopsis = SYN_VERIFY, .pos = pos, .npos = 2, .nreq = 2 };
@@ -340,12 +237,12 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	         &phoneauth__v1__verify_code_response__descriptor, &r)) != 0)
 		return st;
 	resp = (Phoneauth__V1__VerifyCodeResponse *) r.body;
-	out_begin(ctx, &r);
-	out_bool(ctx, "verified", resp->verified);
-	out_str(ctx, "signup_token", resp->signup_token);
-	out_uint(ctx, "token_expires_in_s", resp->token_expires_in_s);
-	out_str(ctx, "user_id", resp->user_id);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	cli_out_bool(&o, "verified", resp->verified);
+	cli_out_str(&o, "signup_token", resp->signup_token);
+	cli_out_uint(&o, "token_expires_in_s", resp->token_expires_in_s);
+	cli_out_str(&o, "user_id", resp->user_id);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_CREATE "create-account SIGNUP_TOKEN [--email E]"
@@ -359,6 +256,7 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	const struct cli_opt                 flags[] = { { "--email", &email, NULL }, { NULL, NULL, NULL } };
 	const char                           *pos[1];
 	struct cli_passwords                      p;
+	struct cli_out o;
 	struct pa_reply                       r;
 	int                                   st;
 	const struct cli_args args = { .synopsis = SYN_CREATE, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
@@ -377,10 +275,10 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__CreateAccountResponse *) r.body;
-	out_begin(ctx, &r);
-	out_str(ctx, "user_id", resp->user_id);
-	out_str(ctx, "login_id", resp->login_id);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	cli_out_str(&o, "user_id", resp->user_id);
+	cli_out_str(&o, "login_id", resp->login_id);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_REGISTER "register EMAIL PHONE"
@@ -391,6 +289,7 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__RegisterRequest req = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
 	const char                    *pos[2];
 	struct cli_passwords               p;
+	struct cli_out o;
 	struct pa_reply                r;
 	int                            st;
 	const struct cli_args args = { .synopsis = SYN_REGISTER, .pos = pos, .npos = 2, .nreq = 2 };
@@ -407,9 +306,9 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
 		return st;
-	out_begin(ctx, &r);
-	out_code_sent(ctx, ((Phoneauth__V1__RegisterResponse *) r.body)->sent);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	out_code_sent(&o, ((Phoneauth__V1__RegisterResponse *) r.body)->sent);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_LOGIN "login LOGIN"
@@ -421,6 +320,7 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__LoginResponse *resp;
 	const char                   *pos[1];
 	struct cli_passwords              p;
+	struct cli_out o;
 	struct pa_reply               r;
 	int                           st;
 	const struct cli_args args = { .synopsis = SYN_LOGIN, .pos = pos, .npos = 1, .nreq = 1 };
@@ -436,12 +336,12 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__LoginResponse *) r.body;
-	out_begin(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
 	/* The one place a token is printed: the person logging in asked for it. */
-	out_str(ctx, "session_token", resp->session_token);
-	out_str(ctx, "user_id", resp->user_id);
-	out_time(ctx, "expires_at", resp->expires_at_unix);
-	return out_end(ctx, &r);
+	cli_out_str(&o, "session_token", resp->session_token);
+	cli_out_str(&o, "user_id", resp->user_id);
+	cli_out_time(&o, "expires_at", resp->expires_at_unix);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_SESSION "session TOKEN"
@@ -452,6 +352,7 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__ValidateSessionRequest   req = PHONEAUTH__V1__VALIDATE_SESSION_REQUEST__INIT;
 	Phoneauth__V1__ValidateSessionResponse *resp;
 	const char                             *pos[1];
+	struct cli_out o;
 	struct pa_reply                         r;
 	int                                     st;
 	const struct cli_args args = { .synopsis = SYN_SESSION, .pos = pos, .npos = 1, .nreq = 1 };
@@ -463,13 +364,13 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 	         &phoneauth__v1__validate_session_response__descriptor, &r)) != 0)
 		return st;
 	resp = (Phoneauth__V1__ValidateSessionResponse *) r.body;
-	out_begin(ctx, &r);
-	out_str(ctx, "user_id", resp->user_id);
-	out_str(ctx, "phone", resp->phone_masked);
-	out_bool(ctx, "phone_verified", resp->phone_verified);
-	out_str(ctx, "email", resp->email);
-	out_time(ctx, "expires_at", resp->expires_at_unix);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	cli_out_str(&o, "user_id", resp->user_id);
+	cli_out_str(&o, "phone", resp->phone_masked);
+	cli_out_bool(&o, "phone_verified", resp->phone_verified);
+	cli_out_str(&o, "email", resp->email);
+	cli_out_time(&o, "expires_at", resp->expires_at_unix);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_LOGOUT "logout TOKEN"
@@ -479,6 +380,7 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__LogoutRequest req = PHONEAUTH__V1__LOGOUT_REQUEST__INIT;
 	const char                  *pos[1];
+	struct cli_out o;
 	struct pa_reply              r;
 	int                          st;
 	const struct cli_args args = { .synopsis = SYN_LOGOUT, .pos = pos, .npos = 1, .nreq = 1 };
@@ -489,8 +391,8 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor,
 	         &r)) != 0)
 		return st;
-	out_begin(ctx, &r);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_RESET "reset-password LOGIN"
@@ -500,6 +402,7 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__StartPasswordResetRequest req = PHONEAUTH__V1__START_PASSWORD_RESET_REQUEST__INIT;
 	const char                              *pos[1];
+	struct cli_out o;
 	struct pa_reply                          r;
 	int                                      st;
 	const struct cli_args args = { .synopsis = SYN_RESET, .pos = pos, .npos = 1, .nreq = 1 };
@@ -510,9 +413,9 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = auth_call(ctx, "StartPasswordReset", &req.base,
 	         &phoneauth__v1__start_password_reset_response__descriptor, &r)) != 0)
 		return st;
-	out_begin(ctx, &r);
-	out_code_sent(ctx, ((Phoneauth__V1__StartPasswordResetResponse *) r.body)->sent);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	out_code_sent(&o, ((Phoneauth__V1__StartPasswordResetResponse *) r.body)->sent);
+	return cli_out_end(&o, &r);
 }
 
 #define SYN_COMPLETE "complete-reset RESET_TOKEN"
@@ -524,6 +427,7 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	    PHONEAUTH__V1__COMPLETE_PASSWORD_RESET_REQUEST__INIT;
 	const char      *pos[1];
 	struct cli_passwords p;
+	struct cli_out o;
 	struct pa_reply  r;
 	int              st;
 	const struct cli_args args = { .synopsis = SYN_COMPLETE, .pos = pos, .npos = 1, .nreq = 1 };
@@ -540,9 +444,9 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
 		return st;
-	out_begin(ctx, &r);
-	out_str(ctx, "user_id", ((Phoneauth__V1__CompletePasswordResetResponse *) r.body)->user_id);
-	return out_end(ctx, &r);
+	cli_out_begin(&o, ctx, &r);
+	cli_out_str(&o, "user_id", ((Phoneauth__V1__CompletePasswordResetResponse *) r.body)->user_id);
+	return cli_out_end(&o, &r);
 }
 
 /* Help lines: the synopsis after the name, then what it does. Passwords are never arguments
