@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "args.h"
+#include "call.h"
 #include "cli.h"
 #include "output.h"
 #include "common/config.h"
@@ -27,15 +28,7 @@ admin_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
 		fprintf(stderr, "phoneauth: set PHONEAUTH_ADMIN_TOKEN to use admin commands\n");
 		return 1;
 	}
-	if (cli_call_token(ctx, ctx->admin_url, "Admin", method, req, desc, token, r) != 0)
-		return 1;
-	if (r->code != PHONEAUTH__V1__CODE__OK) {
-		int st = cli_out_failure(ctx, r);
-
-		pa_reply_clear(r);
-		return st;
-	}
-	return 0;
+	return cli_call(ctx, ctx->admin_url, "Admin", method, req, desc, token, r);
 }
 
 #define SYN_USERS "users [--verified|--unverified] [--search S] [--limit N] [--cursor C]"

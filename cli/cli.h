@@ -27,14 +27,4 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 extern const struct cli_command cli_admin_commands[];
 
-/* Calls service/method ("Auth", "Health") on url and prints a one-line error for anything but
- * a reply (unreachable, timeout). Returns 0 with *out filled when a reply came. */
-int cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out);
-
-/* cli_call with an admin token in the caller metadata. */
-int cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
-    struct pa_reply *out);
-
 #endif

@@ -14,56 +14,18 @@
 #include <sodium.h>
 
 #include "args.h"
+#include "call.h"
 #include "cli.h"
 #include "output.h"
 #include "prompt.h"
-#include "common/tls.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
-int
-cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out)
+/* Calls an Auth method: cli_call's returns. */
+static int
+auth_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *r)
 {
-	return cli_call_token(ctx, url, service, method, req, resp_desc, NULL, out);
-}
-
-int
-cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
-    struct pa_reply *out)
-{
-	/* tls+tcp:// URLs and a client token, from the same variables the services read. */
-	struct pa_tls_opts            tls    = { .ca_file = getenv("PHONEAUTH_TLS_CA"),
-		              .cert_file = getenv("PHONEAUTH_TLS_CERT"),
-		              .key_file = getenv("PHONEAUTH_TLS_KEY"),
-		              .server_name = getenv("PHONEAUTH_TLS_SERVER_NAME") };
-	struct pa_client_opts         o      = { .url = url, .timeout_ms = ctx->timeout_ms,
-		              .admin_token = admin_token,
-		              .client_token = getenv("PHONEAUTH_CLIENT_TOKEN"), .tls = &tls };
-	Phoneauth__V1__CallerMetadata caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
-	struct pa_client             *c;
-	char                          path[128];
-	pa_err                        rv;
-
-	if (pa_client_open(&c, &o) != PA_OK) {
-		fprintf(stderr, "phoneauth: cannot use URL '%s'\n", url);
-		return 1;
-	}
-	caller.end_user_ip = (char *) (ctx->end_user_ip ? ctx->end_user_ip : "");
-	caller.user_agent  = (char *) "phoneauth-cli/" PHONEAUTH_VERSION;
-	(void) snprintf(path, sizeof path, "/phoneauth.v1.%s/%s", service, method);
-	rv = pa_client_call(c, path, req, resp_desc, &caller, out);
-	pa_client_close(c);
-	if (rv == PA_ETIMEDOUT) {
-		fprintf(stderr, "phoneauth: no answer from %s within %d ms (is the service running?)\n",
-		    url, ctx->timeout_ms);
-		return 1;
-	}
-	if (rv != PA_OK) {
-		fprintf(stderr, "phoneauth: %s failed: %s\n", method, pa_strerror(rv));
-		return 1;
-	}
-	return 0;
+	return cli_call(ctx, ctx->url, "Auth", method, req, resp_desc, NULL, r);
 }
 
 static int
@@ -75,14 +37,9 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	struct pa_reply                r;
 	int                            status;
 
-	if (cli_call(ctx, ctx->url, "Auth", "Health", &req.base,
-	        &phoneauth__v1__health_response__descriptor, &r) != 0)
-		return 1;
-	if (r.code != PHONEAUTH__V1__CODE__OK) {
-		status = cli_out_failure(ctx, &r);
-		pa_reply_clear(&r);
+	if ((status = auth_call(ctx, "Health", &req.base, &phoneauth__v1__health_response__descriptor,
+	         &r)) != 0)
 		return status;
-	}
 	h = (Phoneauth__V1__HealthResponse *) r.body;
 	status = 0;
 	if (ctx->json) {
@@ -117,28 +74,6 @@ out_code_sent(struct cli_out *o, const Phoneauth__V1__CodeSent *s)
 }
 
 /* --- Flow commands ---------------------------------------------------------------------------- */
-
-/* Calls an Auth method. Returns 0 with an OK reply in r, else the exit status after printing why
- * (r is then already cleared). */
-static int
-auth_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
-    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *r)
-{
-	int status;
-
-	if (cli_call(ctx, ctx->url, "Auth", method, req, resp_desc, r) != 0)
-		return 1;
-	if (r->code == PHONEAUTH__V1__CODE__OK && r->body != NULL)
-		return 0;
-	if (r->code != PHONEAUTH__V1__CODE__OK) {
-		status = cli_out_failure(ctx, r);
-	} else {
-		fprintf(stderr, "phoneauth: %s replied OK without a body\n", method);
-		status = 1;
-	}
-	pa_reply_clear(r);
-	return status;
-}
 
 #define SYN_LINK "link-subscription SUBSCRIPTION_ID PHONE"
 
