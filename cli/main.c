@@ -7,14 +7,15 @@
 
 #include <sodium.h>
 
-#include "cli.h"
+#include "cmd_admin.h"
+#include "cmd_auth.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
 	           "commands:\n");
-	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
+	for (const struct cli_command *c = cli_auth_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
 	fprintf(f, "\nadmin commands (token from $PHONEAUTH_ADMIN_TOKEN):\n");
 	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++)
@@ -104,8 +105,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "phoneauth: libsodium failed to initialise\n");
 		return 1;
 	}
-	for (const struct cli_command *t = cli_commands; t != NULL;
-	     t = t == cli_commands ? cli_admin_commands : NULL)
+	for (const struct cli_command *t = cli_auth_commands; t != NULL;
+	     t = t == cli_auth_commands ? cli_admin_commands : NULL)
 		for (const struct cli_command *c = t; c->name != NULL; c++)
 			if (c->run != NULL && strcmp(c->name, argv[optind]) == 0) {
 				optind++;

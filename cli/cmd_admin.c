@@ -1,4 +1,4 @@
-/* admin.c: the CLI's admin views (users, user, messages, audit, stats) over the Admin service,
+/* cmd_admin.c: the CLI's admin views (users, user, messages, audit, stats) over the Admin service,
  * with the token from $PHONEAUTH_ADMIN_TOKEN: aligned tables for people, --json for scripts. */
 #define _DEFAULT_SOURCE   /* timegm */
 #define _XOPEN_SOURCE 700 /* strptime */
@@ -13,7 +13,7 @@
 
 #include "args.h"
 #include "call.h"
-#include "cli.h"
+#include "cmd_admin.h"
 #include "output.h"
 #include "common/config.h"
 #include "phoneauth/v1/admin.pb-c.h"

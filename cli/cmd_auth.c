@@ -1,21 +1,12 @@
-/* commands.c: the CLI's commands, one function each: the Auth flows (signup, verify, login...)
- * and health. Each command is one RPC; replies print as "key: value" lines or one JSON object. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdint.h>
+/* cmd_auth.c: the Auth commands, one function each: health and the flows (signup, verify,
+ * login...). Each is one RPC; replies print as "key: value" lines or one JSON object. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <termios.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "args.h"
 #include "call.h"
-#include "cli.h"
+#include "cmd_auth.h"
 #include "output.h"
 #include "prompt.h"
 #include "phoneauth/v1/auth.pb-c.h"
@@ -387,7 +378,7 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 /* Help lines: the synopsis after the name, then what it does. Passwords are never arguments
  * (they would show in ps and shell history): they come from $PHONEAUTH_PASSWORD (and
  * $PHONEAUTH_PASSWORD_CONFIRM) or a prompt. */
-const struct cli_command cli_commands[] = {
+const struct cli_command cli_auth_commands[] = {
 	{ "health", "check that the Auth service and its database answer", cmd_health },
 	{ "link-subscription", "SUBSCRIPTION_ID PHONE: link a subscription to its phone",
 	    cmd_link_subscription },
