@@ -1,6 +1,6 @@
 /* cmd_admin.c: the CLI's admin views (users, user, messages, audit, stats) over the Admin service,
  * with the token from $PHONEAUTH_ADMIN_TOKEN: aligned tables for people, --json for scripts. */
-#define _DEFAULT_SOURCE   /* timegm */
+#define _DEFAULT_SOURCE /* timegm */
 #define _XOPEN_SOURCE 700 /* strptime */
 #include <signal.h>
 #include <stdio.h>
@@ -14,8 +14,8 @@
 #include "args.h"
 #include "call.h"
 #include "cmd_admin.h"
-#include "output.h"
 #include "common/config.h"
+#include "output.h"
 #include "phoneauth/v1/admin.pb-c.h"
 
 static int
@@ -36,14 +36,13 @@ admin_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
 static int
 cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ListUsersRequest   req    = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
-	const char                       *search = "", *limit = NULL, *cursor = "";
-	bool                              verified = false, unverified = false;
-	const struct cli_opt              opts[] = { { "--search", &search, NULL },
-		             { "--limit", &limit, NULL }, { "--cursor", &cursor, NULL },
-		             { "--verified", NULL, &verified }, { "--unverified", NULL, &unverified },
-		             { NULL, NULL, NULL } };
-	const struct cli_args             args   = { .synopsis = SYN_USERS, .opts = opts, .strict = true };
+	Phoneauth__V1__ListUsersRequest req    = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
+	const char                     *search = "", *limit = NULL, *cursor = "";
+	bool                            verified = false, unverified = false;
+	const struct cli_opt  opts[] = { { "--search", &search, NULL }, { "--limit", &limit, NULL },
+		 { "--cursor", &cursor, NULL }, { "--verified", NULL, &verified },
+		 { "--unverified", NULL, &unverified }, { NULL, NULL, NULL } };
+	const struct cli_args args   = { .synopsis = SYN_USERS, .opts = opts, .strict = true };
 	Phoneauth__V1__ListUsersResponse *resp;
 	struct pa_reply                   r;
 	char                              t1[32];
@@ -51,14 +50,16 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
-	req.verified  = verified   ? PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ONLY :
-	                unverified ? PHONEAUTH__V1__VERIFIED_FILTER__UNVERIFIED_ONLY :
-	                             PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ANY;
+	req.verified  = verified ? PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ONLY
+	     : unverified        ? PHONEAUTH__V1__VERIFIED_FILTER__UNVERIFIED_ONLY
+	                         : PHONEAUTH__V1__VERIFIED_FILTER__VERIFIED_ANY;
 	req.search    = (char *) search;
 	req.page_size = limit ? (uint32_t) atoi(limit) : 0;
 	req.cursor    = (char *) cursor;
-	if ((st = admin_call(ctx, "ListUsers", &req.base, &phoneauth__v1__list_users_response__descriptor,
-	         &r)) != 0)
+
+	st = admin_call(
+	    ctx, "ListUsers", &req.base, &phoneauth__v1__list_users_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__ListUsersResponse *) r.body;
 	if (ctx->json) {
@@ -74,8 +75,8 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_object_add(j, "verified", json_object_new_boolean(u->verified));
 			json_object_object_add(j, "verified_at_unix_ms",
 			    json_object_new_int64(u->verified_at_unix_ms));
-			json_object_object_add(j, "created_at_unix_ms",
-			    json_object_new_int64(u->created_at_unix_ms));
+			json_object_object_add(
+			    j, "created_at_unix_ms", json_object_new_int64(u->created_at_unix_ms));
 			json_object_object_add(j, "message_sid", cli_json_str(u->message_sid));
 			json_object_array_add(a, j);
 		}
@@ -90,9 +91,10 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			Phoneauth__V1__UserSummary *u = resp->users[i];
 
 			/* The emoji is two columns wide but one "character" to printf. */
-			printf("%-36s  %-16s  %-28s  %s        %-20s  %-34s\n", u->user_id, u->phone_e164,
-			    u->email[0] ? u->email : "-", u->verified ? "✅" : "❌",
-			    cli_out_when(u->verified_at_unix_ms, t1), u->message_sid[0] ? u->message_sid : "-");
+			printf("%-36s  %-16s  %-28s  %s        %-20s  %-34s\n", u->user_id,
+			    u->phone_e164, u->email[0] ? u->email : "-", u->verified ? "✅" : "❌",
+			    cli_out_when(u->verified_at_unix_ms, t1),
+			    u->message_sid[0] ? u->message_sid : "-");
 		}
 		printf("%zu of %llu users%s%s\n", resp->n_users, (unsigned long long) resp->total,
 		    resp->next_cursor[0] ? "; next page: --cursor " : "", resp->next_cursor);
@@ -110,10 +112,11 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__GetUserResponse *resp;
 	Phoneauth__V1__UserSummary     *u;
 	const char                     *pos[1];
-	const struct cli_args           args = { .synopsis = SYN_USER, .pos = pos, .npos = 1, .strict = true };
-	struct pa_reply                 r;
-	char                            t1[32];
-	int                             st;
+	const struct cli_args           args
+	    = { .synopsis = SYN_USER, .pos = pos, .npos = 1, .strict = true };
+	struct pa_reply r;
+	char            t1[32];
+	int             st;
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
@@ -123,8 +126,10 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	req.user = (char *) pos[0];
-	if ((st = admin_call(ctx, "GetUser", &req.base, &phoneauth__v1__get_user_response__descriptor,
-	         &r)) != 0)
+
+	st = admin_call(
+	    ctx, "GetUser", &req.base, &phoneauth__v1__get_user_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__GetUserResponse *) r.body;
 	u    = resp->user;
@@ -135,24 +140,29 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "phone", cli_json_str(u->phone_e164));
 		json_object_object_add(o, "email", cli_json_str(u->email));
 		json_object_object_add(o, "verified", json_object_new_boolean(u->verified));
-		json_object_object_add(o, "verified_at_unix_ms", json_object_new_int64(u->verified_at_unix_ms));
+		json_object_object_add(
+		    o, "verified_at_unix_ms", json_object_new_int64(u->verified_at_unix_ms));
 		json_object_object_add(o, "verification_id", cli_json_str(resp->verification_id));
 		json_object_object_add(o, "message_sid", cli_json_str(u->message_sid));
 		json_object_object_add(o, "delivery_status", cli_json_str(resp->delivery_status));
 		json_object_object_add(o, "sessions", json_object_new_int((int) resp->sessions));
 		for (size_t i = 0; i < resp->n_timeline; i++) {
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
-			json_object                  *j = json_object_new_object(), *s = json_object_new_array();
+			json_object *j = json_object_new_object(), *s = json_object_new_array();
 
-			json_object_object_add(j, "kind", cli_json_str(e->kind ==
-			    PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "send" : "code_check"));
-			json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
+			json_object_object_add(j, "kind",
+			    cli_json_str(e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND
+			            ? "send"
+			            : "code_check"));
+			json_object_object_add(
+			    j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
 			json_object_object_add(j, "message_sid", cli_json_str(e->message_sid));
 			json_object_object_add(j, "outcome", cli_json_str(e->outcome));
 			for (size_t k = 0; k < e->n_statuses; k++) {
 				json_object *c = json_object_new_object();
 
-				json_object_object_add(c, "status", cli_json_str(e->statuses[k]->status));
+				json_object_object_add(
+				    c, "status", cli_json_str(e->statuses[k]->status));
 				json_object_object_add(c, "at_unix_ms",
 				    json_object_new_int64(e->statuses[k]->at_unix_ms));
 				json_object_array_add(s, c);
@@ -175,7 +185,8 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
 
 			printf("  %-20s  %-10s  %-34s  %s", cli_out_when(e->at_unix_ms, t1),
-			    e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "sms" : "code check",
+			    e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "sms"
+			                                                         : "code check",
 			    e->message_sid[0] ? e->message_sid : "-", e->outcome);
 			for (size_t k = 0; k < e->n_statuses; k++)
 				printf("%s%s", k == 0 ? "  [" : " → ", e->statuses[k]->status);
@@ -191,12 +202,11 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ListMessagesRequest   req   = PHONEAUTH__V1__LIST_MESSAGES_REQUEST__INIT;
-	const char                          *state = "", *sid = "", *limit = NULL, *cursor = "";
-	const struct cli_opt                 opts[] = { { "--status", &state, NULL },
-		                { "--sid", &sid, NULL }, { "--limit", &limit, NULL },
-		                { "--cursor", &cursor, NULL }, { NULL, NULL, NULL } };
-	const struct cli_args args = { .synopsis = SYN_MESSAGES, .opts = opts, .strict = true };
+	Phoneauth__V1__ListMessagesRequest req   = PHONEAUTH__V1__LIST_MESSAGES_REQUEST__INIT;
+	const char                        *state = "", *sid = "", *limit = NULL, *cursor = "";
+	const struct cli_opt  opts[] = { { "--status", &state, NULL }, { "--sid", &sid, NULL },
+		 { "--limit", &limit, NULL }, { "--cursor", &cursor, NULL }, { NULL, NULL, NULL } };
+	const struct cli_args args   = { .synopsis = SYN_MESSAGES, .opts = opts, .strict = true };
 	Phoneauth__V1__ListMessagesResponse *resp;
 	struct pa_reply                      r;
 	char                                 t1[32];
@@ -208,8 +218,10 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 	req.message_sid = (char *) sid;
 	req.page_size   = limit ? (uint32_t) atoi(limit) : 0;
 	req.cursor      = (char *) cursor;
-	if ((st = admin_call(ctx, "ListMessages", &req.base,
-	         &phoneauth__v1__list_messages_response__descriptor, &r)) != 0)
+
+	st = admin_call(
+	    ctx, "ListMessages", &req.base, &phoneauth__v1__list_messages_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__ListMessagesResponse *) r.body;
 	if (ctx->json) {
@@ -225,26 +237,28 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_object_add(j, "message_sid", cli_json_str(m->message_sid));
 			json_object_object_add(j, "twilio_status", cli_json_str(m->twilio_status));
 			json_object_object_add(j, "error_code", json_object_new_int(m->error_code));
-			json_object_object_add(j, "attempts", json_object_new_int((int) m->attempts));
-			json_object_object_add(j, "created_at_unix_ms",
-			    json_object_new_int64(m->created_at_unix_ms));
+			json_object_object_add(
+			    j, "attempts", json_object_new_int((int) m->attempts));
+			json_object_object_add(
+			    j, "created_at_unix_ms", json_object_new_int64(m->created_at_unix_ms));
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "messages", a);
 		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
-		printf("%-8s  %-20s  %-14s  %-11s  %-34s  %-5s  %s\n", "ID", "CREATED", "PHONE", "STATE",
-		    "MESSAGE SID", "ERROR", "TRIES");
+		printf("%-8s  %-20s  %-14s  %-11s  %-34s  %-5s  %s\n", "ID", "CREATED", "PHONE",
+		    "STATE", "MESSAGE SID", "ERROR", "TRIES");
 		for (size_t i = 0; i < resp->n_messages; i++) {
-			Phoneauth__V1__Message *m = resp->messages[i];
+			Phoneauth__V1__Message *m        = resp->messages[i];
 			char                    code[16] = "-";
 
 			if (m->error_code)
 				(void) snprintf(code, sizeof code, "%d", m->error_code);
-			printf("%-8llu  %-20s  %-14s  %-11s  %-34s  %-5s  %u\n", (unsigned long long) m->id,
-			    cli_out_when(m->created_at_unix_ms, t1), m->phone_masked, m->state,
-			    m->message_sid[0] ? m->message_sid : "-", code, m->attempts);
+			printf("%-8llu  %-20s  %-14s  %-11s  %-34s  %-5s  %u\n",
+			    (unsigned long long) m->id, cli_out_when(m->created_at_unix_ms, t1),
+			    m->phone_masked, m->state, m->message_sid[0] ? m->message_sid : "-",
+			    code, m->attempts);
 		}
 		if (resp->next_cursor[0])
 			printf("next page: --cursor %s\n", resp->next_cursor);
@@ -305,16 +319,17 @@ print_event(struct cli_ctx *ctx, const Phoneauth__V1__AuditEvent *e)
 		return;
 	}
 	printf("%-8llu  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", (unsigned long long) e->id,
-	    cli_out_when(e->at_unix_ms, t1), e->event, e->actor, e->phone_masked[0] ? e->phone_masked : "-",
-	    e->message_sid[0] ? e->message_sid : "-", e->outcome[0] ? e->outcome : "-");
+	    cli_out_when(e->at_unix_ms, t1), e->event, e->actor,
+	    e->phone_masked[0] ? e->phone_masked : "-", e->message_sid[0] ? e->message_sid : "-",
+	    e->outcome[0] ? e->outcome : "-");
 }
 
 static void
 print_event_header(struct cli_ctx *ctx)
 {
 	if (!ctx->json)
-		printf("%-8s  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", "ID", "AT", "EVENT", "ACTOR",
-		    "PHONE", "MESSAGE SID", "OUTCOME");
+		printf("%-8s  %-20s  %-20s  %-10s  %-14s  %-34s  %s\n", "ID", "AT", "EVENT",
+		    "ACTOR", "PHONE", "MESSAGE SID", "OUTCOME");
 }
 
 static volatile sig_atomic_t follow_stop;
@@ -347,8 +362,10 @@ audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
 		Phoneauth__V1__ListAuditEventsResponse *resp;
 
 		req->oldest_first = false;
-		if ((st = admin_call(ctx, "ListAuditEvents", &req->base,
-		         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
+
+		st = admin_call(ctx, "ListAuditEvents", &req->base,
+		    &phoneauth__v1__list_audit_events_response__descriptor, &r);
+		if (st != 0)
 			return st;
 		resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
 		for (size_t i = resp->n_events; i > 0; i--)
@@ -364,8 +381,9 @@ audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
 		bool                                    more;
 
 		req->cursor = cursor;
-		if ((st = admin_call(ctx, "ListAuditEvents", &req->base,
-		         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
+		st          = admin_call(ctx, "ListAuditEvents", &req->base,
+		             &phoneauth__v1__list_audit_events_response__descriptor, &r);
+		if (st != 0)
 			break;
 		resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
 		for (size_t i = 0; i < resp->n_events; i++)
@@ -401,8 +419,9 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 	/* A long trail takes a while to rehash; wait longer unless --timeout said otherwise. */
 	if (ctx->timeout_ms == CLI_DEFAULT_TIMEOUT_MS)
 		ctx->timeout_ms = 10 * 60 * 1000;
-	st             = admin_call(ctx, "VerifyAudit", &req.base,
-	                 &phoneauth__v1__verify_audit_response__descriptor, &r);
+
+	st = admin_call(
+	    ctx, "VerifyAudit", &req.base, &phoneauth__v1__verify_audit_response__descriptor, &r);
 	ctx->timeout_ms = saved;
 	if (st != 0)
 		return st;
@@ -411,21 +430,24 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
-		json_object_object_add(o, "checkpoints", json_object_new_int64((int64_t) v->checkpoints));
-		json_object_object_add(o, "rows_checked", json_object_new_int64((int64_t) v->rows_checked));
-		json_object_object_add(o, "rows_unsigned",
-		    json_object_new_int64((int64_t) v->rows_unsigned));
-		json_object_object_add(o, "last_signed_row",
-		    json_object_new_int64((int64_t) v->last_signed_row));
+		json_object_object_add(
+		    o, "checkpoints", json_object_new_int64((int64_t) v->checkpoints));
+		json_object_object_add(
+		    o, "rows_checked", json_object_new_int64((int64_t) v->rows_checked));
+		json_object_object_add(
+		    o, "rows_unsigned", json_object_new_int64((int64_t) v->rows_unsigned));
+		json_object_object_add(
+		    o, "last_signed_row", json_object_new_int64((int64_t) v->last_signed_row));
 		json_object_object_add(o, "last_hash", cli_json_str(v->last_hash_hex));
 		json_object_object_add(o, "public_key", cli_json_str(v->public_key_hex));
 		json_object_object_add(o, "bad_row", json_object_new_int64((int64_t) v->bad_row));
-		json_object_object_add(o, "bad_checkpoint",
-		    json_object_new_int64((int64_t) v->bad_checkpoint));
+		json_object_object_add(
+		    o, "bad_checkpoint", json_object_new_int64((int64_t) v->bad_checkpoint));
 		json_object_object_add(o, "problem", cli_json_str(v->problem));
 		st = cli_out_json(o);
 	} else if (v->ok) {
-		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints (through row %llu), "
+		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints (through row "
+		       "%llu), "
 		       "%llu newer rows not signed yet\nkey  %s\nhead %s\n",
 		    (unsigned long long) v->rows_checked, (unsigned long long) v->checkpoints,
 		    (unsigned long long) v->last_signed_row, (unsigned long long) v->rows_unsigned,
@@ -444,25 +466,27 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 	return st;
 }
 
-#define SYN_AUDIT "audit [--type T] [--user U] [--phone P] [--since 24h|DATE|UNIX_MS] " \
-                  "[--limit N] [--oldest] [--follow]"
+#define SYN_AUDIT                                                             \
+	"audit [--type T] [--user U] [--phone P] [--since 24h|DATE|UNIX_MS] " \
+	"[--limit N] [--oldest] [--follow]"
 
 static int
 cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ListAuditEventsRequest   req = PHONEAUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
+	Phoneauth__V1__ListAuditEventsRequest req = PHONEAUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
 	const char *type = "", *user = "", *phone = "", *since = NULL, *limit = NULL, *cursor = "";
-	const char *head = NULL, *pos[1];
+	const char *head   = NULL, *pos[1];
 	bool        oldest = false, follow = false;
-	const struct cli_opt opts[] = { { "--type", &type, NULL }, { "--user", &user, NULL },
-		{ "--phone", &phone, NULL }, { "--since", &since, NULL }, { "--limit", &limit, NULL },
-		{ "--cursor", &cursor, NULL }, { "--head", &head, NULL }, { "--oldest", NULL, &oldest },
-		{ "--follow", NULL, &follow }, { NULL, NULL, NULL } };
-	const struct cli_args args = { .synopsis = SYN_AUDIT, .opts = opts, .pos = pos, .npos = 1,
-		.strict = true };
+	const struct cli_opt  opts[] = { { "--type", &type, NULL }, { "--user", &user, NULL },
+		 { "--phone", &phone, NULL }, { "--since", &since, NULL },
+		 { "--limit", &limit, NULL }, { "--cursor", &cursor, NULL },
+		 { "--head", &head, NULL }, { "--oldest", NULL, &oldest },
+		 { "--follow", NULL, &follow }, { NULL, NULL, NULL } };
+	const struct cli_args args
+	    = { .synopsis = SYN_AUDIT, .opts = opts, .pos = pos, .npos = 1, .strict = true };
 	Phoneauth__V1__ListAuditEventsResponse *resp;
-	struct pa_reply   r;
-	int               st;
+	struct pa_reply                         r;
+	int                                     st;
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
@@ -482,14 +506,17 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	req.cursor       = (char *) cursor;
 	req.oldest_first = oldest;
 	if (since != NULL && !parse_since(since, &req.from_unix_ms)) {
-		fprintf(stderr, "phoneauth: --since takes 90s, 30m, 24h or 7d (ago), a date like "
-		                "2026-11-21 or 2026-11-21T10:00:00Z (UTC), or unix milliseconds\n");
+		fprintf(stderr,
+		    "phoneauth: --since takes 90s, 30m, 24h or 7d (ago), a date like "
+		    "2026-11-21 or 2026-11-21T10:00:00Z (UTC), or unix milliseconds\n");
 		return 2;
 	}
 	if (follow)
 		return audit_follow(ctx, &req);
-	if ((st = admin_call(ctx, "ListAuditEvents", &req.base,
-	         &phoneauth__v1__list_audit_events_response__descriptor, &r)) != 0)
+
+	st = admin_call(ctx, "ListAuditEvents", &req.base,
+	    &phoneauth__v1__list_audit_events_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
 	if (ctx->json) {
@@ -516,10 +543,10 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__StatsRequest   req       = PHONEAUTH__V1__STATS_REQUEST__INIT;
-	const char                   *window = NULL;
-	const struct cli_opt          opts[] = { { "--window", &window, NULL }, { NULL, NULL, NULL } };
-	const struct cli_args         args = { .synopsis = SYN_STATS, .opts = opts, .strict = true };
+	Phoneauth__V1__StatsRequest req    = PHONEAUTH__V1__STATS_REQUEST__INIT;
+	const char                 *window = NULL;
+	const struct cli_opt  opts[] = { { "--window", &window, NULL }, { NULL, NULL, NULL } };
+	const struct cli_args args   = { .synopsis = SYN_STATS, .opts = opts, .strict = true };
 	Phoneauth__V1__StatsResponse *s;
 	struct pa_reply               r;
 	int                           st;
@@ -530,14 +557,15 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		long w;
 
 		if (!pa_duration_parse(window, &w) || w <= 0 || w > 366L * 86400) {
-			fprintf(stderr, "phoneauth: --window takes a duration like 3600, 90m, 24h or 7d "
-			                "(at most 366d)\n");
+			fprintf(stderr,
+			    "phoneauth: --window takes a duration like 3600, 90m, 24h or 7d "
+			    "(at most 366d)\n");
 			return 2;
 		}
 		req.window_s = (uint32_t) w;
 	}
-	if ((st = admin_call(ctx, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor,
-	         &r)) != 0)
+	st = admin_call(ctx, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	s = (Phoneauth__V1__StatsResponse *) r.body;
 	if (ctx->json) {
@@ -562,7 +590,8 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		st = cli_out_json(o);
 	} else {
 		printf("window                  %u s\nverifications started   %llu\n"
-		       "verified                %llu\nexpired                 %llu\nsends by status:\n",
+		       "verified                %llu\nexpired                 %llu\nsends by "
+		       "status:\n",
 		    s->window_s, (unsigned long long) s->verifications_started,
 		    (unsigned long long) s->verifications_verified,
 		    (unsigned long long) s->verifications_expired);
@@ -580,7 +609,8 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cli_command cli_admin_commands[] = {
 	{ "users", "[--verified|--unverified] [--search S]: list users (admin)", cmd_users },
-	{ "user", "PHONE_OR_EMAIL_OR_ID: one user, its verification and timeline (admin)", cmd_user },
+	{ "user", "PHONE_OR_EMAIL_OR_ID: one user, its verification and timeline (admin)",
+	    cmd_user },
 	{ "messages", "[--status S] [--sid SID]: SMS sent, with SIDs and errors (admin)",
 	    cmd_messages },
 	{ "audit", "[--type T] [--user U] [--since 24h] [--follow]: the audit trail (admin)",

@@ -8,8 +8,8 @@
 #include "call.h"
 #include "cmd_auth.h"
 #include "output.h"
-#include "prompt.h"
 #include "phoneauth/v1/auth.pb-c.h"
+#include "prompt.h"
 
 /* Calls an Auth method: cli_call's returns. */
 static int
@@ -24,15 +24,14 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__HealthRequest   req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
 	Phoneauth__V1__HealthResponse *h;
-	struct cli_out o;
+	struct cli_out                 o;
 	struct pa_reply                r;
-	int                            status;
+	int                            st;
 
-	if ((status = auth_call(ctx, "Health", &req.base, &phoneauth__v1__health_response__descriptor,
-	         &r)) != 0)
-		return status;
+	st = auth_call(ctx, "Health", &req.base, &phoneauth__v1__health_response__descriptor, &r);
+	if (st != 0)
+		return st;
 	h = (Phoneauth__V1__HealthResponse *) r.body;
-	status = 0;
 	if (ctx->json) {
 		/* Its own keys: a health check has no user-facing message. */
 		cli_out_start(&o, true);
@@ -40,13 +39,13 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 		cli_out_str(&o, "version", h->version);
 		cli_out_bool(&o, "database_ok", h->database_ok);
 		cli_out_bool(&o, "sms_worker_alive", h->sms_worker_alive);
-		status = cli_out_print(&o);
+		st = cli_out_print(&o);
 	} else {
 		printf("OK version=%s database=%s sms_worker=%s\n", h->version,
 		    h->database_ok ? "up" : "down", h->sms_worker_alive ? "alive" : "none");
 	}
 	pa_reply_clear(&r);
-	return status;
+	return st;
 }
 
 /* The fields of a sent code, in every reply that sends one. */
@@ -71,10 +70,10 @@ out_code_sent(struct cli_out *o, const Phoneauth__V1__CodeSent *s)
 static int
 cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__LinkSubscriptionRequest   req = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
+	Phoneauth__V1__LinkSubscriptionRequest req = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
 	Phoneauth__V1__LinkSubscriptionResponse *resp;
 	const char                              *pos[2];
-	struct cli_out o;
+	struct cli_out                           o;
 	struct pa_reply                          r;
 	int                                      st;
 	const struct cli_args args = { .synopsis = SYN_LINK, .pos = pos, .npos = 2, .nreq = 2 };
@@ -83,8 +82,10 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.subscription_id = (char *) pos[0];
 	req.phone           = (char *) pos[1];
-	if ((st = auth_call(ctx, "LinkSubscription", &req.base,
-	         &phoneauth__v1__link_subscription_response__descriptor, &r)) != 0)
+
+	st = auth_call(ctx, "LinkSubscription", &req.base,
+	    &phoneauth__v1__link_subscription_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__LinkSubscriptionResponse *) r.body;
 	cli_out_begin(&o, ctx, &r);
@@ -98,21 +99,24 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__StartSignupRequest req     = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
-	const char                       *sub     = "";
-	const struct cli_opt             flags[] = { { "--subscription", &sub, NULL }, { NULL, NULL, NULL } };
-	const char                       *pos[1];
-	struct cli_out o;
-	struct pa_reply                   r;
-	int                               st;
-	const struct cli_args args = { .synopsis = SYN_SIGNUP, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
+	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
+	const char                       *sub = "";
+	const struct cli_opt  opts[] = { { "--subscription", &sub, NULL }, { NULL, NULL, NULL } };
+	const char           *pos[1];
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
+	const struct cli_args args
+	    = { .synopsis = SYN_SIGNUP, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.subscription_id = (char *) sub;
 	req.phone           = (char *) pos[0];
-	if ((st = auth_call(ctx, "StartSignup", &req.base,
-	         &phoneauth__v1__start_signup_response__descriptor, &r)) != 0)
+
+	st = auth_call(
+	    ctx, "StartSignup", &req.base, &phoneauth__v1__start_signup_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
 	out_code_sent(&o, ((Phoneauth__V1__StartSignupResponse *) r.body)->sent);
@@ -126,7 +130,7 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__ResendCodeRequest req = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
 	const char                      *pos[1];
-	struct cli_out o;
+	struct cli_out                   o;
 	struct pa_reply                  r;
 	int                              st;
 	const struct cli_args args = { .synopsis = SYN_RESEND, .pos = pos, .npos = 1, .nreq = 1 };
@@ -134,8 +138,10 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.verification_id = (char *) pos[0];
-	if ((st = auth_call(ctx, "ResendCode", &req.base,
-	         &phoneauth__v1__resend_code_response__descriptor, &r)) != 0)
+
+	st = auth_call(
+	    ctx, "ResendCode", &req.base, &phoneauth__v1__resend_code_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
 	out_code_sent(&o, ((Phoneauth__V1__ResendCodeResponse *) r.body)->sent);
@@ -150,7 +156,7 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__VerifyCodeRequest   req = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
 	Phoneauth__V1__VerifyCodeResponse *resp;
 	const char                        *pos[2];
-	struct cli_out o;
+	struct cli_out                     o;
 	struct pa_reply                    r;
 	int                                st;
 	const struct cli_args args = { .synopsis = SYN_VERIFY, .pos = pos, .npos = 2, .nreq = 2 };
@@ -159,8 +165,10 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.verification_id = (char *) pos[0];
 	req.code            = (char *) pos[1];
-	if ((st = auth_call(ctx, "VerifyCode", &req.base,
-	         &phoneauth__v1__verify_code_response__descriptor, &r)) != 0)
+
+	st = auth_call(
+	    ctx, "VerifyCode", &req.base, &phoneauth__v1__verify_code_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__VerifyCodeResponse *) r.body;
 	cli_out_begin(&o, ctx, &r);
@@ -176,16 +184,17 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__CreateAccountRequest   req     = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	Phoneauth__V1__CreateAccountRequest   req = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
 	Phoneauth__V1__CreateAccountResponse *resp;
-	const char                           *email   = "";
-	const struct cli_opt                 flags[] = { { "--email", &email, NULL }, { NULL, NULL, NULL } };
-	const char                           *pos[1];
-	struct cli_passwords                      p;
-	struct cli_out o;
-	struct pa_reply                       r;
-	int                                   st;
-	const struct cli_args args = { .synopsis = SYN_CREATE, .opts = flags, .pos = pos, .npos = 1, .nreq = 1 };
+	const char                           *email = "";
+	const struct cli_opt  opts[] = { { "--email", &email, NULL }, { NULL, NULL, NULL } };
+	const char           *pos[1];
+	struct cli_passwords  p;
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
+	const struct cli_args args
+	    = { .synopsis = SYN_CREATE, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
@@ -195,6 +204,7 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	req.email            = (char *) email;
 	req.password         = p.pw;
 	req.password_confirm = p.confirm;
+
 	st = auth_call(ctx, "CreateAccount", &req.base,
 	    &phoneauth__v1__create_account_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
@@ -214,8 +224,8 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__RegisterRequest req = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
 	const char                    *pos[2];
-	struct cli_passwords               p;
-	struct cli_out o;
+	struct cli_passwords           p;
+	struct cli_out                 o;
 	struct pa_reply                r;
 	int                            st;
 	const struct cli_args args = { .synopsis = SYN_REGISTER, .pos = pos, .npos = 2, .nreq = 2 };
@@ -227,8 +237,9 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	req.email    = (char *) pos[0];
 	req.phone    = (char *) pos[1];
 	req.password = p.pw;
-	st = auth_call(ctx, "RegisterAccount", &req.base,
-	    &phoneauth__v1__register_response__descriptor, &r);
+
+	st = auth_call(
+	    ctx, "RegisterAccount", &req.base, &phoneauth__v1__register_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
 		return st;
@@ -245,8 +256,8 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__LoginRequest   req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
 	Phoneauth__V1__LoginResponse *resp;
 	const char                   *pos[1];
-	struct cli_passwords              p;
-	struct cli_out o;
+	struct cli_passwords          p;
+	struct cli_out                o;
 	struct pa_reply               r;
 	int                           st;
 	const struct cli_args args = { .synopsis = SYN_LOGIN, .pos = pos, .npos = 1, .nreq = 1 };
@@ -257,6 +268,7 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		return 1;
 	req.login    = (char *) pos[0];
 	req.password = p.pw;
+
 	st = auth_call(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
@@ -278,7 +290,7 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 	Phoneauth__V1__ValidateSessionRequest   req = PHONEAUTH__V1__VALIDATE_SESSION_REQUEST__INIT;
 	Phoneauth__V1__ValidateSessionResponse *resp;
 	const char                             *pos[1];
-	struct cli_out o;
+	struct cli_out                          o;
 	struct pa_reply                         r;
 	int                                     st;
 	const struct cli_args args = { .synopsis = SYN_SESSION, .pos = pos, .npos = 1, .nreq = 1 };
@@ -286,8 +298,10 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.session_token = (char *) pos[0];
-	if ((st = auth_call(ctx, "ValidateSession", &req.base,
-	         &phoneauth__v1__validate_session_response__descriptor, &r)) != 0)
+
+	st = auth_call(ctx, "ValidateSession", &req.base,
+	    &phoneauth__v1__validate_session_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	resp = (Phoneauth__V1__ValidateSessionResponse *) r.body;
 	cli_out_begin(&o, ctx, &r);
@@ -306,7 +320,7 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__LogoutRequest req = PHONEAUTH__V1__LOGOUT_REQUEST__INIT;
 	const char                  *pos[1];
-	struct cli_out o;
+	struct cli_out               o;
 	struct pa_reply              r;
 	int                          st;
 	const struct cli_args args = { .synopsis = SYN_LOGOUT, .pos = pos, .npos = 1, .nreq = 1 };
@@ -314,8 +328,9 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.session_token = (char *) pos[0];
-	if ((st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor,
-	         &r)) != 0)
+
+	st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
 	return cli_out_end(&o, &r);
@@ -326,18 +341,21 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__StartPasswordResetRequest req = PHONEAUTH__V1__START_PASSWORD_RESET_REQUEST__INIT;
-	const char                              *pos[1];
-	struct cli_out o;
-	struct pa_reply                          r;
-	int                                      st;
+	Phoneauth__V1__StartPasswordResetRequest req
+	    = PHONEAUTH__V1__START_PASSWORD_RESET_REQUEST__INIT;
+	const char           *pos[1];
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
 	const struct cli_args args = { .synopsis = SYN_RESET, .pos = pos, .npos = 1, .nreq = 1 };
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.login = (char *) pos[0];
-	if ((st = auth_call(ctx, "StartPasswordReset", &req.base,
-	         &phoneauth__v1__start_password_reset_response__descriptor, &r)) != 0)
+
+	st = auth_call(ctx, "StartPasswordReset", &req.base,
+	    &phoneauth__v1__start_password_reset_response__descriptor, &r);
+	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
 	out_code_sent(&o, ((Phoneauth__V1__StartPasswordResetResponse *) r.body)->sent);
@@ -349,13 +367,13 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__CompletePasswordResetRequest req =
-	    PHONEAUTH__V1__COMPLETE_PASSWORD_RESET_REQUEST__INIT;
-	const char      *pos[1];
-	struct cli_passwords p;
-	struct cli_out o;
-	struct pa_reply  r;
-	int              st;
+	Phoneauth__V1__CompletePasswordResetRequest req
+	    = PHONEAUTH__V1__COMPLETE_PASSWORD_RESET_REQUEST__INIT;
+	const char           *pos[1];
+	struct cli_passwords  p;
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
 	const struct cli_args args = { .synopsis = SYN_COMPLETE, .pos = pos, .npos = 1, .nreq = 1 };
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
@@ -365,13 +383,15 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	req.reset_token      = (char *) pos[0];
 	req.password         = p.pw;
 	req.password_confirm = p.confirm;
+
 	st = auth_call(ctx, "CompletePasswordReset", &req.base,
 	    &phoneauth__v1__complete_password_reset_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
-	cli_out_str(&o, "user_id", ((Phoneauth__V1__CompletePasswordResetResponse *) r.body)->user_id);
+	cli_out_str(
+	    &o, "user_id", ((Phoneauth__V1__CompletePasswordResetResponse *) r.body)->user_id);
 	return cli_out_end(&o, &r);
 }
 
@@ -384,7 +404,8 @@ const struct cli_command cli_auth_commands[] = {
 	    cmd_link_subscription },
 	{ "signup", "PHONE [--subscription ID]: text a signup code to PHONE", cmd_signup },
 	{ "resend", "VERIFICATION_ID: send the code again", cmd_resend },
-	{ "verify", "VERIFICATION_ID CODE: check a code; prints the signup/reset token", cmd_verify },
+	{ "verify", "VERIFICATION_ID CODE: check a code; prints the signup/reset token",
+	    cmd_verify },
 	{ "create-account", "SIGNUP_TOKEN [--email E]: create the account (asks for a password)",
 	    cmd_create_account },
 	{ "register", "EMAIL PHONE: register by email and phone (asks for a password)",

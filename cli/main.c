@@ -13,27 +13,32 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
-	           "commands:\n");
+	fprintf(f,
+	    "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
+	    "commands:\n");
 	for (const struct cli_command *c = cli_auth_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
 	fprintf(f, "\nadmin commands (token from $PHONEAUTH_ADMIN_TOKEN):\n");
 	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
-	fprintf(f, "\noptions:\n"
-	           "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
-	           "tcp://127.0.0.1:7400)\n"
-	           "  --admin-url URL the Admin service (default $PHONEAUTH_ADMIN_URL or "
-	           "tcp://127.0.0.1:7401)\n"
-	           "  --timeout MS    how long to wait for a reply (default 5000)\n"
-	           "  --ip ADDR       end-user IP to send as caller metadata\n"
-	           "  --json          print replies as JSON\n"
-	           "  --help, --version\n"
-	           "\nenvironment:\n"
-	           "  PHONEAUTH_CLIENT_TOKEN      sent with every call (when the Auth service asks for one)\n"
-	           "  PHONEAUTH_TLS_CA            CA the service's certificate must chain to (tls+tcp://)\n"
-	           "  PHONEAUTH_TLS_CERT, _KEY    client certificate for mutual TLS\n"
-	           "  PHONEAUTH_TLS_SERVER_NAME   name to expect in the certificate (default: URL host)\n");
+	fprintf(f,
+	    "\noptions:\n"
+	    "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
+	    "tcp://127.0.0.1:7400)\n"
+	    "  --admin-url URL the Admin service (default $PHONEAUTH_ADMIN_URL or "
+	    "tcp://127.0.0.1:7401)\n"
+	    "  --timeout MS    how long to wait for a reply (default 5000)\n"
+	    "  --ip ADDR       end-user IP to send as caller metadata\n"
+	    "  --json          print replies as JSON\n"
+	    "  --help, --version\n"
+	    "\nenvironment:\n"
+	    "  PHONEAUTH_CLIENT_TOKEN      sent with every call (when the Auth service asks for "
+	    "one)\n"
+	    "  PHONEAUTH_TLS_CA            CA the service's certificate must chain to "
+	    "(tls+tcp://)\n"
+	    "  PHONEAUTH_TLS_CERT, _KEY    client certificate for mutual TLS\n"
+	    "  PHONEAUTH_TLS_SERVER_NAME   name to expect in the certificate (default: URL "
+	    "host)\n");
 }
 
 static const char *
@@ -58,8 +63,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx ctx = {
-		.url       = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
-		.admin_url = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
+		.url        = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
+		.admin_url  = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
 		.timeout_ms = CLI_DEFAULT_TIMEOUT_MS,
 	};
 	int opt;
@@ -106,12 +111,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (const struct cli_command *t = cli_auth_commands; t != NULL;
-	     t = t == cli_auth_commands ? cli_admin_commands : NULL)
-		for (const struct cli_command *c = t; c->name != NULL; c++)
-			if (c->run != NULL && strcmp(c->name, argv[optind]) == 0) {
-				optind++;
-				return c->run(&ctx, argc - optind, argv + optind);
-			}
+	     t                           = t == cli_auth_commands ? cli_admin_commands : NULL)
+                for (const struct cli_command *c = t; c->name != NULL; c++)
+                        if (c->run != NULL && strcmp(c->name, argv[optind]) == 0) {
+				                          optind++;
+				                          return c->run(&ctx, argc - optind, argv + optind);
+                        }
 	fprintf(stderr, "phoneauth: unknown command '%s' (see phoneauth --help)\n", argv[optind]);
 	return 2;
 }
