@@ -7,8 +7,9 @@
 #include "common/tls.h"
 #include "output.h"
 
-int
-cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
+/* service/method on url, with admin_token in the caller metadata unless it is NULL. */
+static int
+call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
     const char *admin_token, struct pa_reply *out)
 {
@@ -61,4 +62,24 @@ cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *
 	}
 	pa_reply_clear(out);
 	return status;
+}
+
+int
+cli_call_auth(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out)
+{
+	return call(ctx, ctx->url, "Auth", method, req, resp_desc, NULL, out);
+}
+
+int
+cli_call_admin(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out)
+{
+	const char *token = getenv("PHONEAUTH_ADMIN_TOKEN");
+
+	if (token == NULL || token[0] == '\0') {
+		fprintf(stderr, "phoneauth: set PHONEAUTH_ADMIN_TOKEN to use admin commands\n");
+		return 1;
+	}
+	return call(ctx, ctx->admin_url, "Admin", method, req, resp_desc, token, out);
 }

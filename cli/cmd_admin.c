@@ -18,19 +18,6 @@
 #include "output.h"
 #include "phoneauth/v1/admin.pb-c.h"
 
-static int
-admin_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
-    const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
-{
-	const char *token = getenv("PHONEAUTH_ADMIN_TOKEN");
-
-	if (token == NULL || token[0] == '\0') {
-		fprintf(stderr, "phoneauth: set PHONEAUTH_ADMIN_TOKEN to use admin commands\n");
-		return 1;
-	}
-	return cli_call(ctx, ctx->admin_url, "Admin", method, req, desc, token, r);
-}
-
 #define SYN_USERS "users [--verified|--unverified] [--search S] [--limit N] [--cursor C]"
 
 static int
@@ -57,7 +44,7 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 	req.page_size = limit ? (uint32_t) atoi(limit) : 0;
 	req.cursor    = (char *) cursor;
 
-	st = admin_call(
+	st = cli_call_admin(
 	    ctx, "ListUsers", &req.base, &phoneauth__v1__list_users_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -127,7 +114,7 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	req.user = (char *) pos[0];
 
-	st = admin_call(
+	st = cli_call_admin(
 	    ctx, "GetUser", &req.base, &phoneauth__v1__get_user_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -219,7 +206,7 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 	req.page_size   = limit ? (uint32_t) atoi(limit) : 0;
 	req.cursor      = (char *) cursor;
 
-	st = admin_call(
+	st = cli_call_admin(
 	    ctx, "ListMessages", &req.base, &phoneauth__v1__list_messages_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -363,7 +350,7 @@ audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
 
 		req->oldest_first = false;
 
-		st = admin_call(ctx, "ListAuditEvents", &req->base,
+		st = cli_call_admin(ctx, "ListAuditEvents", &req->base,
 		    &phoneauth__v1__list_audit_events_response__descriptor, &r);
 		if (st != 0)
 			return st;
@@ -381,7 +368,7 @@ audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
 		bool                                    more;
 
 		req->cursor = cursor;
-		st          = admin_call(ctx, "ListAuditEvents", &req->base,
+		st          = cli_call_admin(ctx, "ListAuditEvents", &req->base,
 		             &phoneauth__v1__list_audit_events_response__descriptor, &r);
 		if (st != 0)
 			break;
@@ -420,7 +407,7 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 	if (ctx->timeout_ms == CLI_DEFAULT_TIMEOUT_MS)
 		ctx->timeout_ms = 10 * 60 * 1000;
 
-	st = admin_call(
+	st = cli_call_admin(
 	    ctx, "VerifyAudit", &req.base, &phoneauth__v1__verify_audit_response__descriptor, &r);
 	ctx->timeout_ms = saved;
 	if (st != 0)
@@ -514,7 +501,7 @@ cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	if (follow)
 		return audit_follow(ctx, &req);
 
-	st = admin_call(ctx, "ListAuditEvents", &req.base,
+	st = cli_call_admin(ctx, "ListAuditEvents", &req.base,
 	    &phoneauth__v1__list_audit_events_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -564,7 +551,8 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		req.window_s = (uint32_t) w;
 	}
-	st = admin_call(ctx, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor, &r);
+	st = cli_call_admin(
+	    ctx, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor, &r);
 	if (st != 0)
 		return st;
 	s = (Phoneauth__V1__StatsResponse *) r.body;

@@ -11,14 +11,6 @@
 #include "phoneauth/v1/auth.pb-c.h"
 #include "prompt.h"
 
-/* Calls an Auth method: cli_call's returns. */
-static int
-auth_call(struct cli_ctx *ctx, const char *method, const ProtobufCMessage *req,
-    const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *r)
-{
-	return cli_call(ctx, ctx->url, "Auth", method, req, resp_desc, NULL, r);
-}
-
 static int
 cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -28,7 +20,8 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	struct pa_reply                r;
 	int                            st;
 
-	st = auth_call(ctx, "Health", &req.base, &phoneauth__v1__health_response__descriptor, &r);
+	st = cli_call_auth(
+	    ctx, "Health", &req.base, &phoneauth__v1__health_response__descriptor, &r);
 	if (st != 0)
 		return st;
 	h = (Phoneauth__V1__HealthResponse *) r.body;
@@ -83,7 +76,7 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 	req.subscription_id = (char *) pos[0];
 	req.phone           = (char *) pos[1];
 
-	st = auth_call(ctx, "LinkSubscription", &req.base,
+	st = cli_call_auth(ctx, "LinkSubscription", &req.base,
 	    &phoneauth__v1__link_subscription_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -114,7 +107,7 @@ cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 	req.subscription_id = (char *) sub;
 	req.phone           = (char *) pos[0];
 
-	st = auth_call(
+	st = cli_call_auth(
 	    ctx, "StartSignup", &req.base, &phoneauth__v1__start_signup_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -139,7 +132,7 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.verification_id = (char *) pos[0];
 
-	st = auth_call(
+	st = cli_call_auth(
 	    ctx, "ResendCode", &req.base, &phoneauth__v1__resend_code_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -166,7 +159,7 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	req.verification_id = (char *) pos[0];
 	req.code            = (char *) pos[1];
 
-	st = auth_call(
+	st = cli_call_auth(
 	    ctx, "VerifyCode", &req.base, &phoneauth__v1__verify_code_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -205,7 +198,7 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	req.password         = p.pw;
 	req.password_confirm = p.confirm;
 
-	st = auth_call(ctx, "CreateAccount", &req.base,
+	st = cli_call_auth(ctx, "CreateAccount", &req.base,
 	    &phoneauth__v1__create_account_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
@@ -238,7 +231,7 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	req.phone    = (char *) pos[1];
 	req.password = p.pw;
 
-	st = auth_call(
+	st = cli_call_auth(
 	    ctx, "RegisterAccount", &req.base, &phoneauth__v1__register_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
@@ -269,7 +262,7 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	req.login    = (char *) pos[0];
 	req.password = p.pw;
 
-	st = auth_call(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
+	st = cli_call_auth(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
 		return st;
@@ -299,7 +292,7 @@ cmd_session(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.session_token = (char *) pos[0];
 
-	st = auth_call(ctx, "ValidateSession", &req.base,
+	st = cli_call_auth(ctx, "ValidateSession", &req.base,
 	    &phoneauth__v1__validate_session_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -329,7 +322,8 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.session_token = (char *) pos[0];
 
-	st = auth_call(ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor, &r);
+	st = cli_call_auth(
+	    ctx, "Logout", &req.base, &phoneauth__v1__logout_response__descriptor, &r);
 	if (st != 0)
 		return st;
 	cli_out_begin(&o, ctx, &r);
@@ -353,7 +347,7 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	req.login = (char *) pos[0];
 
-	st = auth_call(ctx, "StartPasswordReset", &req.base,
+	st = cli_call_auth(ctx, "StartPasswordReset", &req.base,
 	    &phoneauth__v1__start_password_reset_response__descriptor, &r);
 	if (st != 0)
 		return st;
@@ -384,7 +378,7 @@ cmd_complete_reset(struct cli_ctx *ctx, int argc, char **argv)
 	req.password         = p.pw;
 	req.password_confirm = p.confirm;
 
-	st = auth_call(ctx, "CompletePasswordReset", &req.base,
+	st = cli_call_auth(ctx, "CompletePasswordReset", &req.base,
 	    &phoneauth__v1__complete_password_reset_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
 	if (st != 0)
