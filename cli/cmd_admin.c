@@ -301,9 +301,11 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "sends_by_country", c);
 		st = cli_out_json(o);
 	} else {
-		printf("window                  %u s\nverifications started   %llu\n"
-		       "verified                %llu\nexpired                 %llu\nsends by "
-		       "status:\n",
+		printf("window                  %u s\n"
+		       "verifications started   %llu\n"
+		       "verified                %llu\n"
+		       "expired                 %llu\n"
+		       "sends by status:\n",
 		    s->window_s, (unsigned long long) s->verifications_started,
 		    (unsigned long long) s->verifications_verified,
 		    (unsigned long long) s->verifications_expired);

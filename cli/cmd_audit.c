@@ -132,8 +132,9 @@ audit_follow(struct cli_ctx *ctx, Phoneauth__V1__ListAuditEventsRequest *req)
 		bool                                    more;
 
 		req->cursor = cursor;
-		st          = cli_call_admin(ctx, "ListAuditEvents", &req->base,
-		             &phoneauth__v1__list_audit_events_response__descriptor, &r);
+
+		st = cli_call_admin(ctx, "ListAuditEvents", &req->base,
+		    &phoneauth__v1__list_audit_events_response__descriptor, &r);
 		if (st != 0)
 			break;
 		resp = (Phoneauth__V1__ListAuditEventsResponse *) r.body;
@@ -197,9 +198,9 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 		json_object_object_add(o, "problem", cli_json_str(v->problem));
 		st = cli_out_json(o);
 	} else if (v->ok) {
-		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints (through row "
-		       "%llu), "
-		       "%llu newer rows not signed yet\nkey  %s\nhead %s\n",
+		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints "
+		       "(through row %llu), %llu newer rows not signed yet\n"
+		       "key  %s\nhead %s\n",
 		    (unsigned long long) v->rows_checked, (unsigned long long) v->checkpoints,
 		    (unsigned long long) v->last_signed_row, (unsigned long long) v->rows_unsigned,
 		    v->public_key_hex, v->last_hash_hex);
