@@ -51,20 +51,20 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			Phoneauth__V1__UserSummary *u = resp->users[i];
 			json_object                *j = json_object_new_object();
 
-			json_object_object_add(j, "user_id", cli_json_str(u->user_id));
-			json_object_object_add(j, "phone", cli_json_str(u->phone_e164));
-			json_object_object_add(j, "email", cli_json_str(u->email));
+			json_object_object_add(j, "user_id", cli_out_json_str(u->user_id));
+			json_object_object_add(j, "phone", cli_out_json_str(u->phone_e164));
+			json_object_object_add(j, "email", cli_out_json_str(u->email));
 			json_object_object_add(j, "verified", json_object_new_boolean(u->verified));
 			json_object_object_add(j, "verified_at_unix_ms",
 			    json_object_new_int64(u->verified_at_unix_ms));
 			json_object_object_add(
 			    j, "created_at_unix_ms", json_object_new_int64(u->created_at_unix_ms));
-			json_object_object_add(j, "message_sid", cli_json_str(u->message_sid));
+			json_object_object_add(j, "message_sid", cli_out_json_str(u->message_sid));
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "users", a);
 		json_object_object_add(o, "total", json_object_new_int64((int64_t) resp->total));
-		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		json_object_object_add(o, "next_cursor", cli_out_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
 		printf("%-36s  %-16s  %-28s  %-8s  %-20s  %-34s\n", "USER", "PHONE", "EMAIL",
@@ -118,33 +118,35 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		json_object *o = json_object_new_object(), *tl = json_object_new_array();
 
-		json_object_object_add(o, "user_id", cli_json_str(u->user_id));
-		json_object_object_add(o, "phone", cli_json_str(u->phone_e164));
-		json_object_object_add(o, "email", cli_json_str(u->email));
+		json_object_object_add(o, "user_id", cli_out_json_str(u->user_id));
+		json_object_object_add(o, "phone", cli_out_json_str(u->phone_e164));
+		json_object_object_add(o, "email", cli_out_json_str(u->email));
 		json_object_object_add(o, "verified", json_object_new_boolean(u->verified));
 		json_object_object_add(
 		    o, "verified_at_unix_ms", json_object_new_int64(u->verified_at_unix_ms));
-		json_object_object_add(o, "verification_id", cli_json_str(resp->verification_id));
-		json_object_object_add(o, "message_sid", cli_json_str(u->message_sid));
-		json_object_object_add(o, "delivery_status", cli_json_str(resp->delivery_status));
+		json_object_object_add(
+		    o, "verification_id", cli_out_json_str(resp->verification_id));
+		json_object_object_add(o, "message_sid", cli_out_json_str(u->message_sid));
+		json_object_object_add(
+		    o, "delivery_status", cli_out_json_str(resp->delivery_status));
 		json_object_object_add(o, "sessions", json_object_new_int((int) resp->sessions));
 		for (size_t i = 0; i < resp->n_timeline; i++) {
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
 			json_object *j = json_object_new_object(), *s = json_object_new_array();
 
 			json_object_object_add(j, "kind",
-			    cli_json_str(e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND
+			    cli_out_json_str(e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND
 			            ? "send"
 			            : "code_check"));
 			json_object_object_add(
 			    j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
-			json_object_object_add(j, "message_sid", cli_json_str(e->message_sid));
-			json_object_object_add(j, "outcome", cli_json_str(e->outcome));
+			json_object_object_add(j, "message_sid", cli_out_json_str(e->message_sid));
+			json_object_object_add(j, "outcome", cli_out_json_str(e->outcome));
 			for (size_t k = 0; k < e->n_statuses; k++) {
 				json_object *c = json_object_new_object();
 
 				json_object_object_add(
-				    c, "status", cli_json_str(e->statuses[k]->status));
+				    c, "status", cli_out_json_str(e->statuses[k]->status));
 				json_object_object_add(c, "at_unix_ms",
 				    json_object_new_int64(e->statuses[k]->at_unix_ms));
 				json_object_array_add(s, c);
@@ -214,10 +216,11 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			json_object            *j = json_object_new_object();
 
 			json_object_object_add(j, "id", json_object_new_int64((int64_t) m->id));
-			json_object_object_add(j, "phone", cli_json_str(m->phone_masked));
-			json_object_object_add(j, "state", cli_json_str(m->state));
-			json_object_object_add(j, "message_sid", cli_json_str(m->message_sid));
-			json_object_object_add(j, "twilio_status", cli_json_str(m->twilio_status));
+			json_object_object_add(j, "phone", cli_out_json_str(m->phone_masked));
+			json_object_object_add(j, "state", cli_out_json_str(m->state));
+			json_object_object_add(j, "message_sid", cli_out_json_str(m->message_sid));
+			json_object_object_add(
+			    j, "twilio_status", cli_out_json_str(m->twilio_status));
 			json_object_object_add(j, "error_code", json_object_new_int(m->error_code));
 			json_object_object_add(
 			    j, "attempts", json_object_new_int((int) m->attempts));
@@ -226,7 +229,7 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "messages", a);
-		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		json_object_object_add(o, "next_cursor", cli_out_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
 		printf("%-8s  %-20s  %-14s  %-11s  %-34s  %-5s  %s\n", "ID", "CREATED", "PHONE",

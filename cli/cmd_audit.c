@@ -51,12 +51,12 @@ event_json(const Phoneauth__V1__AuditEvent *e)
 
 	json_object_object_add(j, "id", json_object_new_int64((int64_t) e->id));
 	json_object_object_add(j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
-	json_object_object_add(j, "event", cli_json_str(e->event));
-	json_object_object_add(j, "actor", cli_json_str(e->actor));
-	json_object_object_add(j, "phone", cli_json_str(e->phone_masked));
-	json_object_object_add(j, "message_sid", cli_json_str(e->message_sid));
-	json_object_object_add(j, "outcome", cli_json_str(e->outcome));
-	json_object_object_add(j, "detail", cli_json_str(e->detail_json));
+	json_object_object_add(j, "event", cli_out_json_str(e->event));
+	json_object_object_add(j, "actor", cli_out_json_str(e->actor));
+	json_object_object_add(j, "phone", cli_out_json_str(e->phone_masked));
+	json_object_object_add(j, "message_sid", cli_out_json_str(e->message_sid));
+	json_object_object_add(j, "outcome", cli_out_json_str(e->outcome));
+	json_object_object_add(j, "detail", cli_out_json_str(e->detail_json));
 	return j;
 }
 
@@ -190,12 +190,12 @@ audit_verify(struct cli_ctx *ctx, const char *known_head)
 		    o, "rows_unsigned", json_object_new_int64((int64_t) v->rows_unsigned));
 		json_object_object_add(
 		    o, "last_signed_row", json_object_new_int64((int64_t) v->last_signed_row));
-		json_object_object_add(o, "last_hash", cli_json_str(v->last_hash_hex));
-		json_object_object_add(o, "public_key", cli_json_str(v->public_key_hex));
+		json_object_object_add(o, "last_hash", cli_out_json_str(v->last_hash_hex));
+		json_object_object_add(o, "public_key", cli_out_json_str(v->public_key_hex));
 		json_object_object_add(o, "bad_row", json_object_new_int64((int64_t) v->bad_row));
 		json_object_object_add(
 		    o, "bad_checkpoint", json_object_new_int64((int64_t) v->bad_checkpoint));
-		json_object_object_add(o, "problem", cli_json_str(v->problem));
+		json_object_object_add(o, "problem", cli_out_json_str(v->problem));
 		st = cli_out_json(o);
 	} else if (v->ok) {
 		printf("✅ audit trail intact: %llu rows in %llu signed checkpoints "
@@ -277,7 +277,7 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < resp->n_events; i++)
 			json_object_array_add(a, event_json(resp->events[i]));
 		json_object_object_add(o, "events", a);
-		json_object_object_add(o, "next_cursor", cli_json_str(resp->next_cursor));
+		json_object_object_add(o, "next_cursor", cli_out_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
 		print_event_header(ctx);

@@ -11,7 +11,7 @@
 #define OUT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 json_object *
-cli_json_str(const char *s)
+cli_out_json_str(const char *s)
 {
 	return json_object_new_string(s ? s : "");
 }
@@ -67,8 +67,8 @@ cli_out_begin(struct cli_out *o, const struct cli_ctx *ctx, const struct pa_repl
 {
 	cli_out_start(o, ctx->json);
 	if (o->json) {
-		out_add(o, "code", cli_json_str("OK"));
-		out_add(o, "message", cli_json_str(r->message));
+		out_add(o, "code", cli_out_json_str("OK"));
+		out_add(o, "message", cli_out_json_str(r->message));
 	} else if (r->message[0] != '\0') {
 		printf("%s\n", r->message);
 	}
@@ -78,7 +78,7 @@ void
 cli_out_str(struct cli_out *o, const char *key, const char *val)
 {
 	if (o->json)
-		out_add(o, key, cli_json_str(val));
+		out_add(o, key, cli_out_json_str(val));
 	else if (val != NULL && val[0] != '\0')
 		printf("%s: %s\n", key, val);
 }

@@ -51,7 +51,7 @@ int cli_out_failure(const struct cli_ctx *ctx, const struct pa_reply *r);
 int cli_out_json(json_object *o);
 
 /* A new JSON string; NULL is "". */
-json_object *cli_json_str(const char *s);
+json_object *cli_out_json_str(const char *s);
 
 /* "2026-11-21 10:04:05Z" for unix ms, in out; "-" for 0 or less. */
 const char *cli_out_when(int64_t ms, char out[32]);
