@@ -1,13 +1,14 @@
-/* cli.h: the CLI's command table and the helpers every command uses. */
+/* cli.h: owns what every command shares: the options given before the command (struct cli_ctx)
+ * and what a command is (struct cli_command). */
 #ifndef PHONEAUTH_CLI_H
 #define PHONEAUTH_CLI_H
 
 #include <stdbool.h>
 
-#include "common/rpc.h"
-
 #define CLI_DEFAULT_TIMEOUT_MS 5000
 
+/* Set by main from the options and the environment, then read by the commands (audit verify
+ * lengthens timeout_ms for its one call). */
 struct cli_ctx {
 	const char *url;
 	const char *admin_url;
@@ -16,29 +17,13 @@ struct cli_ctx {
 	bool        json;
 };
 
+/* One line of `phoneauth --help`, and what runs the command: run gets the arguments after the
+ * command's name and returns the exit status. */
 struct cli_command {
 	const char *name;
 	const char *help;
 	/* NULL for a help line only (a subcommand its parent command runs) */
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
 };
-
-/* Terminated by a NULL name: the Auth commands (commands.c) and the admin ones (admin.c). */
-extern const struct cli_command cli_commands[];
-extern const struct cli_command cli_admin_commands[];
-
-/* Calls service/method ("Auth", "Health") on url and prints a one-line error for anything but
- * a reply (unreachable, timeout). Returns 0 with *out filled when a reply came. */
-int cli_call(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out);
-
-/* cli_call with an admin token in the caller metadata. */
-int cli_call_token(struct cli_ctx *ctx, const char *url, const char *service, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc, const char *admin_token,
-    struct pa_reply *out);
-
-/* Prints a non-OK reply ("INVALID_ARGUMENT (INVALID_PHONE): message") and returns the exit
- * status for it (1). */
-int cli_print_failure(struct cli_ctx *ctx, const struct pa_reply *r);
 
 #endif

@@ -1,5 +1,6 @@
 /* main.c: the `phoneauth` CLI: what a person types to try the flows and read the admin views.
- * Every command is one RPC through the C client library. */
+ * Here: the options before the command, --help, and finding the command in the Auth and admin
+ * tables (cmd_auth.c, cmd_admin.c); every command is one RPC through the C client library. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,32 +8,51 @@
 
 #include <sodium.h>
 
-#include "cli.h"
+#include "cmd_admin.h"
+#include "cmd_auth.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
-	           "commands:\n");
-	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
+	fprintf(f,
+	    "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
+	    "commands:\n");
+	for (const struct cli_command *c = cli_auth_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
 	fprintf(f, "\nadmin commands (token from $PHONEAUTH_ADMIN_TOKEN):\n");
 	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
-	fprintf(f, "\noptions:\n"
-	           "  --url URL       the Auth service (default $PHONEAUTH_RPC_URL or "
-	           "tcp://127.0.0.1:7400)\n"
-	           "  --admin-url URL the Admin service (default $PHONEAUTH_ADMIN_URL or "
-	           "tcp://127.0.0.1:7401)\n"
-	           "  --timeout MS    how long to wait for a reply (default 5000)\n"
-	           "  --ip ADDR       end-user IP to send as caller metadata\n"
-	           "  --json          print replies as JSON\n"
-	           "  --help, --version\n"
-	           "\nenvironment:\n"
-	           "  PHONEAUTH_CLIENT_TOKEN      sent with every call (when the Auth service asks for one)\n"
-	           "  PHONEAUTH_TLS_CA            CA the service's certificate must chain to (tls+tcp://)\n"
-	           "  PHONEAUTH_TLS_CERT, _KEY    client certificate for mutual TLS\n"
-	           "  PHONEAUTH_TLS_SERVER_NAME   name to expect in the certificate (default: URL host)\n");
+	fprintf(f,
+	    "\noptions:\n"
+	    "  --url URL       the Auth service "
+	    "(default $PHONEAUTH_RPC_URL or tcp://127.0.0.1:7400)\n"
+	    "  --admin-url URL the Admin service "
+	    "(default $PHONEAUTH_ADMIN_URL or tcp://127.0.0.1:7401)\n"
+	    "  --timeout MS    how long to wait for a reply (default 5000)\n"
+	    "  --ip ADDR       end-user IP to send as caller metadata\n"
+	    "  --json          print replies as JSON\n"
+	    "  --help, --version\n"
+	    "\nenvironment:\n"
+	    "  PHONEAUTH_CLIENT_TOKEN      sent with every call "
+	    "(when the Auth service asks for one)\n"
+	    "  PHONEAUTH_TLS_CA            CA the service's certificate must chain to "
+	    "(tls+tcp://)\n"
+	    "  PHONEAUTH_TLS_CERT, _KEY    client certificate for mutual TLS\n"
+	    "  PHONEAUTH_TLS_SERVER_NAME   name to expect in the certificate "
+	    "(default: URL host)\n");
+}
+
+/* The command named name, or NULL; help-only lines ("audit verify") are not commands. */
+static const struct cli_command *
+find_command(const char *name)
+{
+	const struct cli_command *const tables[] = { cli_auth_commands, cli_admin_commands };
+
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		for (const struct cli_command *c = tables[i]; c->name != NULL; c++)
+			if (c->run != NULL && strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
 }
 
 static const char *
@@ -57,11 +77,12 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx ctx = {
-		.url       = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
-		.admin_url = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
+		.url        = env_or("PHONEAUTH_RPC_URL", "tcp://127.0.0.1:7400"),
+		.admin_url  = env_or("PHONEAUTH_ADMIN_URL", "tcp://127.0.0.1:7401"),
 		.timeout_ms = CLI_DEFAULT_TIMEOUT_MS,
 	};
-	int opt;
+	const struct cli_command *cmd;
+	int                       opt;
 
 	/* '+': options stop at the command, so each command can parse its own. */
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -104,13 +125,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "phoneauth: libsodium failed to initialise\n");
 		return 1;
 	}
-	for (const struct cli_command *t = cli_commands; t != NULL;
-	     t = t == cli_commands ? cli_admin_commands : NULL)
-		for (const struct cli_command *c = t; c->name != NULL; c++)
-			if (c->run != NULL && strcmp(c->name, argv[optind]) == 0) {
-				optind++;
-				return c->run(&ctx, argc - optind, argv + optind);
-			}
-	fprintf(stderr, "phoneauth: unknown command '%s' (see phoneauth --help)\n", argv[optind]);
-	return 2;
+	if ((cmd = find_command(argv[optind])) == NULL) {
+		fprintf(stderr, "phoneauth: unknown command '%s' (see phoneauth --help)\n",
+		    argv[optind]);
+		return 2;
+	}
+	optind++;
+	return cmd->run(&ctx, argc - optind, argv + optind);
 }
