@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 #define M(name) "/phoneauth.v1.Auth/" name

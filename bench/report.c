@@ -5,7 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 
 static double
 ms(uint64_t ns)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 
 /* Runs op count times; PA_EPROTO (err lists the codes) unless every reply was OK. */
 static pa_err

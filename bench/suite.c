@@ -15,7 +15,7 @@
 #include "argon.h"
 #include "common/crypto.h"
 #include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "cpu.h"
 #include "echo.h"
 #include "ops.h"

@@ -5,7 +5,7 @@
 #define PHONEAUTH_CLI_CALL_H
 
 #include "cli.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 
 /* Calls method ("Health", "StartSignup"...) of the Auth service at ctx->url. Returns 0 with an
  * OK reply and its body in *out, which the caller clears. Anything else (unreachable, timed out,

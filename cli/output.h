@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 
 /* A reply being printed: cli_out_begin (or cli_out_start), its fields, then cli_out_end (or
  * cli_out_print). */

@@ -9,8 +9,9 @@
  * transport limit, as the listener's max_msg_bytes would cap them. */
 #include <protobuf-c/protobuf-c.h>
 
-#include "auth.h"
-#include "common/rpc.h"
+#include "caller.h"
+#include "common/crypto.h"
+#include "common/rpc_client.h"
 #include "fuzz.h"
 #include "phoneauth/v1/admin.pb-c.h"
 #include "phoneauth/v1/auth.pb-c.h"

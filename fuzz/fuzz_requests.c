@@ -9,11 +9,14 @@
  * subscription id's length, login_keys, ListUsers' cursor and search escaping, id cursors). */
 #include <protobuf-c/protobuf-c.h>
 
-#include "auth.h"
+#include "ids.h"
+#include "input.h"
+#include "phoneauth/v1/admin.pb-c.h"
+#include "phoneauth/v1/auth.pb-c.h"
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/phone.h"
-#include "common/policy.h"
+#include "policy.h"
 #include "fuzz.h"
 
 /* What the handlers' checks need, made once per process: libFuzzer calls the target millions of

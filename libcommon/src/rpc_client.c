@@ -1,6 +1,6 @@
 /* rpc_client.c: blocking RPC calls over one REQ socket; each call takes its own context, so many
  * threads can call at once. */
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -87,15 +87,6 @@ out_close:
 	return rv;
 }
 
-void
-pa_reply_clear(struct pa_reply *r)
-{
-	free(r->message);
-	if (r->body != NULL)
-		protobuf_c_message_free_unpacked(r->body, NULL);
-	*r = (struct pa_reply) { 0 };
-}
-
 static pa_err
 client_roundtrip(struct pa_client *c, nng_msg *msg, int64_t deadline_ms, nng_msg **reply)
 {
@@ -144,15 +135,11 @@ pa_client_call(struct pa_client *c, const char *method, const ProtobufCMessage *
     const ProtobufCMessageDescriptor *resp_desc, const Phoneauth__V1__CallerMetadata *caller,
     struct pa_reply *out)
 {
-	Phoneauth__V1__RequestEnvelope   env    = PHONEAUTH__V1__REQUEST_ENVELOPE__INIT;
-	Phoneauth__V1__CallerMetadata    meta   = PHONEAUTH__V1__CALLER_METADATA__INIT;
-	Phoneauth__V1__ResponseEnvelope *renv   = NULL;
-	struct pa_reply                  r      = { 0 };
-	uint8_t                         *packed = NULL;
-	char                             id[32];
-	nng_msg                         *msg, *reply = NULL;
-	size_t                           len;
-	pa_err                           rv;
+	Phoneauth__V1__CallerMetadata meta = PHONEAUTH__V1__CALLER_METADATA__INIT;
+	char                          id[32];
+	nng_msg                      *msg, *reply = NULL;
+	int64_t                       deadline;
+	pa_err                        rv;
 
 	if (caller != NULL)
 		meta = *caller;
@@ -161,58 +148,12 @@ pa_client_call(struct pa_client *c, const char *method, const ProtobufCMessage *
 	if (meta.admin_token == NULL || meta.admin_token[0] == '\0')
 		meta.admin_token = c->admin_token ? c->admin_token : (char *) "";
 	(void) snprintf(id, sizeof id, "%s-%u", c->id_prefix, atomic_fetch_add(&c->next_id, 1));
-
-	len = protobuf_c_message_get_packed_size(req);
-	if ((packed = malloc(len ? len : 1)) == NULL)
-		return PA_ENOMEM;
-	(void) protobuf_c_message_pack(req, packed);
-	env.method           = (char *) method;
-	env.request_id       = id;
-	env.deadline_unix_ms = pa_unix_ms() + c->timeout_ms;
-	env.caller           = &meta;
-	env.payload.data     = packed;
-	env.payload.len      = len;
-
-	len = phoneauth__v1__request_envelope__get_packed_size(&env);
-	if (nng_msg_alloc(&msg, len) != 0) {
-		sodium_memzero(packed, env.payload.len);
-		free(packed);
-		return PA_ENOMEM;
-	}
-	(void) phoneauth__v1__request_envelope__pack(&env, nng_msg_body(msg));
-	/* The request may hold a password or a token. */
-	sodium_memzero(packed, env.payload.len);
-	free(packed);
-	if ((rv = client_roundtrip(c, msg, env.deadline_unix_ms, &reply)) != PA_OK)
+	deadline = pa_unix_ms() + c->timeout_ms;
+	if ((rv = pa_rpc_request_encode(&msg, method, id, deadline, &meta, req)) != PA_OK)
 		return rv;
-
-	renv = phoneauth__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+	if ((rv = client_roundtrip(c, msg, deadline, &reply)) != PA_OK)
+		return rv;
+	rv = pa_rpc_reply_decode(nng_msg_body(reply), nng_msg_len(reply), resp_desc, out);
 	nng_msg_free(reply);
-	if (renv == NULL)
-		return PA_EPROTO;
-	r.code          = renv->code;
-	r.reason        = renv->reason;
-	r.retry_after_s = renv->retry_after_s;
-	if (renv->attempts_left != NULL) {
-		r.has_attempts_left = true;
-		r.attempts_left     = renv->attempts_left->value;
-	}
-	if ((r.message = strdup(renv->message ? renv->message : "")) == NULL) {
-		rv = PA_ENOMEM;
-		goto out_free_env;
-	}
-	if (r.code == PHONEAUTH__V1__CODE__OK && resp_desc != NULL) {
-		r.body = protobuf_c_message_unpack(resp_desc, NULL, renv->payload.len,
-		    renv->payload.data);
-		if (r.body == NULL) {
-			free(r.message);
-			rv = PA_EPROTO;
-			goto out_free_env;
-		}
-	}
-	*out = r;
-	rv   = PA_OK;
-out_free_env:
-	phoneauth__v1__response_envelope__free_unpacked(renv, NULL);
 	return rv;
 }

@@ -1,9 +1,10 @@
-/* rpc_server.c: the REP side. NNG callbacks only decode the envelope, check the deadline and
- * queue the call; workers (which own a PostgreSQL connection each) run handlers and send replies.
- * A method marked inline is first offered to its handler on the NNG callback itself, which
- * answers from memory or defers it to a worker. */
+/* rpc_server.c: the REP side: NNG contexts, the two worker pools, lifecycle and metrics. NNG
+ * callbacks only decode the envelope, check the deadline and queue the call; workers (which own a
+ * PostgreSQL connection each) run it (rpc_call.c) and send the reply. A method of the inline pool
+ * is first run on the NNG callback itself, which answers from memory or defers to a worker. */
 #define _DEFAULT_SOURCE /* syscall(SYS_gettid) */
 #include "common/rpc.h"
+#include "rpc_call.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <sodium.h>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -27,38 +29,11 @@
 #define RPC_NCODES 17
 #define RPC_DRAIN_WAIT_MS 2000
 
-enum call_state { CALL_RECV, CALL_WORK, CALL_SEND };
-
-struct pa_rpc_call {
-	struct pa_rpc_server                  *srv;
-	nng_ctx                                ctx;
-	nng_aio                               *aio;
-	enum call_state                        state;
-	Phoneauth__V1__RequestEnvelope        *env;
-	const ProtobufCMethodDescriptor       *method;
-	unsigned                               method_index; /* n_methods = no method */
-	bool                                   slow;
-	bool                                   inline_run; /* handler runs on NNG's thread */
-	bool                                   deferred;   /* ... and sent the call to a worker */
-	bool                                   authorized; /* the authorize hook said yes */
-	uint64_t                               t_start;
-	void                                  *worker_state;
-	/* What the handler decided. */
-	pa_code                                code;
-	pa_reason                              reason;
-	char                                   message[512];
-	uint32_t                               retry_after_s;
-	bool                                   has_attempts_left;
-	uint32_t                               attempts_left;
-	uint8_t                               *payload;
-	size_t                                 payload_len;
-	bool                                   closure_called;
-};
-
 struct pa_rpc_server {
 	struct pa_rpc_server_opts      opts;
 	struct pa_rpc_service          svc;
 	const ProtobufCServiceDescriptor *desc;
+	const struct pa_rpc_method   **entry;              /* [method]: its table entry */
 	nng_socket                     sock;
 	nng_listener                   listener;
 	struct pa_rpc_call            *calls;
@@ -69,136 +44,38 @@ struct pa_rpc_server {
 	atomic_uint                    sending;
 	atomic_uint_fast64_t         (*count)[RPC_NCODES]; /* [method][code] */
 	struct pa_hist                *latency;            /* [method] */
-	bool                          *is_slow;            /* [method] */
-	bool                          *is_inline;          /* [method] */
 	atomic_uint_fast64_t          *inline_count;       /* [method]: answered inline */
 };
 
-static const Phoneauth__V1__CallerMetadata no_caller = PHONEAUTH__V1__CALLER_METADATA__INIT;
-
 static void call_cb(void *arg);
 
-/* --- request envelopes --- */
-
-static bool
-envelope_expired(const Phoneauth__V1__RequestEnvelope *env, int64_t now_ms)
-{
-	return env->deadline_unix_ms != 0 && env->deadline_unix_ms <= now_ms;
-}
-
-static void
-request_refuse(struct pa_rpc_request *r, pa_code code, pa_reason reason, const char *message)
-{
-	r->code    = code;
-	r->reason  = reason;
-	r->message = message;
-}
-
-void
-pa_rpc_request_decode(struct pa_rpc_request *out, const ProtobufCServiceDescriptor *desc,
-    const void *data, size_t len, int64_t now_ms)
-{
-	size_t      nlen = strlen(desc->name);
-	const char *path;
-
-	*out = (struct pa_rpc_request) { .code = PHONEAUTH__V1__CODE__OK,
-		.reason = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED, .message = "" };
-	out->env = phoneauth__v1__request_envelope__unpack(NULL, len, data);
-	if (out->env == NULL) {
-		request_refuse(out, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
-		    PHONEAUTH__V1__REASON__BAD_ENVELOPE, "The request envelope could not be decoded.");
-		return;
-	}
-	/* "/phoneauth.v1.Auth/StartSignup": the package-qualified service, then the method. A
-	 * matching prefix guarantees path holds at least nlen + 1 characters before its NUL. */
-	path = out->env->method;
-	if (path[0] == '/' && strncmp(path + 1, desc->name, nlen) == 0 && path[1 + nlen] == '/')
-		out->method = protobuf_c_service_descriptor_get_method_by_name(desc, path + 2 + nlen);
-	if (out->method == NULL) {
-		request_refuse(out, PHONEAUTH__V1__CODE__UNIMPLEMENTED,
-		    PHONEAUTH__V1__REASON__UNKNOWN_METHOD, "Unknown method.");
-		return;
-	}
-	if (envelope_expired(out->env, now_ms))
-		request_refuse(out, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
-		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
-}
-
-void
-pa_rpc_request_clear(struct pa_rpc_request *r)
-{
-	if (r->env != NULL)
-		phoneauth__v1__request_envelope__free_unpacked(r->env, NULL);
-	*r = (struct pa_rpc_request) { .env = NULL };
-}
-
-/* --- reply --- */
-
-static void
-call_reset(struct pa_rpc_call *c)
-{
-	if (c->env != NULL)
-		phoneauth__v1__request_envelope__free_unpacked(c->env, NULL);
-	free(c->payload);
-	c->env               = NULL;
-	c->payload           = NULL;
-	c->payload_len       = 0;
-	c->method            = NULL;
-	c->method_index      = c->srv->desc->n_methods;
-	c->code              = PHONEAUTH__V1__CODE__OK;
-	c->reason            = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED;
-	c->message[0]        = '\0';
-	c->retry_after_s     = 0;
-	c->has_attempts_left = false;
-	c->closure_called    = false;
-	c->inline_run        = false;
-	c->deferred          = false;
-	c->authorized        = false;
-	c->worker_state      = NULL;
-}
+/* --- replies --- */
 
 static void
 call_arm_recv(struct pa_rpc_call *c)
 {
-	call_reset(c);
+	rpc_call_reset(c);
 	c->state = CALL_RECV;
 	nng_ctx_recv(c->ctx, c->aio);
 }
 
-/* Packs the envelope and sends it; on any failure the request is dropped (the client times out)
+/* Packs the reply and sends it; on any failure the request is dropped (the client times out)
  * and the context receives again. */
 static void
 call_send_reply(struct pa_rpc_call *c)
 {
-	struct pa_rpc_server            *srv = c->srv;
-	Phoneauth__V1__ResponseEnvelope  env = PHONEAUTH__V1__RESPONSE_ENVELOPE__INIT;
-	Phoneauth__V1__Count             left = PHONEAUTH__V1__COUNT__INIT;
-	nng_msg                         *msg;
-	size_t                           len;
-	unsigned                         code = (unsigned) c->code < RPC_NCODES ? (unsigned) c->code : 2;
+	struct pa_rpc_server *srv    = c->srv;
+	struct pa_rpc_status  status = rpc_call_status(c);
+	nng_msg              *msg;
+	unsigned              code = (unsigned) status.code < RPC_NCODES ? (unsigned) status.code : 2;
 
 	atomic_fetch_add_explicit(&srv->count[c->method_index][code], 1, memory_order_relaxed);
 	pa_hist_observe_ns(&srv->latency[c->method_index], pa_now_ns() - c->t_start);
-
-	env.request_id    = c->env != NULL ? c->env->request_id : (char *) "";
-	env.code          = c->code;
-	env.reason        = c->reason;
-	env.message       = c->message;
-	env.retry_after_s = c->retry_after_s;
-	if (c->has_attempts_left) {
-		left.value        = c->attempts_left;
-		env.attempts_left = &left;
-	}
-	if (c->code == PHONEAUTH__V1__CODE__OK && c->payload != NULL) {
-		env.payload.data = c->payload;
-		env.payload.len  = c->payload_len;
-	}
-	len = phoneauth__v1__response_envelope__get_packed_size(&env);
-	if (nng_msg_alloc(&msg, len) != 0) {
+	if (pa_rpc_reply_encode(&msg, pa_rpc_call_request_id(c), &status, c->payload,
+	        c->payload_len) != PA_OK) {
 		call_arm_recv(c);
 		return;
 	}
-	(void) phoneauth__v1__response_envelope__pack(&env, nng_msg_body(msg));
 	c->state = CALL_SEND;
 	atomic_fetch_add(&srv->sending, 1);
 	nng_aio_set_msg(c->aio, msg);
@@ -208,144 +85,8 @@ call_send_reply(struct pa_rpc_call *c)
 static void
 call_reply_status(struct pa_rpc_call *c, pa_code code, pa_reason reason, const char *message)
 {
-	pa_rpc_call_fail(c, code, reason, message);
+	rpc_call_refuse(c, code, reason, message);
 	call_send_reply(c);
-}
-
-/* --- handler side --- */
-
-void *
-pa_rpc_call_state(const struct pa_rpc_call *c)
-{
-	return c->worker_state;
-}
-
-const Phoneauth__V1__CallerMetadata *
-pa_rpc_call_caller(const struct pa_rpc_call *c)
-{
-	return c->env != NULL && c->env->caller != NULL ? c->env->caller : &no_caller;
-}
-
-const char *
-pa_rpc_call_request_id(const struct pa_rpc_call *c)
-{
-	return c->env != NULL ? c->env->request_id : "";
-}
-
-bool
-pa_rpc_call_inline(const struct pa_rpc_call *c)
-{
-	return c->inline_run;
-}
-
-void
-pa_rpc_call_defer(struct pa_rpc_call *c)
-{
-	/* On a worker there is nowhere to defer to: the missing closure then answers INTERNAL. */
-	if (c->inline_run)
-		c->deferred = true;
-}
-
-const char *
-pa_rpc_call_method(const struct pa_rpc_call *c)
-{
-	return c->method != NULL ? c->method->name : "";
-}
-
-void
-pa_rpc_call_fail(struct pa_rpc_call *c, pa_code code, pa_reason reason, const char *message)
-{
-	c->code   = code;
-	c->reason = reason;
-	(void) snprintf(c->message, sizeof c->message, "%s", message ? message : "");
-}
-
-void
-pa_rpc_call_fail_err(struct pa_rpc_call *c, pa_err err)
-{
-	if (err == PA_EUNAVAILABLE)
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__UNAVAILABLE,
-		    PHONEAUTH__V1__REASON__DATABASE_UNAVAILABLE,
-		    "The service is temporarily unavailable. Please try again shortly.");
-	else
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
-		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
-}
-
-void
-pa_rpc_call_set_message(struct pa_rpc_call *c, const char *message)
-{
-	(void) snprintf(c->message, sizeof c->message, "%s", message ? message : "");
-}
-
-void
-pa_rpc_call_set_retry_after(struct pa_rpc_call *c, uint32_t seconds)
-{
-	c->retry_after_s = seconds;
-}
-
-void
-pa_rpc_call_set_attempts_left(struct pa_rpc_call *c, uint32_t n)
-{
-	c->has_attempts_left = true;
-	c->attempts_left     = n;
-}
-
-static void
-call_closure(const ProtobufCMessage *msg, void *data)
-{
-	struct pa_rpc_call *c = data;
-	size_t              len;
-
-	c->closure_called = true;
-	if (c->code != PHONEAUTH__V1__CODE__OK)
-		return;
-	if (msg == NULL) {
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
-		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
-		return;
-	}
-	len = protobuf_c_message_get_packed_size(msg);
-	if ((c->payload = malloc(len ? len : 1)) == NULL) {
-		pa_rpc_call_fail_err(c, PA_ENOMEM);
-		return;
-	}
-	c->payload_len = protobuf_c_message_pack(msg, c->payload);
-}
-
-/* Checks the call and runs its handler; false when an inline handler deferred it (nothing is
- * decided yet, and a worker runs it again). */
-static bool
-call_run(struct pa_rpc_call *c)
-{
-	struct pa_rpc_server *srv = c->srv;
-	ProtobufCMessage     *in;
-
-	if (envelope_expired(c->env, pa_unix_ms())) {
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__DEADLINE_EXCEEDED,
-		    PHONEAUTH__V1__REASON__DEADLINE_PASSED, "The request took too long.");
-		return true;
-	}
-	if (!c->authorized) {
-		if (srv->svc.authorize != NULL && !srv->svc.authorize(c, srv->svc.arg))
-			return true;
-		c->authorized = true;
-	}
-	in = protobuf_c_message_unpack(c->method->input, NULL, c->env->payload.len,
-	    c->env->payload.data);
-	if (in == NULL) {
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
-		    PHONEAUTH__V1__REASON__BAD_PAYLOAD, "The request could not be decoded.");
-		return true;
-	}
-	srv->svc.service->invoke(srv->svc.service, c->method_index, in, call_closure, c);
-	protobuf_c_message_free_unpacked(in, NULL);
-	if (c->deferred && !c->closure_called && c->code == PHONEAUTH__V1__CODE__OK)
-		return false;
-	if (!c->closure_called && c->code == PHONEAUTH__V1__CODE__OK)
-		pa_rpc_call_fail(c, PHONEAUTH__V1__CODE__INTERNAL,
-		    PHONEAUTH__V1__REASON__INTERNAL_ERROR, "Something went wrong. Please try again.");
-	return true;
 }
 
 /* Worker thread: may block. */
@@ -354,8 +95,7 @@ call_work(void *state, void *job)
 {
 	struct pa_rpc_call *c = job;
 
-	c->worker_state = state;
-	(void) call_run(c);
+	(void) rpc_call_run(c, state);
 	call_send_reply(c);
 }
 
@@ -366,12 +106,11 @@ call_try_inline(struct pa_rpc_call *c)
 {
 	struct pa_rpc_server *srv = c->srv;
 
-	if (!srv->is_inline[c->method_index] || atomic_load(&srv->stopping))
+	if (c->entry->pool != PA_RPC_INLINE || atomic_load(&srv->stopping))
 		return false;
 	c->inline_run = true;
-	if (!call_run(c)) {
+	if (!rpc_call_run(c, NULL)) {
 		c->inline_run = false;
-		c->deferred   = false;
 		return false;
 	}
 	c->inline_run = false;
@@ -393,11 +132,14 @@ call_received(struct pa_rpc_call *c)
 
 	c->t_start = pa_now_ns();
 	pa_rpc_request_decode(&req, srv->desc, nng_msg_body(msg), nng_msg_len(msg), pa_unix_ms());
+	/* The request may carry a password or a token. */
+	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
-	c->env = req.env; /* the call owns it now: call_reset frees it */
+	c->env = req.env; /* the call owns it now: rpc_call_reset frees it */
 	if (req.method != NULL) {
 		c->method       = req.method;
 		c->method_index = (unsigned) (req.method - srv->desc->methods);
+		c->entry        = srv->entry[c->method_index];
 	}
 	if (req.code != PHONEAUTH__V1__CODE__OK) {
 		call_reply_status(c, req.code, req.reason, req.message);
@@ -405,7 +147,7 @@ call_received(struct pa_rpc_call *c)
 	}
 	if (call_try_inline(c))
 		return;
-	q        = srv->is_slow[c->method_index] ? srv->slow : srv->fast;
+	q        = c->entry->pool == PA_RPC_SLOW ? srv->slow : srv->fast;
 	c->state = CALL_WORK;
 	pthread_mutex_lock(&srv->mtx);
 	rv = srv->stopping ? PA_ECLOSED : pa_workq_push(q, c);
@@ -449,18 +191,23 @@ call_cb(void *arg)
 
 /* --- lifecycle --- */
 
-/* Sets flags[m] for each named method; false when a name is not one of the service's. */
+/* Finds each method's entry in the service's table: every method exactly once, no other. */
 static bool
-method_flags(struct pa_rpc_server *srv, const char *const *names, bool *flags)
+server_map_methods(struct pa_rpc_server *srv)
 {
-	for (const char *const *s = names; s != NULL && *s != NULL; s++) {
-		const ProtobufCMethodDescriptor *m =
-		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, *s);
+	const struct pa_rpc_service *svc = &srv->svc;
 
-		if (m == NULL)
+	for (size_t i = 0; i < svc->n_methods; i++) {
+		const ProtobufCMethodDescriptor *m =
+		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, svc->methods[i].name);
+
+		if (m == NULL || svc->methods[i].handler == NULL || srv->entry[m - srv->desc->methods])
 			return false;
-		flags[m - srv->desc->methods] = true;
+		srv->entry[m - srv->desc->methods] = &svc->methods[i];
 	}
+	for (unsigned m = 0; m < srv->desc->n_methods; m++)
+		if (srv->entry[m] == NULL)
+			return false;
 	return true;
 }
 
@@ -469,19 +216,14 @@ server_alloc_tables(struct pa_rpc_server *srv)
 {
 	unsigned n = srv->desc->n_methods + 1; /* + one row for calls with no method */
 
-	srv->count   = calloc(n, sizeof *srv->count);
-	srv->latency = calloc(n, sizeof *srv->latency);
-	srv->is_slow = calloc(n, sizeof *srv->is_slow);
-	srv->is_inline    = calloc(n, sizeof *srv->is_inline);
+	srv->count        = calloc(n, sizeof *srv->count);
+	srv->latency      = calloc(n, sizeof *srv->latency);
+	srv->entry        = calloc(n, sizeof *srv->entry);
 	srv->inline_count = calloc(n, sizeof *srv->inline_count);
-	srv->calls   = calloc(srv->opts.contexts, sizeof *srv->calls);
-	if (!srv->count || !srv->latency || !srv->is_slow || !srv->is_inline ||
-	    !srv->inline_count || !srv->calls)
+	srv->calls        = calloc(srv->opts.contexts, sizeof *srv->calls);
+	if (!srv->count || !srv->latency || !srv->entry || !srv->inline_count || !srv->calls)
 		return PA_ENOMEM;
-	if (!method_flags(srv, srv->svc.slow_methods, srv->is_slow) ||
-	    !method_flags(srv, srv->svc.inline_methods, srv->is_inline))
-		return PA_EINVAL;
-	return PA_OK;
+	return server_map_methods(srv) ? PA_OK : PA_EINVAL;
 }
 
 /* A server whose socket would not close stays here, reachable, for the rest of the process. */
@@ -502,7 +244,8 @@ server_free(struct pa_rpc_server *srv)
 
 		(void) nng_ctx_close(c->ctx);
 		nng_aio_free(c->aio);
-		call_reset(c);
+		if (c->svc != NULL)
+			rpc_call_reset(c);
 	}
 	if (!pa_nng_close_bounded(srv->sock, 1000)) {
 		unsigned slot = atomic_fetch_add(&nabandoned, 1);
@@ -515,8 +258,7 @@ server_free(struct pa_rpc_server *srv)
 	free(srv->calls);
 	free(srv->count);
 	free(srv->latency);
-	free(srv->is_slow);
-	free(srv->is_inline);
+	free(srv->entry);
 	free(srv->inline_count);
 	free(srv);
 	return PA_OK;
@@ -563,10 +305,10 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 		return PA_ENOMEM;
 	srv->opts = *opts;
 	srv->svc  = *svc;
-	srv->desc = svc->service->descriptor;
+	srv->desc = svc->desc;
 	pthread_mutex_init(&srv->mtx, NULL);
 	if ((rv = server_alloc_tables(srv)) != PA_OK) {
-		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "a slow or inline method is not in the service" : "out of memory");
+		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "the method table does not match the service: each method once, with a handler" : "out of memory");
 		goto out_free;
 	}
 
@@ -589,6 +331,7 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 		struct pa_rpc_call *c = &srv->calls[srv->ncalls];
 
 		c->srv = srv;
+		c->svc = &srv->svc;
 		if ((nrv = nng_aio_alloc(&c->aio, call_cb, c)) != 0)
 			goto out_nng;
 		if ((nrv = nng_ctx_open(&c->ctx, srv->sock)) != 0) {
@@ -682,7 +425,7 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 	pa_metrics_header(out, "phoneauth_rpc_inline_total", "counter",
 	    "RPCs answered on the receiving thread, without a worker.");
 	for (unsigned m = 0; m < n; m++) {
-		if (!srv->is_inline[m])
+		if (srv->entry[m]->pool != PA_RPC_INLINE)
 			continue;
 		pa_strbuf_printf(out, "phoneauth_rpc_inline_total{service=\"%s\",method=\"%s\"} %llu\n",
 		    svc, srv->desc->methods[m].name,
@@ -696,22 +439,4 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 		pa_strbuf_printf(out, "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"slow\"} %u\n",
 		    svc, pa_workq_depth(srv->slow));
 	}
-}
-
-const char *
-pa_code_name(pa_code code)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__code__descriptor, (int) code);
-
-	return v != NULL ? v->name : "UNKNOWN";
-}
-
-const char *
-pa_reason_name(pa_reason reason)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__reason__descriptor, (int) reason);
-
-	return v != NULL ? v->name : "REASON_UNSPECIFIED";
 }

@@ -9,7 +9,9 @@
 
 #include <sodium.h>
 
+#include "auditchain.h"
 #include "auth.h"
+#include "common/log.h"
 #include "common/metrics.h"
 
 #define HASH_BYTES 32

@@ -7,7 +7,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/push.h>
 
-#include "auth.h"
+#include "jobs.h"
 #include "common/log.h"
 #include "common/nngutil.h"
 #include "phoneauth/v1/sms.pb-c.h"

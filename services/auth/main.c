@@ -10,12 +10,18 @@
 
 #include <sodium.h>
 
+#include "admin.h"
+#include "auditchain.h"
 #include "auth.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/migrate.h"
+#include "common/phone.h"
 #include "common/workq.h"
+#include "flows.h"
+#include "health.h"
+#include "jobs.h"
 
 static const char usage[] =
     "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
@@ -148,11 +154,7 @@ cmd_serve(struct auth_app *app)
 	struct pa_workq_opts      hqo  = { .threads = 1, .capacity = 64, .init = worker_init,
 		      .fini = worker_fini, .run = pa_http_run_job, .arg = app };
 	struct metrics_sources    ms   = { .app = app };
-	struct pa_rpc_service     svc  = { .service = &app->service.base,
-		     .slow_methods = auth_slow_methods, .inline_methods = auth_inline_methods,
-		     .authorize = app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0' ?
-		                      auth_client_authorize : NULL,
-		     .arg = app };
+	struct pa_rpc_service     svc  = auth_service(app);
 	struct pa_rpc_server_opts o    = {
 		   .url            = app->cfg.rpc_url,
 		   .name           = "auth",
@@ -177,8 +179,6 @@ cmd_serve(struct auth_app *app)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	auth_rpc_init(app);
-	auth_admin_init(app);
 	if (auth_jobs_open(&app->jobs, app->cfg.jobs_url, &app->tls, err, sizeof err) != PA_OK) {
 		pa_log_error("start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
@@ -193,8 +193,7 @@ cmd_serve(struct auth_app *app)
 		pa_log_warn("admin_disabled", "reason=%s",
 		    "\"PHONEAUTH_ADMIN_TOKEN is not set: no Admin listener\"");
 	} else {
-		struct pa_rpc_service     asvc = { .service = &app->admin.base,
-			    .authorize = auth_admin_authorize, .arg = app };
+		struct pa_rpc_service     asvc = auth_admin_service(app);
 		struct pa_rpc_server_opts ao   = o;
 
 		ao.url          = app->cfg.admin_url;

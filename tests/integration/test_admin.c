@@ -16,7 +16,7 @@
 
 #include <libpq-fe.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/admin.pb-c.h"
 #include "phoneauth/v1/auth.pb-c.h"
 #include "smskit.h"

@@ -20,7 +20,7 @@
 #include <libpq-fe.h>
 
 #include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "harness.h"
 #include "phoneauth/v1/auth.pb-c.h"
 

@@ -23,7 +23,7 @@
 #include <libpq-fe.h>
 
 #include "common/crypto.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "flowkit.h"
 #include "harness.h"
 #include "phoneauth/v1/auth.pb-c.h"

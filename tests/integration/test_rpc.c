@@ -22,7 +22,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "harness.h"
 #include "phoneauth/v1/auth.pb-c.h"
 

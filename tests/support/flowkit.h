@@ -13,7 +13,7 @@
 
 #include <libpq-fe.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 /* The two auth instances. */

@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 extern char **environ;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 static void

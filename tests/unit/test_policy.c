@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "common/policy.h"
+#include "policy.h"
 
 #define assert_ok(expr) assert_int_equal((expr), PA_OK)
 #define assert_err(expr, err) assert_int_equal((expr), (err))

@@ -1,8 +1,8 @@
 /* policy.h: a site profile as data: every number, switch and user-facing message the flows use.
  * Built-in profiles "fancy-feathers" and "lawnflow"; each setting has its own PHONEAUTH_* override.
  */
-#ifndef PHONEAUTH_COMMON_POLICY_H
-#define PHONEAUTH_COMMON_POLICY_H
+#ifndef PHONEAUTH_AUTH_POLICY_H
+#define PHONEAUTH_AUTH_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>

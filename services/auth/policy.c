@@ -1,6 +1,6 @@
 /* policy.c: the built-in site profiles as static tables, their PHONEAUTH_* overrides through the
  * config module's table, cross-field checks, SMS rendering and the password rules. */
-#include "common/policy.h"
+#include "policy.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

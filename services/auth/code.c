@@ -1,0 +1,370 @@
+/* code.c: one-time codes. The SMS that carries a code is sealed into the outbox in the same
+ * transaction as the code's MAC; the plaintext code never leaves new_code(). StartSignup makes 3
+ * round trips (the account check aside), VerifyCode 2 (3 for a registration). */
+#include "code.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "caller.h"
+#include "common/log.h"
+#include "health.h"
+#include "jobs.h"
+#include "store.h"
+#include "store_accounts.h"
+#include "store_codes.h"
+#include "store_limits.h"
+
+/* A new code for verification id: its MAC and, unless phantom, the sealed SMS (malloc'd). */
+struct new_code {
+	unsigned char  mac[AUTH_MAC_BYTES];
+	unsigned char *sealed;
+	size_t         sealed_len;
+};
+
+static pa_err
+new_code(struct auth_app *app, const char *id, bool phantom, struct new_code *out)
+{
+	const struct pa_policy *p = &app->policy;
+	char                    code[16], body[PA_SMS_BODY_MAX];
+	pa_err                  rv;
+
+	out->sealed = NULL;
+	if ((rv = pa_otp_generate(code, sizeof code, (unsigned) p->code_length)) != PA_OK)
+		return rv;
+	pa_otp_mac(out->mac, &app->otp_keys, id, code);
+	if (!phantom && (rv = pa_policy_render_sms(p, code, body, sizeof body)) == PA_OK)
+		rv = pa_seal(&out->sealed, &out->sealed_len, &app->outbox_keys, id, strlen(id), body,
+		    strlen(body));
+	sodium_memzero(code, sizeof code);
+	sodium_memzero(body, sizeof body);
+	return rv;
+}
+
+/* The answers of the two send limits, in the order send_limits takes them. */
+static struct pa_rpc_result
+send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
+{
+	const struct pa_policy *p    = &w->app->policy;
+	const struct auth_limit l[2] = {
+		{ "send_phone", phone, 3600, p->sends_per_phone_hour },
+		{ "send_ip", auth_caller_ip(call), 3600, p->sends_per_ip_hour },
+	};
+	const struct pa_rpc_result refused[2] = {
+		pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(SEND_LIMIT), p->msg_send_limit),
+		pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip),
+	};
+	struct pa_rpc_result r;
+	size_t               which;
+	int                  wait;
+	pa_err               rv;
+
+	if ((rv = auth_limits_take(w->db, l, 2, &which, &wait)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (which == 2)
+		return pa_rpc_ok(NULL);
+	pa_db_rollback(w->db);
+	r               = refused[which];
+	r.retry_after_s = (uint32_t) wait;
+	return r;
+}
+
+static struct pa_rpc_result
+too_soon(struct auth_worker *w, int wait)
+{
+	struct pa_rpc_result r = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(RESEND_TOO_SOON),
+	    w->app->policy.msg_resend_too_soon);
+
+	pa_db_rollback(w->db);
+	r.retry_after_s = (uint32_t) wait;
+	return r;
+}
+
+static const char *
+purpose_detail(const char *purpose)
+{
+	return strcmp(purpose, "signup") == 0 ? "{\"purpose\":\"signup\"}"
+	    : strcmp(purpose, "register") == 0 ? "{\"purpose\":\"register\"}"
+	                                       : "{\"purpose\":\"password_reset\"}";
+}
+
+Phoneauth__V1__CodeSent *
+auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *id, const char *phone)
+{
+	const struct pa_policy  *p = &app->policy;
+	Phoneauth__V1__CodeSent *m = pa_rpc_call_alloc(call, sizeof *m);
+	char                     masked[PA_PHONE_MASK_MAX];
+
+	if (m == NULL)
+		return NULL;
+	phoneauth__v1__code_sent__init(m);
+	m->verification_id = pa_rpc_call_strdup(call, id);
+	m->phone_masked    = pa_rpc_call_strdup(call, phone[0] ? pa_phone_mask(phone, masked) : "");
+	m->resend_after_s  = (uint32_t) p->resend_cooldown_s;
+	m->expires_in_s    = (uint32_t) p->code_ttl_s;
+	m->code_length     = (uint32_t) p->code_length;
+	return m->verification_id != NULL && m->phone_masked != NULL ? m : NULL;
+}
+
+struct pa_rpc_result
+auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
+    const struct auth_code_request *req, struct auth_code_sent *out)
+{
+	const struct pa_policy *p = &w->app->policy;
+	struct auth_args        a[4];
+	struct auth_audit_row   arow;
+	struct auth_pending     pending;
+	struct auth_code_new    v;
+	struct new_code         nc = { .sealed = NULL };
+	struct pa_db_step       steps[4];
+	struct pa_rpc_result    r;
+	PGresult               *res, *outbox = NULL;
+	size_t                  n = 0;
+	pa_err                  rv;
+
+	out->outbox_id = 0;
+	(void) snprintf(out->phone, sizeof out->phone, "%s", req->phone_e164);
+	/* Round trip 1 (with the caller's BEGIN): the phone's lock, then its pending code. */
+	steps[0] = auth_codes_lock_phone_step(&a[0], req->phone_e164);
+	steps[1] = auth_codes_pending_step(
+	    &a[1], req->phone_e164, req->purpose, p->resend_cooldown_s, &res);
+	if ((rv = pa_db_exec_batch(w->db, steps, 2)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	auth_codes_pending_row(res, &pending);
+	if (pending.found && pending.resend_wait_s > 0)
+		return too_soon(w, pending.resend_wait_s);
+	/* A new start replaces the pending code: the old one stops working. */
+	if (pending.found && (rv = auth_codes_expire(w->db, pending.id)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	/* Round trip 2: both send limits. */
+	if ((r = send_limits(w, call, req->phone_e164)).code != CODE(OK))
+		return r;
+
+	auth_uuid_new(out->id);
+	if ((rv = new_code(w->app, out->id, req->phantom, &nc)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	v = (struct auth_code_new) { .id = out->id, .purpose = req->purpose,
+		.user_id = req->user_id, .subscription_id = req->subscription_id,
+		.phone = req->phone_e164, .ttl_s = p->code_ttl_s, .max_attempts = p->tries_per_code,
+		.ip = auth_caller_ip(call), .phantom = req->phantom };
+	memcpy(v.mac, nc.mac, sizeof v.mac);
+	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
+	steps[n++] = auth_codes_insert_step(&a[0], &v);
+	if (!req->phantom)
+		steps[n++] = auth_outbox_insert_step(&a[1], out->id, req->phone_e164, nc.sealed,
+		    nc.sealed_len, p->code_ttl_s, &outbox);
+	steps[n++] = auth_audit_step(&arow,
+	    &(struct auth_audit) { .event = "code_sent", .user_id = req->user_id,
+	        .phone_e164 = req->phone_e164, .verification_id = out->id,
+	        .outcome = req->phantom ? "not_sent" : "queued",
+	        .detail_json = purpose_detail(req->purpose), .ip = auth_caller_ip(call) });
+	steps[n++] = auth_commit_step;
+	rv         = pa_db_exec_batch(w->db, steps, n);
+	free(nc.sealed);
+	if (rv != PA_OK)
+		return auth_db_fail(w, call, rv);
+	out->outbox_id = auth_outbox_id_row(outbox);
+	auth_jobs_push(w->app->jobs, out->outbox_id);
+	return pa_rpc_ok(NULL);
+}
+
+struct pa_rpc_result
+auth_code_resend(
+    struct auth_worker *w, struct pa_rpc_call *call, const char *id, struct auth_code_sent *out)
+{
+	const struct pa_policy  *p = &w->app->policy;
+	const struct pa_rpc_result unknown =
+	    pa_rpc_fail(CODE(NOT_FOUND), REASON(VERIFICATION_NOT_FOUND), p->msg_code_invalid);
+	struct auth_verification v;
+	struct auth_args         a[2];
+	struct auth_audit_row    arow;
+	struct new_code          nc = { .sealed = NULL };
+	struct pa_db_step        steps[4];
+	struct pa_rpc_result     r;
+	PGresult                *res, *outbox = NULL;
+	size_t                   n = 0;
+	pa_err                   rv;
+
+	out->outbox_id = 0;
+	if (!auth_is_uuid(id))
+		return unknown;
+	if ((r = auth_sms_available(w)).code != CODE(OK))
+		return r;
+	(void) snprintf(out->id, sizeof out->id, "%s", id);
+	steps[0] = auth_codes_load_step(&a[0], out->id, p->resend_cooldown_s, &res);
+	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, 1)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (!auth_codes_load_row(res, &v) || strcmp(v.state, "pending") != 0) {
+		pa_db_rollback(w->db);
+		return unknown;
+	}
+	(void) snprintf(out->phone, sizeof out->phone, "%s", v.phone);
+	if (v.resend_wait_s > 0)
+		return too_soon(w, v.resend_wait_s);
+	if ((r = send_limits(w, call, v.phone)).code != CODE(OK))
+		return r;
+	if ((rv = new_code(w->app, out->id, v.phantom, &nc)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	steps[n++] = auth_codes_resend_step(&a[0], out->id, nc.mac, p->code_ttl_s);
+	if (!v.phantom)
+		steps[n++] = auth_outbox_insert_step(
+		    &a[1], out->id, v.phone, nc.sealed, nc.sealed_len, p->code_ttl_s, &outbox);
+	steps[n++] = auth_audit_step(&arow,
+	    &(struct auth_audit) { .event = "code_resent", .phone_e164 = v.phone,
+	        .verification_id = out->id, .outcome = v.phantom ? "not_sent" : "queued",
+	        .ip = auth_caller_ip(call) });
+	steps[n++] = auth_commit_step;
+	rv         = pa_db_exec_batch(w->db, steps, n);
+	free(nc.sealed);
+	if (rv != PA_OK)
+		return auth_db_fail(w, call, rv);
+	out->outbox_id = auth_outbox_id_row(outbox);
+	auth_jobs_push(w->app->jobs, out->outbox_id);
+	return pa_rpc_ok(p->msg_otp_sent);
+}
+
+/* Settles a right code in one round trip (two for a registration, which first checks that no
+ * other account verified the phone meanwhile): the try counted, the verification verified (a
+ * single-use token for signup and reset codes) or consumed with the user's phone verified (a
+ * registration), the audit row, COMMIT. */
+static struct pa_rpc_result
+mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
+    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
+{
+	const struct pa_policy *p         = &w->app->policy;
+	bool                    register_ = strcmp(v->purpose, "register") == 0;
+	unsigned char           hash[AUTH_MAC_BYTES];
+	char                    token[PA_TOKEN_LEN + 1];
+	struct auth_args        a[4];
+	struct auth_audit_row   arow;
+	struct pa_db_step       steps[5];
+	size_t                  n = 0;
+	PGresult               *res;
+	pa_err                  rv;
+
+	steps[n++] = auth_codes_try_step(&a[0], id, true);
+	if (register_) {
+		steps[n++] = auth_accounts_phone_taken_step(&a[1], v->phone, v->user_id, &res);
+		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
+			return auth_db_fail(w, call, rv);
+		n = 0;
+		if (auth_accounts_phone_taken_row(res)) {
+			pa_db_rollback(w->db);
+			return pa_rpc_fail(
+			    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
+		}
+	} else {
+		if ((rv = pa_token_new(token)) != PA_OK)
+			return auth_db_fail(w, call, rv);
+		pa_token_hash(hash, &w->app->token_keys, token);
+		resp->signup_token = pa_rpc_call_strdup(call, token);
+		sodium_memzero(token, sizeof token);
+		if (resp->signup_token == NULL)
+			return auth_db_fail(w, call, PA_ENOMEM);
+		resp->token_expires_in_s = (uint32_t) p->signup_token_ttl_s;
+	}
+	steps[n++] = auth_codes_verified_step(&a[2], id, register_ ? "consumed" : "verified",
+	    register_ ? NULL : hash, p->signup_token_ttl_s);
+	if (register_)
+		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
+	steps[n++] = auth_audit_step(&arow,
+	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = v->phone,
+	        .verification_id = id, .user_id = v->user_id[0] ? v->user_id : NULL,
+	        .outcome = "verified", .ip = auth_caller_ip(call) });
+	steps[n++] = auth_commit_step;
+	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	resp->verified = true;
+	if ((resp->user_id = pa_rpc_call_strdup(call, v->user_id)) == NULL)
+		return pa_rpc_fail_err(PA_ENOMEM);
+	return pa_rpc_ok(p->msg_verified);
+}
+
+/* A failed check whose try (taken from the phone's limit) is kept: commits, then answers r. */
+static struct pa_rpc_result
+commit_and_refuse(struct auth_worker *w, struct pa_rpc_result r)
+{
+	if (pa_db_commit(w->db) != PA_OK)
+		pa_log_warn("db_commit_failed", "method=VerifyCode sqlstate=%s", pa_db_sqlstate(w->db));
+	return r;
+}
+
+struct pa_rpc_result
+auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
+    const char *code, Phoneauth__V1__VerifyCodeResponse *resp)
+{
+	const struct pa_policy  *p = &w->app->policy;
+	struct pa_rpc_result     invalid =
+	    pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
+	struct pa_rpc_result     r;
+	struct auth_verification v;
+	struct auth_args         a[3];
+	struct auth_audit_row    arow;
+	struct pa_db_step        steps[3];
+	PGresult                *res = NULL, *lim = NULL;
+	size_t                   n = 0;
+	bool                     found, right = false;
+	int                      wait;
+	pa_err                   rv;
+
+	if (!auth_is_uuid(id))
+		return invalid;
+	/* Round trip 1 (with BEGIN): the verification locked and loaded, and a try taken from its
+	 * phone's limit (tries per phone count every try on a known verification, right or
+	 * wrong). */
+	steps[n++] = auth_codes_load_step(&a[0], id, p->resend_cooldown_s, &res);
+	if (p->tries_per_phone_window > 0)
+		steps[n++] = auth_limits_try_step(
+		    &a[1], "try_phone", id, p->tries_window_s, p->tries_per_phone_window, &lim);
+	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	wait  = auth_limits_wait_row(lim);
+	found = auth_codes_load_row(res, &v);
+	if (!found || wait > 0) {
+		pa_db_rollback(w->db);
+		if (!found)
+			return invalid;
+		r = pa_rpc_fail(
+		    CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS), p->msg_too_many_attempts);
+		r.retry_after_s = (uint32_t) wait;
+		return r;
+	}
+	if (strcmp(v.state, "exhausted") == 0 ||
+	    (strcmp(v.state, "pending") == 0 && v.attempts >= v.max_attempts)) {
+		r = pa_rpc_fail(
+		    CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS), p->msg_too_many_attempts);
+		r.has_attempts_left = true;
+		return commit_and_refuse(w, r);
+	}
+	if (strcmp(v.state, "pending") != 0) {
+		/* A used or replaced code: the same answer as a wrong one, tries included. */
+		invalid.has_attempts_left = true;
+		invalid.attempts_left =
+		    (uint32_t) (v.max_attempts > v.attempts ? v.max_attempts - v.attempts : 0);
+		return commit_and_refuse(w, invalid);
+	}
+	if (v.has_mac && code != NULL && strlen(code) <= 16)
+		right = pa_otp_check(&w->app->otp_keys, id, code, v.mac);
+	right = right && !v.expired && !v.phantom;
+	if (right)
+		return mark_verified(w, call, id, &v, resp);
+
+	/* Round trip 2: the try counted (a wrong one that uses the last try ends the
+	 * verification), the audit row, COMMIT. */
+	n          = 0;
+	steps[n++] = auth_codes_try_step(&a[2], id, false);
+	steps[n++] = auth_audit_step(&arow,
+	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = v.phone,
+	        .verification_id = id, .user_id = v.user_id[0] ? v.user_id : NULL,
+	        .outcome = v.expired ? "expired" : "wrong", .ip = auth_caller_ip(call) });
+	steps[n++] = auth_commit_step;
+	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	invalid.has_attempts_left = true;
+	invalid.attempts_left     = (uint32_t) (v.max_attempts - v.attempts - 1);
+	return invalid;
+}

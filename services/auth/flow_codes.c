@@ -1,0 +1,28 @@
+/* flow_codes.c: ResendCode and VerifyCode, the same for every flow's codes (code.h does the
+ * work). */
+#include "code.h"
+#include "flows.h"
+
+struct pa_rpc_result
+auth_resend_code(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
+{
+	struct auth_worker                     *w   = state;
+	const Phoneauth__V1__ResendCodeRequest *in  = in_;
+	Phoneauth__V1__ResendCodeResponse      *out = out_;
+	struct auth_code_sent                   sent;
+	struct pa_rpc_result                    r;
+
+	if ((r = auth_code_resend(w, call, in->verification_id, &sent)).code != CODE(OK))
+		return r;
+	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone)) == NULL)
+		return pa_rpc_fail_err(PA_ENOMEM);
+	return r;
+}
+
+struct pa_rpc_result
+auth_verify_code(struct pa_rpc_call *call, void *state, const void *in_, void *out)
+{
+	const Phoneauth__V1__VerifyCodeRequest *in = in_;
+
+	return auth_code_check(state, call, in->verification_id, in->code, out);
+}

@@ -1,0 +1,94 @@
+/* flow_register.c: LawnFlow's registration: email, password and phone at once; the account
+ * exists unverified until the phone's code is verified (flow_codes.c). The reply is the same
+ * whatever existed, so it never tells who has an account. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "code.h"
+#include "flows.h"
+#include "health.h"
+#include "input.h"
+#include "password.h"
+#include "store.h"
+#include "store_accounts.h"
+
+/* Decides who a registration is for. A new email gets a new unverified user; the same email and
+ * phone again (an unfinished registration) gets a new code and password; anything else (the
+ * email taken, or the phone verified by someone else) gets a phantom verification, so the reply
+ * is the same either way. */
+static pa_err
+register_user(struct auth_worker *w, const char *email, const char *phone, const char *pwhash,
+    char user_id[AUTH_UUID_LEN], bool *phantom)
+{
+	struct auth_user_by_email u;
+	bool                      found, taken, created;
+	pa_err                    rv;
+
+	*phantom   = true;
+	user_id[0] = '\0';
+	if ((rv = auth_accounts_by_email(w->db, email, &u, &found)) != PA_OK)
+		return rv;
+	if (found) {
+		if (strcmp(u.phone, phone) != 0 || u.verified)
+			return PA_OK;
+		(void) snprintf(user_id, AUTH_UUID_LEN, "%s", u.id);
+		*phantom = false;
+		return auth_accounts_set_password(w->db, user_id, pwhash);
+	}
+	if ((rv = auth_accounts_phone_verified(w->db, phone, &taken)) != PA_OK || taken)
+		return rv;
+	if ((rv = auth_accounts_register(w->db, email, phone, pwhash, user_id, &created)) != PA_OK)
+		return rv;
+	*phantom = !created;
+	return PA_OK;
+}
+
+/* Registers with the password already hashed. */
+static struct pa_rpc_result
+register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *email,
+    const char *phone, const char *pwhash, Phoneauth__V1__RegisterResponse *out)
+{
+	struct auth_code_request req = { .purpose = "register" };
+	struct auth_code_sent    sent;
+	struct pa_rpc_result     r;
+	char                     user_id[AUTH_UUID_LEN];
+	pa_err                   rv;
+
+	if ((rv = pa_db_begin(w->db)) != PA_OK ||
+	    (rv = register_user(w, email, phone, pwhash, user_id, &req.phantom)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	req.phone_e164 = phone;
+	req.user_id    = req.phantom ? NULL : user_id;
+	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
+		return r;
+	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone)) == NULL)
+		return pa_rpc_fail_err(PA_ENOMEM);
+	return pa_rpc_ok(w->app->policy.msg_registered);
+}
+
+struct pa_rpc_result
+auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, void *out)
+{
+	struct auth_worker                  *w  = state;
+	const Phoneauth__V1__RegisterRequest *in = in_;
+	char                                 pwhash[crypto_pwhash_STRBYTES];
+	struct pa_phone                      phone;
+	struct pa_rpc_result                 r;
+	pa_err                               rv;
+
+	if (!auth_email_ok(in->email))
+		return pa_rpc_fail(
+		    CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL), w->app->policy.msg_invalid_email);
+	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK) ||
+	    (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK) ||
+	    (r = auth_sms_available(w)).code != CODE(OK))
+		return r;
+	/* Every path hashes, so a taken email costs the same time as a new one. */
+	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
+		return pa_rpc_fail_err(rv);
+	r = register_hashed(w, call, in->email, phone.e164, pwhash, out);
+	sodium_memzero(pwhash, sizeof pwhash);
+	return r;
+}

@@ -1,0 +1,69 @@
+/* input.c: phones, emails and logins as the flows accept them. */
+#include "input.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct pa_rpc_result
+auth_phone_accept(struct auth_app *app, const char *input, struct pa_phone *out)
+{
+	enum pa_phone_verdict v;
+	pa_reason             reason;
+	const char           *msg;
+
+	v = pa_phone_check(out, input, app->cfg.default_region, app->cfg.allowed_countries);
+	switch (v) {
+	case PA_PHONE_OK:
+		return pa_rpc_ok(NULL);
+	case PA_PHONE_NOT_MOBILE:
+		reason = REASON(PHONE_NOT_MOBILE);
+		msg    = pa_phone_verdict_text(v);
+		break;
+	case PA_PHONE_PREMIUM:
+		reason = REASON(PHONE_PREMIUM);
+		msg    = pa_phone_verdict_text(v);
+		break;
+	case PA_PHONE_COUNTRY_NOT_ALLOWED:
+		reason = REASON(COUNTRY_NOT_ALLOWED);
+		msg    = pa_phone_verdict_text(v);
+		break;
+	default:
+		reason = REASON(INVALID_PHONE);
+		msg    = app->policy.msg_invalid_phone;
+		break;
+	}
+	return pa_rpc_fail(CODE(INVALID_ARGUMENT), reason, msg);
+}
+
+bool
+auth_email_ok(const char *e)
+{
+	const char *at = e ? strchr(e, '@') : NULL;
+
+	if (at == NULL || at == e || strchr(at + 1, '@') != NULL || at[1] == '\0' ||
+	    strlen(e) > 254 || strchr(at + 1, '.') == NULL)
+		return false;
+	for (const char *p = e; *p; p++)
+		if ((unsigned char) *p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+void
+auth_login_keys(struct auth_app *app, const char *login, char phone[17], const char **email)
+{
+	struct pa_phone ph;
+
+	phone[0] = '\0';
+	*email   = NULL;
+	if (login == NULL)
+		return;
+	if (strchr(login, '@') != NULL) {
+		if (app->policy.identity == PA_IDENTITY_EMAIL_PHONE)
+			*email = login;
+		return;
+	}
+	if (pa_phone_check(&ph, login, app->cfg.default_region, app->cfg.allowed_countries) ==
+	    PA_PHONE_OK)
+		(void) snprintf(phone, 17, "%s", ph.e164);
+}

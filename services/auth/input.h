@@ -1,0 +1,25 @@
+/* input.h: what a person typed, as the flows accept it: phones (libphonenumber, this deployment's
+ * region and countries), emails, and the "phone or email" of a login. Each check returns the
+ * reply a refusal gets, with the profile's message. */
+#ifndef PHONEAUTH_AUTH_INPUT_H
+#define PHONEAUTH_AUTH_INPUT_H
+
+#include <stdbool.h>
+
+#include "auth.h"
+#include "common/phone.h"
+#include "common/rpc.h"
+
+/* Parses and checks a phone; OK fills out, else INVALID_ARGUMENT with the reason and message. */
+struct pa_rpc_result auth_phone_accept(struct auth_app *app, const char *input, struct pa_phone *out);
+
+/* True for an email address the account flows accept: one '@' with text before it and a '.'
+ * after it, at most 254 bytes, no spaces or control characters. */
+bool auth_email_ok(const char *email);
+
+/* "phone or email" from what a person typed: a phone is normalised into phone (E.164, "" when
+ * none), anything with '@' is *email when the profile has emails. Unparseable input matches no
+ * one. */
+void auth_login_keys(struct auth_app *app, const char *login, char phone[17], const char **email);
+
+#endif

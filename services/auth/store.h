@@ -1,0 +1,32 @@
+/* store.h: what every store module shares. Each table group has one store module that owns its
+ * SQL and hands out typed rows (store_codes: verifications and the outbox rows auth writes;
+ * store_limits: rate_events; store_accounts: users and subscriptions; store_sessions: sessions;
+ * store_workers: the SMS workers' heartbeats, read only; store_admin: the Admin views, read only;
+ * audit.h: audit rows; auditchain.h: audit_checkpoints). Store functions return pa_err and run
+ * in the caller's transaction (pa_db_begin); those that take `commit` end it in the same round
+ * trip. */
+#ifndef PHONEAUTH_AUTH_STORE_H
+#define PHONEAUTH_AUTH_STORE_H
+
+#include "auth.h"
+#include "common/rpc.h"
+
+/* The answer for a store error in a call: rolls back, logs an SQL error, forgets the good health
+ * news when the database is gone, and returns UNAVAILABLE or INTERNAL. */
+struct pa_rpc_result auth_db_fail(struct auth_worker *w, struct pa_rpc_call *call, pa_err rv);
+
+/* Storage for one store step's parameters while its batch runs: text values, raw byte lengths
+ * (PA_DB_TEXT for text) and room for numbers printed as text. */
+struct auth_args {
+	const char *p[12];
+	int         len[12];
+	char        num[4][24];
+};
+
+/* Prints v into a->num[slot] and returns it. */
+const char *auth_args_int(struct auth_args *a, int slot, long long v);
+
+/* The COMMIT step of a batch. */
+extern const struct pa_db_step auth_commit_step;
+
+#endif

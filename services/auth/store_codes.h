@@ -1,0 +1,104 @@
+/* store_codes.h: the verifications table (one code conversation each) and the sms_outbox rows
+ * auth inserts (the sealed SMS that carries a code; from then on the SMS worker's store owns the
+ * row: claims, sends, statuses). Functions named *_step build one statement of a batch that the
+ * caller runs with pa_db_exec_batch (so a flow's statements on several tables share a round
+ * trip); *_row reads and frees that step's result. The rest run at once. */
+#ifndef PHONEAUTH_AUTH_STORE_CODES_H
+#define PHONEAUTH_AUTH_STORE_CODES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/db.h"
+#include "ids.h"
+#include "store.h"
+
+#define AUTH_MAC_BYTES 32
+#define AUTH_PHONE_LEN 17 /* E.164 and its NUL */
+#define AUTH_PURPOSE_LEN 16
+
+/* Takes the phone's transaction lock: starts and their limits for one phone run one at a time. */
+struct pa_db_step auth_codes_lock_phone_step(struct auth_args *a, const char *phone);
+
+/* The phone's pending verification for purpose, locked, and the seconds left of its resend
+ * cooldown. */
+struct auth_pending {
+	bool found;
+	char id[AUTH_UUID_LEN];
+	int  resend_wait_s;
+};
+struct pa_db_step auth_codes_pending_step(struct auth_args *a, const char *phone,
+    const char *purpose, int cooldown_s, PGresult **res);
+void auth_codes_pending_row(PGresult *res, struct auth_pending *out);
+
+/* Ends a pending verification that a new start replaces: its code stops working. */
+pa_err auth_codes_expire(struct pa_db *db, const char *id) PA_MUSTCHECK;
+
+/* A new verification. */
+struct auth_code_new {
+	const char   *id;
+	const char   *purpose;
+	const char   *user_id;         /* or NULL */
+	const char   *subscription_id; /* or NULL */
+	const char   *phone;
+	unsigned char mac[AUTH_MAC_BYTES];
+	int           ttl_s;
+	int           max_attempts;
+	const char   *ip; /* or NULL */
+	bool          phantom;
+};
+struct pa_db_step auth_codes_insert_step(struct auth_args *a, const struct auth_code_new *v);
+
+/* The sealed SMS of verification id; its row's id comes back through auth_outbox_id_row. */
+struct pa_db_step auth_outbox_insert_step(struct auth_args *a, const char *verification_id,
+    const char *phone, const unsigned char *sealed, size_t sealed_len, int ttl_s, PGresult **res);
+int64_t auth_outbox_id_row(PGresult *res);
+
+/* A verification as the code flows read it (locked for update). */
+struct auth_verification {
+	char          phone[AUTH_PHONE_LEN];
+	char          purpose[AUTH_PURPOSE_LEN];
+	char          state[16]; /* pending, verified, consumed, expired, exhausted */
+	char          user_id[AUTH_UUID_LEN]; /* "" when none */
+	bool          phantom;
+	bool          expired;   /* the current code's life is over */
+	int           attempts;
+	int           max_attempts;
+	int           resend_wait_s;
+	bool          has_mac;
+	unsigned char mac[AUTH_MAC_BYTES];
+};
+struct pa_db_step auth_codes_load_step(
+    struct auth_args *a, const char *id, int cooldown_s, PGresult **res);
+/* False when there is no such verification. */
+bool auth_codes_load_row(PGresult *res, struct auth_verification *out);
+
+/* A resend: the new code's MAC and life, tries back to zero. */
+struct pa_db_step auth_codes_resend_step(
+    struct auth_args *a, const char *id, const unsigned char mac[AUTH_MAC_BYTES], int ttl_s);
+
+/* Counts one try; a wrong one that uses the last try ends the verification (right: it does not,
+ * whatever the count). */
+struct pa_db_step auth_codes_try_step(struct auth_args *a, const char *id, bool right);
+
+/* A right code: state verified (with a single-use token's hash and life) or consumed (no token:
+ * hash NULL), verified now, with the SID of the SMS that carried it. */
+struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id,
+    const char *state, const unsigned char *token_hash, int token_ttl_s);
+
+/* The verified verification a single-use token stands for, locked. hashes[0..n) are the token's
+ * hashes under each key of the ring (n <= PA_KEYRING_MAX). */
+struct auth_token_verification {
+	char id[AUTH_UUID_LEN];
+	char phone[AUTH_PHONE_LEN];
+	char subscription_id[201]; /* "" when none */
+	char user_id[AUTH_UUID_LEN]; /* "" when none */
+};
+/* *found false when no live token of purpose has that hash. */
+pa_err auth_codes_by_token(struct pa_db *db, const unsigned char (*hashes)[AUTH_MAC_BYTES],
+    size_t n, const char *purpose, struct auth_token_verification *out, bool *found) PA_MUSTCHECK;
+
+/* The token is used: the verification is consumed (and names user_id if it named no one). */
+pa_err auth_codes_consume(struct pa_db *db, const char *id, const char *user_id) PA_MUSTCHECK;
+
+#endif

@@ -1,0 +1,35 @@
+/* store_limits.h: sliding-window limits in the rate_events table, through the database's
+ * rate_limit_take() (migration 0001: an advisory lock per bucket and subject, so a limit holds
+ * across instances and concurrent calls). The events taken stay only if the caller commits. */
+#ifndef PHONEAUTH_AUTH_STORE_LIMITS_H
+#define PHONEAUTH_AUTH_STORE_LIMITS_H
+
+#include <stddef.h>
+
+#include "common/db.h"
+#include "store.h"
+
+/* One event to take from a limit. */
+struct auth_limit {
+	const char *bucket;   /* "send_phone", "send_ip", "try_phone", ... */
+	const char *subject;  /* a phone, an IP; NULL: this limit is not taken */
+	int         window_s;
+	int         max;      /* <= 0: not taken */
+};
+
+#define AUTH_LIMITS_MAX 4
+
+/* Takes one event from each of l[0..n) (n <= AUTH_LIMITS_MAX) in one round trip. *refused is the
+ * index of the first limit that refused, in order, or n when all allowed; *wait_s is then its
+ * seconds until it allows again. */
+pa_err auth_limits_take(struct pa_db *db, const struct auth_limit *l, size_t n, size_t *refused,
+    int *wait_s) PA_MUSTCHECK;
+
+/* As a batch step: one event from the limit (bucket, the phone of verification_id) — a try on
+ * that verification's code counted against its phone. auth_limits_wait_row gives the seconds
+ * until it allows again (0: allowed, or no such verification). */
+struct pa_db_step auth_limits_try_step(struct auth_args *a, const char *bucket,
+    const char *verification_id, int window_s, int max, PGresult **res);
+int auth_limits_wait_row(PGresult *res);
+
+#endif
