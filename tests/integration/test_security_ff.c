@@ -199,11 +199,11 @@ login_thread(void *arg)
  * concurrent part runs with 20 slow workers and a costlier hash, so that today's read-hash-write
  * race shows, and with PHONEAUTH_SLOW_PER_IP=100 so that the per-IP slow budget stays out of it. */
 static void
-test_f3_stranger_cannot_lock_owner(void **state)
+test_f3_ff_stranger_cannot_lock_owner(void **state)
 {
 	enum { N = 20 };
 	const char *const env_race[] = { "PHONEAUTH_SLOW_WORKERS=20", "PHONEAUTH_PWHASH_OPS=4",
-		"PHONEAUTH_PWHASH_MEM_KIB=16384", "PHONEAUTH_SLOW_PER_IP=100", NULL };
+		"PHONEAUTH_PWHASH_MEM_KIB=32768", "PHONEAUTH_SLOW_PER_IP=100", NULL };
 	const char       *pw         = "Owner#Pass77";
 	char              phone[16], x[48], y[48], tok[128], got[400];
 	struct pa_reply   r;
@@ -289,7 +289,7 @@ test_f3_stranger_cannot_lock_owner(void **state)
  * working. One IP gets at most 3 of the phone's 5 sends an hour
  * (PHONEAUTH_SENDS_PER_PHONE_IP_HOUR); another IP still gets a code. */
 static void
-test_f4_stranger_cannot_cancel_code(void **state)
+test_f4_ff_stranger_cannot_cancel_code(void **state)
 {
 	const char *const env[] = { "PHONEAUTH_SENDS_PER_IP_HOUR=1000", NULL };
 	char              phone[16], ip1[48], ip2[48], vid[40], code[16], got[400];
@@ -448,8 +448,8 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, seckit_test_setup, seckit_test_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_f1_reset_code_length_and_daily_caps),
-		T(test_f3_stranger_cannot_lock_owner),
-		T(test_f4_stranger_cannot_cancel_code),
+		T(test_f3_ff_stranger_cannot_lock_owner),
+		T(test_f4_ff_stranger_cannot_cancel_code),
 		T(test_f9_ip_limits_not_bypassed),
 	};
 #undef T

@@ -212,7 +212,7 @@ test_f2_unverified_registration_holds_nothing(void **state)
  * are set): BAD_CREDENTIALS up to PHONEAUTH_LOGIN_MAX_FAILURES (5), then ACCOUNT_LOCKED with the
  * profile's message and a retry_after_s. The owner, from another IP, still logs in. */
 static void
-test_f3_login_throttle_non_enumerating(void **state)
+test_f3_lf_login_throttle_non_enumerating(void **state)
 {
 	char            phone[16], x[48], y[48], eE[64], eU[64], sE[1024], sU[1024], what[80];
 	struct pa_reply rE, rU;
@@ -262,7 +262,7 @@ test_f3_login_throttle_non_enumerating(void **state)
  * same phone; an owner's pending reset code survives a stranger's StartPasswordReset for the same
  * account. A person's own ResendCode still replaces their own code. */
 static void
-test_f4_stranger_cannot_cancel_code(void **state)
+test_f4_lf_stranger_cannot_cancel_code(void **state)
 {
 	char            phone[16], ip1[48], ip[48], eA[64], eB[64], eV[64], vid[40], sig[1024];
 	char            code[16], code2[16], got[400], *st;
@@ -346,8 +346,8 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, seckit_test_setup, seckit_test_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_f2_unverified_registration_holds_nothing),
-		T(test_f3_login_throttle_non_enumerating),
-		T(test_f4_stranger_cannot_cancel_code),
+		T(test_f3_lf_login_throttle_non_enumerating),
+		T(test_f4_lf_stranger_cannot_cancel_code),
 	};
 #undef T
 

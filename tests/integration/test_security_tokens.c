@@ -101,7 +101,7 @@ flood_thread(void *arg)
 					    &r, f->first_wrong, sizeof f->first_wrong);
 				pthread_mutex_unlock(&f->mtx);
 			}
-			harness_sleep_ms(20); /* a refused caller waits a little, as one would */
+			harness_sleep_ms(50); /* a refused caller waits a little, as one would */
 		} else {
 			pthread_mutex_lock(&f->mtx);
 			if (atomic_fetch_add(&f->other, 1) == 0)

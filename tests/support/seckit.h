@@ -1,9 +1,10 @@
-/* seckit.h: what the security tests (test_security_*) share. For one profile per test binary it
- * sets up a fresh database with a live SMS worker row, starts and restarts phoneauth-auth
- * instances with any settings a test needs (up to SECKIT_NINST at once, all on that database),
- * calls them from any end-user IP (or none), reads codes back from the sealed outbox, and keeps
- * "soft" checks: a failed check prints what it saw and the test goes on, so one run shows every
- * part of a finding; seckit_done then fails the test. The state is per process. */
+/* seckit.h (seckit.c, seckit_flows.c): what the security tests (test_security_*) share. For
+ * one profile per test binary it sets up a fresh database with a live SMS worker row, starts and
+ * restarts phoneauth-auth instances with any settings a test needs (up to SECKIT_NINST at once,
+ * all on that database), calls them from any end-user IP (or none), reads codes back from the
+ * sealed outbox, and keeps "soft" checks: a failed check prints what it saw and the test goes
+ * on, so one run shows every part of a finding; seckit_done then fails the test. The state is
+ * per process. */
 #ifndef PHONEAUTH_TEST_SECKIT_H
 #define PHONEAUTH_TEST_SECKIT_H
 
