@@ -17,7 +17,7 @@
 #include <sodium.h>
 
 #include "common/crypto.h"
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 #include "seckit.h"
 #include "smskit.h"

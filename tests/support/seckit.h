@@ -14,7 +14,7 @@
 
 #include <libpq-fe.h>
 
-#include "common/rpc.h"
+#include "common/rpc_client.h"
 #include "phoneauth/v1/auth.pb-c.h"
 
 #define SECKIT_NINST 4
