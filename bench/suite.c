@@ -294,11 +294,12 @@ add_pgbench_rows(struct suite *suite, const char *what, double v, const struct b
 	struct row *r;
 
 	(void) snprintf(name, sizeof name, "%s, 8 threads", what);
-	set_pair(r = add_row(suite, name), "/s", v, rs, "pgbench, same SQL", plain->rps, plain, 0.7);
+	set_pair(
+	    r = add_row(suite, name), "/s", v, rs, "pgbench, same SQL", plain->rps, plain, 0.7);
 	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
 	(void) snprintf(name, sizeof name, "%s, same run", what);
-	set_pair(add_row(suite, name), "/s", v, rs, "pgbench, same round trips", piped->rps, piped,
-	    0.7);
+	set_pair(
+	    add_row(suite, name), "/s", v, rs, "pgbench, same round trips", piped->rps, piped, 0.7);
 }
 
 /* Messages to phones from .. to-1 that reached the fake, and the first and last arrival. */
@@ -447,10 +448,10 @@ measure_start_signup(struct suite *suite, size_t *from, size_t *to)
 	struct bench_op         op     = { "StartSignup", bench_call_start_signup, &a, 1 };
 	const char *const       defs[] = { "seq=0", NULL };
 	/* Phones and ids apart from the first run's (n = client * 10^7 + seq). */
-	const char *const       defs_pipelined[] = { "seq=5000000", NULL };
-	struct bench_summary    rs, ps, pp;
-	char                    err[512], cpu[128];
-	pa_err                  rv;
+	const char *const    defs_pipelined[] = { "seq=5000000", NULL };
+	struct bench_summary rs, ps, pp;
+	char                 err[512], cpu[128];
+	pa_err               rv;
 
 	*from = take_phones(suite, SIGNUP_PHONES);
 	*to   = *from + SIGNUP_PHONES;
@@ -600,10 +601,10 @@ measure_verify_wrong(struct suite *suite)
 	struct bench_verify_arg a    = {
 		   .vids = suite->vids + from, .n = n, .per_thread = WRONG_PER_THREAD, .max_tries = 90
 	};
-	struct bench_op      op = { "VerifyCode-wrong", bench_call_verify_code, &a, 1 };
-	char                 rows[32], per[32], err[2048], cpu[128];
-	const char *const    setup[] = { "base=0", rows, NULL };
-	const char *const    defs[]  = { "seq=0", "base=0", per, NULL };
+	struct bench_op   op = { "VerifyCode-wrong", bench_call_verify_code, &a, 1 };
+	char              rows[32], per[32], err[2048], cpu[128];
+	const char *const setup[] = { "base=0", rows, NULL };
+	const char *const defs[]  = { "seq=0", "base=0", per, NULL };
 	/* The pipelined run tries verifications of its own: two runs would use up their tries. */
 	const char *const    setup_p[] = { "base=3000000", rows, NULL };
 	const char *const    defs_p[]  = { "seq=0", "base=3000000", per, NULL };
@@ -650,10 +651,10 @@ measure_verify_right(struct suite *suite)
 	const char *const       setup[] = { "base=1000000", rows, NULL };
 	const char *const       defs[]  = { "seq=0", "base=1000000", per, NULL };
 	/* The pipelined run needs pending verifications of its own. */
-	const char *const       setup_p[] = { "base=2000000", rows, NULL };
-	const char *const       defs_p[]  = { "seq=0", "base=2000000", per, NULL };
-	struct bench_summary    rs, ps, pp;
-	pa_err                  rv;
+	const char *const    setup_p[] = { "base=2000000", rows, NULL };
+	const char *const    defs_p[]  = { "seq=0", "base=2000000", per, NULL };
+	struct bench_summary rs, ps, pp;
+	pa_err               rv;
 
 	(void) snprintf(rows, sizeof rows, "rows=%d", RIGHT_COUNT);
 	(void) snprintf(per, sizeof per, "per_client=%d", RIGHT_COUNT / THREADS);

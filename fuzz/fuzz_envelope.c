@@ -25,8 +25,8 @@ caller_bytes(const Phoneauth__V1__CallerMetadata *m)
 {
 	if (m == NULL)
 		return 0;
-	return strlen(m->end_user_ip) + strlen(m->user_agent) + strlen(m->client_token) +
-	    strlen(m->admin_token);
+	return strlen(m->end_user_ip) + strlen(m->user_agent) + strlen(m->client_token)
+	    + strlen(m->admin_token);
 }
 
 /* A configured token is 32 characters or more. */
@@ -43,8 +43,8 @@ check_token(const char *given)
 static void
 decode_payload(const struct pa_rpc_request *r)
 {
-	ProtobufCMessage *in = protobuf_c_message_unpack(r->method->input, NULL,
-	    r->env->payload.len, r->env->payload.data);
+	ProtobufCMessage *in = protobuf_c_message_unpack(
+	    r->method->input, NULL, r->env->payload.len, r->env->payload.data);
 
 	if (in != NULL) {
 		FUZZ_CHECK(in->descriptor == r->method->input);
@@ -63,9 +63,9 @@ check_reencoded(const ProtobufCServiceDescriptor *desc, const struct pa_rpc_requ
 	size_t                len = phoneauth__v1__request_envelope__get_packed_size(r->env);
 	uint8_t              *buf;
 
-	if (r->env->base.n_unknown_fields > 0 ||
-	    (r->env->caller != NULL && r->env->caller->base.n_unknown_fields > 0) ||
-	    (buf = malloc(len ? len : 1)) == NULL)
+	if (r->env->base.n_unknown_fields > 0
+	    || (r->env->caller != NULL && r->env->caller->base.n_unknown_fields > 0)
+	    || (buf = malloc(len ? len : 1)) == NULL)
 		return;
 	FUZZ_CHECK(phoneauth__v1__request_envelope__pack(r->env, buf) == len);
 	pa_rpc_request_decode(&again, desc, buf, len, FUZZ_NOW_MS);

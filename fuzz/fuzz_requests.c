@@ -5,19 +5,20 @@
  * default deployment ("US", no allow-list) and pa_phone_mask of its E.164, auth_email_ok,
  * auth_is_uuid, pa_policy_check_password under both built-in profiles, pa_token_hash and
  * pa_otp_check. Property: a decoded request (without unknown fields) re-encodes to bytes that
- * decode and re-encode to themselves. Not covered: what is inseparable from a handler or static in admin.c (the
- * subscription id's length, login_keys, ListUsers' cursor and search escaping, id cursors). */
+ * decode and re-encode to themselves. Not covered: what is inseparable from a handler or static in
+ * admin.c (the subscription id's length, login_keys, ListUsers' cursor and search escaping, id
+ * cursors). */
 #include <protobuf-c/protobuf-c.h>
 
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/phone.h"
+#include "fuzz.h"
 #include "ids.h"
 #include "input.h"
 #include "phoneauth/v1/admin.pb-c.h"
 #include "phoneauth/v1/auth.pb-c.h"
-#include "common/crypto.h"
-#include "common/log.h"
-#include "common/phone.h"
 #include "policy.h"
-#include "fuzz.h"
 
 /* What the handlers' checks need, made once per process: libFuzzer calls the target millions of
  * times and loading the profiles each time would dominate the run. */
@@ -52,8 +53,9 @@ fixture_init(void)
 	FUZZ_CHECK(pa_crypto_init() == PA_OK);
 	FUZZ_CHECK(pa_policy_load(&fx.policy[0], env_fancy, err, sizeof err) == PA_OK);
 	FUZZ_CHECK(pa_policy_load(&fx.policy[1], env_lawn, err, sizeof err) == PA_OK);
-	FUZZ_CHECK(pa_keyring_parse(&fx.keys,
-	               "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f") == PA_OK);
+	FUZZ_CHECK(pa_keyring_parse(
+	               &fx.keys, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	    == PA_OK);
 	pa_otp_mac(fx.mac, &fx.keys, "7d444840-9dc0-11d1-b245-5ffdce74fad2", "123456");
 	fx.ready = true;
 }
@@ -167,7 +169,7 @@ check_admin(const ProtobufCMessage *m)
 {
 	if (m->descriptor == &phoneauth__v1__list_audit_events_request__descriptor) {
 		const Phoneauth__V1__ListAuditEventsRequest *r = (const void *) m;
-		char                                        masked[PA_PHONE_MASK_MAX];
+		char                                         masked[PA_PHONE_MASK_MAX];
 
 		/* The handler masks a phone filter as typed, to match the stored masked form. */
 		FUZZ_CHECK(strlen(pa_phone_mask(r->phone, masked)) < sizeof masked);

@@ -85,8 +85,8 @@ pa_err
 pa_db_ready(struct pa_db *db)
 {
 	/* Defaults first: values in the URL come later and win. */
-	const char *const keys[] = { "connect_timeout", "application_name", "keepalives_idle",
-		"dbname", NULL };
+	const char *const keys[]
+	    = { "connect_timeout", "application_name", "keepalives_idle", "dbname", NULL };
 	const char *const vals[] = { "3", "phoneauth", "30", db->url, NULL };
 	uint64_t          now;
 
@@ -150,7 +150,7 @@ db_prepared_index(struct pa_db *db, const struct pa_stmt *st, pa_err *err)
 	return (int) db->nprepared++;
 }
 
-static const struct pa_stmt db_begin_step = { "BEGIN", 0 };
+static const struct pa_stmt db_begin_step     = { "BEGIN", 0 };
 const struct pa_stmt        pa_db_commit_step = { "COMMIT", 0 };
 
 /* Clears the outs of steps[0..n) after a failure. */
@@ -197,14 +197,16 @@ db_pipeline(struct pa_db *db, const struct pa_db_step *steps, size_t n, const in
 
 	if (PQenterPipelineMode(db->conn) != 1)
 		return db_pipeline_lost(db, NULL);
-	if (begin && PQsendQueryParams(db->conn, db_begin_step.sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+	if (begin
+	    && PQsendQueryParams(db->conn, db_begin_step.sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
 		return db_pipeline_lost(db, NULL);
 	for (size_t i = 0; i < n; i++) {
 		(void) snprintf(name, sizeof name, "s%d", idx[i]);
 		int formats[DB_MAX_PARAMS];
 
 		if (PQsendQueryPrepared(db->conn, name, steps[i].st->nparams, steps[i].params,
-		        steps[i].lengths, db_formats(steps[i].st, steps[i].lengths, formats), 0) != 1)
+		        steps[i].lengths, db_formats(steps[i].st, steps[i].lengths, formats), 0)
+		    != 1)
 			return db_pipeline_lost(db, NULL);
 	}
 	if (PQpipelineSync(db->conn) != 1)
@@ -303,8 +305,8 @@ pa_db_exec_len(struct pa_db *db, const struct pa_stmt *st, const char *const *pa
 	if ((idx = db_prepared_index(db, st, &rv)) < 0)
 		return rv;
 	(void) snprintf(name, sizeof name, "s%d", idx);
-	res = PQexecPrepared(db->conn, name, st->nparams, params, lengths,
-	    db_formats(st, lengths, formats), 0);
+	res = PQexecPrepared(
+	    db->conn, name, st->nparams, params, lengths, db_formats(st, lengths, formats), 0);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
 		return db_fail(db, res);

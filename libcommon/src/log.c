@@ -48,9 +48,9 @@ pa_log_write(enum pa_log_level level, const char *event, const char *fmt, ...)
 
 	(void) clock_gettime(CLOCK_REALTIME, &ts);
 	(void) gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof line, "time=%Y-%m-%dT%H:%M:%S", &tm);
-	rv = snprintf(line + n, sizeof line - n, ".%03ldZ level=%s event=%s ", ts.tv_nsec / 1000000L,
-	    level_names[level], event);
+	n  = strftime(line, sizeof line, "time=%Y-%m-%dT%H:%M:%S", &tm);
+	rv = snprintf(line + n, sizeof line - n, ".%03ldZ level=%s event=%s ",
+	    ts.tv_nsec / 1000000L, level_names[level], event);
 	if (rv < 0)
 		return;
 	n += (size_t) rv;
@@ -72,7 +72,7 @@ pa_log_write(enum pa_log_level level, const char *event, const char *fmt, ...)
 const char *
 pa_log_value(char *out, size_t outsz, const char *s)
 {
-	size_t o = 0;
+	size_t o     = 0;
 	bool   quote = (*s == '\0');
 
 	if (outsz < 3) {

@@ -123,8 +123,8 @@ call_invoke(struct pa_rpc_call *c, void *state)
 	ProtobufCMessage                 *in, *out;
 	struct pa_rpc_result              r;
 
-	in = protobuf_c_message_unpack(c->method->input, &pa_rpc_wiping_allocator,
-	    c->env->payload.len, c->env->payload.data);
+	in = protobuf_c_message_unpack(
+	    c->method->input, &pa_rpc_wiping_allocator, c->env->payload.len, c->env->payload.data);
 	if (in == NULL)
 		return pa_rpc_fail(PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
 		    PHONEAUTH__V1__REASON__BAD_PAYLOAD, "The request could not be decoded.");
@@ -173,10 +173,12 @@ rpc_call_run(struct pa_rpc_call *c, void *state)
 struct pa_rpc_status
 rpc_call_status(const struct pa_rpc_call *c)
 {
-	return (struct pa_rpc_status) { .code = c->result.code, .reason = c->result.reason,
-		.message = c->message, .retry_after_s = c->result.retry_after_s,
-		.has_attempts_left = c->result.has_attempts_left,
-		.attempts_left = c->result.attempts_left };
+	return (struct pa_rpc_status) { .code = c->result.code,
+		.reason                       = c->result.reason,
+		.message                      = c->message,
+		.retry_after_s                = c->result.retry_after_s,
+		.has_attempts_left            = c->result.has_attempts_left,
+		.attempts_left                = c->result.attempts_left };
 }
 
 const Phoneauth__V1__CallerMetadata *

@@ -23,15 +23,15 @@ struct pa_rpc_call {
 	nng_ctx                      ctx;
 	nng_aio                     *aio;
 	/* One request. */
-	enum rpc_call_state             state;
-	Phoneauth__V1__RequestEnvelope *env;
+	enum rpc_call_state              state;
+	Phoneauth__V1__RequestEnvelope  *env;
 	const ProtobufCMethodDescriptor *method;
-	const struct pa_rpc_method     *entry;        /* the service's entry for method */
-	unsigned                        method_index; /* desc->n_methods: no method */
-	bool                            inline_run;   /* running on NNG's thread */
-	bool                            authorized;   /* the authorize hook said yes */
-	uint64_t                        t_start;
-	struct rpc_block               *mem;
+	const struct pa_rpc_method      *entry; /* the service's entry for method */
+	unsigned                         method_index; /* desc->n_methods: no method */
+	bool                             inline_run; /* running on NNG's thread */
+	bool                             authorized; /* the authorize hook said yes */
+	uint64_t                         t_start;
+	struct rpc_block                *mem;
 	/* The answer. */
 	struct pa_rpc_result result;
 	char                 message[512]; /* result.message, copied */

@@ -53,8 +53,8 @@ pa_client_open(struct pa_client **out, const struct pa_client_opts *o)
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return PA_ENOMEM;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-	if ((o->client_token && (c->client_token = strdup(o->client_token)) == NULL) ||
-	    (o->admin_token && (c->admin_token = strdup(o->admin_token)) == NULL)) {
+	if ((o->client_token && (c->client_token = strdup(o->client_token)) == NULL)
+	    || (o->admin_token && (c->admin_token = strdup(o->admin_token)) == NULL)) {
 		rv = PA_ENOMEM;
 		goto out_close;
 	}
@@ -63,17 +63,17 @@ pa_client_open(struct pa_client **out, const struct pa_client_opts *o)
 	if (nng_req0_open(&c->sock) != 0)
 		goto out_close;
 	/* A resent request could run twice (two codes sent); the caller decides about retries. */
-	if (nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
-	    nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 * 1024 * 1024) != 0 ||
-	    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000) != 0)
+	if (nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0
+	    || nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 * 1024 * 1024) != 0
+	    || nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000) != 0)
 		goto out_close;
 	if (nng_dialer_create(&c->dialer, c->sock, o->url) != 0) {
 		rv = PA_EINVAL;
 		goto out_close;
 	}
 	if (strncmp(o->url, "tls+tcp://", 10) == 0) {
-		if (o->tls == NULL ||
-		    pa_tls_apply_dialer(&c->dialer, o->tls, err, sizeof err) != PA_OK) {
+		if (o->tls == NULL
+		    || pa_tls_apply_dialer(&c->dialer, o->tls, err, sizeof err) != PA_OK) {
 			rv = PA_EINVAL;
 			goto out_close;
 		}

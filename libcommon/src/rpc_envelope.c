@@ -49,19 +49,22 @@ pa_rpc_request_decode(struct pa_rpc_request *out, const ProtobufCServiceDescript
 	size_t      nlen = strlen(desc->name);
 	const char *path;
 
-	*out = (struct pa_rpc_request) { .code = PHONEAUTH__V1__CODE__OK,
-		.reason = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED, .message = "" };
+	*out     = (struct pa_rpc_request) { .code = PHONEAUTH__V1__CODE__OK,
+		    .reason                        = PHONEAUTH__V1__REASON__REASON_UNSPECIFIED,
+		    .message                       = "" };
 	out->env = phoneauth__v1__request_envelope__unpack(&pa_rpc_wiping_allocator, len, data);
 	if (out->env == NULL) {
 		request_refuse(out, PHONEAUTH__V1__CODE__INVALID_ARGUMENT,
-		    PHONEAUTH__V1__REASON__BAD_ENVELOPE, "The request envelope could not be decoded.");
+		    PHONEAUTH__V1__REASON__BAD_ENVELOPE,
+		    "The request envelope could not be decoded.");
 		return;
 	}
 	/* "/phoneauth.v1.Auth/StartSignup": the package-qualified service, then the method. A
 	 * matching prefix guarantees path holds at least nlen + 1 characters before its NUL. */
 	path = out->env->method;
 	if (path[0] == '/' && strncmp(path + 1, desc->name, nlen) == 0 && path[1 + nlen] == '/')
-		out->method = protobuf_c_service_descriptor_get_method_by_name(desc, path + 2 + nlen);
+		out->method
+		    = protobuf_c_service_descriptor_get_method_by_name(desc, path + 2 + nlen);
 	if (out->method == NULL) {
 		request_refuse(out, PHONEAUTH__V1__CODE__UNIMPLEMENTED,
 		    PHONEAUTH__V1__REASON__UNKNOWN_METHOD, "Unknown method.");
@@ -137,8 +140,8 @@ pa_rpc_reply_encode(nng_msg **out, const char *request_id, const struct pa_rpc_s
 }
 
 pa_err
-pa_rpc_reply_decode(const void *data, size_t len, const ProtobufCMessageDescriptor *resp_desc,
-    struct pa_reply *out)
+pa_rpc_reply_decode(
+    const void *data, size_t len, const ProtobufCMessageDescriptor *resp_desc, struct pa_reply *out)
 {
 	Phoneauth__V1__ResponseEnvelope *renv;
 	struct pa_reply                  r = { 0 };
@@ -159,8 +162,8 @@ pa_rpc_reply_decode(const void *data, size_t len, const ProtobufCMessageDescript
 		goto out_free_env;
 	}
 	if (r.code == PHONEAUTH__V1__CODE__OK && resp_desc != NULL) {
-		r.body = protobuf_c_message_unpack(resp_desc, &pa_rpc_wiping_allocator, renv->payload.len,
-		    renv->payload.data);
+		r.body = protobuf_c_message_unpack(
+		    resp_desc, &pa_rpc_wiping_allocator, renv->payload.len, renv->payload.data);
 		if (r.body == NULL) {
 			free(r.message);
 			rv = PA_EPROTO;
@@ -186,8 +189,8 @@ pa_reply_clear(struct pa_reply *r)
 const char *
 pa_code_name(pa_code code)
 {
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__code__descriptor, (int) code);
+	const ProtobufCEnumValue *v
+	    = protobuf_c_enum_descriptor_get_value(&phoneauth__v1__code__descriptor, (int) code);
 
 	return v != NULL ? v->name : "UNKNOWN";
 }
@@ -195,8 +198,8 @@ pa_code_name(pa_code code)
 const char *
 pa_reason_name(pa_reason reason)
 {
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&phoneauth__v1__reason__descriptor, (int) reason);
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &phoneauth__v1__reason__descriptor, (int) reason);
 
 	return v != NULL ? v->name : "REASON_UNSPECIFIED";
 }

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -30,21 +30,21 @@
 #define RPC_DRAIN_WAIT_MS 2000
 
 struct pa_rpc_server {
-	struct pa_rpc_server_opts      opts;
-	struct pa_rpc_service          svc;
+	struct pa_rpc_server_opts         opts;
+	struct pa_rpc_service             svc;
 	const ProtobufCServiceDescriptor *desc;
-	const struct pa_rpc_method   **entry;              /* [method]: its table entry */
-	nng_socket                     sock;
-	nng_listener                   listener;
-	struct pa_rpc_call            *calls;
-	unsigned                       ncalls;
-	struct pa_workq               *fast, *slow;
-	pthread_mutex_t                mtx; /* guards stopping against pushes to freed queues */
-	atomic_bool                    stopping; /* set under mtx; read without it inline */
-	atomic_uint                    sending;
-	atomic_uint_fast64_t         (*count)[RPC_NCODES]; /* [method][code] */
-	struct pa_hist                *latency;            /* [method] */
-	atomic_uint_fast64_t          *inline_count;       /* [method]: answered inline */
+	const struct pa_rpc_method      **entry; /* [method]: its table entry */
+	nng_socket                        sock;
+	nng_listener                      listener;
+	struct pa_rpc_call               *calls;
+	unsigned                          ncalls;
+	struct pa_workq                  *fast, *slow;
+	pthread_mutex_t                   mtx; /* guards stopping against pushes to freed queues */
+	atomic_bool                       stopping; /* set under mtx; read without it inline */
+	atomic_uint                       sending;
+	atomic_uint_fast64_t (*count)[RPC_NCODES]; /* [method][code] */
+	struct pa_hist       *latency; /* [method] */
+	atomic_uint_fast64_t *inline_count; /* [method]: answered inline */
 };
 
 static void call_cb(void *arg);
@@ -67,12 +67,13 @@ call_send_reply(struct pa_rpc_call *c)
 	struct pa_rpc_server *srv    = c->srv;
 	struct pa_rpc_status  status = rpc_call_status(c);
 	nng_msg              *msg;
-	unsigned              code = (unsigned) status.code < RPC_NCODES ? (unsigned) status.code : 2;
+	unsigned code = (unsigned) status.code < RPC_NCODES ? (unsigned) status.code : 2;
 
 	atomic_fetch_add_explicit(&srv->count[c->method_index][code], 1, memory_order_relaxed);
 	pa_hist_observe_ns(&srv->latency[c->method_index], pa_now_ns() - c->t_start);
-	if (pa_rpc_reply_encode(&msg, pa_rpc_call_request_id(c), &status, c->payload,
-	        c->payload_len) != PA_OK) {
+	if (pa_rpc_reply_encode(
+	        &msg, pa_rpc_call_request_id(c), &status, c->payload, c->payload_len)
+	    != PA_OK) {
 		call_arm_recv(c);
 		return;
 	}
@@ -124,11 +125,11 @@ call_try_inline(struct pa_rpc_call *c)
 static void
 call_received(struct pa_rpc_call *c)
 {
-	struct pa_rpc_server  *srv = c->srv;
-	nng_msg               *msg = nng_aio_get_msg(c->aio);
-	struct pa_rpc_request  req;
-	struct pa_workq       *q;
-	pa_err                 rv;
+	struct pa_rpc_server *srv = c->srv;
+	nng_msg              *msg = nng_aio_get_msg(c->aio);
+	struct pa_rpc_request req;
+	struct pa_workq      *q;
+	pa_err                rv;
 
 	c->t_start = pa_now_ns();
 	pa_rpc_request_decode(&req, srv->desc, nng_msg_body(msg), nng_msg_len(msg), pa_unix_ms());
@@ -198,10 +199,12 @@ server_map_methods(struct pa_rpc_server *srv)
 	const struct pa_rpc_service *svc = &srv->svc;
 
 	for (size_t i = 0; i < svc->n_methods; i++) {
-		const ProtobufCMethodDescriptor *m =
-		    protobuf_c_service_descriptor_get_method_by_name(srv->desc, svc->methods[i].name);
+		const ProtobufCMethodDescriptor *m
+		    = protobuf_c_service_descriptor_get_method_by_name(
+		        srv->desc, svc->methods[i].name);
 
-		if (m == NULL || svc->methods[i].handler == NULL || srv->entry[m - srv->desc->methods])
+		if (m == NULL || svc->methods[i].handler == NULL
+		    || srv->entry[m - srv->desc->methods])
 			return false;
 		srv->entry[m - srv->desc->methods] = &svc->methods[i];
 	}
@@ -308,13 +311,19 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	srv->desc = svc->desc;
 	pthread_mutex_init(&srv->mtx, NULL);
 	if ((rv = server_alloc_tables(srv)) != PA_OK) {
-		(void) snprintf(err, errsz, "%s", rv == PA_EINVAL ? "the method table does not match the service: each method once, with a handler" : "out of memory");
+		(void) snprintf(err, errsz, "%s",
+		    rv == PA_EINVAL ? "the method table does not match the service: each method "
+		                      "once, with a handler"
+		                    : "out of memory");
 		goto out_free;
 	}
 
 	qo = (struct pa_workq_opts) { .threads = opts->fast_workers,
-		.capacity = opts->queue_capacity, .init = opts->worker_init,
-		.fini = opts->worker_fini, .run = call_work, .arg = opts->worker_arg };
+		.capacity                      = opts->queue_capacity,
+		.init                          = opts->worker_init,
+		.fini                          = opts->worker_fini,
+		.run                           = call_work,
+		.arg                           = opts->worker_arg };
 	if ((rv = pa_workq_new(&srv->fast, &qo)) != PA_OK)
 		goto out_free;
 	qo.threads = opts->slow_workers;
@@ -324,8 +333,8 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	if ((rv = pa_workq_new(&srv->slow, &qo)) != PA_OK)
 		goto out_free;
 
-	if ((nrv = nng_rep0_open(&srv->sock)) != 0 ||
-	    (nrv = nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, opts->max_msg_bytes)) != 0)
+	if ((nrv = nng_rep0_open(&srv->sock)) != 0
+	    || (nrv = nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, opts->max_msg_bytes)) != 0)
 		goto out_nng;
 	for (; srv->ncalls < opts->contexts; srv->ncalls++) {
 		struct pa_rpc_call *c = &srv->calls[srv->ncalls];
@@ -385,7 +394,7 @@ pa_rpc_server_stop(struct pa_rpc_server *srv)
 	pa_workq_free(srv->fast);
 	pa_workq_free(srv->slow);
 	srv->fast = srv->slow = NULL;
-	until = pa_now_ns() + (uint64_t) RPC_DRAIN_WAIT_MS * 1000000u;
+	until                 = pa_now_ns() + (uint64_t) RPC_DRAIN_WAIT_MS * 1000000u;
 	while (atomic_load(&srv->sending) > 0 && pa_now_ns() < until) {
 		struct timespec ts = { 0, 5 * 1000000L };
 
@@ -402,17 +411,19 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 	unsigned              n   = srv->desc->n_methods;
 	char                  labels[160];
 
-	pa_metrics_header(out, "phoneauth_rpc_total", "counter", "RPCs answered, by method and code.");
+	pa_metrics_header(
+	    out, "phoneauth_rpc_total", "counter", "RPCs answered, by method and code.");
 	for (unsigned m = 0; m <= n; m++) {
 		for (unsigned code = 0; code < RPC_NCODES; code++) {
-			uint64_t v = atomic_load_explicit(&srv->count[m][code], memory_order_relaxed);
+			uint64_t v
+			    = atomic_load_explicit(&srv->count[m][code], memory_order_relaxed);
 
 			if (v == 0)
 				continue;
 			pa_strbuf_printf(out,
-			    "phoneauth_rpc_total{service=\"%s\",method=\"%s\",code=\"%s\"} %llu\n", svc,
-			    m < n ? srv->desc->methods[m].name : "", pa_code_name((pa_code) code),
-			    (unsigned long long) v);
+			    "phoneauth_rpc_total{service=\"%s\",method=\"%s\",code=\"%s\"} %llu\n",
+			    svc, m < n ? srv->desc->methods[m].name : "",
+			    pa_code_name((pa_code) code), (unsigned long long) v);
 		}
 	}
 	pa_metrics_header(out, "phoneauth_rpc_duration_seconds", "histogram",
@@ -427,16 +438,19 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 	for (unsigned m = 0; m < n; m++) {
 		if (srv->entry[m]->pool != PA_RPC_INLINE)
 			continue;
-		pa_strbuf_printf(out, "phoneauth_rpc_inline_total{service=\"%s\",method=\"%s\"} %llu\n",
-		    svc, srv->desc->methods[m].name,
-		    (unsigned long long) atomic_load_explicit(&srv->inline_count[m],
-		        memory_order_relaxed));
+		pa_strbuf_printf(out,
+		    "phoneauth_rpc_inline_total{service=\"%s\",method=\"%s\"} %llu\n", svc,
+		    srv->desc->methods[m].name,
+		    (unsigned long long) atomic_load_explicit(
+		        &srv->inline_count[m], memory_order_relaxed));
 	}
 	pa_metrics_header(out, "phoneauth_rpc_queue_depth", "gauge", "Calls waiting for a worker.");
 	if (srv->fast != NULL && srv->slow != NULL) {
-		pa_strbuf_printf(out, "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"fast\"} %u\n",
-		    svc, pa_workq_depth(srv->fast));
-		pa_strbuf_printf(out, "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"slow\"} %u\n",
-		    svc, pa_workq_depth(srv->slow));
+		pa_strbuf_printf(out,
+		    "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"fast\"} %u\n", svc,
+		    pa_workq_depth(srv->fast));
+		pa_strbuf_printf(out,
+		    "phoneauth_rpc_queue_depth{service=\"%s\",pool=\"slow\"} %u\n", svc,
+		    pa_workq_depth(srv->slow));
 	}
 }

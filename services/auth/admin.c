@@ -33,8 +33,10 @@ struct pa_rpc_service
 auth_admin_service(struct auth_app *app)
 {
 	return (struct pa_rpc_service) { .desc = &phoneauth__v1__admin__descriptor,
-		.methods = methods, .n_methods = sizeof methods / sizeof methods[0],
-		.authorize = admin_authorize, .arg = app };
+		.methods                       = methods,
+		.n_methods                     = sizeof methods / sizeof methods[0],
+		.authorize                     = admin_authorize,
+		.arg                           = app };
 }
 
 /* ---- authorization --------------------------------------------------------------------------- */
@@ -45,7 +47,7 @@ admin_authorize(struct pa_rpc_call *call, void *state, void *arg)
 	struct auth_app                     *app    = arg;
 	struct auth_worker                  *w      = state;
 	const Phoneauth__V1__CallerMetadata *caller = pa_rpc_call_caller(call);
-	const char                          *given  = caller->admin_token ? caller->admin_token : "";
+	const char                          *given = caller->admin_token ? caller->admin_token : "";
 	json_object                         *d;
 
 	if (auth_token_matches(given, app->cfg.admin_token))
@@ -56,11 +58,15 @@ admin_authorize(struct pa_rpc_call *call, void *state, void *arg)
 		auth_admin_jstr(d, "method", pa_rpc_call_method(call));
 		auth_admin_jstr(d, "token", given[0] ? "wrong" : "missing");
 		if (auth_audit_write(w->db,
-		        &(struct auth_audit) { .event = "admin_denied", .actor = "admin",
-		            .outcome = "denied", .ip = auth_caller_ip(call),
-		            .detail_json = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) }) !=
-		    PA_OK)
-			pa_log_warn("audit_failed", "event=admin_denied sqlstate=%s", pa_db_sqlstate(w->db));
+		        &(struct auth_audit) { .event = "admin_denied",
+		            .actor                    = "admin",
+		            .outcome                  = "denied",
+		            .ip                       = auth_caller_ip(call),
+		            .detail_json
+		            = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) })
+		    != PA_OK)
+			pa_log_warn("audit_failed", "event=admin_denied sqlstate=%s",
+			    pa_db_sqlstate(w->db));
 		json_object_put(d);
 	}
 	return pa_rpc_fail(
@@ -76,10 +82,13 @@ auth_admin_audit(struct auth_worker *w, struct pa_rpc_call *call, json_object *d
 
 	if (d == NULL)
 		return PA_ENOMEM;
-	(void) json_object_object_add(d, "method", json_object_new_string(pa_rpc_call_method(call)));
+	(void) json_object_object_add(
+	    d, "method", json_object_new_string(pa_rpc_call_method(call)));
 	rv = auth_audit_write(w->db,
-	    &(struct auth_audit) { .event = "admin_call", .actor = "admin", .outcome = "ok",
-	        .ip = auth_caller_ip(call),
+	    &(struct auth_audit) { .event = "admin_call",
+	        .actor                    = "admin",
+	        .outcome                  = "ok",
+	        .ip                       = auth_caller_ip(call),
 	        .detail_json = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) });
 	json_object_put(d);
 	return rv;
@@ -163,10 +172,10 @@ user_fill(struct pa_rpc_call *call, Phoneauth__V1__UserSummary *u,
 	char masked[PA_PHONE_MASK_MAX];
 
 	phoneauth__v1__user_summary__init(u);
-	u->user_id             = auth_admin_dup(call, row->id, oom);
-	u->phone_e164          = auth_admin_dup(call, row->phone_e164, oom);
-	u->phone_masked        = auth_admin_dup(call,
-	           row->phone_e164[0] ? pa_phone_mask(row->phone_e164, masked) : "", oom);
+	u->user_id      = auth_admin_dup(call, row->id, oom);
+	u->phone_e164   = auth_admin_dup(call, row->phone_e164, oom);
+	u->phone_masked = auth_admin_dup(
+	    call, row->phone_e164[0] ? pa_phone_mask(row->phone_e164, masked) : "", oom);
 	u->email               = auth_admin_dup(call, row->email, oom);
 	u->verified            = row->verified;
 	u->verified_at_unix_ms = row->verified_at_ms;
@@ -198,26 +207,31 @@ auth_admin_list_users(struct pa_rpc_call *call, void *state, const void *in_, vo
 	const Phoneauth__V1__ListUsersRequest *in  = in_;
 	Phoneauth__V1__ListUsersResponse      *out = out_;
 	unsigned                               n   = auth_admin_page_size(in->page_size);
-	char        pat[300] = "", cur_us[24] = "0", cur_id[AUTH_UUID_LEN] = "", next[80];
-	struct auth_views_user_filter f = { .verified = (int) in->verified, .search = pat,
-		.created_from_ms = in->created_from_unix_ms, .created_to_ms = in->created_to_unix_ms,
-		.verified_from_ms = in->verified_from_unix_ms, .verified_to_ms = in->verified_to_unix_ms,
-		.cursor_us = cur_us, .limit = n + 1 };
-	struct auth_views_page pg;
-	struct auth_views_user row;
-	int64_t                total;
-	bool                   oom = false;
-	pa_err                 rv;
+	char pat[300] = "", cur_us[24] = "0", cur_id[AUTH_UUID_LEN] = "", next[80];
+	struct auth_views_user_filter f = { .verified = (int) in->verified,
+		.search                               = pat,
+		.created_from_ms                      = in->created_from_unix_ms,
+		.created_to_ms                        = in->created_to_unix_ms,
+		.verified_from_ms                     = in->verified_from_unix_ms,
+		.verified_to_ms                       = in->verified_to_unix_ms,
+		.cursor_us                            = cur_us,
+		.limit                                = n + 1 };
+	struct auth_views_page        pg;
+	struct auth_views_user        row;
+	int64_t                       total;
+	bool                          oom = false;
+	pa_err                        rv;
 
 	if (in->search != NULL && in->search[0] != '\0')
 		like_prefix(in->search, pat, sizeof pat);
 	if (in->cursor != NULL && in->cursor[0] != '\0') {
-		if (sscanf(in->cursor, "%23[0-9]/%36s", cur_us, cur_id) != 2 || !auth_is_uuid(cur_id))
+		if (sscanf(in->cursor, "%23[0-9]/%36s", cur_us, cur_id) != 2
+		    || !auth_is_uuid(cur_id))
 			return auth_admin_bad_cursor(users_detail(in));
 		f.cursor_id = cur_id;
 	}
-	if ((rv = auth_admin_audit(w, call, users_detail(in))) != PA_OK ||
-	    (rv = auth_views_users(w->db, &f, &pg, &total)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, users_detail(in))) != PA_OK
+	    || (rv = auth_views_users(w->db, &f, &pg, &total)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	out->total   = (uint64_t) total;
 	out->n_users = pg.n > n ? n : pg.n;
@@ -270,10 +284,10 @@ timeline_fill(struct pa_rpc_call *call, Phoneauth__V1__TimelineEntry *e,
 			phoneauth__v1__status_change__init(c);
 			c->status = auth_admin_dup(
 			    call, json_object_get_string(json_object_array_get_idx(s, 0)), oom);
-			c->at_unix_ms        = json_object_get_int64(json_object_array_get_idx(s, 1));
-			c->error_code        = json_object_get_int(json_object_array_get_idx(s, 2));
-			e->statuses[j]       = c;
-			e->n_statuses        = j + 1;
+			c->at_unix_ms  = json_object_get_int64(json_object_array_get_idx(s, 1));
+			c->error_code  = json_object_get_int(json_object_array_get_idx(s, 2));
+			e->statuses[j] = c;
+			e->n_statuses  = j + 1;
 		}
 		if (e->statuses == NULL || e->n_statuses != m)
 			*oom = true;
@@ -295,8 +309,8 @@ auth_admin_get_user(struct pa_rpc_call *call, void *state, const void *in_, void
 	pa_err                               rv;
 
 	auth_admin_jstr(d, "user", in->user);
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK ||
-	    (rv = auth_views_user_get(w->db, in->user ? in->user : "", &pg)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
+	    || (rv = auth_views_user_get(w->db, in->user ? in->user : "", &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	if (pg.n == 0) {
 		auth_views_page_free(&pg);
@@ -310,8 +324,9 @@ auth_admin_get_user(struct pa_rpc_call *call, void *state, const void *in_, void
 	out->verification_id = auth_admin_dup(call, u.verification_id, &oom);
 	out->delivery_status = auth_admin_dup(call, u.delivery_status, &oom);
 	out->sessions        = (uint32_t) u.sessions;
-	if (!oom && (rv = auth_views_timeline(w->db, out->user->user_id, out->user->phone_e164,
-	                 &tl)) != PA_OK) {
+	if (!oom
+	    && (rv = auth_views_timeline(w->db, out->user->user_id, out->user->phone_e164, &tl))
+	        != PA_OK) {
 		auth_views_page_free(&pg);
 		return pa_rpc_fail_err(rv);
 	}

@@ -32,8 +32,8 @@ unsigned auth_admin_page_size(uint32_t asked);
 void auth_admin_jstr(json_object *d, const char *k, const char *v);
 void auth_admin_jint(json_object *d, const char *k, int64_t v);
 /* Audits an admin call with its filters d (consumed; NULL: out of memory). */
-pa_err auth_admin_audit(struct auth_worker *w, struct pa_rpc_call *call, json_object *d)
-	PA_MUSTCHECK;
+pa_err auth_admin_audit(
+    struct auth_worker *w, struct pa_rpc_call *call, json_object *d) PA_MUSTCHECK;
 /* An id cursor ("12345") into out, "0" for none; false for anything else. */
 bool auth_admin_id_cursor(const char *cursor, char out[24]);
 /* INVALID_ARGUMENT "bad cursor"; releases d. */

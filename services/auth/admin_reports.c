@@ -24,11 +24,15 @@ auth_admin_list_audit_events(struct pa_rpc_call *call, void *state, const void *
 	unsigned                                     n   = auth_admin_page_size(in->page_size);
 	char                           masked[PA_PHONE_MASK_MAX] = "", cur[24], next[24];
 	struct auth_views_audit_filter f = { .event = in->event ? in->event : "",
-		.user_id = in->user_id ? in->user_id : "", .phone_masked = masked,
+		.user_id                            = in->user_id ? in->user_id : "",
+		.phone_masked                       = masked,
 		.verification_id = in->verification_id ? in->verification_id : "",
-		.follow_id = in->follow_id ? in->follow_id : "", .from_ms = in->from_unix_ms,
-		.to_ms = in->to_unix_ms, .cursor = cur, .oldest_first = in->oldest_first,
-		.limit = n + 1 };
+		.follow_id       = in->follow_id ? in->follow_id : "",
+		.from_ms         = in->from_unix_ms,
+		.to_ms           = in->to_unix_ms,
+		.cursor          = cur,
+		.oldest_first    = in->oldest_first,
+		.limit           = n + 1 };
 	json_object                   *d = json_object_new_object();
 	struct auth_views_page         pg;
 	struct auth_views_audit_row    row;
@@ -48,13 +52,15 @@ auth_admin_list_audit_events(struct pa_rpc_call *call, void *state, const void *
 	auth_admin_jint(d, "to_unix_ms", in->to_unix_ms);
 	auth_admin_jstr(d, "cursor", in->cursor);
 	auth_admin_jstr(d, "follow", in->follow_id);
-	if ((in->user_id && in->user_id[0] && !auth_is_uuid(in->user_id)) ||
-	    (in->verification_id && in->verification_id[0] && !auth_is_uuid(in->verification_id))) {
+	if ((in->user_id && in->user_id[0] && !auth_is_uuid(in->user_id))
+	    || (in->verification_id && in->verification_id[0]
+	        && !auth_is_uuid(in->verification_id))) {
 		json_object_put(d);
-		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "ids are UUIDs");
+		return pa_rpc_fail(
+		    CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED), "ids are UUIDs");
 	}
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK ||
-	    (rv = auth_views_audit_events(w->db, &f, &pg)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
+	    || (rv = auth_views_audit_events(w->db, &f, &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	out->n_events = pg.n > n ? n : pg.n;
 	out->events   = pa_rpc_call_alloc(call, (out->n_events + 1) * sizeof *out->events);
@@ -120,15 +126,18 @@ auth_admin_list_messages(struct pa_rpc_call *call, void *state, const void *in_,
 	const Phoneauth__V1__ListMessagesRequest *in  = in_;
 	Phoneauth__V1__ListMessagesResponse      *out = out_;
 	unsigned                                  n   = auth_admin_page_size(in->page_size);
-	char                             cur[24], next[24];
-	struct auth_views_message_filter f = { .state = in->state ? in->state : "",
-		.message_sid = in->message_sid ? in->message_sid : "", .from_ms = in->from_unix_ms,
-		.to_ms = in->to_unix_ms, .cursor = cur, .limit = n + 1 };
-	json_object                     *d = json_object_new_object();
-	struct auth_views_page           pg;
-	struct auth_views_message        row;
-	bool                             oom = false;
-	pa_err                           rv;
+	char                                      cur[24], next[24];
+	struct auth_views_message_filter          f = { .state = in->state ? in->state : "",
+		         .message_sid = in->message_sid ? in->message_sid : "",
+		         .from_ms     = in->from_unix_ms,
+		         .to_ms       = in->to_unix_ms,
+		         .cursor      = cur,
+		         .limit       = n + 1 };
+	json_object                              *d = json_object_new_object();
+	struct auth_views_page                    pg;
+	struct auth_views_message                 row;
+	bool                                      oom = false;
+	pa_err                                    rv;
 
 	if (!auth_admin_id_cursor(in->cursor, cur))
 		return auth_admin_bad_cursor(d);
@@ -137,14 +146,15 @@ auth_admin_list_messages(struct pa_rpc_call *call, void *state, const void *in_,
 	auth_admin_jint(d, "from_unix_ms", in->from_unix_ms);
 	auth_admin_jint(d, "to_unix_ms", in->to_unix_ms);
 	auth_admin_jstr(d, "cursor", in->cursor);
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK ||
-	    (rv = auth_views_messages(w->db, &f, &pg)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
+	    || (rv = auth_views_messages(w->db, &f, &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	out->n_messages = pg.n > n ? n : pg.n;
 	out->messages   = pa_rpc_call_alloc(call, (out->n_messages + 1) * sizeof *out->messages);
 	oom             = out->messages == NULL;
 	for (size_t i = 0; !oom && i < out->n_messages; i++) {
-		if ((out->messages[i] = pa_rpc_call_alloc(call, sizeof *out->messages[i])) == NULL) {
+		if ((out->messages[i] = pa_rpc_call_alloc(call, sizeof *out->messages[i]))
+		    == NULL) {
 			oom = true;
 			break;
 		}
@@ -183,12 +193,13 @@ count_new(struct pa_rpc_call *call, const char *key, bool *oom)
 
 /* Sends by country calling code: the mask keeps "+<code>" in front of the stars. */
 static void
-stats_countries(struct pa_rpc_call *call, json_object *by_phone,
-    Phoneauth__V1__StatsResponse *out, bool *oom)
+stats_countries(
+    struct pa_rpc_call *call, json_object *by_phone, Phoneauth__V1__StatsResponse *out, bool *oom)
 {
 	size_t n = by_phone != NULL ? json_object_array_length(by_phone) : 0;
 
-	out->sends_by_country = pa_rpc_call_alloc(call, STATS_COUNTRIES * sizeof *out->sends_by_country);
+	out->sends_by_country
+	    = pa_rpc_call_alloc(call, STATS_COUNTRIES * sizeof *out->sends_by_country);
 	if (out->sends_by_country == NULL) {
 		*oom = n > 0;
 		return;
@@ -214,8 +225,8 @@ stats_countries(struct pa_rpc_call *call, json_object *by_phone,
 				return;
 			out->n_sends_by_country++;
 		}
-		out->sends_by_country[j]->count +=
-		    (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
+		out->sends_by_country[j]->count
+		    += (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
 	}
 }
 
@@ -233,8 +244,8 @@ auth_admin_stats(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	pa_err                             rv;
 
 	auth_admin_jint(d, "window_s", win);
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK ||
-	    (rv = auth_views_stats(w->db, win, &pg)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
+	    || (rv = auth_views_stats(w->db, win, &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	auth_views_stats_at(&pg, &s);
 	out->window_s               = win;
@@ -243,19 +254,20 @@ auth_admin_stats(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	out->verifications_expired  = (uint64_t) s.expired;
 	by_status                   = json_tokener_parse(s.by_status_json);
 	by_phone                    = json_tokener_parse(s.by_phone_json);
-	out->sends_by_status = pa_rpc_call_alloc(call, STATS_STATUSES * sizeof *out->sends_by_status);
-	oom                  = out->sends_by_status == NULL;
-	for (size_t i = 0; !oom && by_status && i < json_object_array_length(by_status) &&
-	                   i < STATS_STATUSES;
+	out->sends_by_status
+	    = pa_rpc_call_alloc(call, STATS_STATUSES * sizeof *out->sends_by_status);
+	oom = out->sends_by_status == NULL;
+	for (size_t i = 0;
+	     !oom && by_status && i < json_object_array_length(by_status) && i < STATS_STATUSES;
 	     i++) {
 		json_object *a = json_object_array_get_idx(by_status, i);
 
-		out->sends_by_status[i] =
-		    count_new(call, json_object_get_string(json_object_array_get_idx(a, 0)), &oom);
+		out->sends_by_status[i] = count_new(
+		    call, json_object_get_string(json_object_array_get_idx(a, 0)), &oom);
 		if (out->sends_by_status[i] == NULL)
 			break;
-		out->sends_by_status[i]->count =
-		    (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
+		out->sends_by_status[i]->count
+		    = (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
 		out->n_sends_by_status++;
 	}
 	stats_countries(call, by_phone, out, &oom);
@@ -281,10 +293,11 @@ auth_admin_verify_audit(struct pa_rpc_call *call, void *state, const void *in_, 
 	bool                                     oom       = false;
 	pa_err                                   rv;
 
-	if (in->known_hash_hex != NULL && in->known_hash_hex[0] != '\0' &&
-	    (sodium_hex2bin(known, sizeof known, in->known_hash_hex, strlen(in->known_hash_hex), NULL,
-	         &known_len, NULL) != 0 ||
-	        known_len != sizeof known)) {
+	if (in->known_hash_hex != NULL && in->known_hash_hex[0] != '\0'
+	    && (sodium_hex2bin(known, sizeof known, in->known_hash_hex, strlen(in->known_hash_hex),
+	            NULL, &known_len, NULL)
+	            != 0
+	        || known_len != sizeof known)) {
 		json_object_put(d);
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(REASON_UNSPECIFIED),
 		    "known_hash_hex must be 64 hex characters");
@@ -296,9 +309,10 @@ auth_admin_verify_audit(struct pa_rpc_call *call, void *state, const void *in_, 
 		    "PHONEAUTH_AUDIT_KEY is not set: the audit trail is not signed");
 	}
 	/* The call's own audit row is written first, so the check covers who asked. */
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK ||
-	    (rv = auth_auditchain_verify(w->db, w->app->audit_pk, known_len ? known : NULL, &rep)) !=
-	        PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
+	    || (rv = auth_auditchain_verify(
+	            w->db, w->app->audit_pk, known_len ? known : NULL, &rep))
+	        != PA_OK)
 		return pa_rpc_fail_err(rv);
 	out->ok              = rep.ok;
 	out->checkpoints     = (uint64_t) rep.checkpoints;
@@ -306,7 +320,7 @@ auth_admin_verify_audit(struct pa_rpc_call *call, void *state, const void *in_, 
 	out->rows_unsigned   = (uint64_t) rep.rows_unsigned;
 	out->last_signed_row = (uint64_t) rep.last_row;
 	out->last_hash_hex   = auth_admin_dup(
-            call, sodium_bin2hex(hash, sizeof hash, rep.last_hash, sizeof rep.last_hash), &oom);
+	      call, sodium_bin2hex(hash, sizeof hash, rep.last_hash, sizeof rep.last_hash), &oom);
 	out->public_key_hex = auth_admin_dup(
 	    call, sodium_bin2hex(pk, sizeof pk, rep.public_key, sizeof rep.public_key), &oom);
 	out->bad_row        = (uint64_t) rep.bad_row;

@@ -2,9 +2,8 @@
  * record. */
 #include "audit.h"
 
-static const struct pa_stmt st_audit = {
-	"SELECT audit_append($1, $9, $2::uuid, $3, $4::uuid, $5, $6::inet, $7, $8::jsonb)", 9
-};
+static const struct pa_stmt st_audit
+    = { "SELECT audit_append($1, $9, $2::uuid, $3, $4::uuid, $5, $6::inet, $7, $8::jsonb)", 9 };
 
 struct pa_db_step
 auth_audit_step(struct auth_audit_row *row, const struct auth_audit *a)

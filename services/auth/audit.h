@@ -9,15 +9,15 @@
 #include "common/phone.h"
 
 struct auth_audit {
-	const char *event;           /* "code_sent", "login_failed", ... */
-	const char *user_id;         /* uuid text or NULL */
-	const char *phone_e164;      /* masked before it is stored */
+	const char *event; /* "code_sent", "login_failed", ... */
+	const char *user_id; /* uuid text or NULL */
+	const char *phone_e164; /* masked before it is stored */
 	const char *verification_id; /* uuid text or NULL */
 	const char *message_sid;
 	const char *outcome;
 	const char *detail_json;
 	const char *actor; /* NULL: "site" */
-	const char *ip;    /* the end user's IP (auth_caller_ip) or NULL */
+	const char *ip; /* the end user's IP (auth_caller_ip) or NULL */
 };
 
 /* Storage for one row's parameters while its batch runs. */

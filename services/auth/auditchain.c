@@ -16,7 +16,7 @@
 
 #define HASH_BYTES 32
 #define ENTRY_BYTES (8 + HASH_BYTES) /* id, big-endian, then the row's digest */
-#define RANGE_MAX 4096               /* rows per checkpoint: bounds memory and lock-free time */
+#define RANGE_MAX 4096 /* rows per checkpoint: bounds memory and lock-free time */
 #define ROW_COLS 11
 
 static const char row_tag[]  = "phoneauth audit row v1";
@@ -25,30 +25,25 @@ static const char ckpt_tag[] = "phoneauth audit checkpoint v1";
 /* The canonical form of a row: every column as text (NULL kept apart from ""), the time in
  * microseconds so no formatting setting can change it. (No "id::text": ORDER BY id would then
  * sort the text column, "10" before "2".) */
-static const struct pa_stmt st_rows = {
-	"SELECT id, (extract(epoch FROM at) * 1000000)::bigint::text, event, actor,"
+static const struct pa_stmt st_rows
+    = { "SELECT id, (extract(epoch FROM at) * 1000000)::bigint::text, event, actor,"
 	" user_id::text, phone_masked, verification_id::text, message_sid, end_user_ip::text,"
 	" outcome, detail::text FROM audit_events"
 	" WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id",
-	2
-};
+	      2 };
 static const struct pa_stmt st_max = { "SELECT coalesce(max(id), 0) FROM audit_events", 0 };
-static const struct pa_stmt st_last = {
-	"SELECT last_id, hash FROM audit_checkpoints ORDER BY last_id DESC LIMIT 1", 0
-};
-static const struct pa_stmt st_insert = {
-	"INSERT INTO audit_checkpoints (first_id, last_id, prev_hash, hash, signature, row_digests)"
+static const struct pa_stmt st_last
+    = { "SELECT last_id, hash FROM audit_checkpoints ORDER BY last_id DESC LIMIT 1", 0 };
+static const struct pa_stmt st_insert
+    = { "INSERT INTO audit_checkpoints (first_id, last_id, prev_hash, hash, signature, row_digests)"
 	" VALUES ($1::bigint, $2::bigint, $3::bytea, $4::bytea, $5::bytea, $6::bytea)",
-	6
-};
-static const struct pa_stmt st_ckpts = {
-	"SELECT id, first_id, last_id, prev_hash, hash, signature, row_digests"
+	      6 };
+static const struct pa_stmt st_ckpts
+    = { "SELECT id, first_id, last_id, prev_hash, hash, signature, row_digests"
 	" FROM audit_checkpoints WHERE first_id > $1::bigint ORDER BY first_id LIMIT 16",
-	1
-};
-static const struct pa_stmt st_after = {
-	"SELECT count(*) FROM audit_events WHERE id > $1::bigint", 1
-};
+	      1 };
+static const struct pa_stmt st_after
+    = { "SELECT count(*) FROM audit_events WHERE id > $1::bigint", 1 };
 
 static void
 put_be64(unsigned char out[8], int64_t v)
@@ -161,9 +156,9 @@ stable_max(struct pa_db *db, int64_t *out)
 
 	if ((rv = pa_db_begin(db)) != PA_OK)
 		return rv;
-	if ((rv = pa_db_exec_simple(db, "SET LOCAL lock_timeout = '2s'")) == PA_OK &&
-	    (rv = pa_db_exec_simple(db, "LOCK TABLE audit_events IN SHARE MODE")) == PA_OK &&
-	    (rv = pa_db_exec(db, &st_max, NULL, &r)) == PA_OK) {
+	if ((rv = pa_db_exec_simple(db, "SET LOCAL lock_timeout = '2s'")) == PA_OK
+	    && (rv = pa_db_exec_simple(db, "LOCK TABLE audit_events IN SHARE MODE")) == PA_OK
+	    && (rv = pa_db_exec(db, &st_max, NULL, &r)) == PA_OK) {
 		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		PQclear(r);
 		return pa_db_commit(db);
@@ -188,9 +183,10 @@ checkpoint_once(struct auth_auditchain *c, int64_t max, bool *more)
 	if ((rv = pa_db_begin(c->db)) != PA_OK)
 		return rv;
 	/* Checkpointers of several auth instances take turns; the chain stays linear. */
-	if ((rv = pa_db_exec_simple(c->db,
-	         "LOCK TABLE audit_checkpoints IN SHARE ROW EXCLUSIVE MODE")) != PA_OK ||
-	    (rv = pa_db_exec(c->db, &st_last, NULL, &r)) != PA_OK)
+	if ((rv = pa_db_exec_simple(
+	         c->db, "LOCK TABLE audit_checkpoints IN SHARE ROW EXCLUSIVE MODE"))
+	        != PA_OK
+	    || (rv = pa_db_exec(c->db, &st_last, NULL, &r)) != PA_OK)
 		goto out;
 	if (PQntuples(r) == 1) {
 		last = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -233,9 +229,10 @@ checkpoint_once(struct auth_auditchain *c, int64_t max, bool *more)
 		rv = PA_ENOMEM;
 		goto out;
 	}
-	if ((rv = pa_db_exec(c->db, &st_insert,
-	         (const char *[]) { a, b, p_prev, p_hash, p_sig, p_ent }, NULL)) == PA_OK &&
-	    (rv = pa_db_commit(c->db)) == PA_OK) {
+	if ((rv = pa_db_exec(
+	         c->db, &st_insert, (const char *[]) { a, b, p_prev, p_hash, p_sig, p_ent }, NULL))
+	        == PA_OK
+	    && (rv = pa_db_commit(c->db)) == PA_OK) {
 		atomic_fetch_add(&c->checkpoints, 1);
 		atomic_store(&c->covered, (uint64_t) upto);
 		pa_log_debug("audit_checkpoint", "first_id=%s last_id=%s rows=%zu", a, b, n);
@@ -281,14 +278,13 @@ chain_main(void *arg)
 
 		if (rv != PA_OK) {
 			atomic_fetch_add(&c->failures, 1);
-			pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s", pa_err_name(rv),
-			    pa_db_sqlstate(c->db));
+			pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s",
+			    pa_err_name(rv), pa_db_sqlstate(c->db));
 		}
 		(void) clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += c->app->cfg.audit_every_s;
 		pthread_mutex_lock(&c->mu);
-		while (!c->stop &&
-		       pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+		while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
 			;
 		stop = c->stop;
 		pthread_mutex_unlock(&c->mu);
@@ -360,8 +356,8 @@ auth_auditchain_write_metrics(struct pa_strbuf *out, struct auth_auditchain *c)
 	    (unsigned long long) atomic_load(&c->failures));
 	pa_metrics_header(out, "phoneauth_audit_signed_id", "gauge",
 	    "Highest audit row id covered by a checkpoint this process wrote.");
-	pa_strbuf_printf(out, "phoneauth_audit_signed_id %llu\n",
-	    (unsigned long long) atomic_load(&c->covered));
+	pa_strbuf_printf(
+	    out, "phoneauth_audit_signed_id %llu\n", (unsigned long long) atomic_load(&c->covered));
 }
 
 /* ---- verification ---------------------------------------------------------------------------- */
@@ -369,15 +365,15 @@ auth_auditchain_write_metrics(struct pa_strbuf *out, struct auth_auditchain *c)
 /* Compares a checkpoint's stored (id, digest) list with the rows now in its range and names the
  * first difference. False with the problem filled in when they differ. */
 static bool
-range_matches(const PGresult *rows, const unsigned char *entries, size_t n,
-    struct auth_audit_report *rep)
+range_matches(
+    const PGresult *rows, const unsigned char *entries, size_t n, struct auth_audit_report *rep)
 {
 	size_t i = 0, j = 0, nrows = (size_t) PQntuples(rows);
 
 	while (i < n || j < nrows) {
-		int64_t       want = i < n ? get_be64(entries + i * ENTRY_BYTES) : INT64_MAX;
-		int64_t       have = j < nrows ? strtoll(PQgetvalue(rows, (int) j, 0), NULL, 10) :
-		                                 INT64_MAX;
+		int64_t want = i < n ? get_be64(entries + i * ENTRY_BYTES) : INT64_MAX;
+		int64_t have
+		    = j < nrows ? strtoll(PQgetvalue(rows, (int) j, 0), NULL, 10) : INT64_MAX;
 		unsigned char d[HASH_BYTES];
 
 		if (want < have) {
@@ -425,19 +421,19 @@ check_one(struct pa_db *db, const PGresult *r, int k, const unsigned char pk[32]
 {
 	unsigned char *ph = NULL, *h = NULL, *sig = NULL, *ent = NULL;
 	size_t         phl, hl, sigl, entl;
-	int64_t        id = strtoll(PQgetvalue(r, k, 0), NULL, 10);
+	int64_t        id    = strtoll(PQgetvalue(r, k, 0), NULL, 10);
 	int64_t        first = strtoll(PQgetvalue(r, k, 1), NULL, 10);
 	int64_t        last  = strtoll(PQgetvalue(r, k, 2), NULL, 10);
 	char           a[24], b[24];
 	PGresult      *rows = NULL;
 	pa_err         rv   = PA_OK;
 
-	*ok = false;
+	*ok                 = false;
 	rep->bad_checkpoint = id;
-	if (!bytea_value(r, k, 3, &ph, &phl) || !bytea_value(r, k, 4, &h, &hl) ||
-	    !bytea_value(r, k, 5, &sig, &sigl) || !bytea_value(r, k, 6, &ent, &entl) ||
-	    phl != HASH_BYTES || hl != HASH_BYTES || sigl != crypto_sign_BYTES ||
-	    entl % ENTRY_BYTES != 0) {
+	if (!bytea_value(r, k, 3, &ph, &phl) || !bytea_value(r, k, 4, &h, &hl)
+	    || !bytea_value(r, k, 5, &sig, &sigl) || !bytea_value(r, k, 6, &ent, &entl)
+	    || phl != HASH_BYTES || hl != HASH_BYTES || sigl != crypto_sign_BYTES
+	    || entl % ENTRY_BYTES != 0) {
 		(void) snprintf(rep->problem, sizeof rep->problem, "checkpoint %lld is malformed",
 		    (long long) id);
 	} else if (first != *next_first) {
@@ -457,11 +453,11 @@ check_one(struct pa_db *db, const PGresult *r, int k, const unsigned char pk[32]
 	} else {
 		(void) snprintf(a, sizeof a, "%lld", (long long) (first - 1));
 		(void) snprintf(b, sizeof b, "%lld", (long long) last);
-		if ((rv = pa_db_exec(db, &st_rows, (const char *[]) { a, b }, &rows)) == PA_OK &&
-		    range_matches(rows, ent, entl / ENTRY_BYTES, rep)) {
+		if ((rv = pa_db_exec(db, &st_rows, (const char *[]) { a, b }, &rows)) == PA_OK
+		    && range_matches(rows, ent, entl / ENTRY_BYTES, rep)) {
 			memcpy(prev, h, HASH_BYTES);
-			*next_first         = last + 1;
-			rep->checkpoints   += 1;
+			*next_first = last + 1;
+			rep->checkpoints += 1;
 			rep->last_row       = last;
 			rep->bad_checkpoint = 0;
 			*ok                 = true;
@@ -480,7 +476,7 @@ pa_err
 auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
     const unsigned char *known_hash, struct auth_audit_report *rep)
 {
-	bool known_seen = known_hash == NULL;
+	bool          known_seen       = known_hash == NULL;
 	unsigned char prev[HASH_BYTES] = { 0 };
 	int64_t       next_first       = 1;
 	bool          ok               = true;
@@ -492,7 +488,8 @@ auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
 	memcpy(rep->public_key, pk, sizeof rep->public_key);
 	/* Repeatable read: one snapshot for the whole walk, so rows and checkpoints added while it
 	 * runs neither count as tampering nor get half-checked. */
-	if ((rv = pa_db_exec_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != PA_OK)
+	if ((rv = pa_db_exec_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+	    != PA_OK)
 		return rv;
 	while (ok) {
 		int n;

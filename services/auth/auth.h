@@ -39,14 +39,14 @@ struct auth_config {
 	char *tls_cert;
 	char *tls_key;
 	char *tls_ca;
-	char *otp_key;     /* keyring: codes' MACs */
-	char *outbox_key;  /* keyring: SMS bodies at rest (the SMS worker holds it too) */
-	char *token_key;   /* keyring: session, signup and reset token hashes */
+	char *otp_key; /* keyring: codes' MACs */
+	char *outbox_key; /* keyring: SMS bodies at rest (the SMS worker holds it too) */
+	char *token_key; /* keyring: session, signup and reset token hashes */
 	char *default_region;
 	char *allowed_countries;
 	int   pwhash_ops;
 	int   pwhash_mem_kib;
-	char *audit_key;   /* Ed25519 seed signing audit checkpoints; unset: none are written */
+	char *audit_key; /* Ed25519 seed signing audit checkpoints; unset: none are written */
 	int   audit_every_s;
 };
 
@@ -54,20 +54,20 @@ extern const struct pa_conf_item auth_config_items[];
 extern const size_t              auth_config_nitems;
 
 struct auth_app {
-	struct auth_config           cfg;
-	struct pa_tls_opts           tls;
-	atomic_bool                  db_ok; /* last Health check by any worker, for /healthz */
-	atomic_bool                  sms_alive;
-	_Atomic uint64_t             health_good_at_ns; /* both were up then; 0: not lately */
-	struct pa_policy             policy;
-	struct pa_keyring            otp_keys;
-	struct pa_keyring            outbox_keys;
-	struct pa_keyring            token_keys;
-	struct auth_jobs            *jobs; /* jobs.h */
-	bool                         audit_signing; /* PHONEAUTH_AUDIT_KEY was given */
-	unsigned char                audit_sk[crypto_sign_SECRETKEYBYTES];
-	unsigned char                audit_pk[crypto_sign_PUBLICKEYBYTES];
-	struct auth_auditchain      *chain; /* auditchain.h */
+	struct auth_config      cfg;
+	struct pa_tls_opts      tls;
+	atomic_bool             db_ok; /* last Health check by any worker, for /healthz */
+	atomic_bool             sms_alive;
+	_Atomic uint64_t        health_good_at_ns; /* both were up then; 0: not lately */
+	struct pa_policy        policy;
+	struct pa_keyring       otp_keys;
+	struct pa_keyring       outbox_keys;
+	struct pa_keyring       token_keys;
+	struct auth_jobs       *jobs; /* jobs.h */
+	bool                    audit_signing; /* PHONEAUTH_AUDIT_KEY was given */
+	unsigned char           audit_sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char           audit_pk[crypto_sign_PUBLICKEYBYTES];
+	struct auth_auditchain *chain; /* auditchain.h */
 };
 
 /* One per worker thread: its own database connection and a cached health check. */
@@ -80,7 +80,7 @@ struct auth_worker {
 };
 
 /* Short names for the generated enums, used by every handler. */
-#define CODE(x)   PHONEAUTH__V1__CODE__##x
+#define CODE(x) PHONEAUTH__V1__CODE__##x
 #define REASON(x) PHONEAUTH__V1__REASON__##x
 
 /* Decimal text of v in buf (a char array) for a statement parameter; evaluates to buf. */

@@ -38,8 +38,8 @@ new_code(struct auth_app *app, const char *id, bool phantom, struct new_code *ou
 		return rv;
 	pa_otp_mac(out->mac, &app->otp_keys, id, code);
 	if (!phantom && (rv = pa_policy_render_sms(p, code, body, sizeof body)) == PA_OK)
-		rv = pa_seal(&out->sealed, &out->sealed_len, &app->outbox_keys, id, strlen(id), body,
-		    strlen(body));
+		rv = pa_seal(&out->sealed, &out->sealed_len, &app->outbox_keys, id, strlen(id),
+		    body, strlen(body));
 	sodium_memzero(code, sizeof code);
 	sodium_memzero(body, sizeof body);
 	return rv;
@@ -76,8 +76,8 @@ send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
 static struct pa_rpc_result
 too_soon(struct auth_worker *w, int wait)
 {
-	struct pa_rpc_result r = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(RESEND_TOO_SOON),
-	    w->app->policy.msg_resend_too_soon);
+	struct pa_rpc_result r = pa_rpc_fail(
+	    CODE(RESOURCE_EXHAUSTED), REASON(RESEND_TOO_SOON), w->app->policy.msg_resend_too_soon);
 
 	pa_db_rollback(w->db);
 	r.retry_after_s = (uint32_t) wait;
@@ -87,13 +87,14 @@ too_soon(struct auth_worker *w, int wait)
 static const char *
 purpose_detail(const char *purpose)
 {
-	return strcmp(purpose, "signup") == 0 ? "{\"purpose\":\"signup\"}"
+	return strcmp(purpose, "signup") == 0  ? "{\"purpose\":\"signup\"}"
 	    : strcmp(purpose, "register") == 0 ? "{\"purpose\":\"register\"}"
 	                                       : "{\"purpose\":\"password_reset\"}";
 }
 
 Phoneauth__V1__CodeSent *
-auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *id, const char *phone)
+auth_code_sent_msg(
+    struct auth_app *app, struct pa_rpc_call *call, const char *id, const char *phone)
 {
 	const struct pa_policy  *p = &app->policy;
 	Phoneauth__V1__CodeSent *m = pa_rpc_call_alloc(call, sizeof *m);
@@ -147,10 +148,15 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	auth_uuid_new(out->id);
 	if ((rv = new_code(w->app, out->id, req->phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	v = (struct auth_code_new) { .id = out->id, .purpose = req->purpose,
-		.user_id = req->user_id, .subscription_id = req->subscription_id,
-		.phone = req->phone_e164, .ttl_s = p->code_ttl_s, .max_attempts = p->tries_per_code,
-		.ip = auth_caller_ip(call), .phantom = req->phantom };
+	v = (struct auth_code_new) { .id = out->id,
+		.purpose                 = req->purpose,
+		.user_id                 = req->user_id,
+		.subscription_id         = req->subscription_id,
+		.phone                   = req->phone_e164,
+		.ttl_s                   = p->code_ttl_s,
+		.max_attempts            = p->tries_per_code,
+		.ip                      = auth_caller_ip(call),
+		.phantom                 = req->phantom };
 	memcpy(v.mac, nc.mac, sizeof v.mac);
 	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
 	steps[n++] = auth_codes_insert_step(&a[0], &v);
@@ -158,10 +164,13 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		steps[n++] = auth_outbox_insert_step(&a[1], out->id, req->phone_e164, nc.sealed,
 		    nc.sealed_len, p->code_ttl_s, &outbox);
 	steps[n++] = auth_audit_step(&arow,
-	    &(struct auth_audit) { .event = "code_sent", .user_id = req->user_id,
-	        .phone_e164 = req->phone_e164, .verification_id = out->id,
-	        .outcome = req->phantom ? "not_sent" : "queued",
-	        .detail_json = purpose_detail(req->purpose), .ip = auth_caller_ip(call) });
+	    &(struct auth_audit) { .event = "code_sent",
+	        .user_id                  = req->user_id,
+	        .phone_e164               = req->phone_e164,
+	        .verification_id          = out->id,
+	        .outcome                  = req->phantom ? "not_sent" : "queued",
+	        .detail_json              = purpose_detail(req->purpose),
+	        .ip                       = auth_caller_ip(call) });
 	steps[n++] = auth_commit_step;
 	rv         = pa_db_exec_batch(w->db, steps, n);
 	free(nc.sealed);
@@ -176,9 +185,9 @@ struct pa_rpc_result
 auth_code_resend(
     struct auth_worker *w, struct pa_rpc_call *call, const char *id, struct auth_code_sent *out)
 {
-	const struct pa_policy  *p = &w->app->policy;
-	const struct pa_rpc_result unknown =
-	    pa_rpc_fail(CODE(NOT_FOUND), REASON(VERIFICATION_NOT_FOUND), p->msg_code_invalid);
+	const struct pa_policy    *p = &w->app->policy;
+	const struct pa_rpc_result unknown
+	    = pa_rpc_fail(CODE(NOT_FOUND), REASON(VERIFICATION_NOT_FOUND), p->msg_code_invalid);
 	struct auth_verification v;
 	struct auth_args         a[2];
 	struct auth_audit_row    arow;
@@ -214,9 +223,11 @@ auth_code_resend(
 		steps[n++] = auth_outbox_insert_step(
 		    &a[1], out->id, v.phone, nc.sealed, nc.sealed_len, p->code_ttl_s, &outbox);
 	steps[n++] = auth_audit_step(&arow,
-	    &(struct auth_audit) { .event = "code_resent", .phone_e164 = v.phone,
-	        .verification_id = out->id, .outcome = v.phantom ? "not_sent" : "queued",
-	        .ip = auth_caller_ip(call) });
+	    &(struct auth_audit) { .event = "code_resent",
+	        .phone_e164               = v.phone,
+	        .verification_id          = out->id,
+	        .outcome                  = v.phantom ? "not_sent" : "queued",
+	        .ip                       = auth_caller_ip(call) });
 	steps[n++] = auth_commit_step;
 	rv         = pa_db_exec_batch(w->db, steps, n);
 	free(nc.sealed);
@@ -272,9 +283,12 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if (register_)
 		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
 	steps[n++] = auth_audit_step(&arow,
-	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = v->phone,
-	        .verification_id = id, .user_id = v->user_id[0] ? v->user_id : NULL,
-	        .outcome = "verified", .ip = auth_caller_ip(call) });
+	    &(struct auth_audit) { .event = "code_checked",
+	        .phone_e164               = v->phone,
+	        .verification_id          = id,
+	        .user_id                  = v->user_id[0] ? v->user_id : NULL,
+	        .outcome                  = "verified",
+	        .ip                       = auth_caller_ip(call) });
 	steps[n++] = auth_commit_step;
 	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		return auth_db_fail(w, call, rv);
@@ -289,17 +303,18 @@ static struct pa_rpc_result
 commit_and_refuse(struct auth_worker *w, struct pa_rpc_result r)
 {
 	if (pa_db_commit(w->db) != PA_OK)
-		pa_log_warn("db_commit_failed", "method=VerifyCode sqlstate=%s", pa_db_sqlstate(w->db));
+		pa_log_warn(
+		    "db_commit_failed", "method=VerifyCode sqlstate=%s", pa_db_sqlstate(w->db));
 	return r;
 }
 
 struct pa_rpc_result
-auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
-    const char *code, Phoneauth__V1__VerifyCodeResponse *resp)
+auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id, const char *code,
+    Phoneauth__V1__VerifyCodeResponse *resp)
 {
-	const struct pa_policy  *p = &w->app->policy;
-	struct pa_rpc_result     invalid =
-	    pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
+	const struct pa_policy *p = &w->app->policy;
+	struct pa_rpc_result    invalid
+	    = pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
 	struct pa_rpc_result     r;
 	struct auth_verification v;
 	struct auth_args         a[3];
@@ -333,8 +348,8 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		r.retry_after_s = (uint32_t) wait;
 		return r;
 	}
-	if (strcmp(v.state, "exhausted") == 0 ||
-	    (strcmp(v.state, "pending") == 0 && v.attempts >= v.max_attempts)) {
+	if (strcmp(v.state, "exhausted") == 0
+	    || (strcmp(v.state, "pending") == 0 && v.attempts >= v.max_attempts)) {
 		r = pa_rpc_fail(
 		    CODE(RESOURCE_EXHAUSTED), REASON(TOO_MANY_ATTEMPTS), p->msg_too_many_attempts);
 		r.has_attempts_left = true;
@@ -343,8 +358,8 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if (strcmp(v.state, "pending") != 0) {
 		/* A used or replaced code: the same answer as a wrong one, tries included. */
 		invalid.has_attempts_left = true;
-		invalid.attempts_left =
-		    (uint32_t) (v.max_attempts > v.attempts ? v.max_attempts - v.attempts : 0);
+		invalid.attempts_left
+		    = (uint32_t) (v.max_attempts > v.attempts ? v.max_attempts - v.attempts : 0);
 		return commit_and_refuse(w, invalid);
 	}
 	if (v.has_mac && code != NULL && strlen(code) <= 16)
@@ -358,9 +373,12 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	n          = 0;
 	steps[n++] = auth_codes_try_step(&a[2], id, false);
 	steps[n++] = auth_audit_step(&arow,
-	    &(struct auth_audit) { .event = "code_checked", .phone_e164 = v.phone,
-	        .verification_id = id, .user_id = v.user_id[0] ? v.user_id : NULL,
-	        .outcome = v.expired ? "expired" : "wrong", .ip = auth_caller_ip(call) });
+	    &(struct auth_audit) { .event = "code_checked",
+	        .phone_e164               = v.phone,
+	        .verification_id          = id,
+	        .user_id                  = v.user_id[0] ? v.user_id : NULL,
+	        .outcome                  = v.expired ? "expired" : "wrong",
+	        .ip                       = auth_caller_ip(call) });
 	steps[n++] = auth_commit_step;
 	if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		return auth_db_fail(w, call, rv);

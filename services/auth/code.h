@@ -16,11 +16,11 @@
 #include "phoneauth/v1/auth.pb-c.h"
 
 struct auth_code_request {
-	const char *purpose;         /* "signup", "register", "password_reset" */
+	const char *purpose; /* "signup", "register", "password_reset" */
 	const char *phone_e164;
-	const char *user_id;         /* or NULL */
+	const char *user_id; /* or NULL */
 	const char *subscription_id; /* or NULL */
-	bool        phantom;         /* non-enumerating stand-in: a real row, no SMS */
+	bool        phantom; /* non-enumerating stand-in: a real row, no SMS */
 };
 
 /* A started or resent code. */

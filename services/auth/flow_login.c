@@ -34,16 +34,21 @@ login_ok(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_logi
 	out->user_id = pa_rpc_call_strdup(call, u->id);
 	if (out->session_token == NULL || out->user_id == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_accounts_login_ok(w->db, u->id)) != PA_OK ||
-	    (rv = auth_sessions_new(w->db, hash, u->id, w->app->policy.session_ttl_s,
-	         auth_caller_ip(call),
-	         caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL,
-	         &expires_at)) != PA_OK ||
-	    (rv = auth_audit_write(w->db,
-	         &(struct auth_audit) { .event = "login", .user_id = u->id, .phone_e164 = u->phone,
-	             .outcome = "ok", .ip = auth_caller_ip(call) })) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_accounts_login_ok(w->db, u->id)) != PA_OK
+	    || (rv = auth_sessions_new(w->db, hash, u->id, w->app->policy.session_ttl_s,
+	            auth_caller_ip(call),
+	            caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL,
+	            &expires_at))
+	        != PA_OK
+	    || (rv = auth_audit_write(w->db,
+	            &(struct auth_audit) { .event = "login",
+	                .user_id                  = u->id,
+	                .phone_e164               = u->phone,
+	                .outcome                  = "ok",
+	                .ip                       = auth_caller_ip(call) }))
+	        != PA_OK
+	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	out->expires_at_unix = expires_at;
 	return pa_rpc_ok(NULL);
@@ -76,8 +81,8 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	pa_err                             rv;
 
 	auth_login_keys(w->app, in->login, phone, &email);
-	if ((rv = auth_accounts_login_lookup(w->db, phone[0] ? phone : NULL, email, &u, &found)) !=
-	    PA_OK)
+	if ((rv = auth_accounts_login_lookup(w->db, phone[0] ? phone : NULL, email, &u, &found))
+	    != PA_OK)
 		return auth_db_fail(w, call, rv);
 	found = found && u.has_password && len <= (size_t) p->password_max_bytes;
 	/* Unknown users and locked accounts cost the same Argon2 time as a real check. */
@@ -92,24 +97,32 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	}
 	sodium_memzero(u.password_hash, sizeof u.password_hash);
 	if (found && u.locked_for_s > 0) {
-		r = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(ACCOUNT_LOCKED), p->msg_login_locked);
+		r = pa_rpc_fail(
+		    CODE(RESOURCE_EXHAUSTED), REASON(ACCOUNT_LOCKED), p->msg_login_locked);
 		r.retry_after_s = (uint32_t) u.locked_for_s;
 		return login_refused(w, call,
-		    &(struct auth_audit) { .event = "login_refused", .user_id = u.id,
-		        .outcome = "locked", .ip = auth_caller_ip(call) },
+		    &(struct auth_audit) { .event = "login_refused",
+		        .user_id                  = u.id,
+		        .outcome                  = "locked",
+		        .ip                       = auth_caller_ip(call) },
 		    r);
 	}
 	if (!right) {
-		if (found &&
-		    ((rv = pa_db_begin(w->db)) != PA_OK ||
-		        (rv = auth_accounts_login_failed(
-		             w->db, u.id, p->login_max_failures, p->login_lock_s)) != PA_OK ||
-		        (rv = auth_audit_write(w->db,
-		             &(struct auth_audit) { .event = "login_failed", .user_id = u.id,
-		                 .outcome = "bad_password", .ip = auth_caller_ip(call) })) != PA_OK ||
-		        (rv = pa_db_commit(w->db)) != PA_OK))
+		if (found
+		    && ((rv = pa_db_begin(w->db)) != PA_OK
+		        || (rv = auth_accounts_login_failed(
+		                w->db, u.id, p->login_max_failures, p->login_lock_s))
+		            != PA_OK
+		        || (rv = auth_audit_write(w->db,
+		                &(struct auth_audit) { .event = "login_failed",
+		                    .user_id                  = u.id,
+		                    .outcome                  = "bad_password",
+		                    .ip                       = auth_caller_ip(call) }))
+		            != PA_OK
+		        || (rv = pa_db_commit(w->db)) != PA_OK))
 			return auth_db_fail(w, call, rv);
-		return pa_rpc_fail(CODE(UNAUTHENTICATED), REASON(BAD_CREDENTIALS), p->msg_login_invalid);
+		return pa_rpc_fail(
+		    CODE(UNAUTHENTICATED), REASON(BAD_CREDENTIALS), p->msg_login_invalid);
 	}
 	if (!u.verified)
 		return pa_rpc_fail(
@@ -157,13 +170,16 @@ auth_logout(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 
 	(void) out;
 	pa_token_hash(hash, &w->app->token_keys, in->session_token ? in->session_token : "");
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_sessions_revoke(w->db, &hash, 1, user_id, &found)) != PA_OK ||
-	    (found &&
-	        (rv = auth_audit_write(w->db,
-	             &(struct auth_audit) { .event = "logout", .user_id = user_id, .outcome = "ok",
-	                 .ip = auth_caller_ip(call) })) != PA_OK) ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_sessions_revoke(w->db, &hash, 1, user_id, &found)) != PA_OK
+	    || (found
+	        && (rv = auth_audit_write(w->db,
+	                &(struct auth_audit) { .event = "logout",
+	                    .user_id                  = user_id,
+	                    .outcome                  = "ok",
+	                    .ip                       = auth_caller_ip(call) }))
+	            != PA_OK)
+	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	/* Logging out twice is not an error: the session is gone either way. */
 	return pa_rpc_ok(NULL);

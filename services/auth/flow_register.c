@@ -56,8 +56,8 @@ register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *ema
 	char                     user_id[AUTH_UUID_LEN];
 	pa_err                   rv;
 
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = register_user(w, email, phone, pwhash, user_id, &req.phantom)) != PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = register_user(w, email, phone, pwhash, user_id, &req.phantom)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	req.phone_e164 = phone;
 	req.user_id    = req.phantom ? NULL : user_id;
@@ -71,19 +71,19 @@ register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *ema
 struct pa_rpc_result
 auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 {
-	struct auth_worker                  *w  = state;
+	struct auth_worker                   *w  = state;
 	const Phoneauth__V1__RegisterRequest *in = in_;
-	char                                 pwhash[crypto_pwhash_STRBYTES];
-	struct pa_phone                      phone;
-	struct pa_rpc_result                 r;
-	pa_err                               rv;
+	char                                  pwhash[crypto_pwhash_STRBYTES];
+	struct pa_phone                       phone;
+	struct pa_rpc_result                  r;
+	pa_err                                rv;
 
 	if (!auth_email_ok(in->email))
-		return pa_rpc_fail(
-		    CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL), w->app->policy.msg_invalid_email);
-	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK) ||
-	    (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK) ||
-	    (r = auth_sms_available(w)).code != CODE(OK))
+		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
+		    w->app->policy.msg_invalid_email);
+	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
+	    || (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK)
+	    || (r = auth_sms_available(w)).code != CODE(OK))
 		return r;
 	/* Every path hashes, so a taken email costs the same time as a new one. */
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)

@@ -22,8 +22,8 @@
  * row on: the same shape as a real reply, with an id that matches no row (resends and checks on
  * it answer like an unknown or wrong code). */
 static struct pa_rpc_result
-reset_nobody(struct auth_app *app, struct pa_rpc_call *call,
-    Phoneauth__V1__StartPasswordResetResponse *out)
+reset_nobody(
+    struct auth_app *app, struct pa_rpc_call *call, Phoneauth__V1__StartPasswordResetResponse *out)
 {
 	char id[AUTH_UUID_LEN];
 
@@ -43,20 +43,22 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	struct auth_code_request                        req = { .purpose = "password_reset" };
 	struct auth_code_sent                           sent;
 	struct pa_rpc_result                            r;
-	char                                            phone[AUTH_PHONE_LEN], user_id[AUTH_UUID_LEN];
-	const char                                     *email;
-	bool                                            found;
-	pa_err                                          rv;
+	char        phone[AUTH_PHONE_LEN], user_id[AUTH_UUID_LEN];
+	const char *email;
+	bool        found;
+	pa_err      rv;
 
 	auth_login_keys(w->app, in->login, phone, &email);
 	if ((rv = auth_accounts_reset_lookup(
-	         w->db, phone[0] ? phone : NULL, email, user_id, phone, &found)) != PA_OK)
+	         w->db, phone[0] ? phone : NULL, email, user_id, phone, &found))
+	    != PA_OK)
 		return auth_db_fail(w, call, rv);
 	req.phantom = !found;
 	if (req.phantom && (!p->non_enumerating || phone[0] == '\0')) {
 		if (p->non_enumerating)
 			return reset_nobody(w->app, call, out);
-		return pa_rpc_fail(CODE(NOT_FOUND), REASON(NOT_FOUND_GENERIC), p->msg_login_invalid);
+		return pa_rpc_fail(
+		    CODE(NOT_FOUND), REASON(NOT_FOUND_GENERIC), p->msg_login_invalid);
 	}
 	if ((r = auth_sms_available(w)).code != CODE(OK))
 		return r;
@@ -85,22 +87,25 @@ complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const char *rese
 	pa_err                         rv;
 
 	pa_token_hash(hash, &w->app->token_keys, reset_token ? reset_token : "");
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_codes_by_token(w->db, &hash, 1, "password_reset", &v, &found)) != PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_codes_by_token(w->db, &hash, 1, "password_reset", &v, &found)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!found || v.user_id[0] == '\0') {
 		pa_db_rollback(w->db);
 		return pa_rpc_fail(
 		    CODE(FAILED_PRECONDITION), REASON(TOKEN_INVALID), p->msg_session_invalid);
 	}
-	if ((rv = auth_accounts_set_password(w->db, v.user_id, pwhash)) != PA_OK ||
-	    (rv = auth_sessions_revoke_user(w->db, v.user_id)) != PA_OK ||
-	    (rv = auth_codes_consume(w->db, v.id, v.user_id)) != PA_OK ||
-	    (rv = auth_audit_write(w->db,
-	         &(struct auth_audit) { .event = "password_reset", .user_id = v.user_id,
-	             .verification_id = v.id, .outcome = "ok", .ip = auth_caller_ip(call) })) !=
-	        PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	if ((rv = auth_accounts_set_password(w->db, v.user_id, pwhash)) != PA_OK
+	    || (rv = auth_sessions_revoke_user(w->db, v.user_id)) != PA_OK
+	    || (rv = auth_codes_consume(w->db, v.id, v.user_id)) != PA_OK
+	    || (rv = auth_audit_write(w->db,
+	            &(struct auth_audit) { .event = "password_reset",
+	                .user_id                  = v.user_id,
+	                .verification_id          = v.id,
+	                .outcome                  = "ok",
+	                .ip                       = auth_caller_ip(call) }))
+	        != PA_OK
+	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if ((out->user_id = pa_rpc_call_strdup(call, v.user_id)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
@@ -116,8 +121,8 @@ auth_complete_password_reset(struct pa_rpc_call *call, void *state, const void *
 	struct pa_rpc_result                               r;
 	pa_err                                             rv;
 
-	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code !=
-	    CODE(OK))
+	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
+	    != CODE(OK))
 		return r;
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);

@@ -21,24 +21,25 @@
 struct pa_rpc_result
 auth_link_subscription(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
 {
-	struct auth_worker                      *w   = state;
+	struct auth_worker                           *w   = state;
 	const Phoneauth__V1__LinkSubscriptionRequest *in  = in_;
-	Phoneauth__V1__LinkSubscriptionResponse *out = out_;
-	struct pa_phone                          phone;
-	struct pa_rpc_result                     r;
-	char                                     masked[PA_PHONE_MASK_MAX];
-	bool                                     linked;
-	pa_err                                   rv;
+	Phoneauth__V1__LinkSubscriptionResponse      *out = out_;
+	struct pa_phone                               phone;
+	struct pa_rpc_result                          r;
+	char                                          masked[PA_PHONE_MASK_MAX];
+	bool                                          linked;
+	pa_err                                        rv;
 
-	if (in->subscription_id == NULL || in->subscription_id[0] == '\0' ||
-	    strlen(in->subscription_id) > 200)
+	if (in->subscription_id == NULL || in->subscription_id[0] == '\0'
+	    || strlen(in->subscription_id) > 200)
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(MISSING_FIELD),
 		    "A subscription id of 1 to 200 characters is required.");
 	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK))
 		return r;
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_accounts_link_subscription(w->db, in->subscription_id, phone.e164, &linked)) !=
-	        PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_accounts_link_subscription(
+	            w->db, in->subscription_id, phone.e164, &linked))
+	        != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!linked) {
 		pa_db_rollback(w->db);
@@ -46,9 +47,12 @@ auth_link_subscription(struct pa_rpc_call *call, void *state, const void *in_, v
 		    "This subscription already has an account; its number cannot change here.");
 	}
 	if ((rv = auth_audit_write(w->db,
-	         &(struct auth_audit) { .event = "subscription_linked", .phone_e164 = phone.e164,
-	             .outcome = "ok", .ip = auth_caller_ip(call) })) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	         &(struct auth_audit) { .event = "subscription_linked",
+	             .phone_e164               = phone.e164,
+	             .outcome                  = "ok",
+	             .ip                       = auth_caller_ip(call) }))
+	        != PA_OK
+	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	out->subscription_id = pa_rpc_call_strdup(call, in->subscription_id);
 	out->phone_masked    = pa_rpc_call_strdup(call, pa_phone_mask(phone.e164, masked));
@@ -59,8 +63,8 @@ auth_link_subscription(struct pa_rpc_call *call, void *state, const void *in_, v
 
 /* OK when no subscription match is required or the phone is the subscription's. */
 static struct pa_rpc_result
-subscription_ok(struct auth_worker *w, struct pa_rpc_call *call, const char *sub_id,
-    const char *phone)
+subscription_ok(
+    struct auth_worker *w, struct pa_rpc_call *call, const char *sub_id, const char *phone)
 {
 	const struct pa_policy *p = &w->app->policy;
 	char                    linked[AUTH_PHONE_LEN];
@@ -97,13 +101,14 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	char                                     masked[PA_PHONE_MASK_MAX];
 	pa_err                                   rv;
 
-	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK) ||
-	    (r = subscription_ok(w, call, in->subscription_id, phone.e164)).code != CODE(OK))
+	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
+	    || (r = subscription_ok(w, call, in->subscription_id, phone.e164)).code != CODE(OK))
 		return r;
 	if ((rv = auth_accounts_phone_verified(w->db, phone.e164, &req.phantom)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (req.phantom && !p->non_enumerating)
-		return pa_rpc_fail(CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
+		return pa_rpc_fail(
+		    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
 	if ((r = auth_sms_available(w)).code != CODE(OK))
 		return r;
 	req.phone_e164      = phone.e164;
@@ -133,8 +138,8 @@ create_account(struct auth_worker *w, struct pa_rpc_call *call,
 	pa_err                         rv;
 
 	pa_token_hash(hash, &w->app->token_keys, in->signup_token ? in->signup_token : "");
-	if ((rv = pa_db_begin(w->db)) != PA_OK ||
-	    (rv = auth_codes_by_token(w->db, &hash, 1, "signup", &v, &found)) != PA_OK)
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_codes_by_token(w->db, &hash, 1, "signup", &v, &found)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!found) {
 		pa_db_rollback(w->db);
@@ -142,21 +147,28 @@ create_account(struct auth_worker *w, struct pa_rpc_call *call,
 		    CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED), p->msg_not_verified_create);
 	}
 	rv = auth_accounts_create_from(w->db, v.id,
-	    in->email != NULL && in->email[0] != '\0' ? in->email : NULL, pwhash, user_id, &created);
+	    in->email != NULL && in->email[0] != '\0' ? in->email : NULL, pwhash, user_id,
+	    &created);
 	if (rv != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!created) {
 		pa_db_rollback(w->db);
-		return pa_rpc_fail(CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
+		return pa_rpc_fail(
+		    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
 	}
-	if ((rv = auth_codes_consume(w->db, v.id, user_id)) != PA_OK ||
-	    (v.subscription_id[0] != '\0' &&
-	        (rv = auth_accounts_subscription_user(w->db, v.subscription_id, user_id)) != PA_OK) ||
-	    (rv = auth_audit_write(w->db,
-	         &(struct auth_audit) { .event = "account_created", .user_id = user_id,
-	             .phone_e164 = v.phone, .verification_id = v.id, .outcome = "ok",
-	             .ip = auth_caller_ip(call) })) != PA_OK ||
-	    (rv = pa_db_commit(w->db)) != PA_OK)
+	if ((rv = auth_codes_consume(w->db, v.id, user_id)) != PA_OK
+	    || (v.subscription_id[0] != '\0'
+	        && (rv = auth_accounts_subscription_user(w->db, v.subscription_id, user_id))
+	            != PA_OK)
+	    || (rv = auth_audit_write(w->db,
+	            &(struct auth_audit) { .event = "account_created",
+	                .user_id                  = user_id,
+	                .phone_e164               = v.phone,
+	                .verification_id          = v.id,
+	                .outcome                  = "ok",
+	                .ip                       = auth_caller_ip(call) }))
+	        != PA_OK
+	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	out->user_id  = pa_rpc_call_strdup(call, user_id);
 	out->login_id = pa_rpc_call_strdup(call, v.phone);
@@ -174,12 +186,12 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	struct pa_rpc_result                       r;
 	pa_err                                     rv;
 
-	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code !=
-	    CODE(OK))
+	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
+	    != CODE(OK))
 		return r;
 	if (in->email != NULL && in->email[0] != '\0' && !auth_email_ok(in->email))
-		return pa_rpc_fail(
-		    CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL), w->app->policy.msg_invalid_email);
+		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
+		    w->app->policy.msg_invalid_email);
 	/* Hash before the transaction: no row stays locked during Argon2. */
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);

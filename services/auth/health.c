@@ -16,8 +16,8 @@ auth_health_refresh(struct auth_worker *w)
 	bool     alive;
 	uint64_t now = pa_now_ns();
 
-	if (w->health_at_ns != 0 && now - w->health_at_ns < HEALTH_CACHE_NS &&
-	    pa_db_connected(w->db) && w->sms_alive)
+	if (w->health_at_ns != 0 && now - w->health_at_ns < HEALTH_CACHE_NS
+	    && pa_db_connected(w->db) && w->sms_alive)
 		return;
 	rv           = auth_workers_alive(w->db, w->app->cfg.worker_alive_s, &alive);
 	w->db_ok     = rv == PA_OK || rv == PA_EDB;

@@ -40,8 +40,8 @@ auth_email_ok(const char *e)
 {
 	const char *at = e ? strchr(e, '@') : NULL;
 
-	if (at == NULL || at == e || strchr(at + 1, '@') != NULL || at[1] == '\0' ||
-	    strlen(e) > 254 || strchr(at + 1, '.') == NULL)
+	if (at == NULL || at == e || strchr(at + 1, '@') != NULL || at[1] == '\0' || strlen(e) > 254
+	    || strchr(at + 1, '.') == NULL)
 		return false;
 	for (const char *p = e; *p; p++)
 		if ((unsigned char) *p <= ' ' || *p == 0x7f)
@@ -63,7 +63,7 @@ auth_login_keys(struct auth_app *app, const char *login, char phone[17], const c
 			*email = login;
 		return;
 	}
-	if (pa_phone_check(&ph, login, app->cfg.default_region, app->cfg.allowed_countries) ==
-	    PA_PHONE_OK)
+	if (pa_phone_check(&ph, login, app->cfg.default_region, app->cfg.allowed_countries)
+	    == PA_PHONE_OK)
 		(void) snprintf(phone, 17, "%s", ph.e164);
 }

@@ -7,9 +7,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/push.h>
 
-#include "jobs.h"
 #include "common/log.h"
 #include "common/nngutil.h"
+#include "jobs.h"
 #include "phoneauth/v1/sms.pb-c.h"
 
 struct auth_jobs {
@@ -18,20 +18,20 @@ struct auth_jobs {
 };
 
 pa_err
-auth_jobs_open(struct auth_jobs **out, const char *url, const struct pa_tls_opts *tls, char *err,
-    size_t errsz)
+auth_jobs_open(
+    struct auth_jobs **out, const char *url, const struct pa_tls_opts *tls, char *err, size_t errsz)
 {
 	struct auth_jobs *j;
 	int               rv;
 
 	if ((j = calloc(1, sizeof *j)) == NULL)
 		return PA_ENOMEM;
-	if ((rv = nng_push0_open(&j->sock)) != 0 ||
-	    (rv = nng_socket_set_int(j->sock, NNG_OPT_SENDBUF, 1024)) != 0 ||
-	    (rv = nng_listener_create(&j->listener, j->sock, url)) != 0)
+	if ((rv = nng_push0_open(&j->sock)) != 0
+	    || (rv = nng_socket_set_int(j->sock, NNG_OPT_SENDBUF, 1024)) != 0
+	    || (rv = nng_listener_create(&j->listener, j->sock, url)) != 0)
 		goto out_fail;
-	if (strncmp(url, "tls+tcp://", 10) == 0 &&
-	    pa_tls_apply_listener(&j->listener, tls, err, errsz) != PA_OK) {
+	if (strncmp(url, "tls+tcp://", 10) == 0
+	    && pa_tls_apply_listener(&j->listener, tls, err, errsz) != PA_OK) {
 		auth_jobs_close(j);
 		return PA_EINVAL;
 	}
@@ -40,7 +40,8 @@ auth_jobs_open(struct auth_jobs **out, const char *url, const struct pa_tls_opts
 	*out = j;
 	return PA_OK;
 out_fail:
-	(void) snprintf(err, errsz, "cannot listen for SMS workers on %s: %s", url, nng_strerror(rv));
+	(void) snprintf(
+	    err, errsz, "cannot listen for SMS workers on %s: %s", url, nng_strerror(rv));
 	auth_jobs_close(j);
 	return PA_EIO;
 }

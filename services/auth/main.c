@@ -23,14 +23,14 @@
 #include "health.h"
 #include "jobs.h"
 
-static const char usage[] =
-    "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
-    "\n"
-    "  serve          answer Auth RPCs on PHONEAUTH_RPC_URL (the default command)\n"
-    "  migrate        apply migrations/NNNN_*.sql that the database lacks, then exit\n"
-    "  check-config   print the effective configuration (secrets as set/missing)\n"
-    "\n"
-    "Configuration is read from environment variables; see README.md.\n";
+static const char usage[]
+    = "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
+      "\n"
+      "  serve          answer Auth RPCs on PHONEAUTH_RPC_URL (the default command)\n"
+      "  migrate        apply migrations/NNNN_*.sql that the database lacks, then exit\n"
+      "  check-config   print the effective configuration (secrets as set/missing)\n"
+      "\n"
+      "Configuration is read from environment variables; see README.md.\n";
 
 static const char *
 env_get(const char *name)
@@ -70,8 +70,8 @@ worker_fini(void *state, void *arg)
 /* Runs on its own thread with its own connection, so /healthz tells the truth even when no RPC
  * has come in (a freshly started or idle service); the check is cached like Health's. */
 static void
-http_healthz(void *state, const struct pa_http_request *req, struct pa_http_response *res,
-    void *arg)
+http_healthz(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg)
 {
 	struct auth_worker *w = state;
 	bool                ok;
@@ -95,17 +95,19 @@ struct metrics_sources {
 };
 
 static void
-http_metrics(void *state, const struct pa_http_request *req, struct pa_http_response *res,
-    void *arg)
+http_metrics(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg)
 {
 	struct metrics_sources *m = arg;
 
 	res->content_type = "text/plain; version=0.0.4";
-	pa_metrics_header(&res->body, "phoneauth_build_info", "gauge", "Version of phoneauth-auth.");
+	pa_metrics_header(
+	    &res->body, "phoneauth_build_info", "gauge", "Version of phoneauth-auth.");
 	pa_strbuf_printf(&res->body, "phoneauth_build_info{version=\"%s\"} 1\n", PHONEAUTH_VERSION);
 	pa_metrics_header(&res->body, "phoneauth_database_up", "gauge",
 	    "Whether the last database check succeeded.");
-	pa_strbuf_printf(&res->body, "phoneauth_database_up %d\n", atomic_load(&m->app->db_ok) ? 1 : 0);
+	pa_strbuf_printf(
+	    &res->body, "phoneauth_database_up %d\n", atomic_load(&m->app->db_ok) ? 1 : 0);
 	pa_rpc_server_write_metrics(&res->body, m->rpc);
 	auth_auditchain_write_metrics(&res->body, m->app->chain);
 }
@@ -148,11 +150,15 @@ cmd_migrate(struct auth_app *app)
 static int
 cmd_serve(struct auth_app *app)
 {
-	struct pa_rpc_server     *rpc  = NULL, *admin = NULL;
+	struct pa_rpc_server     *rpc = NULL, *admin = NULL;
 	struct pa_http           *http = NULL;
 	struct pa_workq          *hq   = NULL;
-	struct pa_workq_opts      hqo  = { .threads = 1, .capacity = 64, .init = worker_init,
-		      .fini = worker_fini, .run = pa_http_run_job, .arg = app };
+	struct pa_workq_opts      hqo  = { .threads = 1,
+		      .capacity                     = 64,
+		      .init                         = worker_init,
+		      .fini                         = worker_fini,
+		      .run                          = pa_http_run_job,
+		      .arg                          = app };
 	struct metrics_sources    ms   = { .app = app };
 	struct pa_rpc_service     svc  = auth_service(app);
 	struct pa_rpc_server_opts o    = {
@@ -180,12 +186,14 @@ cmd_serve(struct auth_app *app)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (auth_jobs_open(&app->jobs, app->cfg.jobs_url, &app->tls, err, sizeof err) != PA_OK) {
-		pa_log_error("start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
+		pa_log_error(
+		    "start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
 	}
 	if (pa_rpc_server_start(&rpc, &o, &svc, err, sizeof err) != PA_OK) {
 		auth_jobs_close(app->jobs);
-		pa_log_error("start_failed", "listener=auth error=%s", pa_log_value(v, sizeof v, err));
+		pa_log_error(
+		    "start_failed", "listener=auth error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
 	}
 	ms.rpc = rpc;
@@ -213,21 +221,22 @@ cmd_serve(struct auth_app *app)
 	}
 	if (!app->audit_signing)
 		pa_log_warn("audit_unsigned", "reason=%s",
-		    "\"PHONEAUTH_AUDIT_KEY is not set: audit rows are append-only but not signed\"");
-	if (pa_workq_new(&hq, &hqo) != PA_OK ||
-	    pa_http_new(&http, app->cfg.http_addr, hq) != PA_OK ||
-	    pa_http_route(http, "GET", "/healthz", http_healthz, app, true) != PA_OK ||
-	    pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK ||
-	    pa_http_start(http) != PA_OK) {
+		    "\"PHONEAUTH_AUDIT_KEY is not set: audit rows are append-only but not "
+		    "signed\"");
+	if (pa_workq_new(&hq, &hqo) != PA_OK || pa_http_new(&http, app->cfg.http_addr, hq) != PA_OK
+	    || pa_http_route(http, "GET", "/healthz", http_healthz, app, true) != PA_OK
+	    || pa_http_route(http, "GET", "/metrics", http_metrics, &ms, false) != PA_OK
+	    || pa_http_start(http) != PA_OK) {
 		pa_log_error("start_failed", "listener=http addr=%s error=\"cannot listen\"",
 		    app->cfg.http_addr);
 		goto out_stop;
 	}
-	pa_log_info("listening", "rpc=%s admin=%s http=%s jobs=%s workers=%d slow_workers=%d "
-	                         "profile=%s version=%s",
+	pa_log_info("listening",
+	    "rpc=%s admin=%s http=%s jobs=%s workers=%d slow_workers=%d "
+	    "profile=%s version=%s",
 	    app->cfg.rpc_url, admin != NULL ? app->cfg.admin_url : "off", app->cfg.http_addr,
-	    app->cfg.jobs_url, app->cfg.fast_workers,
-	    app->cfg.slow_workers, app->policy.name, PHONEAUTH_VERSION);
+	    app->cfg.jobs_url, app->cfg.fast_workers, app->cfg.slow_workers, app->policy.name,
+	    PHONEAUTH_VERSION);
 	while (sigwait(&set, &sig) != 0 && errno == EINTR)
 		;
 	pa_log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -240,10 +249,12 @@ out_stop:
 	pa_http_free(http);
 	if (pa_rpc_server_stop(admin) == PA_ETIMEDOUT)
 		pa_log_warn("close_timeout", "listener=admin detail=%s",
-		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
+		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting "
+		    "anyway\"");
 	if (pa_rpc_server_stop(rpc) == PA_ETIMEDOUT)
 		pa_log_warn("close_timeout", "listener=auth detail=%s",
-		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting anyway\"");
+		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting "
+		    "anyway\"");
 	auth_jobs_close(app->jobs);
 	/* Last, so the rows the drained calls wrote are signed too. */
 	auth_auditchain_stop(app->chain);
@@ -268,50 +279,56 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 	};
 
 	for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++) {
-		if (rings[i].spec == NULL || pa_keyring_parse(rings[i].kr, rings[i].spec) != PA_OK) {
+		if (rings[i].spec == NULL
+		    || pa_keyring_parse(rings[i].kr, rings[i].spec) != PA_OK) {
 			(void) snprintf(err, errsz,
-			    "%s must be 1 to 8 comma-separated 32-byte keys, each 64 hex characters "
+			    "%s must be 1 to 8 comma-separated 32-byte keys, each 64 hex "
+			    "characters "
 			    "or 44 base64 characters",
 			    rings[i].env);
 			return -1;
 		}
 	}
-	if (app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0' &&
-	    strlen(app->cfg.client_token) < 32) {
-		(void) snprintf(err, errsz, "PHONEAUTH_CLIENT_TOKEN must be at least 32 characters "
-		                            "(unset it to accept calls without one)");
+	if (app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0'
+	    && strlen(app->cfg.client_token) < 32) {
+		(void) snprintf(err, errsz,
+		    "PHONEAUTH_CLIENT_TOKEN must be at least 32 characters "
+		    "(unset it to accept calls without one)");
 		return -1;
 	}
-	if (app->cfg.admin_token != NULL && app->cfg.admin_token[0] != '\0' &&
-	    strlen(app->cfg.admin_token) < 32) {
-		(void) snprintf(err, errsz, "PHONEAUTH_ADMIN_TOKEN must be at least 32 characters "
-		                            "(unset it to run without the Admin listener)");
+	if (app->cfg.admin_token != NULL && app->cfg.admin_token[0] != '\0'
+	    && strlen(app->cfg.admin_token) < 32) {
+		(void) snprintf(err, errsz,
+		    "PHONEAUTH_ADMIN_TOKEN must be at least 32 characters "
+		    "(unset it to run without the Admin listener)");
 		return -1;
 	}
 	if (app->cfg.audit_key != NULL && app->cfg.audit_key[0] != '\0') {
 		struct pa_keyring seed = { 0 };
-		int               bad  = pa_keyring_parse(&seed, app->cfg.audit_key) != PA_OK ||
-		                         seed.n != 1 ||
-		                         crypto_sign_seed_keypair(app->audit_pk, app->audit_sk,
-		                             seed.key[0]) != 0;
+		int bad = pa_keyring_parse(&seed, app->cfg.audit_key) != PA_OK || seed.n != 1
+		    || crypto_sign_seed_keypair(app->audit_pk, app->audit_sk, seed.key[0]) != 0;
 
 		pa_keyring_wipe(&seed);
 		if (bad) {
-			(void) snprintf(err, errsz, "PHONEAUTH_AUDIT_KEY must be one 32-byte key, 64 hex "
-			                            "characters or 44 base64 characters");
+			(void) snprintf(err, errsz,
+			    "PHONEAUTH_AUDIT_KEY must be one 32-byte key, 64 hex "
+			    "characters or 44 base64 characters");
 			return -1;
 		}
 		app->audit_signing = true;
 	}
 	if (!pa_phone_region_known(app->cfg.default_region)) {
-		(void) snprintf(err, errsz, "PHONEAUTH_DEFAULT_REGION must be a region code like US or GB "
-		                            "(got \"%s\")", app->cfg.default_region);
+		(void) snprintf(err, errsz,
+		    "PHONEAUTH_DEFAULT_REGION must be a region code like US or GB "
+		    "(got \"%s\")",
+		    app->cfg.default_region);
 		return -1;
 	}
-	if (app->cfg.allowed_countries[0] != '\0' &&
-	    !pa_phone_regions_valid(app->cfg.allowed_countries)) {
-		(void) snprintf(err, errsz, "PHONEAUTH_ALLOWED_COUNTRIES must be a comma list of region "
-		                            "codes like US,CA");
+	if (app->cfg.allowed_countries[0] != '\0'
+	    && !pa_phone_regions_valid(app->cfg.allowed_countries)) {
+		(void) snprintf(err, errsz,
+		    "PHONEAUTH_ALLOWED_COUNTRIES must be a comma list of region "
+		    "codes like US,CA");
 		return -1;
 	}
 	return pa_policy_load(&app->policy, env_get, err, errsz) == PA_OK ? 0 : -1;
@@ -336,13 +353,14 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (i > 1 || argv[i][0] == '-') {
-			fprintf(stderr, "phoneauth-auth: unknown argument '%s'\n%s", argv[i], usage);
+			fprintf(
+			    stderr, "phoneauth-auth: unknown argument '%s'\n%s", argv[i], usage);
 			return 2;
 		}
 		cmd = argv[i];
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
-	    strcmp(cmd, "check-config") != 0) {
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0
+	    && strcmp(cmd, "check-config") != 0) {
 		fprintf(stderr, "phoneauth-auth: unknown command '%s'\n%s", cmd, usage);
 		return 2;
 	}
@@ -350,15 +368,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "phoneauth-auth: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (pa_conf_load(&app.cfg, auth_config_items, auth_config_nitems, env_get, err,
-	        sizeof err) != PA_OK) {
+	if (pa_conf_load(&app.cfg, auth_config_items, auth_config_nitems, env_get, err, sizeof err)
+	    != PA_OK) {
 		fprintf(stderr, "phoneauth-auth: %s\n", err);
 		pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
 		return 2;
 	}
 	if (pa_log_level_parse(app.cfg.log_level, &level) != 0) {
-		fprintf(stderr, "phoneauth-auth: PHONEAUTH_LOG_LEVEL must be debug, info, warn, "
-		                "error or off\n");
+		fprintf(stderr,
+		    "phoneauth-auth: PHONEAUTH_LOG_LEVEL must be debug, info, warn, "
+		    "error or off\n");
 		pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
 		return 2;
 	}
@@ -369,7 +388,8 @@ main(int argc, char **argv)
 		goto out_free;
 	}
 	app.tls = (struct pa_tls_opts) { .cert_file = app.cfg.tls_cert,
-		.key_file = app.cfg.tls_key, .ca_file = app.cfg.tls_ca };
+		.key_file                           = app.cfg.tls_key,
+		.ca_file                            = app.cfg.tls_ca };
 
 	if (strcmp(cmd, "check-config") == 0) {
 		pa_conf_print(stdout, &app.cfg, auth_config_items, auth_config_nitems);

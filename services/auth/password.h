@@ -14,7 +14,7 @@ struct pa_rpc_result auth_password_acceptable(
     struct auth_app *app, const char *pw, const char *confirm);
 
 /* Argon2id of pw at PHONEAUTH_PWHASH_OPS / _MEM_KIB. The caller wipes out. */
-pa_err auth_password_hash(struct auth_app *app, const char *pw, char out[crypto_pwhash_STRBYTES])
-	PA_MUSTCHECK;
+pa_err auth_password_hash(
+    struct auth_app *app, const char *pw, char out[crypto_pwhash_STRBYTES]) PA_MUSTCHECK;
 
 #endif

@@ -28,8 +28,10 @@ auth_service(struct auth_app *app)
 	bool token = app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0';
 
 	return (struct pa_rpc_service) { .desc = &phoneauth__v1__auth__descriptor,
-		.methods = methods, .n_methods = sizeof methods / sizeof methods[0],
-		.authorize = token ? auth_client_authorize : NULL, .arg = app };
+		.methods                       = methods,
+		.n_methods                     = sizeof methods / sizeof methods[0],
+		.authorize                     = token ? auth_client_authorize : NULL,
+		.arg                           = app };
 }
 
 /* state is NULL on NNG's thread: only good news is answered from memory, anything else asks the

@@ -5,77 +5,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct pa_stmt st_link = {
-	"INSERT INTO subscriptions (id, phone_e164) VALUES ($1, $2)"
+static const struct pa_stmt st_link
+    = { "INSERT INTO subscriptions (id, phone_e164) VALUES ($1, $2)"
 	" ON CONFLICT (id) DO UPDATE SET phone_e164 = EXCLUDED.phone_e164"
 	" WHERE subscriptions.user_id IS NULL RETURNING id",
-	2
-};
-static const struct pa_stmt st_subscription = {
-	"SELECT phone_e164 FROM subscriptions WHERE id = $1", 1
-};
-static const struct pa_stmt st_subscription_user = {
-	"UPDATE subscriptions SET user_id = $2::uuid WHERE id = $1", 2
-};
-static const struct pa_stmt st_phone_verified = {
-	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1
-};
-static const struct pa_stmt st_phone_taken = {
-	"SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL"
+	      2 };
+static const struct pa_stmt st_subscription
+    = { "SELECT phone_e164 FROM subscriptions WHERE id = $1", 1 };
+static const struct pa_stmt st_subscription_user
+    = { "UPDATE subscriptions SET user_id = $2::uuid WHERE id = $1", 2 };
+static const struct pa_stmt st_phone_verified
+    = { "SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1 };
+static const struct pa_stmt st_phone_taken
+    = { "SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL"
 	" AND id <> $2::uuid",
-	2
-};
-static const struct pa_stmt st_user_verified = {
-	"UPDATE users SET phone_verified_at = now(), verified_by = $2::uuid WHERE id = $1::uuid", 2
-};
-static const struct pa_stmt st_create_user = {
-	"INSERT INTO users (phone_e164, email, password_hash, phone_verified_at, verified_by,"
+	      2 };
+static const struct pa_stmt st_user_verified
+    = { "UPDATE users SET phone_verified_at = now(), verified_by = $2::uuid WHERE id = $1::uuid",
+	      2 };
+static const struct pa_stmt st_create_user
+    = { "INSERT INTO users (phone_e164, email, password_hash, phone_verified_at, verified_by,"
 	" subscription_id)"
 	" SELECT phone_e164, $2, $3, verified_at, id, subscription_id FROM verifications"
 	" WHERE id = $1::uuid"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
-	3
-};
-static const struct pa_stmt st_user_by_email = {
-	"SELECT id::text, phone_e164, phone_verified_at IS NOT NULL FROM users"
+	      3 };
+static const struct pa_stmt st_user_by_email
+    = { "SELECT id::text, phone_e164, phone_verified_at IS NOT NULL FROM users"
 	" WHERE lower(email) = lower($1) FOR UPDATE",
-	1
-};
-static const struct pa_stmt st_register_user = {
-	"INSERT INTO users (email, phone_e164, password_hash) VALUES ($1, $2, $3)"
+	      1 };
+static const struct pa_stmt st_register_user
+    = { "INSERT INTO users (email, phone_e164, password_hash) VALUES ($1, $2, $3)"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
-	3
-};
-static const struct pa_stmt st_set_password = {
-	"UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL"
+	      3 };
+static const struct pa_stmt st_set_password
+    = { "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL"
 	" WHERE id = $1::uuid",
-	2
-};
+	      2 };
 /* Prefers the verified owner of a phone; an unverified registration only answers "verify". */
-static const struct pa_stmt st_login_lookup = {
-	"SELECT id::text, password_hash, phone_verified_at IS NOT NULL,"
+static const struct pa_stmt st_login_lookup
+    = { "SELECT id::text, password_hash, phone_verified_at IS NOT NULL,"
 	" greatest(0, ceil(extract(epoch FROM locked_until - now())))::int, phone_e164"
 	" FROM users WHERE (phone_e164 = $1 OR lower(email) = lower($2))"
 	" ORDER BY phone_verified_at IS NULL, created_at DESC LIMIT 1",
-	2
-};
-static const struct pa_stmt st_login_failed = {
-	"UPDATE users SET failed_logins = failed_logins + 1,"
+	      2 };
+static const struct pa_stmt st_login_failed
+    = { "UPDATE users SET failed_logins = failed_logins + 1,"
 	" locked_until = CASE WHEN $2::int > 0 AND failed_logins + 1 >= $2::int"
 	"  THEN now() + make_interval(secs => $3::int) ELSE locked_until END"
 	" WHERE id = $1::uuid",
-	3
-};
-static const struct pa_stmt st_login_ok = {
-	"UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now()"
+	      3 };
+static const struct pa_stmt st_login_ok
+    = { "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now()"
 	" WHERE id = $1::uuid",
-	1
-};
-static const struct pa_stmt st_reset_lookup = {
-	"SELECT id::text, phone_e164 FROM users WHERE phone_verified_at IS NOT NULL"
+	      1 };
+static const struct pa_stmt st_reset_lookup
+    = { "SELECT id::text, phone_e164 FROM users WHERE phone_verified_at IS NOT NULL"
 	" AND (phone_e164 = $1 OR lower(email) = lower($2))",
-	2
-};
+	      2 };
 
 enum { LOGIN_ID, LOGIN_HASH, LOGIN_VERIFIED, LOGIN_LOCKED, LOGIN_PHONE };
 enum { EMAIL_ID, EMAIL_PHONE, EMAIL_VERIFIED };

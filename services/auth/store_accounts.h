@@ -25,8 +25,7 @@ pa_err auth_accounts_subscription_user(
     struct pa_db *db, const char *subscription_id, const char *user_id) PA_MUSTCHECK;
 
 /* *taken: a verified account already uses this phone (it is the account's login). */
-pa_err auth_accounts_phone_verified(struct pa_db *db, const char *phone, bool *taken)
-	PA_MUSTCHECK;
+pa_err auth_accounts_phone_verified(struct pa_db *db, const char *phone, bool *taken) PA_MUSTCHECK;
 /* As a batch step: a verified account other than user_id uses the phone. */
 struct pa_db_step auth_accounts_phone_taken_step(
     struct auth_args *a, const char *phone, const char *user_id, PGresult **res);
@@ -46,14 +45,14 @@ struct auth_user_by_email {
 	char phone[AUTH_PHONE_LEN];
 	bool verified;
 };
-pa_err auth_accounts_by_email(struct pa_db *db, const char *email, struct auth_user_by_email *out,
-    bool *found) PA_MUSTCHECK;
+pa_err auth_accounts_by_email(
+    struct pa_db *db, const char *email, struct auth_user_by_email *out, bool *found) PA_MUSTCHECK;
 /* A new unverified user; *created false when the email is taken meanwhile. */
 pa_err auth_accounts_register(struct pa_db *db, const char *email, const char *phone,
     const char *pwhash, char user_id[AUTH_UUID_LEN], bool *created) PA_MUSTCHECK;
 /* A new password; failed logins and a lock are cleared. */
-pa_err auth_accounts_set_password(struct pa_db *db, const char *user_id, const char *pwhash)
-	PA_MUSTCHECK;
+pa_err auth_accounts_set_password(
+    struct pa_db *db, const char *user_id, const char *pwhash) PA_MUSTCHECK;
 
 /* Who a login names: the verified owner of the phone first, else the newest match. */
 struct auth_login_user {

@@ -6,94 +6,142 @@
 
 #define MS(col) "coalesce((extract(epoch FROM " col ") * 1000)::bigint, 0)"
 
-#define USER_COLS                                                                             \
-	" u.id::text, coalesce(u.phone_e164, ''), coalesce(u.email, ''),"                         \
-	" u.phone_verified_at IS NOT NULL, " MS("u.phone_verified_at") ", " MS("u.created_at") "," \
-	" coalesce(v.message_sid, ''), coalesce(u.subscription_id, ''),"                          \
-	" (extract(epoch FROM u.created_at) * 1000000)::bigint"
-enum { U_ID, U_PHONE, U_EMAIL, U_VERIFIED, U_VERIFIED_AT, U_CREATED_AT, U_SID, U_SUB, U_US,
-	U_VERIFICATION, U_STATUS, U_SESSIONS };
+#define USER_COLS                                                                            \
+	" u.id::text, coalesce(u.phone_e164, ''), coalesce(u.email, ''),"                    \
+	" u.phone_verified_at IS NOT NULL, " MS("u.phone_verified_at") ", " MS(              \
+	    "u.created_at") ","                                                              \
+	                    " coalesce(v.message_sid, ''), coalesce(u.subscription_id, '')," \
+	                    " (extract(epoch FROM u.created_at) * 1000000)::bigint"
+enum {
+	U_ID,
+	U_PHONE,
+	U_EMAIL,
+	U_VERIFIED,
+	U_VERIFIED_AT,
+	U_CREATED_AT,
+	U_SID,
+	U_SUB,
+	U_US,
+	U_VERIFICATION,
+	U_STATUS,
+	U_SESSIONS
+};
 
-#define USER_FILTER                                                                           \
-	" WHERE ($1::int = 0 OR ($1::int = 1) = (u.phone_verified_at IS NOT NULL))"               \
-	" AND ($2 = '' OR u.phone_e164 LIKE $2 OR lower(u.email) LIKE lower($2))"                 \
-	" AND ($3::bigint = 0 OR u.created_at >= to_timestamp($3::bigint / 1000.0))"              \
-	" AND ($4::bigint = 0 OR u.created_at < to_timestamp($4::bigint / 1000.0))"               \
-	" AND ($5::bigint = 0 OR u.phone_verified_at >= to_timestamp($5::bigint / 1000.0))"       \
+#define USER_FILTER                                                                         \
+	" WHERE ($1::int = 0 OR ($1::int = 1) = (u.phone_verified_at IS NOT NULL))"         \
+	" AND ($2 = '' OR u.phone_e164 LIKE $2 OR lower(u.email) LIKE lower($2))"           \
+	" AND ($3::bigint = 0 OR u.created_at >= to_timestamp($3::bigint / 1000.0))"        \
+	" AND ($4::bigint = 0 OR u.created_at < to_timestamp($4::bigint / 1000.0))"         \
+	" AND ($5::bigint = 0 OR u.phone_verified_at >= to_timestamp($5::bigint / 1000.0))" \
 	" AND ($6::bigint = 0 OR u.phone_verified_at < to_timestamp($6::bigint / 1000.0))"
 
-static const struct pa_stmt st_users = {
-	"SELECT" USER_COLS " FROM users u LEFT JOIN verifications v ON v.id = u.verified_by"
-	USER_FILTER
+static const struct pa_stmt st_users
+    = { "SELECT" USER_COLS
+	" FROM users u LEFT JOIN verifications v ON v.id = u.verified_by" USER_FILTER
 	" AND ($7::bigint = 0 OR (u.created_at, u.id) < (timestamptz 'epoch' + $7::bigint *"
 	"  interval '1 microsecond', $8::uuid))"
 	" ORDER BY u.created_at DESC, u.id DESC LIMIT $9::int",
-	9
-};
-static const struct pa_stmt st_users_count = {
-	"SELECT count(*) FROM users u" USER_FILTER, 6
-};
-static const struct pa_stmt st_user_get = {
-	"SELECT" USER_COLS ", coalesce(u.verified_by::text, ''),"
-	" coalesce((SELECT o.twilio_status FROM sms_outbox o WHERE o.twilio_sid = v.message_sid), ''),"
+	      9 };
+static const struct pa_stmt st_users_count = { "SELECT count(*) FROM users u" USER_FILTER, 6 };
+static const struct pa_stmt st_user_get
+    = { "SELECT" USER_COLS ", coalesce(u.verified_by::text, ''),"
+	" coalesce((SELECT o.twilio_status FROM sms_outbox o WHERE o.twilio_sid = v.message_sid), "
+	"''),"
 	" (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL"
 	"  AND s.expires_at > now())"
 	" FROM users u LEFT JOIN verifications v ON v.id = u.verified_by"
 	" WHERE u.id::text = $1 OR u.phone_e164 = $1 OR lower(u.email) = lower($1)"
 	" ORDER BY u.phone_verified_at IS NOT NULL DESC, u.created_at DESC LIMIT 1",
-	1
-};
-static const struct pa_stmt st_timeline = {
-	"SELECT * FROM ("
-	" SELECT 1 AS kind, " MS("o.created_at") " AS at, o.verification_id::text,"
-	"  coalesce(o.twilio_sid, ''), o.state, coalesce(o.error_code, 0),"
-	"  coalesce((SELECT json_agg(json_build_array(e.status, " MS("e.received_at") ","
-	"   coalesce(e.error_code, 0)) ORDER BY e.id) FROM message_status_events e"
-	"   WHERE e.outbox_id = o.id), '[]')::text"
-	" FROM sms_outbox o JOIN verifications v ON v.id = o.verification_id"
-	" WHERE v.user_id = $1::uuid OR v.phone_e164 = $2"
-	" UNION ALL"
-	" SELECT 2, " MS("a.at") ", coalesce(a.verification_id::text, ''), '', a.outcome, 0, '[]'"
-	" FROM audit_events a WHERE a.event = 'code_checked' AND a.verification_id IN"
-	"  (SELECT id FROM verifications WHERE user_id = $1::uuid OR phone_e164 = $2)"
-	") t ORDER BY at LIMIT " "200",
-	2
-};
+	      1 };
+static const struct pa_stmt st_timeline
+    = { "SELECT * FROM ("
+	" SELECT 1 AS kind, " MS(
+	    "o.created_at") " AS at, o.verification_id::text,"
+	                    "  coalesce(o.twilio_sid, ''), o.state, coalesce(o.error_code, 0),"
+	                    "  coalesce((SELECT json_agg(json_build_array(e.status, " MS(
+	                        "e.received_at") ","
+	                                         "   coalesce(e.error_code, 0)) ORDER BY e.id) "
+	                                         "FROM message_status_events e"
+	                                         "   WHERE e.outbox_id = o.id), '[]')::text"
+	                                         " FROM sms_outbox o JOIN verifications v ON v.id "
+	                                         "= o.verification_id"
+	                                         " WHERE v.user_id = $1::uuid OR v.phone_e164 = $2"
+	                                         " UNION ALL"
+	                                         " SELECT 2, " MS(
+	                                             "a.at") ", coalesce(a.verification_id::text, "
+	                                                     "''), '', a.outcome, 0, '[]'"
+	                                                     " FROM audit_events a WHERE a.event = "
+	                                                     "'code_checked' AND a.verification_id "
+	                                                     "IN"
+	                                                     "  (SELECT id FROM verifications "
+	                                                     "WHERE user_id = $1::uuid OR "
+	                                                     "phone_e164 = $2)"
+	                                                     ") t ORDER BY at LIMIT "
+	                                                     "200",
+	      2 };
 enum { T_KIND, T_AT, T_VERIFICATION, T_SID, T_OUTCOME, T_ERROR, T_STATUSES };
-static const struct pa_stmt st_audit_list = {
-	"SELECT a.id, " MS("a.at") ", a.event, a.actor, coalesce(a.user_id::text, ''),"
-	" coalesce(a.phone_masked, ''), coalesce(a.verification_id::text, ''),"
-	" coalesce(a.message_sid, ''), coalesce(host(a.end_user_ip), ''), coalesce(a.outcome, ''),"
-	" coalesce(a.detail::text, '')"
-	" FROM audit_events a"
-	" WHERE ($1 = '' OR a.event = $1) AND ($2 = '' OR a.user_id::text = $2)"
-	" AND ($3 = '' OR a.phone_masked = $3) AND ($4 = '' OR a.verification_id::text = $4)"
-	" AND ($5::bigint = 0 OR a.at >= to_timestamp($5::bigint / 1000.0))"
-	" AND ($6::bigint = 0 OR a.at < to_timestamp($6::bigint / 1000.0))"
-	" AND ($7::bigint = 0 OR (CASE WHEN $8::boolean THEN a.id > $7::bigint"
-	"  ELSE a.id < $7::bigint END))"
-	" AND NOT ($10 <> '' AND a.event = 'admin_call' AND a.detail->>'follow' IS NOT DISTINCT FROM $10)"
-	" ORDER BY CASE WHEN $8::boolean THEN a.id END ASC, a.id DESC LIMIT $9::int",
-	10
+static const struct pa_stmt st_audit_list
+    = { "SELECT a.id, " MS(
+	    "a.at") ", a.event, a.actor, coalesce(a.user_id::text, ''),"
+	            " coalesce(a.phone_masked, ''), coalesce(a.verification_id::text, ''),"
+	            " coalesce(a.message_sid, ''), coalesce(host(a.end_user_ip), ''), "
+	            "coalesce(a.outcome, ''),"
+	            " coalesce(a.detail::text, '')"
+	            " FROM audit_events a"
+	            " WHERE ($1 = '' OR a.event = $1) AND ($2 = '' OR a.user_id::text = $2)"
+	            " AND ($3 = '' OR a.phone_masked = $3) AND ($4 = '' OR a.verification_id::text "
+	            "= $4)"
+	            " AND ($5::bigint = 0 OR a.at >= to_timestamp($5::bigint / 1000.0))"
+	            " AND ($6::bigint = 0 OR a.at < to_timestamp($6::bigint / 1000.0))"
+	            " AND ($7::bigint = 0 OR (CASE WHEN $8::boolean THEN a.id > $7::bigint"
+	            "  ELSE a.id < $7::bigint END))"
+	            " AND NOT ($10 <> '' AND a.event = 'admin_call' AND a.detail->>'follow' IS NOT "
+	            "DISTINCT FROM $10)"
+	            " ORDER BY CASE WHEN $8::boolean THEN a.id END ASC, a.id DESC LIMIT $9::int",
+	      10 };
+enum {
+	A_ID,
+	A_AT,
+	A_EVENT,
+	A_ACTOR,
+	A_USER,
+	A_PHONE,
+	A_VERIFICATION,
+	A_SID,
+	A_IP,
+	A_OUTCOME,
+	A_DETAIL
 };
-enum { A_ID, A_AT, A_EVENT, A_ACTOR, A_USER, A_PHONE, A_VERIFICATION, A_SID, A_IP, A_OUTCOME,
-	A_DETAIL };
-static const struct pa_stmt st_messages = {
-	"SELECT o.id, o.verification_id::text, o.phone_e164, o.state, coalesce(o.twilio_sid, ''),"
+static const struct pa_stmt st_messages
+    = { "SELECT o.id, o.verification_id::text, o.phone_e164, o.state, coalesce(o.twilio_sid, ''),"
 	" coalesce(o.twilio_status, ''), coalesce(o.error_code, 0), coalesce(o.error_message, ''),"
-	" o.attempts, " MS("o.created_at") ", " MS("o.sent_at") ", " MS("o.final_at")
-	" FROM sms_outbox o"
-	" WHERE ($1 = '' OR o.state = $1 OR o.twilio_status = $1) AND ($2 = '' OR o.twilio_sid = $2)"
-	" AND ($3::bigint = 0 OR o.created_at >= to_timestamp($3::bigint / 1000.0))"
-	" AND ($4::bigint = 0 OR o.created_at < to_timestamp($4::bigint / 1000.0))"
-	" AND ($5::bigint = 0 OR o.id < $5::bigint)"
-	" ORDER BY o.id DESC LIMIT $6::int",
-	6
+	" o.attempts, " MS("o.created_at") ", " MS("o.sent_at") ", " MS(
+	    "o.final_at") " FROM sms_outbox o"
+	                  " WHERE ($1 = '' OR o.state = $1 OR o.twilio_status = $1) AND ($2 = '' "
+	                  "OR o.twilio_sid = $2)"
+	                  " AND ($3::bigint = 0 OR o.created_at >= to_timestamp($3::bigint / "
+	                  "1000.0))"
+	                  " AND ($4::bigint = 0 OR o.created_at < to_timestamp($4::bigint / "
+	                  "1000.0))"
+	                  " AND ($5::bigint = 0 OR o.id < $5::bigint)"
+	                  " ORDER BY o.id DESC LIMIT $6::int",
+	      6 };
+enum {
+	M_ID,
+	M_VERIFICATION,
+	M_PHONE,
+	M_STATE,
+	M_SID,
+	M_STATUS,
+	M_ERROR,
+	M_ERROR_MSG,
+	M_ATTEMPTS,
+	M_CREATED,
+	M_SENT,
+	M_FINAL
 };
-enum { M_ID, M_VERIFICATION, M_PHONE, M_STATE, M_SID, M_STATUS, M_ERROR, M_ERROR_MSG,
-	M_ATTEMPTS, M_CREATED, M_SENT, M_FINAL };
-static const struct pa_stmt st_stats = {
-	"SELECT count(*) FILTER (WHERE NOT phantom),"
+static const struct pa_stmt st_stats
+    = { "SELECT count(*) FILTER (WHERE NOT phantom),"
 	" count(*) FILTER (WHERE verified_at IS NOT NULL),"
 	" count(*) FILTER (WHERE NOT phantom AND (state = 'expired'"
 	"  OR state = 'pending' AND expires_at < now())),"
@@ -104,8 +152,7 @@ static const struct pa_stmt st_stats = {
 	"  (SELECT phone_e164 AS p, count(*) AS c FROM sms_outbox"
 	"   WHERE created_at > now() - $1::int * interval '1s' GROUP BY 1) x)"
 	" FROM verifications WHERE created_at > now() - $1::int * interval '1s'",
-	1
-};
+	      1 };
 enum { S_STARTED, S_VERIFIED, S_EXPIRED, S_BY_STATUS, S_BY_PHONE };
 
 static const char *
@@ -147,10 +194,10 @@ auth_views_users(struct pa_db *db, const struct auth_views_user_filter *f,
     struct auth_views_page *pg, int64_t *total)
 {
 	char        filt[16], t[4][24], lim[16];
-	const char *params[9] = { filt, f->search, t[0], t[1], t[2], t[3], f->cursor_us,
-		f->cursor_id, lim };
-	PGresult   *cnt;
-	pa_err      rv;
+	const char *params[9]
+	    = { filt, f->search, t[0], t[1], t[2], t[3], f->cursor_us, f->cursor_id, lim };
+	PGresult *cnt;
+	pa_err    rv;
 
 	(void) snprintf(filt, sizeof filt, "%d", f->verified);
 	(void) snprintf(t[0], sizeof t[0], "%lld", (long long) f->created_from_ms);
@@ -172,11 +219,15 @@ auth_views_users(struct pa_db *db, const struct auth_views_user_filter *f,
 void
 auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views_user *out)
 {
-	*out = (struct auth_views_user) { .id = val(pg, i, U_ID), .phone_e164 = val(pg, i, U_PHONE),
-		.email = val(pg, i, U_EMAIL), .message_sid = val(pg, i, U_SID),
-		.subscription_id = val(pg, i, U_SUB), .verified = val(pg, i, U_VERIFIED)[0] == 't',
-		.verified_at_ms = num(pg, i, U_VERIFIED_AT), .created_at_ms = num(pg, i, U_CREATED_AT),
-		.cursor_us = val(pg, i, U_US) };
+	*out = (struct auth_views_user) { .id = val(pg, i, U_ID),
+		.phone_e164                   = val(pg, i, U_PHONE),
+		.email                        = val(pg, i, U_EMAIL),
+		.message_sid                  = val(pg, i, U_SID),
+		.subscription_id              = val(pg, i, U_SUB),
+		.verified                     = val(pg, i, U_VERIFIED)[0] == 't',
+		.verified_at_ms               = num(pg, i, U_VERIFIED_AT),
+		.created_at_ms                = num(pg, i, U_CREATED_AT),
+		.cursor_us                    = val(pg, i, U_US) };
 }
 
 pa_err
@@ -210,9 +261,12 @@ auth_views_timeline_at(
     const struct auth_views_page *pg, size_t i, struct auth_views_timeline_entry *out)
 {
 	*out = (struct auth_views_timeline_entry) { .send = num(pg, i, T_KIND) == 1,
-		.at_ms = num(pg, i, T_AT), .verification_id = val(pg, i, T_VERIFICATION),
-		.message_sid = val(pg, i, T_SID), .outcome = val(pg, i, T_OUTCOME),
-		.error_code = (int32_t) num(pg, i, T_ERROR), .statuses_json = val(pg, i, T_STATUSES) };
+		.at_ms                                    = num(pg, i, T_AT),
+		.verification_id                          = val(pg, i, T_VERIFICATION),
+		.message_sid                              = val(pg, i, T_SID),
+		.outcome                                  = val(pg, i, T_OUTCOME),
+		.error_code                               = (int32_t) num(pg, i, T_ERROR),
+		.statuses_json                            = val(pg, i, T_STATUSES) };
 }
 
 pa_err
@@ -232,12 +286,17 @@ auth_views_audit_events(
 void
 auth_views_audit_at(const struct auth_views_page *pg, size_t i, struct auth_views_audit_row *out)
 {
-	*out = (struct auth_views_audit_row) { .id = num(pg, i, A_ID), .at_ms = num(pg, i, A_AT),
-		.event = val(pg, i, A_EVENT), .actor = val(pg, i, A_ACTOR),
-		.user_id = val(pg, i, A_USER), .phone_masked = val(pg, i, A_PHONE),
-		.verification_id = val(pg, i, A_VERIFICATION), .message_sid = val(pg, i, A_SID),
-		.end_user_ip = val(pg, i, A_IP), .outcome = val(pg, i, A_OUTCOME),
-		.detail_json = val(pg, i, A_DETAIL) };
+	*out = (struct auth_views_audit_row) { .id = num(pg, i, A_ID),
+		.at_ms                             = num(pg, i, A_AT),
+		.event                             = val(pg, i, A_EVENT),
+		.actor                             = val(pg, i, A_ACTOR),
+		.user_id                           = val(pg, i, A_USER),
+		.phone_masked                      = val(pg, i, A_PHONE),
+		.verification_id                   = val(pg, i, A_VERIFICATION),
+		.message_sid                       = val(pg, i, A_SID),
+		.end_user_ip                       = val(pg, i, A_IP),
+		.outcome                           = val(pg, i, A_OUTCOME),
+		.detail_json                       = val(pg, i, A_DETAIL) };
 }
 
 pa_err
@@ -257,12 +316,17 @@ void
 auth_views_message_at(const struct auth_views_page *pg, size_t i, struct auth_views_message *out)
 {
 	*out = (struct auth_views_message) { .id = num(pg, i, M_ID),
-		.verification_id = val(pg, i, M_VERIFICATION), .phone_e164 = val(pg, i, M_PHONE),
-		.state = val(pg, i, M_STATE), .message_sid = val(pg, i, M_SID),
-		.twilio_status = val(pg, i, M_STATUS), .error_message = val(pg, i, M_ERROR_MSG),
-		.error_code = (int32_t) num(pg, i, M_ERROR), .attempts = (uint32_t) num(pg, i, M_ATTEMPTS),
-		.created_at_ms = num(pg, i, M_CREATED), .sent_at_ms = num(pg, i, M_SENT),
-		.final_at_ms = num(pg, i, M_FINAL) };
+		.verification_id                 = val(pg, i, M_VERIFICATION),
+		.phone_e164                      = val(pg, i, M_PHONE),
+		.state                           = val(pg, i, M_STATE),
+		.message_sid                     = val(pg, i, M_SID),
+		.twilio_status                   = val(pg, i, M_STATUS),
+		.error_message                   = val(pg, i, M_ERROR_MSG),
+		.error_code                      = (int32_t) num(pg, i, M_ERROR),
+		.attempts                        = (uint32_t) num(pg, i, M_ATTEMPTS),
+		.created_at_ms                   = num(pg, i, M_CREATED),
+		.sent_at_ms                      = num(pg, i, M_SENT),
+		.final_at_ms                     = num(pg, i, M_FINAL) };
 }
 
 pa_err
@@ -279,6 +343,8 @@ void
 auth_views_stats_at(const struct auth_views_page *pg, struct auth_views_stats *out)
 {
 	*out = (struct auth_views_stats) { .started = num(pg, 0, S_STARTED),
-		.verified = num(pg, 0, S_VERIFIED), .expired = num(pg, 0, S_EXPIRED),
-		.by_status_json = val(pg, 0, S_BY_STATUS), .by_phone_json = val(pg, 0, S_BY_PHONE) };
+		.verified                           = num(pg, 0, S_VERIFIED),
+		.expired                            = num(pg, 0, S_EXPIRED),
+		.by_status_json                     = val(pg, 0, S_BY_STATUS),
+		.by_phone_json                      = val(pg, 0, S_BY_PHONE) };
 }

@@ -20,7 +20,7 @@ void auth_views_page_free(struct auth_views_page *pg);
 
 struct auth_views_user_filter {
 	int         verified; /* 0: all, 1: verified, 2: unverified */
-	const char *search;   /* a prefix of the phone or email; "" for none */
+	const char *search; /* a prefix of the phone or email; "" for none */
 	int64_t     created_from_ms, created_to_ms, verified_from_ms, verified_to_ms;
 	const char *cursor_us; /* "0": first page */
 	const char *cursor_id; /* NULL: first page */
@@ -35,7 +35,7 @@ struct auth_views_user {
 /* Users newest first, and *total matching the filter whatever the page. */
 pa_err auth_views_users(struct pa_db *db, const struct auth_views_user_filter *f,
     struct auth_views_page *pg, int64_t *total) PA_MUSTCHECK;
-void auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views_user *out);
+void   auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views_user *out);
 
 /* One user by id, phone or email (the verified one first), with its proof and sessions. */
 struct auth_views_user_detail {
@@ -43,8 +43,8 @@ struct auth_views_user_detail {
 	const char            *verification_id, *delivery_status;
 	int64_t                sessions;
 };
-pa_err auth_views_user_get(struct pa_db *db, const char *who, struct auth_views_page *pg)
-	PA_MUSTCHECK;
+pa_err auth_views_user_get(
+    struct pa_db *db, const char *who, struct auth_views_page *pg) PA_MUSTCHECK;
 void auth_views_user_detail_at(
     const struct auth_views_page *pg, struct auth_views_user_detail *out);
 
@@ -59,8 +59,8 @@ struct auth_views_timeline_entry {
 };
 pa_err auth_views_timeline(struct pa_db *db, const char *user_id, const char *phone,
     struct auth_views_page *pg) PA_MUSTCHECK;
-void auth_views_timeline_at(
-    const struct auth_views_page *pg, size_t i, struct auth_views_timeline_entry *out);
+void   auth_views_timeline_at(
+      const struct auth_views_page *pg, size_t i, struct auth_views_timeline_entry *out);
 
 struct auth_views_audit_filter {
 	const char *event, *user_id, *phone_masked, *verification_id, *follow_id;
@@ -76,7 +76,8 @@ struct auth_views_audit_row {
 };
 pa_err auth_views_audit_events(struct pa_db *db, const struct auth_views_audit_filter *f,
     struct auth_views_page *pg) PA_MUSTCHECK;
-void auth_views_audit_at(const struct auth_views_page *pg, size_t i, struct auth_views_audit_row *out);
+void   auth_views_audit_at(
+      const struct auth_views_page *pg, size_t i, struct auth_views_audit_row *out);
 
 struct auth_views_message_filter {
 	const char *state, *message_sid;
@@ -88,21 +89,22 @@ struct auth_views_message {
 	int64_t     id;
 	const char *verification_id, *phone_e164, *state, *message_sid, *twilio_status,
 	    *error_message;
-	int32_t     error_code;
-	uint32_t    attempts;
-	int64_t     created_at_ms, sent_at_ms, final_at_ms;
+	int32_t  error_code;
+	uint32_t attempts;
+	int64_t  created_at_ms, sent_at_ms, final_at_ms;
 };
 pa_err auth_views_messages(struct pa_db *db, const struct auth_views_message_filter *f,
     struct auth_views_page *pg) PA_MUSTCHECK;
-void auth_views_message_at(const struct auth_views_page *pg, size_t i, struct auth_views_message *out);
+void   auth_views_message_at(
+      const struct auth_views_page *pg, size_t i, struct auth_views_message *out);
 
 /* Counts over the last window_s seconds; the two breakdowns are JSON arrays of [key, count]. */
 struct auth_views_stats {
 	int64_t     started, verified, expired;
 	const char *by_status_json, *by_phone_json;
 };
-pa_err auth_views_stats(struct pa_db *db, uint32_t window_s, struct auth_views_page *pg)
-	PA_MUSTCHECK;
+pa_err auth_views_stats(
+    struct pa_db *db, uint32_t window_s, struct auth_views_page *pg) PA_MUSTCHECK;
 void auth_views_stats_at(const struct auth_views_page *pg, struct auth_views_stats *out);
 
 #endif

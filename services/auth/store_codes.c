@@ -8,78 +8,78 @@
 
 #include "common/crypto.h"
 
-static const struct pa_stmt st_lock_phone = {
-	"SELECT pg_advisory_xact_lock(hashtextextended('verification:' || $1, 0))", 1
-};
-static const struct pa_stmt st_pending = {
-	"SELECT id::text, greatest(0, ceil(extract(epoch FROM"
+static const struct pa_stmt st_lock_phone
+    = { "SELECT pg_advisory_xact_lock(hashtextextended('verification:' || $1, 0))", 1 };
+static const struct pa_stmt st_pending
+    = { "SELECT id::text, greatest(0, ceil(extract(epoch FROM"
 	"  last_sent_at + make_interval(secs => $3::int) - now())))::int"
 	" FROM verifications WHERE phone_e164 = $1 AND purpose = $2 AND state = 'pending'"
 	" FOR UPDATE",
-	3
-};
-static const struct pa_stmt st_expire = {
-	"UPDATE verifications SET state = 'expired' WHERE id = $1::uuid", 1
-};
-static const struct pa_stmt st_insert = {
-	"INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
+	      3 };
+static const struct pa_stmt st_expire
+    = { "UPDATE verifications SET state = 'expired' WHERE id = $1::uuid", 1 };
+static const struct pa_stmt st_insert
+    = { "INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
 	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom)"
-	" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::bytea, now() + make_interval(secs => $7::int),"
+	" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::bytea, now() + make_interval(secs => "
+	"$7::int),"
 	" $8::int, now(), $9::inet, $10::boolean)",
-	10
-};
-static const struct pa_stmt st_outbox = {
-	"INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after)"
+	      10 };
+static const struct pa_stmt st_outbox
+    = { "INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after)"
 	" VALUES ($1::uuid, $2, $3::bytea, now() + make_interval(secs => $4::int)) RETURNING id",
-	4
-};
-static const struct pa_stmt st_load = {
-	"SELECT phone_e164, purpose, state, phantom, expires_at <= now(), attempts, max_attempts,"
+	      4 };
+static const struct pa_stmt st_load
+    = { "SELECT phone_e164, purpose, state, phantom, expires_at <= now(), attempts, max_attempts,"
 	" code_mac, coalesce(user_id::text, ''),"
 	" greatest(0, ceil(extract(epoch FROM last_sent_at + make_interval(secs => $2::int)"
 	"  - now())))::int"
 	" FROM verifications WHERE id = $1::uuid FOR UPDATE",
-	2
-};
-static const struct pa_stmt st_resend = {
-	"UPDATE verifications SET code_mac = $2::bytea, attempts = 0, sends = sends + 1,"
+	      2 };
+static const struct pa_stmt st_resend
+    = { "UPDATE verifications SET code_mac = $2::bytea, attempts = 0, sends = sends + 1,"
 	" last_sent_at = now(), expires_at = now() + make_interval(secs => $3::int)"
 	" WHERE id = $1::uuid",
-	3
-};
-static const struct pa_stmt st_try = {
-	"UPDATE verifications SET attempts = attempts + 1,"
+	      3 };
+static const struct pa_stmt st_try
+    = { "UPDATE verifications SET attempts = attempts + 1,"
 	" state = CASE WHEN attempts + 1 >= max_attempts AND NOT $2::boolean THEN 'exhausted'"
 	"  ELSE state END WHERE id = $1::uuid",
-	2
-};
-static const struct pa_stmt st_verified = {
-	"UPDATE verifications SET state = $2, verified_at = now(), token_hash = $3::bytea,"
+	      2 };
+static const struct pa_stmt st_verified
+    = { "UPDATE verifications SET state = $2, verified_at = now(), token_hash = $3::bytea,"
 	" token_expires_at = CASE WHEN $3::bytea IS NULL THEN NULL"
 	"  ELSE now() + make_interval(secs => $4::int) END,"
 	" message_sid = (SELECT twilio_sid FROM sms_outbox o WHERE o.verification_id = $1::uuid"
 	"  ORDER BY o.id DESC LIMIT 1)"
 	" WHERE id = $1::uuid RETURNING message_sid",
-	4
-};
+	      4 };
 /* Up to one hash per key of the ring; the unused ones are NULL and match nothing. */
-static const struct pa_stmt st_by_token = {
-	"SELECT id::text, phone_e164, coalesce(subscription_id, ''), coalesce(user_id::text, '')"
+static const struct pa_stmt st_by_token
+    = { "SELECT id::text, phone_e164, coalesce(subscription_id, ''), coalesce(user_id::text, '')"
 	" FROM verifications"
 	" WHERE token_hash IN ($1::bytea, $2::bytea, $3::bytea, $4::bytea, $5::bytea, $6::bytea,"
 	"  $7::bytea, $8::bytea) AND purpose = $9 AND state = 'verified'"
 	" AND token_expires_at > now() FOR UPDATE",
-	9
-};
-static const struct pa_stmt st_consume = {
-	"UPDATE verifications SET state = 'consumed', token_hash = NULL, token_expires_at = NULL,"
+	      9 };
+static const struct pa_stmt st_consume
+    = { "UPDATE verifications SET state = 'consumed', token_hash = NULL, token_expires_at = NULL,"
 	" user_id = coalesce(user_id, $2::uuid) WHERE id = $1::uuid",
-	2
-};
+	      2 };
 
 /* Columns of st_load. */
-enum { LOAD_PHONE, LOAD_PURPOSE, LOAD_STATE, LOAD_PHANTOM, LOAD_EXPIRED, LOAD_ATTEMPTS, LOAD_MAX,
-	LOAD_MAC, LOAD_USER, LOAD_WAIT };
+enum {
+	LOAD_PHONE,
+	LOAD_PURPOSE,
+	LOAD_STATE,
+	LOAD_PHANTOM,
+	LOAD_EXPIRED,
+	LOAD_ATTEMPTS,
+	LOAD_MAX,
+	LOAD_MAC,
+	LOAD_USER,
+	LOAD_WAIT
+};
 enum { PENDING_ID, PENDING_WAIT };
 enum { TOKEN_ID, TOKEN_PHONE, TOKEN_SUB, TOKEN_USER };
 
@@ -112,8 +112,8 @@ auth_codes_lock_phone_step(struct auth_args *a, const char *phone)
 }
 
 struct pa_db_step
-auth_codes_pending_step(struct auth_args *a, const char *phone, const char *purpose,
-    int cooldown_s, PGresult **res)
+auth_codes_pending_step(
+    struct auth_args *a, const char *phone, const char *purpose, int cooldown_s, PGresult **res)
 {
 	args_text(a);
 	a->p[0] = phone;

@@ -27,8 +27,8 @@ struct auth_pending {
 	char id[AUTH_UUID_LEN];
 	int  resend_wait_s;
 };
-struct pa_db_step auth_codes_pending_step(struct auth_args *a, const char *phone,
-    const char *purpose, int cooldown_s, PGresult **res);
+struct pa_db_step auth_codes_pending_step(
+    struct auth_args *a, const char *phone, const char *purpose, int cooldown_s, PGresult **res);
 void auth_codes_pending_row(PGresult *res, struct auth_pending *out);
 
 /* Ends a pending verification that a new start replaces: its code stops working. */
@@ -38,7 +38,7 @@ pa_err auth_codes_expire(struct pa_db *db, const char *id) PA_MUSTCHECK;
 struct auth_code_new {
 	const char   *id;
 	const char   *purpose;
-	const char   *user_id;         /* or NULL */
+	const char   *user_id; /* or NULL */
 	const char   *subscription_id; /* or NULL */
 	const char   *phone;
 	unsigned char mac[AUTH_MAC_BYTES];
@@ -52,7 +52,7 @@ struct pa_db_step auth_codes_insert_step(struct auth_args *a, const struct auth_
 /* The sealed SMS of verification id; its row's id comes back through auth_outbox_id_row. */
 struct pa_db_step auth_outbox_insert_step(struct auth_args *a, const char *verification_id,
     const char *phone, const unsigned char *sealed, size_t sealed_len, int ttl_s, PGresult **res);
-int64_t auth_outbox_id_row(PGresult *res);
+int64_t           auth_outbox_id_row(PGresult *res);
 
 /* A verification as the code flows read it (locked for update). */
 struct auth_verification {
@@ -61,7 +61,7 @@ struct auth_verification {
 	char          state[16]; /* pending, verified, consumed, expired, exhausted */
 	char          user_id[AUTH_UUID_LEN]; /* "" when none */
 	bool          phantom;
-	bool          expired;   /* the current code's life is over */
+	bool          expired; /* the current code's life is over */
 	int           attempts;
 	int           max_attempts;
 	int           resend_wait_s;
@@ -83,8 +83,8 @@ struct pa_db_step auth_codes_try_step(struct auth_args *a, const char *id, bool 
 
 /* A right code: state verified (with a single-use token's hash and life) or consumed (no token:
  * hash NULL), verified now, with the SID of the SMS that carried it. */
-struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id,
-    const char *state, const unsigned char *token_hash, int token_ttl_s);
+struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id, const char *state,
+    const unsigned char *token_hash, int token_ttl_s);
 
 /* The verified verification a single-use token stands for, locked. hashes[0..n) are the token's
  * hashes under each key of the ring (n <= PA_KEYRING_MAX). */

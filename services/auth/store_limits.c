@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const struct pa_stmt st_rate = {
-	"SELECT rate_limit_take($1, $2, make_interval(secs => $3::int), $4::int)", 4
-};
+static const struct pa_stmt st_rate
+    = { "SELECT rate_limit_take($1, $2, make_interval(secs => $3::int), $4::int)", 4 };
 
 pa_err
 auth_limits_take(
@@ -47,11 +46,10 @@ auth_limits_take(
 	return PA_OK;
 }
 
-static const struct pa_stmt st_try_limit = {
-	"SELECT rate_limit_take($1, phone_e164, make_interval(secs => $3::int), $4::int)"
+static const struct pa_stmt st_try_limit
+    = { "SELECT rate_limit_take($1, phone_e164, make_interval(secs => $3::int), $4::int)"
 	" FROM verifications WHERE id = $2::uuid",
-	4
-};
+	      4 };
 
 struct pa_db_step
 auth_limits_try_step(struct auth_args *a, const char *bucket, const char *verification_id,

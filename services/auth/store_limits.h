@@ -11,10 +11,10 @@
 
 /* One event to take from a limit. */
 struct auth_limit {
-	const char *bucket;   /* "send_phone", "send_ip", "try_phone", ... */
-	const char *subject;  /* a phone, an IP; NULL: this limit is not taken */
+	const char *bucket; /* "send_phone", "send_ip", "try_phone", ... */
+	const char *subject; /* a phone, an IP; NULL: this limit is not taken */
 	int         window_s;
-	int         max;      /* <= 0: not taken */
+	int         max; /* <= 0: not taken */
 };
 
 #define AUTH_LIMITS_MAX 4
@@ -30,6 +30,6 @@ pa_err auth_limits_take(struct pa_db *db, const struct auth_limit *l, size_t n, 
  * until it allows again (0: allowed, or no such verification). */
 struct pa_db_step auth_limits_try_step(struct auth_args *a, const char *bucket,
     const char *verification_id, int window_s, int max, PGresult **res);
-int auth_limits_wait_row(PGresult *res);
+int               auth_limits_wait_row(PGresult *res);
 
 #endif

@@ -12,8 +12,8 @@
 
 /* A new session for user_id; *expires_at is its end (unix seconds). */
 pa_err auth_sessions_new(struct pa_db *db, const unsigned char hash[AUTH_MAC_BYTES],
-    const char *user_id, int ttl_s, const char *ip, const char *user_agent, int64_t *expires_at)
-	PA_MUSTCHECK;
+    const char *user_id, int ttl_s, const char *ip, const char *user_agent,
+    int64_t *expires_at) PA_MUSTCHECK;
 
 /* A live session's user. */
 struct auth_session_user {

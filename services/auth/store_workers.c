@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct pa_stmt st_alive = {
-	"SELECT EXISTS (SELECT 1 FROM sms_workers"
+static const struct pa_stmt st_alive
+    = { "SELECT EXISTS (SELECT 1 FROM sms_workers"
 	" WHERE last_seen_at > now() - make_interval(secs => $1::int))",
-	1
-};
+	      1 };
 
 pa_err
 auth_workers_alive(struct pa_db *db, int alive_s, bool *alive)

@@ -17,7 +17,7 @@
 #include "common/phone.h"
 #include "worker.h"
 
-#define IDS_CAP 65536              /* pushed ids waiting for a slot; beyond, the sweep finds them */
+#define IDS_CAP 65536 /* pushed ids waiting for a slot; beyond, the sweep finds them */
 #define CLAIM_BATCH 256
 #define RECONCILE_BATCH 64
 #define RECONCILE_EVERY_NS (1 * 1000000000ull)
@@ -30,17 +30,17 @@ enum xfer_kind { XFER_SEND, XFER_GET };
 
 struct xfer {
 	enum xfer_kind     kind;
-	struct smsw_job    job;        /* XFER_SEND */
-	char               sid[40];    /* XFER_GET */
+	struct smsw_job    job; /* XFER_SEND */
+	char               sid[40]; /* XFER_GET */
 	CURL              *easy;
 	struct curl_slist *headers;
-	struct pa_strbuf   form;       /* holds the code: a secret buffer */
-	struct pa_strbuf   reply;      /* echoes the body: a secret buffer */
+	struct pa_strbuf   form; /* holds the code: a secret buffer */
+	struct pa_strbuf   reply; /* echoes the body: a secret buffer */
 	char               retry_after[32];
 	char               url[512];
 	uint64_t           claimed_ns; /* the lease started about then */
 	uint64_t           started_ns;
-	struct smsw_result result;     /* an answer waiting to be recorded (database trouble) */
+	struct smsw_result result; /* an answer waiting to be recorded (database trouble) */
 	int                record_tries;
 	struct xfer       *next;
 };
@@ -52,8 +52,8 @@ struct smsw_engine {
 	const char     *user, *pass;
 	char            messages_url[512];
 	int             active;
-	struct xfer    *unrecorded;      /* answers we could not write yet */
-	pthread_mutex_t mu;              /* guards ids */
+	struct xfer    *unrecorded; /* answers we could not write yet */
+	pthread_mutex_t mu; /* guards ids */
 	int64_t        *ids;
 	size_t          ids_head, ids_count;
 	uint64_t        next_sweep, early_sweep, next_beat, next_reconcile;
@@ -76,8 +76,9 @@ smsw_engine_push(struct smsw_engine *e, int64_t id)
 	smsw_metrics.queued_ids = (int_fast64_t) e->ids_count;
 	pthread_mutex_unlock(&e->mu);
 	if (dropped)
-		pa_log_warn("job_dropped", "outbox_id=%" PRId64 " note=\"queue full; the sweep will "
-		                           "find it\"",
+		pa_log_warn("job_dropped",
+		    "outbox_id=%" PRId64 " note=\"queue full; the sweep will "
+		    "find it\"",
 		    id);
 	/* curl_multi_wakeup is safe from any thread: it ends the engine's poll early. */
 	(void) curl_multi_wakeup(e->multi);
@@ -119,22 +120,24 @@ ids_waiting(struct smsw_engine *e)
 pa_err
 smsw_engine_new(struct smsw_engine **out, struct smsw *w)
 {
-	struct smsw_engine *e = calloc(1, sizeof *e);
+	struct smsw_engine       *e = calloc(1, sizeof *e);
 	const struct smsw_config *c = &w->cfg;
 
 	if (e == NULL)
 		return PA_ENOMEM;
 	e->w       = w;
 	e->console = strcmp(c->backend, "console") == 0;
-	if ((e->ids = malloc(IDS_CAP * sizeof *e->ids)) == NULL || (e->multi = curl_multi_init()) == NULL) {
+	if ((e->ids = malloc(IDS_CAP * sizeof *e->ids)) == NULL
+	    || (e->multi = curl_multi_init()) == NULL) {
 		free(e->ids);
 		free(e);
 		return PA_ENOMEM;
 	}
 	pthread_mutex_init(&e->mu, NULL);
-	if (curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) c->concurrency) != CURLM_OK ||
-	    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long) c->concurrency) != CURLM_OK ||
-	    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK) {
+	if (curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) c->concurrency)
+	        != CURLM_OK
+	    || curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long) c->concurrency) != CURLM_OK
+	    || curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK) {
 		smsw_engine_free(e);
 		return PA_EINVAL;
 	}
@@ -145,8 +148,8 @@ smsw_engine_new(struct smsw_engine **out, struct smsw *w)
 		e->user = key ? c->api_key : c->account_sid;
 		e->pass = key ? c->api_secret : c->auth_token;
 		if ((size_t) snprintf(e->messages_url, sizeof e->messages_url,
-		        "%s/2010-04-01/Accounts/%s/Messages", c->api_base, c->account_sid) >=
-		    sizeof e->messages_url - 48) {
+		        "%s/2010-04-01/Accounts/%s/Messages", c->api_base, c->account_sid)
+		    >= sizeof e->messages_url - 48) {
 			smsw_engine_free(e);
 			return PA_EINVAL;
 		}
@@ -167,7 +170,8 @@ smsw_engine_free(struct smsw_engine *e)
 	free(e);
 }
 
-/* ---- one request ------------------------------------------------------------------------------ */
+/* ---- one request ------------------------------------------------------------------------------
+ */
 
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
@@ -187,7 +191,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	size_t       len = size * n;
 
 	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-		size_t v = len - 12 < sizeof x->retry_after - 1 ? len - 12 : sizeof x->retry_after - 1;
+		size_t v
+		    = len - 12 < sizeof x->retry_after - 1 ? len - 12 : sizeof x->retry_after - 1;
 
 		memcpy(x->retry_after, data + 12, v);
 		x->retry_after[v] = '\0';
@@ -218,31 +223,34 @@ xfer_start(struct smsw_engine *e, struct xfer *x)
 		return PA_ENOMEM;
 	if ((x->headers = curl_slist_append(NULL, "Accept: application/json")) == NULL)
 		return PA_ENOMEM;
-	ok = curl_easy_setopt(h, CURLOPT_URL, x->url) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-	     (c->ca_file == NULL || *c->ca_file == '\0' ||
-	         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) == CURLE_OK) &&
-	     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_USERNAME, e->user) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_PASSWORD, e->pass) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_WRITEDATA, x) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_HEADERDATA, x) == CURLE_OK &&
-	     curl_easy_setopt(h, CURLOPT_PRIVATE, x) == CURLE_OK;
+	ok = curl_easy_setopt(h, CURLOPT_URL, x->url) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK
+	    && (c->ca_file == NULL || *c->ca_file == '\0'
+	        || curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) == CURLE_OK)
+	    && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L)
+	        == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L)
+	        == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION)
+	        == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_USERNAME, e->user) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_PASSWORD, e->pass) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_WRITEDATA, x) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_HEADERDATA, x) == CURLE_OK
+	    && curl_easy_setopt(h, CURLOPT_PRIVATE, x) == CURLE_OK;
 	/* The body is not copied by curl (CURLOPT_POSTFIELDS), so the only copy is ours and is
 	 * wiped when the request ends. */
 	if (ok && x->kind == XFER_SEND)
-		ok = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) x->form.len) == CURLE_OK &&
-		     curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->form.data) == CURLE_OK;
+		ok = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) x->form.len) == CURLE_OK
+		    && curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->form.data) == CURLE_OK;
 	if (!ok)
 		return PA_EINVAL;
 	x->started_ns = pa_now_ns();
@@ -265,8 +273,9 @@ record(struct smsw_engine *e, struct xfer *x, const struct smsw_result *r)
 		uint64_t lease_end = x->claimed_ns + (uint64_t) e->w->cfg.lease_s * NS_PER_S;
 
 		if (x->record_tries++ == 0)
-			pa_log_warn("sms_record_failed", "outbox_id=%lld sqlstate=%s note=\"will retry "
-			                                 "while the lease lasts\"",
+			pa_log_warn("sms_record_failed",
+			    "outbox_id=%lld sqlstate=%s note=\"will retry "
+			    "while the lease lasts\"",
 			    (long long) x->job.id, pa_db_sqlstate(e->w->db));
 		if (pa_now_ns() < lease_end) {
 			/* Keep trying until the lease runs out; after that the row is another
@@ -277,15 +286,17 @@ record(struct smsw_engine *e, struct xfer *x, const struct smsw_result *r)
 			return;
 		}
 		smsw_metrics.sends[SMSW_UNRECORDED]++;
-		pa_log_error("sms_unrecorded", "outbox_id=%lld phone=%s outcome=%d sid=%s error=%s "
-		                               "note=\"lease ran out before the outcome could be "
-		                               "written\"",
+		pa_log_error("sms_unrecorded",
+		    "outbox_id=%lld phone=%s outcome=%d sid=%s error=%s "
+		    "note=\"lease ran out before the outcome could be "
+		    "written\"",
 		    (long long) x->job.id, pa_phone_mask(x->job.phone, masked), (int) r->outcome,
 		    r->sid[0] ? r->sid : "-", pa_err_name(rv));
 	} else if (lost) {
 		smsw_metrics.sends[SMSW_UNRECORDED]++;
-		pa_log_warn("sms_lease_lost", "outbox_id=%lld phone=%s sid=%s note=\"another worker "
-		                              "took the row; it may go out twice\"",
+		pa_log_warn("sms_lease_lost",
+		    "outbox_id=%lld phone=%s sid=%s note=\"another worker "
+		    "took the row; it may go out twice\"",
 		    (long long) x->job.id, pa_phone_mask(x->job.phone, masked),
 		    r->sid[0] ? r->sid : "-");
 	} else {
@@ -325,23 +336,27 @@ log_result(const struct xfer *x, long http, CURLcode cc, const struct smsw_resul
 	(void) pa_phone_mask(x->job.phone, masked);
 	switch (r->outcome) {
 	case SMSW_SENT:
-		pa_log_info("sms_sent", "outbox_id=%lld phone=%s sid=%s status=%s attempt=%d ms=%llu",
+		pa_log_info("sms_sent",
+		    "outbox_id=%lld phone=%s sid=%s status=%s attempt=%d ms=%llu",
 		    (long long) x->job.id, masked, r->sid, r->status, x->job.attempts,
 		    (unsigned long long) ms);
 		break;
 	case SMSW_RETRY:
 		if (http == 401 || http == 403)
-			pa_log_error("twilio_auth_failed", "http_status=%ld error_code=%d note=\"check "
-			                                   "TWILIO_* credentials\"",
+			pa_log_error("twilio_auth_failed",
+			    "http_status=%ld error_code=%d note=\"check "
+			    "TWILIO_* credentials\"",
 			    http, r->error_code);
-		pa_log_warn("sms_retry", "outbox_id=%lld phone=%s attempt=%d http_status=%ld "
-		                         "error_code=%d curl=\"%s\" retry_in_ms=%d",
+		pa_log_warn("sms_retry",
+		    "outbox_id=%lld phone=%s attempt=%d http_status=%ld "
+		    "error_code=%d curl=\"%s\" retry_in_ms=%d",
 		    (long long) x->job.id, masked, x->job.attempts, http, r->error_code,
 		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc), r->retry_after_ms);
 		break;
 	default:
-		pa_log_warn("sms_failed", "outbox_id=%lld phone=%s attempt=%d http_status=%ld "
-		                          "error_code=%d",
+		pa_log_warn("sms_failed",
+		    "outbox_id=%lld phone=%s attempt=%d http_status=%ld "
+		    "error_code=%d",
 		    (long long) x->job.id, masked, x->job.attempts, http, r->error_code);
 		break;
 	}
@@ -357,8 +372,8 @@ finish_send(struct smsw_engine *e, struct xfer *x, CURLcode cc)
 		(void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
 	pa_hist_observe_ns(&smsw_metrics.twilio_latency, pa_now_ns() - x->started_ns);
-	smsw_twilio_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
-	    x->job.attempts, &r);
+	smsw_twilio_classify(
+	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->job.attempts, &r);
 	log_result(x, http, cc, &r);
 	/* The code is no longer needed in memory, whatever happens next. */
 	pa_strbuf_free(&x->form);
@@ -383,16 +398,17 @@ finish_get(struct smsw_engine *e, struct xfer *x, CURLcode cc)
 
 	if (cc == CURLE_OK)
 		(void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
-	if (http != 200 ||
-	    smsw_twilio_parse_message(x->reply.data, x->reply.len, status, &code) != PA_OK) {
+	if (http != 200
+	    || smsw_twilio_parse_message(x->reply.data, x->reply.len, status, &code) != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s http_status=%ld curl=\"%s\"", x->sid, http,
 		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc));
-	} else if (smsw_status_record(e->w->db, "sms-worker", x->sid, status, code, NULL, &res) !=
-	           PA_OK) {
+	} else if (smsw_status_record(e->w->db, "sms-worker", x->sid, status, code, NULL, &res)
+	    != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s error=database", x->sid);
 	} else if (res == SMSW_CB_APPLIED) {
 		smsw_metrics.reconciled++;
-		pa_log_info("sms_reconciled", "sid=%s status=%s error_code=%d", x->sid, status, code);
+		pa_log_info(
+		    "sms_reconciled", "sid=%s status=%s error_code=%d", x->sid, status, code);
 	}
 	xfer_free(x);
 }
@@ -434,8 +450,8 @@ send_console(struct smsw_engine *e, struct xfer *x)
 	       "---------------------------------------\n",
 	    pa_phone_mask(x->job.phone, masked), x->job.body);
 	(void) fflush(stdout);
-	pa_log_info("sms_sent", "outbox_id=%lld phone=%s backend=console", (long long) x->job.id,
-	    masked);
+	pa_log_info(
+	    "sms_sent", "outbox_id=%lld phone=%s backend=console", (long long) x->job.id, masked);
 	record(e, x, &r);
 }
 
@@ -460,7 +476,8 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 			send_console(e, x);
 			continue;
 		}
-		if ((size_t) snprintf(x->url, sizeof x->url, "%s.json", e->messages_url) >= sizeof x->url)
+		if ((size_t) snprintf(x->url, sizeof x->url, "%s.json", e->messages_url)
+		    >= sizeof x->url)
 			rv = PA_EINVAL; /* cannot happen: smsw_engine_new checked the length */
 		else
 			rv = PA_OK;
@@ -469,8 +486,8 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 		if (rv == PA_OK)
 			rv = xfer_start(e, x);
 		if (rv != PA_OK) {
-			pa_log_error("send_start_failed", "outbox_id=%lld error=%s", (long long) x->job.id,
-			    pa_err_name(rv));
+			pa_log_error("send_start_failed", "outbox_id=%lld error=%s",
+			    (long long) x->job.id, pa_err_name(rv));
 			xfer_free(x);
 		}
 	}
@@ -494,7 +511,8 @@ claim_pushed(struct smsw_engine *e)
 	while ((slots = free_slots(e)) > 0 && (nids = take_ids(e, ids, slots)) > 0) {
 		if (smsw_claim(e->w, ids, nids, slots, jobs, &n) != PA_OK) {
 			/* The database is away: the sweep finds these rows once it is back. */
-			pa_log_warn("claim_failed", "ids=%d sqlstate=%s", nids, pa_db_sqlstate(e->w->db));
+			pa_log_warn(
+			    "claim_failed", "ids=%d sqlstate=%s", nids, pa_db_sqlstate(e->w->db));
 			return;
 		}
 		start_jobs(e, jobs, n, pa_now_ns());
@@ -530,8 +548,8 @@ reconcile(struct smsw_engine *e)
 
 	if (slots <= 0)
 		return;
-	if (smsw_reconcile_take(e->w, slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, sids, &n) !=
-	    PA_OK) {
+	if (smsw_reconcile_take(e->w, slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, sids, &n)
+	    != PA_OK) {
 		pa_log_warn("reconcile_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
 		return;
 	}
@@ -540,12 +558,12 @@ reconcile(struct smsw_engine *e)
 
 		if (x == NULL)
 			return;
-		x->kind        = XFER_GET;
+		x->kind         = XFER_GET;
 		x->reply.secret = true;
 		(void) snprintf(x->sid, sizeof x->sid, "%s", sids[i]);
-		if ((size_t) snprintf(x->url, sizeof x->url, "%s/%s.json", e->messages_url, x->sid) >=
-		        sizeof x->url ||
-		    xfer_start(e, x) != PA_OK)
+		if ((size_t) snprintf(x->url, sizeof x->url, "%s/%s.json", e->messages_url, x->sid)
+		        >= sizeof x->url
+		    || xfer_start(e, x) != PA_OK)
 			xfer_free(x);
 	}
 }
@@ -595,7 +613,8 @@ poll_ms(const struct smsw_engine *e)
 		next = now + 100 * NS_PER_MS;
 	if (next <= now)
 		return 0;
-	return (next - now) / NS_PER_MS > POLL_MAX_MS ? POLL_MAX_MS : (int) ((next - now) / NS_PER_MS);
+	return (next - now) / NS_PER_MS > POLL_MAX_MS ? POLL_MAX_MS
+	                                              : (int) ((next - now) / NS_PER_MS);
 }
 
 void

@@ -18,44 +18,47 @@
  * ValidityPeriod is 1 s, and a code that arrives dead is worse than none. */
 #define EXPIRE_MARGIN "interval '1 second'"
 
-#define CLAIM_SET                                                                             \
-	" UPDATE sms_outbox o SET"                                                                \
-	"  state = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN 'expired' ELSE 'sending' END," \
-	"  lease_owner = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN NULL ELSE $2 END," \
-	"  lease_until = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN NULL"             \
-	"   ELSE now() + make_interval(secs => $3::int) END,"                                     \
-	"  attempts = o.attempts + CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN 0 ELSE 1 END" \
-	" FROM c WHERE o.id = c.id"                                                                \
-	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"                 \
-	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, o.attempts"
+#define CLAIM_SET                                                                              \
+	" UPDATE sms_outbox o SET"                                                             \
+	"  state = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN                            \
+	" THEN 'expired' ELSE 'sending' END,"                                                  \
+	"  lease_owner = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN                      \
+	" THEN NULL ELSE $2 END,"                                                              \
+	"  lease_until = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN NULL"         \
+	"   ELSE now() + make_interval(secs => $3::int) END,"                                  \
+	"  attempts = o.attempts + CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN            \
+	" THEN 0 ELSE 1 END"                                                                   \
+	" FROM c WHERE o.id = c.id"                                                            \
+	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"              \
+	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, " \
+	"o.attempts"
 
-#define DUE                                                                                   \
-	" (o2.state = 'queued' AND o2.next_attempt_at <= now()"                                   \
+#define DUE                                                     \
+	" (o2.state = 'queued' AND o2.next_attempt_at <= now()" \
 	"  OR o2.state = 'sending' AND o2.lease_until < now())"
 
-static const struct pa_stmt st_claim_ids = {
-	"WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2"
+static const struct pa_stmt st_claim_ids
+    = { "WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2"
 	" WHERE o2.id = ANY($1::bigint[]) AND" DUE
 	" ORDER BY o2.id LIMIT $4::int FOR UPDATE SKIP LOCKED)" CLAIM_SET,
-	4
-};
-static const struct pa_stmt st_claim_due = {
-	"WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2 WHERE" DUE
+	      4 };
+static const struct pa_stmt st_claim_due
+    = { "WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2 WHERE" DUE
 	" ORDER BY o2.id LIMIT $1::int FOR UPDATE SKIP LOCKED)" CLAIM_SET,
-	3
-};
+	      3 };
 
 #define MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
-#define AUDIT(event, outcome)                                                                 \
-	" a AS (INSERT INTO audit_events (event, actor, phone_masked, verification_id,"           \
-	"  message_sid, outcome, detail)"                                                         \
-	"  SELECT " event ", 'sms-worker', $6, o.verification_id, $3, " outcome ", $7::jsonb FROM o"  \
+#define AUDIT(event, outcome)                                                           \
+	" a AS (INSERT INTO audit_events (event, actor, phone_masked, verification_id," \
+	"  message_sid, outcome, detail)"                                               \
+	"  SELECT " event ", 'sms-worker', $6, o.verification_id, $3, " outcome         \
+	", $7::jsonb FROM o"                                                            \
 	"  RETURNING 1)"
 
 /* A SID stored late may already have callbacks waiting (outbox_id NULL): the best of them is
  * applied here and they are linked to the row. */
-static const struct pa_stmt st_sent = {
-	"WITH ev AS (SELECT status, error_code FROM message_status_events"
+static const struct pa_stmt st_sent
+    = { "WITH ev AS (SELECT status, error_code FROM message_status_events"
 	"  WHERE twilio_sid = $3 AND outbox_id IS NULL"
 	"   AND twilio_status_rank(status) > twilio_status_rank($4)"
 	"  ORDER BY twilio_status_rank(status) DESC, id DESC LIMIT 1),"
@@ -63,31 +66,28 @@ static const struct pa_stmt st_sent = {
 	"  state = coalesce((SELECT twilio_status_final_state(status) FROM ev), 'sent'),"
 	"  twilio_sid = $3, twilio_status = coalesce((SELECT status FROM ev), $4),"
 	"  error_code = (SELECT error_code FROM ev), error_message = $5, sent_at = now(),"
-	"  status_updated_at = now(), lease_owner = NULL, lease_until = NULL, body_sealed = NULL"
-	MINE " RETURNING id, verification_id),"
+	"  status_updated_at = now(), lease_owner = NULL, lease_until = NULL, body_sealed = "
+	"NULL" MINE " RETURNING id, verification_id),"
 	" l AS (UPDATE message_status_events e SET outbox_id = o.id FROM o"
 	"  WHERE e.twilio_sid = $3 AND e.outbox_id IS NULL RETURNING 1),"
 	" v AS (UPDATE verifications v SET message_sid = $3 FROM o WHERE v.id = o.verification_id"
-	"  AND v.state = 'verified' AND v.message_sid IS NULL AND $3 IS NOT NULL RETURNING 1),"
-	AUDIT("'sms_sent'", "$4")
-	" SELECT count(*) FROM o",
-	7
-};
+	"  AND v.state = 'verified' AND v.message_sid IS NULL AND $3 IS NOT NULL RETURNING "
+	"1)," AUDIT("'sms_sent'", "$4") " SELECT count(*) FROM o",
+	      7 };
 /* Permanent: the error is kept; 21610 (the person replied STOP) opts the phone out. */
-static const struct pa_stmt st_failed = {
-	"WITH o AS (UPDATE sms_outbox SET state = 'failed', error_code = nullif($4::int, 0),"
+static const struct pa_stmt st_failed
+    = { "WITH o AS (UPDATE sms_outbox SET state = 'failed', error_code = nullif($4::int, 0),"
 	"  error_message = $5" MINE " RETURNING id, verification_id, phone_e164),"
 	" x AS (INSERT INTO sms_opt_outs (phone_e164, error_code)"
-	"  SELECT phone_e164, $4::int FROM o WHERE $4::int = 21610 ON CONFLICT DO NOTHING RETURNING 1),"
+	"  SELECT phone_e164, $4::int FROM o WHERE $4::int = 21610 ON CONFLICT DO NOTHING "
+	"RETURNING 1),"
 	" u AS (UPDATE users SET opted_out_at = now() FROM o WHERE $4::int = 21610"
-	"  AND users.phone_e164 = o.phone_e164 AND users.opted_out_at IS NULL RETURNING 1),"
-	AUDIT("'sms_failed'", "'failed'")
-	" SELECT count(*) FROM o",
-	7
-};
+	"  AND users.phone_e164 = o.phone_e164 AND users.opted_out_at IS NULL RETURNING 1)," AUDIT(
+	    "'sms_failed'", "'failed'") " SELECT count(*) FROM o",
+	      7 };
 /* Back to the queue after a delay, unless the code would be dead by then. */
-static const struct pa_stmt st_retry = {
-	"WITH o AS (UPDATE sms_outbox SET"
+static const struct pa_stmt st_retry
+    = { "WITH o AS (UPDATE sms_outbox SET"
 	"  state = CASE WHEN now() + make_interval(secs => $4::double precision) + " EXPIRE_MARGIN
 	"   >= not_after THEN 'expired' ELSE 'queued' END,"
 	"  next_attempt_at = now() + make_interval(secs => $4::double precision),"
@@ -98,36 +98,31 @@ static const struct pa_stmt st_retry = {
 	"  SELECT CASE WHEN o.state = 'expired' THEN 'sms_expired' ELSE 'sms_retry' END,"
 	"   'sms-worker', $6, o.verification_id, $3, o.state, $7::jsonb FROM o RETURNING 1)"
 	" SELECT count(*) FROM o",
-	7
-};
-static const struct pa_stmt st_release = {
-	"UPDATE sms_outbox SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
+	      7 };
+static const struct pa_stmt st_release
+    = { "UPDATE sms_outbox SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
 	" attempts = greatest(attempts - 1, 0)" MINE,
-	2
-};
-static const struct pa_stmt st_audit_expired = {
-	"INSERT INTO audit_events (event, actor, phone_masked, verification_id, outcome)"
+	      2 };
+static const struct pa_stmt st_audit_expired
+    = { "INSERT INTO audit_events (event, actor, phone_masked, verification_id, outcome)"
 	" VALUES ('sms_expired', 'sms-worker', $1, $2::uuid, 'expired')",
-	2
-};
-static const struct pa_stmt st_heartbeat = {
-	"INSERT INTO sms_workers (id, host, pid, started_at, last_seen_at)"
+	      2 };
+static const struct pa_stmt st_heartbeat
+    = { "INSERT INTO sms_workers (id, host, pid, started_at, last_seen_at)"
 	" VALUES ($1, $2, $3::int, now(), now())"
 	" ON CONFLICT (id) DO UPDATE SET last_seen_at = now()",
-	3
-};
-static const struct pa_stmt st_reconcile = {
-	"UPDATE sms_outbox SET reconciled_at = now() WHERE id IN ("
+	      3 };
+static const struct pa_stmt st_reconcile
+    = { "UPDATE sms_outbox SET reconciled_at = now() WHERE id IN ("
 	" SELECT id FROM sms_outbox WHERE state = 'sent' AND twilio_sid IS NOT NULL"
 	"  AND sent_at < now() - make_interval(secs => $1::int)"
 	"  AND sent_at > now() - interval '7 days'"
 	"  AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::int))"
 	" ORDER BY sent_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
 	" RETURNING twilio_sid",
-	2
-};
-static const struct pa_stmt st_status = {
-	"WITH o AS (SELECT id, verification_id, phone_e164, twilio_status, state FROM sms_outbox"
+	      2 };
+static const struct pa_stmt st_status
+    = { "WITH o AS (SELECT id, verification_id, phone_e164, twilio_status, state FROM sms_outbox"
 	"  WHERE twilio_sid = $1 FOR UPDATE),"
 	" u AS (UPDATE sms_outbox s SET twilio_status = $2,"
 	"  state = coalesce(twilio_status_final_state($2), s.state),"
@@ -139,13 +134,11 @@ static const struct pa_stmt st_status = {
 	"  RETURNING 1)"
 	" SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u), (SELECT phone_e164 FROM o),"
 	"  (SELECT verification_id::text FROM o)",
-	4
-};
-static const struct pa_stmt st_status_audit = {
-	"INSERT INTO audit_events (event, actor, phone_masked, verification_id, message_sid,"
+	      4 };
+static const struct pa_stmt st_status_audit
+    = { "INSERT INTO audit_events (event, actor, phone_masked, verification_id, message_sid,"
 	" outcome, detail) VALUES ('sms_status', $1, $2, $3::uuid, $4, $5, $6::jsonb)",
-	6
-};
+	      6 };
 
 void
 smsw_job_clear(struct smsw_job *j)
@@ -167,8 +160,8 @@ open_body(struct smsw *w, struct smsw_job *j, const char *hex)
 
 	if (sealed_len == 0 || (sealed = malloc(sealed_len)) == NULL)
 		return sealed_len == 0 ? PA_EINVAL : PA_ENOMEM;
-	if (sodium_hex2bin(sealed, sealed_len, hex, hexlen, NULL, &bin_len, NULL) != 0 ||
-	    bin_len != sealed_len) {
+	if (sodium_hex2bin(sealed, sealed_len, hex, hexlen, NULL, &bin_len, NULL) != 0
+	    || bin_len != sealed_len) {
 		free(sealed);
 		return PA_EINVAL;
 	}
@@ -212,8 +205,8 @@ smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_jo
 		struct smsw_job j = { .id = strtoll(PQgetvalue(res, i, 0), NULL, 10) };
 		char            masked[PA_PHONE_MASK_MAX];
 
-		(void) snprintf(j.verification_id, sizeof j.verification_id, "%s",
-		    PQgetvalue(res, i, 3));
+		(void) snprintf(
+		    j.verification_id, sizeof j.verification_id, "%s", PQgetvalue(res, i, 3));
 		(void) snprintf(j.phone, sizeof j.phone, "%s", PQgetvalue(res, i, 4));
 		j.ttl_left_s = atoi(PQgetvalue(res, i, 6));
 		j.attempts   = atoi(PQgetvalue(res, i, 7));
@@ -222,30 +215,33 @@ smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_jo
 			const char *ap[2] = { pa_phone_mask(j.phone, masked), j.verification_id };
 
 			smsw_metrics.sends[SMSW_EXPIRED]++;
-			pa_log_info("sms_expired", "outbox_id=%lld phone=%s attempts=%d", (long long) j.id,
-			    masked, j.attempts);
+			pa_log_info("sms_expired", "outbox_id=%lld phone=%s attempts=%d",
+			    (long long) j.id, masked, j.attempts);
 			if ((rv = pa_db_exec(w->db, &st_audit_expired, ap, NULL)) != PA_OK)
-				pa_log_warn("audit_failed", "outbox_id=%lld error=%s", (long long) j.id,
-				    pa_err_name(rv));
+				pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
+				    (long long) j.id, pa_err_name(rv));
 			continue;
 		}
 		if (j.reclaimed) {
 			/* The only window for a second send: the previous holder may have reached
 			 * Twilio before it died. */
 			smsw_metrics.reclaimed++;
-			pa_log_warn("sms_reclaimed", "outbox_id=%lld phone=%s attempts=%d "
-			                             "note=\"lease ran out; it may have been sent once\"",
+			pa_log_warn("sms_reclaimed",
+			    "outbox_id=%lld phone=%s attempts=%d "
+			    "note=\"lease ran out; it may have been sent once\"",
 			    (long long) j.id, pa_phone_mask(j.phone, masked), j.attempts);
 		}
 		if ((rv = open_body(w, &j, PQgetvalue(res, i, 5))) != PA_OK) {
 			/* A body that does not open now never will (its key was dropped from
 			 * PHONEAUTH_OUTBOX_KEY, or it was altered): fail it instead of retrying. */
-			struct smsw_result fr = { .outcome = SMSW_FAILED, .status = "failed",
-				.error_message = "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
+			struct smsw_result fr = { .outcome = SMSW_FAILED,
+				.status                    = "failed",
+				.error_message
+				= "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
 			bool               lost;
 
-			pa_log_error("sms_body_unreadable", "outbox_id=%lld error=%s", (long long) j.id,
-			    pa_err_name(rv));
+			pa_log_error("sms_body_unreadable", "outbox_id=%lld error=%s",
+			    (long long) j.id, pa_err_name(rv));
 			if (smsw_finish(w, &j, &fr, &lost) == PA_OK)
 				smsw_metrics.sends[SMSW_FAILED]++;
 			smsw_job_clear(&j);
@@ -264,7 +260,7 @@ smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_jo
 static char *
 detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int v3)
 {
-	json_object *o = json_object_new_object();
+	json_object *o       = json_object_new_object();
 	const char  *keys[3] = { k1, k2, k3 };
 	int          vals[3] = { v1, v2, v3 };
 	char        *s       = NULL;
@@ -282,12 +278,12 @@ detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int 
 pa_err
 smsw_finish(struct smsw *w, const struct smsw_job *j, const struct smsw_result *r, bool *lost)
 {
-	char                   idtxt[24], masked[PA_PHONE_MASK_MAX], code[16], delay[32];
-	char                  *detail = NULL;
-	const char            *params[7] = { idtxt, w->id, NULL, NULL, NULL, masked, NULL };
+	char                  idtxt[24], masked[PA_PHONE_MASK_MAX], code[16], delay[32];
+	char                 *detail    = NULL;
+	const char           *params[7] = { idtxt, w->id, NULL, NULL, NULL, masked, NULL };
 	const struct pa_stmt *st;
-	PGresult              *res;
-	pa_err                 rv;
+	PGresult             *res;
+	pa_err                rv;
 
 	*lost = false;
 	(void) snprintf(idtxt, sizeof idtxt, "%lld", (long long) j->id);
@@ -306,7 +302,7 @@ smsw_finish(struct smsw *w, const struct smsw_job *j, const struct smsw_result *
 		/* Twilio's message can quote the number: it stays in the outbox row, never in the
 		 * audit trail or the logs. */
 		params[4] = r->error_message;
-		detail    = detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
+		detail = detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
 		break;
 	case SMSW_RETRY:
 		st = &st_retry;
@@ -387,9 +383,9 @@ smsw_status_record(struct pa_db *db, const char *actor, const char *sid, const c
 		return rv;
 	if ((rv = pa_db_exec(db, &st_status, params, &res)) != PA_OK)
 		goto out_fail;
-	known = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-	moved = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
-	*result = !known ? SMSW_CB_UNKNOWN_SID : moved ? SMSW_CB_APPLIED : SMSW_CB_STALE;
+	known      = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	moved      = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
+	*result    = !known ? SMSW_CB_UNKNOWN_SID : moved ? SMSW_CB_APPLIED : SMSW_CB_STALE;
 	aparams[0] = actor;
 	aparams[1] = known ? pa_phone_mask(PQgetvalue(res, 0, 2), masked) : NULL;
 	aparams[2] = known ? PQgetvalue(res, 0, 3) : NULL;
@@ -401,8 +397,8 @@ smsw_status_record(struct pa_db *db, const char *actor, const char *sid, const c
 		if (o != NULL) {
 			(void) json_object_object_add(o, "applied", json_object_new_boolean(moved));
 			if (error_code != 0)
-				(void) json_object_object_add(o, "error_code",
-				    json_object_new_int(error_code));
+				(void) json_object_object_add(
+				    o, "error_code", json_object_new_int(error_code));
 			detail = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		}

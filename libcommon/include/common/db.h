@@ -48,8 +48,8 @@ pa_err pa_db_exec_len(struct pa_db *db, const struct pa_stmt *st, const char *co
 /* Copies the bytea value at (row, col) of a text-format result into out, decoded by libpq
  * (PQunescapeBytea). PA_EINVAL when it is NULL, does not decode, or is not exactly outsz bytes
  * long. */
-pa_err pa_db_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outsz)
-	PA_MUSTCHECK;
+pa_err pa_db_bytea(
+    const PGresult *res, int row, int col, unsigned char *out, size_t outsz) PA_MUSTCHECK;
 
 /* One statement of a batch; out, when not NULL, receives its result as pa_db_exec's would. */
 struct pa_db_step {

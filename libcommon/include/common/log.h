@@ -18,16 +18,16 @@ bool pa_log_enabled(enum pa_log_level level);
  * threads never interleave. fmt holds further key=value pairs; quote values with
  * pa_log_value() when they may contain spaces, quotes or '='. */
 void pa_log_write(enum pa_log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-#define PA_LOG_AT(lvl, event, ...)                                        \
-	do {                                                              \
-		if (pa_log_enabled(lvl))                                  \
-			pa_log_write(lvl, event, __VA_ARGS__);            \
+#define PA_LOG_AT(lvl, event, ...)                             \
+	do {                                                   \
+		if (pa_log_enabled(lvl))                       \
+			pa_log_write(lvl, event, __VA_ARGS__); \
 	} while (0)
 #define pa_log_debug(event, ...) PA_LOG_AT(PA_LOG_DEBUG, event, __VA_ARGS__)
-#define pa_log_info(event, ...)  PA_LOG_AT(PA_LOG_INFO, event, __VA_ARGS__)
-#define pa_log_warn(event, ...)  PA_LOG_AT(PA_LOG_WARN, event, __VA_ARGS__)
+#define pa_log_info(event, ...) PA_LOG_AT(PA_LOG_INFO, event, __VA_ARGS__)
+#define pa_log_warn(event, ...) PA_LOG_AT(PA_LOG_WARN, event, __VA_ARGS__)
 #define pa_log_error(event, ...) PA_LOG_AT(PA_LOG_ERROR, event, __VA_ARGS__)
 
 /* Writes s into out as a logfmt value: unchanged when safe, else double-quoted with '"', '\\'

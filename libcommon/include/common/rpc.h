@@ -73,8 +73,8 @@ typedef struct pa_rpc_result pa_rpc_authorize_fn(struct pa_rpc_call *call, void 
 
 /* Where a method runs. */
 enum pa_rpc_pool {
-	PA_RPC_FAST,   /* the fast pool: database work */
-	PA_RPC_SLOW,   /* the slow pool (Argon2), at a lower CPU priority */
+	PA_RPC_FAST, /* the fast pool: database work */
+	PA_RPC_SLOW, /* the slow pool (Argon2), at a lower CPU priority */
 	PA_RPC_INLINE, /* first on NNG's receiving thread (answers from memory), else as FAST */
 };
 
@@ -91,7 +91,7 @@ struct pa_rpc_service {
 	const struct pa_rpc_method       *methods;
 	size_t                            n_methods;
 	pa_rpc_authorize_fn              *authorize; /* optional */
-	void                             *arg;       /* for authorize and pa_rpc_call_service_arg */
+	void                             *arg; /* for authorize and pa_rpc_call_service_arg */
 };
 
 /* --- For handlers and the authorize hook (on the thread that runs the call). --- */
@@ -113,17 +113,17 @@ char *pa_rpc_call_strdup(struct pa_rpc_call *c, const char *s);
 /* --- The server --- */
 
 struct pa_rpc_server_opts {
-	const char       *url;            /* tcp://, ipc:// or tls+tcp:// */
-	const char       *name;           /* label in metrics and logs: "auth", "admin" */
-	size_t            max_msg_bytes;  /* larger requests are refused by the transport */
-	unsigned          contexts;       /* requests received at once */
+	const char       *url; /* tcp://, ipc:// or tls+tcp:// */
+	const char       *name; /* label in metrics and logs: "auth", "admin" */
+	size_t            max_msg_bytes; /* larger requests are refused by the transport */
+	unsigned          contexts; /* requests received at once */
 	unsigned          fast_workers;
 	unsigned          slow_workers;
 	unsigned          queue_capacity; /* waiting calls per pool; beyond: RESOURCE_EXHAUSTED */
-	pa_workq_init_fn *worker_init;    /* per worker thread: returns its state (DB connection) */
+	pa_workq_init_fn *worker_init; /* per worker thread: returns its state (DB connection) */
 	pa_workq_fini_fn *worker_fini;
 	void             *worker_arg;
-	const struct pa_tls_opts *tls;    /* for tls+tcp:// URLs; NULL otherwise */
+	const struct pa_tls_opts *tls; /* for tls+tcp:// URLs; NULL otherwise */
 };
 
 struct pa_rpc_server;

@@ -12,10 +12,10 @@ struct pa_client;
 
 struct pa_client_opts {
 	const char               *url;
-	int                       timeout_ms;   /* per call; 0 = 5000 */
+	int                       timeout_ms; /* per call; 0 = 5000 */
 	const char               *client_token; /* optional */
-	const char               *admin_token;  /* optional */
-	const struct pa_tls_opts *tls;          /* for tls+tcp:// */
+	const char               *admin_token; /* optional */
+	const struct pa_tls_opts *tls; /* for tls+tcp:// */
 };
 
 /* Opens a REQ socket and dials in the background (the service need not be up yet). */

@@ -23,9 +23,9 @@ typedef Phoneauth__V1__Reason pa_reason;
 
 /* What the server makes of the bytes of one received request before a worker takes it. */
 struct pa_rpc_request {
-	Phoneauth__V1__RequestEnvelope  *env;     /* NULL when the bytes are not an envelope */
-	const ProtobufCMethodDescriptor *method;  /* one of the service's; NULL when unknown */
-	pa_code                          code;    /* OK: queue it; else answer with the next two */
+	Phoneauth__V1__RequestEnvelope  *env; /* NULL when the bytes are not an envelope */
+	const ProtobufCMethodDescriptor *method; /* one of the service's; NULL when unknown */
+	pa_code                          code; /* OK: queue it; else answer with the next two */
 	pa_reason                        reason;
 	const char                      *message; /* static user-facing text; "" when OK */
 };
