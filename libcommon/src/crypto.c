@@ -253,6 +253,15 @@ pa_token_hash(unsigned char out[32], const struct pa_keyring *kr, const char *to
 	keyed_hash(out, kr->key[0], "token", token, NULL);
 }
 
+size_t
+pa_token_hashes(
+    unsigned char out[PA_KEYRING_MAX][32], const struct pa_keyring *kr, const char *token)
+{
+	for (size_t i = 0; i < kr->n; i++)
+		keyed_hash(out[i], kr->key[i], "token", token, NULL);
+	return kr->n;
+}
+
 /* ---- passwords ------------------------------------------------------------------------------- */
 
 pa_err

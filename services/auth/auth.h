@@ -48,6 +48,10 @@ struct auth_config {
 	int   pwhash_mem_kib;
 	char *audit_key; /* Ed25519 seed signing audit checkpoints; unset: none are written */
 	int   audit_every_s;
+	int   ipv6_prefix; /* per-IP limits count an IPv6 caller by this many leading bits */
+	bool  trust_end_user_ip; /* trust end_user_ip without a client token (caller.h) */
+	int   slow_per_ip; /* slow calls (Argon2) one IP may have in the server at once */
+	int   slow_in_flight; /* slow calls in the server at once, all IPs */
 };
 
 extern const struct pa_conf_item auth_config_items[];

@@ -2,6 +2,7 @@
 #include "caller.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -48,4 +49,33 @@ auth_caller_ip(struct pa_rpc_call *call)
 	if (inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1)
 		return ip;
 	return NULL;
+}
+
+const char *
+auth_caller_ip_key(const struct auth_app *app, struct pa_rpc_call *call, char key[AUTH_IP_KEY_MAX])
+{
+	const char *ip      = auth_caller_ip(call);
+	bool        trusted = app->cfg.trust_end_user_ip
+	    || (app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0');
+	struct in6_addr a6;
+	int             bits = app->cfg.ipv6_prefix;
+	char            text[INET6_ADDRSTRLEN];
+
+	(void) snprintf(key, AUTH_IP_KEY_MAX, "none");
+	if (ip == NULL || !trusted)
+		return key;
+	if (inet_pton(AF_INET6, ip, &a6) != 1) {
+		(void) snprintf(key, AUTH_IP_KEY_MAX, "%s", ip);
+		return key;
+	}
+	for (int i = 0; i < 16; i++) {
+		int keep = bits - 8 * i;
+
+		a6.s6_addr[i] &= keep >= 8 ? 0xff
+		    : keep <= 0            ? 0
+		                           : (unsigned char) (0xff << (8 - keep));
+	}
+	if (inet_ntop(AF_INET6, &a6, text, sizeof text) != NULL)
+		(void) snprintf(key, AUTH_IP_KEY_MAX, "%s/%d", text, bits);
+	return key;
 }

@@ -26,15 +26,23 @@ struct new_code {
 	size_t         sealed_len;
 };
 
+int
+auth_code_length(const struct pa_policy *p, const char *purpose)
+{
+	return strcmp(purpose, "password_reset") == 0 ? p->reset_code_length : p->code_length;
+}
+
 static pa_err
-new_code(struct auth_app *app, const char *id, bool phantom, struct new_code *out)
+new_code(
+    struct auth_app *app, const char *id, const char *purpose, bool phantom, struct new_code *out)
 {
 	const struct pa_policy *p = &app->policy;
 	char                    code[16], body[PA_SMS_BODY_MAX];
 	pa_err                  rv;
 
 	out->sealed = NULL;
-	if ((rv = pa_otp_generate(code, sizeof code, (unsigned) p->code_length)) != PA_OK)
+	if ((rv = pa_otp_generate(code, sizeof code, (unsigned) auth_code_length(p, purpose)))
+	    != PA_OK)
 		return rv;
 	pa_otp_mac(out->mac, &app->otp_keys, id, code);
 	if (!phantom && (rv = pa_policy_render_sms(p, code, body, sizeof body)) == PA_OK)
@@ -45,27 +53,32 @@ new_code(struct auth_app *app, const char *id, bool phantom, struct new_code *ou
 	return rv;
 }
 
-/* The answers of the two send limits, in the order send_limits takes them. */
+/* The send limits: the phone's, the phone's share for one IP (so that no single IP can spend a
+ * phone's whole budget and keep its owner from getting a code), and the IP's. */
 static struct pa_rpc_result
 send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
 {
-	const struct pa_policy *p    = &w->app->policy;
-	const struct auth_limit l[2] = {
-		{ "send_phone", phone, 3600, p->sends_per_phone_hour },
-		{ "send_ip", auth_caller_ip(call), 3600, p->sends_per_ip_hour },
-	};
-	const struct pa_rpc_result refused[2] = {
-		pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(SEND_LIMIT), p->msg_send_limit),
-		pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip),
-	};
-	struct pa_rpc_result r;
-	size_t               which;
-	int                  wait;
-	pa_err               rv;
+	const struct pa_policy *p = &w->app->policy;
+	char                    ip[AUTH_IP_KEY_MAX], phone_ip[AUTH_PHONE_LEN + AUTH_IP_KEY_MAX];
+	struct auth_limit       l[3];
+	struct pa_rpc_result    refused[3];
+	struct pa_rpc_result    r;
+	size_t                  which;
+	int                     wait;
+	pa_err                  rv;
 
-	if ((rv = auth_limits_take(w->db, l, 2, &which, &wait)) != PA_OK)
+	(void) auth_caller_ip_key(w->app, call, ip);
+	(void) snprintf(phone_ip, sizeof phone_ip, "%s|%s", phone, ip);
+	l[0] = (struct auth_limit) { "send_phone", phone, 3600, p->sends_per_phone_hour };
+	l[1] = (struct auth_limit) { "send_phone_ip", phone_ip, 3600, p->sends_per_phone_ip_hour };
+	l[2] = (struct auth_limit) { "send_ip", ip, 3600, p->sends_per_ip_hour };
+	refused[0] = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(SEND_LIMIT), p->msg_send_limit);
+	refused[1] = refused[0];
+	refused[2]
+	    = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip);
+	if ((rv = auth_limits_take(w->db, l, 3, &which, &wait)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	if (which == 2)
+	if (which == 3)
 		return pa_rpc_ok(NULL);
 	pa_db_rollback(w->db);
 	r               = refused[which];
@@ -93,8 +106,8 @@ purpose_detail(const char *purpose)
 }
 
 Phoneauth__V1__CodeSent *
-auth_code_sent_msg(
-    struct auth_app *app, struct pa_rpc_call *call, const char *id, const char *phone)
+auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *id,
+    const char *phone, const char *purpose)
 {
 	const struct pa_policy  *p = &app->policy;
 	Phoneauth__V1__CodeSent *m = pa_rpc_call_alloc(call, sizeof *m);
@@ -107,7 +120,7 @@ auth_code_sent_msg(
 	m->phone_masked    = pa_rpc_call_strdup(call, phone[0] ? pa_phone_mask(phone, masked) : "");
 	m->resend_after_s  = (uint32_t) p->resend_cooldown_s;
 	m->expires_in_s    = (uint32_t) p->code_ttl_s;
-	m->code_length     = (uint32_t) p->code_length;
+	m->code_length     = (uint32_t) auth_code_length(p, purpose);
 	return m->verification_id != NULL && m->phone_masked != NULL ? m : NULL;
 }
 
@@ -129,29 +142,35 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 
 	out->outbox_id = 0;
 	(void) snprintf(out->phone, sizeof out->phone, "%s", req->phone_e164);
+	(void) snprintf(out->purpose, sizeof out->purpose, "%s", req->purpose);
 	/* Round trip 1 (with the caller's BEGIN): the phone's lock, then its pending code. */
 	steps[0] = auth_codes_lock_phone_step(&a[0], req->phone_e164);
-	steps[1] = auth_codes_pending_step(
-	    &a[1], req->phone_e164, req->purpose, p->resend_cooldown_s, &res);
+	steps[1] = auth_codes_pending_step(&a[1], req->phone_e164, req->purpose,
+	    req->identity != NULL ? req->identity : "", p->resend_cooldown_s, &res);
 	if ((rv = pa_db_exec_batch(w->db, steps, 2)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	auth_codes_pending_row(res, &pending);
 	if (pending.found && pending.resend_wait_s > 0)
 		return too_soon(w, pending.resend_wait_s);
-	/* A new start replaces the pending code: the old one stops working. */
-	if (pending.found && (rv = auth_codes_expire(w->db, pending.id)) != PA_OK)
+	/* One's own restart replaces one's pending code. Anyone may ask for a reset, so a reset
+	 * start never ends the pending reset code: the owner's keeps working (the daily caps on
+	 * reset tries bound the guesses however many codes are live). */
+	if (pending.found && strcmp(req->purpose, "password_reset") != 0
+	    && (rv = auth_codes_expire(w->db, pending.id)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	/* Round trip 2: both send limits. */
 	if ((r = send_limits(w, call, req->phone_e164)).code != CODE(OK))
 		return r;
 
 	auth_uuid_new(out->id);
-	if ((rv = new_code(w->app, out->id, req->phantom, &nc)) != PA_OK)
+	if ((rv = new_code(w->app, out->id, req->purpose, req->phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	v = (struct auth_code_new) { .id = out->id,
 		.purpose                 = req->purpose,
 		.user_id                 = req->user_id,
 		.subscription_id         = req->subscription_id,
+		.identity                = req->identity != NULL ? req->identity : "",
+		.password_hash           = req->password_hash,
 		.phone                   = req->phone_e164,
 		.ttl_s                   = p->code_ttl_s,
 		.max_attempts            = p->tries_per_code,
@@ -212,11 +231,12 @@ auth_code_resend(
 		return unknown;
 	}
 	(void) snprintf(out->phone, sizeof out->phone, "%s", v.phone);
+	(void) snprintf(out->purpose, sizeof out->purpose, "%s", v.purpose);
 	if (v.resend_wait_s > 0)
 		return too_soon(w, v.resend_wait_s);
 	if ((r = send_limits(w, call, v.phone)).code != CODE(OK))
 		return r;
-	if ((rv = new_code(w->app, out->id, v.phantom, &nc)) != PA_OK)
+	if ((rv = new_code(w->app, out->id, v.purpose, v.phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	steps[n++] = auth_codes_resend_step(&a[0], out->id, nc.mac, p->code_ttl_s);
 	if (!v.phantom)
@@ -332,9 +352,12 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	 * phone's limit (tries per phone count every try on a known verification, right or
 	 * wrong). */
 	steps[n++] = auth_codes_load_step(&a[0], id, p->resend_cooldown_s, &res);
-	if (p->tries_per_phone_window > 0)
-		steps[n++] = auth_limits_try_step(
-		    &a[1], "try_phone", id, p->tries_window_s, p->tries_per_phone_window, &lim);
+	steps[n++] = auth_limits_try_step(&a[1], id,
+	    &(struct auth_try_limits) { .window_s = p->tries_window_s,
+	        .per_window                       = p->tries_per_phone_window,
+	        .per_day                          = p->tries_per_phone_day,
+	        .reset_per_day                    = p->reset_tries_per_day },
+	    &lim);
 	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	wait  = auth_limits_wait_row(lim);
@@ -385,4 +408,14 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	invalid.has_attempts_left = true;
 	invalid.attempts_left     = (uint32_t) (v.max_attempts - v.attempts - 1);
 	return invalid;
+}
+
+pa_err
+auth_code_token_live(struct auth_worker *w, const char *token, const char *purpose,
+    struct auth_token_ref *ref, bool *live)
+{
+	struct auth_token_verification v;
+
+	ref->n = pa_token_hashes(ref->hash, &w->app->token_keys, token != NULL ? token : "");
+	return auth_codes_by_token(w->db, ref->hash, ref->n, purpose, &v, live);
 }

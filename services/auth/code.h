@@ -14,12 +14,16 @@
 #include "common/rpc.h"
 #include "ids.h"
 #include "phoneauth/v1/auth.pb-c.h"
+#include "store_codes.h"
 
 struct auth_code_request {
 	const char *purpose; /* "signup", "register", "password_reset" */
 	const char *phone_e164;
 	const char *user_id; /* or NULL */
 	const char *subscription_id; /* or NULL */
+	const char *identity; /* who the code is for beyond the phone (register: the email); NULL:
+	                       * "" */
+	const char *password_hash; /* register: set on the user when this code is verified */
 	bool        phantom; /* non-enumerating stand-in: a real row, no SMS */
 };
 
@@ -27,13 +31,20 @@ struct auth_code_request {
 struct auth_code_sent {
 	char    id[AUTH_UUID_LEN];
 	char    phone[17];
+	char    purpose[AUTH_PURPOSE_LEN];
 	int64_t outbox_id; /* pushed to the SMS workers by the engine; 0 for a phantom */
 };
 
+/* Digits of a code for purpose: a password reset code opens an existing account, so it has its
+ * own length (PHONEAUTH_RESET_CODE_LENGTH, at least 6) whatever the signup length. */
+int auth_code_length(const struct pa_policy *p, const char *purpose);
+
 /* Starts a verification inside the caller's open transaction (pa_db_begin) and commits it:
- * cooldown, send limits (phone and IP), replacement of the pending one, the verification row,
- * the sealed outbox row and the audit row; then wakes an SMS worker. Anything but OK has rolled
- * back. */
+ * cooldown, send limits (phone, the phone's share per IP, IP), the verification row, the sealed
+ * outbox row and the audit row; then wakes an SMS worker. A start replaces only the pending code
+ * of the same phone, purpose and identity (one's own restart); another identity's code, and any
+ * pending reset code (whoever asks for a reset gets a new code, the owner's stays), keep working.
+ * Anything but OK has rolled back. */
 struct pa_rpc_result auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
     const struct auth_code_request *req, struct auth_code_sent *out);
 
@@ -41,14 +52,29 @@ struct pa_rpc_result auth_code_start(struct auth_worker *w, struct pa_rpc_call *
 struct pa_rpc_result auth_code_resend(
     struct auth_worker *w, struct pa_rpc_call *call, const char *id, struct auth_code_sent *out);
 
-/* VerifyCode: checks code against verification id in its own transaction; a right code fills
- * resp (the user id, and a single-use token for signup and reset codes, in the call's memory). */
+/* VerifyCode: checks code against verification id in its own transaction. Every try, right or
+ * wrong, is taken first from the phone's limits (per window and per 24 hours) and, for a reset
+ * code, from the phone's and the account's daily reset tries. A right code fills resp (the user id,
+ * and a single-use token for signup and reset codes, in the call's memory). */
 struct pa_rpc_result auth_code_check(struct auth_worker *w, struct pa_rpc_call *call,
     const char *id, const char *code, Phoneauth__V1__VerifyCodeResponse *resp);
 
+/* A single-use token (VerifyCode's, for CreateAccount or CompletePasswordReset) as lookups match
+ * it: its hash under every key of the token ring. */
+struct auth_token_ref {
+	unsigned char hash[PA_KEYRING_MAX][AUTH_MAC_BYTES];
+	size_t        n;
+};
+
+/* Hashes token into ref and says whether a live token of purpose matches it. Flows call this
+ * before any Argon2 run, outside a transaction, so that a made-up token costs one indexed lookup;
+ * the flow's transaction looks again (with the row locked) through ref. */
+pa_err auth_code_token_live(struct auth_worker *w, const char *token, const char *purpose,
+    struct auth_token_ref *ref, bool *live) PA_MUSTCHECK;
+
 /* What a reply says of a sent code, in the call's memory: the id, the masked phone ("" leaves it
- * empty), the resend wait, life and length of the code. NULL when out of memory. */
-Phoneauth__V1__CodeSent *auth_code_sent_msg(
-    struct auth_app *app, struct pa_rpc_call *call, const char *id, const char *phone);
+ * empty), the resend wait, life and length of a code for purpose. NULL when out of memory. */
+Phoneauth__V1__CodeSent *auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call,
+    const char *id, const char *phone, const char *purpose);
 
 #endif

@@ -3,12 +3,18 @@
 
 #include "auth.h"
 
-#define AUTH_STR(env, field, def, flags, help)                                            \
-	{ env, PA_CONF_STR, offsetof(struct auth_config, field), def, 0, 0, flags, help }
-#define AUTH_INT(env, field, def, lo, hi, help)                                           \
-	{ env, PA_CONF_INT, offsetof(struct auth_config, field), def, lo, hi, 0, help }
-#define AUTH_DUR(env, field, def, lo, hi, help)                                           \
-	{ env, PA_CONF_DURATION, offsetof(struct auth_config, field), def, lo, hi, 0, help }
+#define AUTH_STR(env, field, def, flags, help)                                                \
+	{                                                                                     \
+		env, PA_CONF_STR, offsetof(struct auth_config, field), def, 0, 0, flags, help \
+	}
+#define AUTH_INT(env, field, def, lo, hi, help)                                             \
+	{                                                                                   \
+		env, PA_CONF_INT, offsetof(struct auth_config, field), def, lo, hi, 0, help \
+	}
+#define AUTH_DUR(env, field, def, lo, hi, help)                                                  \
+	{                                                                                        \
+		env, PA_CONF_DURATION, offsetof(struct auth_config, field), def, lo, hi, 0, help \
+	}
 
 const struct pa_conf_item auth_config_items[] = {
 	/* Secret: a URL may carry the password. */
@@ -19,9 +25,10 @@ const struct pa_conf_item auth_config_items[] = {
 	AUTH_STR("PHONEAUTH_ADMIN_URL", admin_url, "tcp://127.0.0.1:7401", 0,
 	    "where the Admin service listens"),
 	{ "PHONEAUTH_ADMIN_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, admin_token), NULL,
-	    0, 0, 0, "token every Admin call must carry (32+ characters; unset: no Admin listener)" },
-	{ "PHONEAUTH_CLIENT_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, client_token), NULL,
-	    0, 0, 0, "token every Auth call must carry (32+ characters; unset: none asked)" },
+	    0, 0, 0,
+	    "token every Admin call must carry (32+ characters; unset: no Admin listener)" },
+	{ "PHONEAUTH_CLIENT_TOKEN", PA_CONF_SECRET, offsetof(struct auth_config, client_token),
+	    NULL, 0, 0, 0, "token every Auth call must carry (32+ characters; unset: none asked)" },
 	AUTH_STR("PHONEAUTH_HTTP", http_addr, "127.0.0.1:7480", 0,
 	    "host:port of the /healthz and /metrics endpoints"),
 	AUTH_STR("PHONEAUTH_JOBS_URL", jobs_url, "tcp://127.0.0.1:7402", 0,
@@ -43,14 +50,16 @@ const struct pa_conf_item auth_config_items[] = {
 	    "an SMS worker seen within this long counts as alive"),
 	AUTH_DUR("PHONEAUTH_DB_WAIT", db_wait_s, "10s", 0, 3600,
 	    "how long `migrate` waits for the database to come up"),
-	AUTH_STR("PHONEAUTH_TLS_CERT", tls_cert, NULL, 0, "PEM certificate for tls+tcp:// listeners"),
+	AUTH_STR(
+	    "PHONEAUTH_TLS_CERT", tls_cert, NULL, 0, "PEM certificate for tls+tcp:// listeners"),
 	AUTH_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
-	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0, "PEM CA that clients must present certificates of (mutual TLS)"),
-	{ "PHONEAUTH_OTP_KEY", PA_CONF_SECRET, offsetof(struct auth_config, otp_key), NULL, 0, 0,
-	    0, "32-byte keys (hex or base64), comma-separated: MACs of codes; "
-	                      "the first makes new ones, all are tried" },
-	{ "PHONEAUTH_OUTBOX_KEY", PA_CONF_SECRET, offsetof(struct auth_config, outbox_key), NULL,
-	    0, 0, 0, "keys sealing SMS bodies at rest (shared with the SMS worker)" },
+	AUTH_STR("PHONEAUTH_TLS_CA", tls_ca, NULL, 0,
+	    "PEM CA that clients must present certificates of (mutual TLS)"),
+	{ "PHONEAUTH_OTP_KEY", PA_CONF_SECRET, offsetof(struct auth_config, otp_key), NULL, 0, 0, 0,
+	    "32-byte keys (hex or base64), comma-separated: MACs of codes; "
+	    "the first makes new ones, all are tried" },
+	{ "PHONEAUTH_OUTBOX_KEY", PA_CONF_SECRET, offsetof(struct auth_config, outbox_key), NULL, 0,
+	    0, 0, "keys sealing SMS bodies at rest (shared with the SMS worker)" },
 	{ "PHONEAUTH_TOKEN_KEY", PA_CONF_SECRET, offsetof(struct auth_config, token_key), NULL, 0,
 	    0, 0, "keys hashing session, signup and reset tokens" },
 	AUTH_STR("PHONEAUTH_DEFAULT_REGION", default_region, "US", 0,
@@ -59,11 +68,21 @@ const struct pa_conf_item auth_config_items[] = {
 	    "comma list of regions whose mobiles are accepted (empty: the default region)"),
 	AUTH_INT("PHONEAUTH_PWHASH_OPS", pwhash_ops, "2", 1, 20, "Argon2id passes"),
 	{ "PHONEAUTH_AUDIT_KEY", PA_CONF_SECRET, offsetof(struct auth_config, audit_key), NULL, 0,
-	    0, 0, "32-byte Ed25519 seed (hex or base64) signing audit checkpoints; "
-	                      "unset: the trail is append-only but not signed" },
+	    0, 0,
+	    "32-byte Ed25519 seed (hex or base64) signing audit checkpoints; "
+	    "unset: the trail is append-only but not signed" },
 	AUTH_DUR("PHONEAUTH_AUDIT_EVERY", audit_every_s, "60s", 1, 86400,
 	    "how often new audit rows are signed into the chain"),
 	AUTH_INT("PHONEAUTH_PWHASH_MEM_KIB", pwhash_mem_kib, "65536", 8, 4194304,
 	    "Argon2id memory per hash, KiB"),
+	AUTH_INT("PHONEAUTH_IPV6_PREFIX", ipv6_prefix, "64", 16, 128,
+	    "leading bits of an IPv6 end_user_ip that per-IP limits count by"),
+	{ "PHONEAUTH_TRUST_END_USER_IP", PA_CONF_BOOL,
+	    offsetof(struct auth_config, trust_end_user_ip), "false", 0, 0, 0,
+	    "trust end_user_ip without PHONEAUTH_CLIENT_TOKEN (a private network only)" },
+	AUTH_INT("PHONEAUTH_SLOW_PER_IP", slow_per_ip, "4", 1, 100000,
+	    "password-hashing calls one end-user IP may have waiting or running at once"),
+	AUTH_INT("PHONEAUTH_SLOW_IN_FLIGHT", slow_in_flight, "64", 1, 1000000,
+	    "password-hashing calls waiting or running at once, all IPs"),
 };
 const size_t auth_config_nitems = sizeof auth_config_items / sizeof auth_config_items[0];

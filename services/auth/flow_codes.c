@@ -14,7 +14,8 @@ auth_resend_code(struct pa_rpc_call *call, void *state, const void *in_, void *o
 
 	if ((r = auth_code_resend(w, call, in->verification_id, &sent)).code != CODE(OK))
 		return r;
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone)) == NULL)
+	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
+	    == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return r;
 }

@@ -14,10 +14,12 @@
 #include "store.h"
 #include "store_accounts.h"
 
-/* Decides who a registration is for. A new email gets a new unverified user; the same email and
- * phone again (an unfinished registration) gets a new code and password; anything else (the
- * email taken, or the phone verified by someone else) gets a phantom verification, so the reply
- * is the same either way. */
+/* Decides who a registration is for. A new email gets a new unverified user. An email whose user
+ * is still unverified (a typo'd phone, an unfinished registration, someone else's attempt) gets
+ * a real code to the phone given now: whichever code is verified first sets the user's phone and
+ * password (they travel with the code), so an unverified registration holds nothing. A verified
+ * email, or a new email on a phone a verified account uses, gets a phantom verification, so the
+ * reply is the same either way. */
 static pa_err
 register_user(struct auth_worker *w, const char *email, const char *phone, const char *pwhash,
     char user_id[AUTH_UUID_LEN], bool *phantom)
@@ -31,11 +33,11 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 	if ((rv = auth_accounts_by_email(w->db, email, &u, &found)) != PA_OK)
 		return rv;
 	if (found) {
-		if (strcmp(u.phone, phone) != 0 || u.verified)
+		if (u.verified)
 			return PA_OK;
 		(void) snprintf(user_id, AUTH_UUID_LEN, "%s", u.id);
 		*phantom = false;
-		return auth_accounts_set_password(w->db, user_id, pwhash);
+		return PA_OK;
 	}
 	if ((rv = auth_accounts_phone_verified(w->db, phone, &taken)) != PA_OK || taken)
 		return rv;
@@ -53,17 +55,21 @@ register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *ema
 	struct auth_code_request req = { .purpose = "register" };
 	struct auth_code_sent    sent;
 	struct pa_rpc_result     r;
-	char                     user_id[AUTH_UUID_LEN];
+	char                     user_id[AUTH_UUID_LEN], identity[256];
 	pa_err                   rv;
 
 	if ((rv = pa_db_begin(w->db)) != PA_OK
 	    || (rv = register_user(w, email, phone, pwhash, user_id, &req.phantom)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	req.phone_e164 = phone;
-	req.user_id    = req.phantom ? NULL : user_id;
+	auth_email_identity(email, identity);
+	req.phone_e164    = phone;
+	req.user_id       = req.phantom ? NULL : user_id;
+	req.identity      = identity;
+	req.password_hash = req.phantom ? NULL : pwhash;
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
 		return r;
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone)) == NULL)
+	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
+	    == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(w->app->policy.msg_registered);
 }

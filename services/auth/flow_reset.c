@@ -28,7 +28,7 @@ reset_nobody(
 	char id[AUTH_UUID_LEN];
 
 	auth_uuid_new(id);
-	if ((out->sent = auth_code_sent_msg(app, call, id, "")) == NULL)
+	if ((out->sent = auth_code_sent_msg(app, call, id, "", "password_reset")) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(app->policy.msg_reset_started);
 }
@@ -69,7 +69,8 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
 		return r;
 	/* Which phone got the code would tell who owns the email. */
-	out->sent = auth_code_sent_msg(w->app, call, sent.id, p->non_enumerating ? "" : sent.phone);
+	out->sent = auth_code_sent_msg(
+	    w->app, call, sent.id, p->non_enumerating ? "" : sent.phone, sent.purpose);
 	if (out->sent == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_reset_started);
@@ -77,18 +78,17 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 
 /* CompletePasswordReset's work once the password passed and is hashed. */
 static struct pa_rpc_result
-complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const char *reset_token,
+complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_token_ref *tok,
     const char *pwhash, Phoneauth__V1__CompletePasswordResetResponse *out)
 {
 	const struct pa_policy        *p = &w->app->policy;
 	struct auth_token_verification v;
-	unsigned char                  hash[AUTH_MAC_BYTES];
 	bool                           found;
 	pa_err                         rv;
 
-	pa_token_hash(hash, &w->app->token_keys, reset_token ? reset_token : "");
 	if ((rv = pa_db_begin(w->db)) != PA_OK
-	    || (rv = auth_codes_by_token(w->db, &hash, 1, "password_reset", &v, &found)) != PA_OK)
+	    || (rv = auth_codes_by_token(w->db, tok->hash, tok->n, "password_reset", &v, &found))
+	        != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!found || v.user_id[0] == '\0') {
 		pa_db_rollback(w->db);
@@ -118,15 +118,23 @@ auth_complete_password_reset(struct pa_rpc_call *call, void *state, const void *
 	struct auth_worker                                *w  = state;
 	const Phoneauth__V1__CompletePasswordResetRequest *in = in_;
 	char                                               pwhash[crypto_pwhash_STRBYTES];
+	struct auth_token_ref                              tok;
 	struct pa_rpc_result                               r;
+	bool                                               live;
 	pa_err                                             rv;
 
 	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
 	    != CODE(OK))
 		return r;
+	/* A made-up token must not buy an Argon2 run. */
+	if ((rv = auth_code_token_live(w, in->reset_token, "password_reset", &tok, &live)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (!live)
+		return pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(TOKEN_INVALID),
+		    w->app->policy.msg_session_invalid);
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);
-	r = complete_reset(w, call, in->reset_token, pwhash, out);
+	r = complete_reset(w, call, &tok, pwhash, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;
 }

@@ -119,7 +119,8 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 		return r;
 	pa_log_info("signup_started", "phone=%s verification_id=%s",
 	    pa_phone_mask(sent.phone, masked), sent.id);
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone)) == NULL)
+	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
+	    == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_otp_sent);
 }
@@ -127,19 +128,17 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 /* CreateAccount's work once the password passed and is hashed. */
 static struct pa_rpc_result
 create_account(struct auth_worker *w, struct pa_rpc_call *call,
-    const Phoneauth__V1__CreateAccountRequest *in, const char *pwhash,
-    Phoneauth__V1__CreateAccountResponse *out)
+    const Phoneauth__V1__CreateAccountRequest *in, const struct auth_token_ref *tok,
+    const char *pwhash, Phoneauth__V1__CreateAccountResponse *out)
 {
 	const struct pa_policy        *p = &w->app->policy;
 	struct auth_token_verification v;
-	unsigned char                  hash[AUTH_MAC_BYTES];
 	char                           user_id[AUTH_UUID_LEN];
 	bool                           found, created;
 	pa_err                         rv;
 
-	pa_token_hash(hash, &w->app->token_keys, in->signup_token ? in->signup_token : "");
 	if ((rv = pa_db_begin(w->db)) != PA_OK
-	    || (rv = auth_codes_by_token(w->db, &hash, 1, "signup", &v, &found)) != PA_OK)
+	    || (rv = auth_codes_by_token(w->db, tok->hash, tok->n, "signup", &v, &found)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!found) {
 		pa_db_rollback(w->db);
@@ -183,7 +182,9 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	struct auth_worker                        *w  = state;
 	const Phoneauth__V1__CreateAccountRequest *in = in_;
 	char                                       pwhash[crypto_pwhash_STRBYTES];
+	struct auth_token_ref                      tok;
 	struct pa_rpc_result                       r;
+	bool                                       live;
 	pa_err                                     rv;
 
 	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
@@ -192,10 +193,16 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	if (in->email != NULL && in->email[0] != '\0' && !auth_email_ok(in->email))
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
 		    w->app->policy.msg_invalid_email);
+	/* A made-up token must not buy an Argon2 run. */
+	if ((rv = auth_code_token_live(w, in->signup_token, "signup", &tok, &live)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (!live)
+		return pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED),
+		    w->app->policy.msg_not_verified_create);
 	/* Hash before the transaction: no row stays locked during Argon2. */
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);
-	r = create_account(w, call, in, pwhash, out);
+	r = create_account(w, call, in, &tok, pwhash, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;
 }

@@ -50,6 +50,17 @@ auth_email_ok(const char *e)
 }
 
 void
+auth_email_identity(const char *email, char out[256])
+{
+	size_t i = 0;
+
+	for (; email != NULL && email[i] != '\0' && i < 255; i++)
+		out[i]
+		    = email[i] >= 'A' && email[i] <= 'Z' ? (char) (email[i] - 'A' + 'a') : email[i];
+	out[i] = '\0';
+}
+
+void
 auth_login_keys(struct auth_app *app, const char *login, char phone[17], const char **email)
 {
 	struct pa_phone ph;

@@ -18,6 +18,10 @@ struct pa_rpc_result auth_phone_accept(
  * after it, at most 254 bytes, no spaces or control characters. */
 bool auth_email_ok(const char *email);
 
+/* The email as a code's identity, its ASCII letters lowercased so that one address typed in two
+ * cases is one identity; out has room for 256 bytes. */
+void auth_email_identity(const char *email, char out[256]);
+
 /* "phone or email" from what a person typed: a phone is normalised into phone (E.164, "" when
  * none), anything with '@' is *email when the profile has emails. Unparseable input matches no
  * one. */

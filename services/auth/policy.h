@@ -35,10 +35,20 @@ struct pa_policy {
 	int tries_per_phone_window; /* [PHONEAUTH_TRIES_PER_PHONE] */
 	int tries_window_s; /* [PHONEAUTH_TRIES_WINDOW] */
 	int sends_per_ip_hour; /* 0 = off [PHONEAUTH_SENDS_PER_IP_HOUR] */
+	int sends_per_phone_ip_hour; /* one IP's share of a phone's sends, 0 = off
+	                              * [PHONEAUTH_SENDS_PER_PHONE_IP_HOUR] */
+	int tries_per_phone_day; /* tries on any code per phone per 24 h, 0 = off
+	                          * [PHONEAUTH_TRIES_PER_PHONE_DAY] */
+	/* codes that open an existing account (password reset) */
+	int reset_code_length; /* 6..10 digits whatever code_length [PHONEAUTH_RESET_CODE_LENGTH] */
+	int reset_tries_per_day; /* tries per phone and per account per 24 h
+	                          * [PHONEAUTH_RESET_TRIES_PER_DAY] */
 
 	/* accounts and sessions */
 	int login_max_failures; /* failures before a lock, 0 = off [PHONEAUTH_LOGIN_MAX_FAILURES] */
 	int login_lock_s; /* [PHONEAUTH_LOGIN_LOCK] */
+	int login_failures_per_ip_hour; /* failed logins per end-user IP per hour, 0 = off
+	                                 * [PHONEAUTH_LOGIN_FAILURES_PER_IP_HOUR] */
 	int session_ttl_s; /* [PHONEAUTH_SESSION_TTL] */
 	int signup_token_ttl_s; /* life of VerifyCode's signup token [PHONEAUTH_SIGNUP_TOKEN_TTL] */
 	bool subscription_required; /* StartSignup phone must equal the subscription's

@@ -20,8 +20,12 @@ static const struct pa_stmt st_phone_taken
     = { "SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL"
 	" AND id <> $2::uuid",
 	      2 };
+/* The verified registration's phone and password become the user's (migration 0010). */
 static const struct pa_stmt st_user_verified
-    = { "UPDATE users SET phone_verified_at = now(), verified_by = $2::uuid WHERE id = $1::uuid",
+    = { "UPDATE users u SET phone_verified_at = now(), verified_by = v.id,"
+	" phone_e164 = v.phone_e164, password_hash = coalesce(v.password_hash, u.password_hash),"
+	" failed_logins = 0, locked_until = NULL"
+	" FROM verifications v WHERE u.id = $1::uuid AND v.id = $2::uuid",
 	      2 };
 static const struct pa_stmt st_create_user
     = { "INSERT INTO users (phone_e164, email, password_hash, phone_verified_at, verified_by,"
@@ -44,17 +48,10 @@ static const struct pa_stmt st_set_password
 	      2 };
 /* Prefers the verified owner of a phone; an unverified registration only answers "verify". */
 static const struct pa_stmt st_login_lookup
-    = { "SELECT id::text, password_hash, phone_verified_at IS NOT NULL,"
-	" greatest(0, ceil(extract(epoch FROM locked_until - now())))::int, phone_e164"
+    = { "SELECT id::text, password_hash, phone_verified_at IS NOT NULL, phone_e164"
 	" FROM users WHERE (phone_e164 = $1 OR lower(email) = lower($2))"
 	" ORDER BY phone_verified_at IS NULL, created_at DESC LIMIT 1",
 	      2 };
-static const struct pa_stmt st_login_failed
-    = { "UPDATE users SET failed_logins = failed_logins + 1,"
-	" locked_until = CASE WHEN $2::int > 0 AND failed_logins + 1 >= $2::int"
-	"  THEN now() + make_interval(secs => $3::int) ELSE locked_until END"
-	" WHERE id = $1::uuid",
-	      3 };
 static const struct pa_stmt st_login_ok
     = { "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now()"
 	" WHERE id = $1::uuid",
@@ -64,7 +61,7 @@ static const struct pa_stmt st_reset_lookup
 	" AND (phone_e164 = $1 OR lower(email) = lower($2))",
 	      2 };
 
-enum { LOGIN_ID, LOGIN_HASH, LOGIN_VERIFIED, LOGIN_LOCKED, LOGIN_PHONE };
+enum { LOGIN_ID, LOGIN_HASH, LOGIN_VERIFIED, LOGIN_PHONE };
 enum { EMAIL_ID, EMAIL_PHONE, EMAIL_VERIFIED };
 enum { RESET_ID, RESET_PHONE };
 
@@ -210,23 +207,11 @@ auth_accounts_login_lookup(struct pa_db *db, const char *phone, const char *emai
 		copy_col(out->id, sizeof out->id, res, LOGIN_ID);
 		out->has_password = !PQgetisnull(res, 0, LOGIN_HASH);
 		copy_col(out->password_hash, sizeof out->password_hash, res, LOGIN_HASH);
-		out->verified     = PQgetvalue(res, 0, LOGIN_VERIFIED)[0] == 't';
-		out->locked_for_s = atoi(PQgetvalue(res, 0, LOGIN_LOCKED));
+		out->verified = PQgetvalue(res, 0, LOGIN_VERIFIED)[0] == 't';
 		copy_col(out->phone, sizeof out->phone, res, LOGIN_PHONE);
 	}
 	PQclear(res);
 	return PA_OK;
-}
-
-pa_err
-auth_accounts_login_failed(struct pa_db *db, const char *user_id, int max_failures, int lock_s)
-{
-	char        maxf[16], lock[16];
-	const char *params[3] = { user_id, maxf, lock };
-
-	(void) snprintf(maxf, sizeof maxf, "%d", max_failures);
-	(void) snprintf(lock, sizeof lock, "%d", lock_s);
-	return pa_db_exec(db, &st_login_failed, params, NULL);
 }
 
 pa_err

@@ -30,7 +30,8 @@ pa_err auth_accounts_phone_verified(struct pa_db *db, const char *phone, bool *t
 struct pa_db_step auth_accounts_phone_taken_step(
     struct auth_args *a, const char *phone, const char *user_id, PGresult **res);
 bool auth_accounts_phone_taken_row(PGresult *res);
-/* As a batch step: user_id's phone is verified now, by verification_id. */
+/* As a batch step: user_id's phone is verified now, by verification_id, whose phone and
+ * password (a registration's) become the user's. */
 struct pa_db_step auth_accounts_verified_step(
     struct auth_args *a, const char *user_id, const char *verification_id);
 
@@ -60,15 +61,12 @@ struct auth_login_user {
 	char password_hash[128];
 	bool has_password;
 	bool verified;
-	int  locked_for_s; /* seconds left of a lock; 0: none */
 	char phone[AUTH_PHONE_LEN];
 };
 pa_err auth_accounts_login_lookup(struct pa_db *db, const char *phone, const char *email,
     struct auth_login_user *out, bool *found) PA_MUSTCHECK;
-/* One more failed login; at max_failures (> 0) the account locks for lock_s. */
-pa_err auth_accounts_login_failed(
-    struct pa_db *db, const char *user_id, int max_failures, int lock_s) PA_MUSTCHECK;
-/* A good login: failures and lock cleared, last login now. */
+/* A good login: last login now (and the failures and lock of older versions cleared: failed
+ * logins are counted per login and IP in rate_events now, flow_login.c). */
 pa_err auth_accounts_login_ok(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
 
 /* The verified account a reset is for (by phone or email); *found false when none. */

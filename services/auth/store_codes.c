@@ -10,21 +10,22 @@
 
 static const struct pa_stmt st_lock_phone
     = { "SELECT pg_advisory_xact_lock(hashtextextended('verification:' || $1, 0))", 1 };
+/* The newest: reset codes may be pending side by side (migration 0010). */
 static const struct pa_stmt st_pending
     = { "SELECT id::text, greatest(0, ceil(extract(epoch FROM"
-	"  last_sent_at + make_interval(secs => $3::int) - now())))::int"
-	" FROM verifications WHERE phone_e164 = $1 AND purpose = $2 AND state = 'pending'"
-	" FOR UPDATE",
-	      3 };
+	"  last_sent_at + make_interval(secs => $4::int) - now())))::int"
+	" FROM verifications WHERE phone_e164 = $1 AND purpose = $2 AND identity = $3"
+	" AND state = 'pending' ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+	      4 };
 static const struct pa_stmt st_expire
     = { "UPDATE verifications SET state = 'expired' WHERE id = $1::uuid", 1 };
 static const struct pa_stmt st_insert
     = { "INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
-	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom)"
-	" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::bytea, now() + make_interval(secs => "
-	"$7::int),"
-	" $8::int, now(), $9::inet, $10::boolean)",
-	      10 };
+	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash)"
+	" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::bytea,"
+	" now() + make_interval(secs => $7::int), $8::int, now(), $9::inet, $10::boolean, $11, "
+	"$12)",
+	      12 };
 static const struct pa_stmt st_outbox
     = { "INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after)"
 	" VALUES ($1::uuid, $2, $3::bytea, now() + make_interval(secs => $4::int)) RETURNING id",
@@ -112,13 +113,14 @@ auth_codes_lock_phone_step(struct auth_args *a, const char *phone)
 }
 
 struct pa_db_step
-auth_codes_pending_step(
-    struct auth_args *a, const char *phone, const char *purpose, int cooldown_s, PGresult **res)
+auth_codes_pending_step(struct auth_args *a, const char *phone, const char *purpose,
+    const char *identity, int cooldown_s, PGresult **res)
 {
 	args_text(a);
 	a->p[0] = phone;
 	a->p[1] = purpose;
-	a->p[2] = auth_args_int(a, 0, cooldown_s);
+	a->p[2] = identity;
+	a->p[3] = auth_args_int(a, 0, cooldown_s);
 	return step(&st_pending, a, res);
 }
 
@@ -156,6 +158,8 @@ auth_codes_insert_step(struct auth_args *a, const struct auth_code_new *v)
 	a->p[7]   = auth_args_int(a, 1, v->max_attempts);
 	a->p[8]   = v->ip;
 	a->p[9]   = v->phantom ? "true" : "false";
+	a->p[10]  = v->identity;
+	a->p[11]  = v->password_hash;
 	return step(&st_insert, a, NULL);
 }
 

@@ -20,16 +20,16 @@
 /* Takes the phone's transaction lock: starts and their limits for one phone run one at a time. */
 struct pa_db_step auth_codes_lock_phone_step(struct auth_args *a, const char *phone);
 
-/* The phone's pending verification for purpose, locked, and the seconds left of its resend
- * cooldown. */
+/* The newest pending verification of (phone, purpose, identity), locked, and the seconds left of
+ * its resend cooldown. */
 struct auth_pending {
 	bool found;
 	char id[AUTH_UUID_LEN];
 	int  resend_wait_s;
 };
-struct pa_db_step auth_codes_pending_step(
-    struct auth_args *a, const char *phone, const char *purpose, int cooldown_s, PGresult **res);
-void auth_codes_pending_row(PGresult *res, struct auth_pending *out);
+struct pa_db_step auth_codes_pending_step(struct auth_args *a, const char *phone,
+    const char *purpose, const char *identity, int cooldown_s, PGresult **res);
+void              auth_codes_pending_row(PGresult *res, struct auth_pending *out);
 
 /* Ends a pending verification that a new start replaces: its code stops working. */
 pa_err auth_codes_expire(struct pa_db *db, const char *id) PA_MUSTCHECK;
@@ -40,6 +40,8 @@ struct auth_code_new {
 	const char   *purpose;
 	const char   *user_id; /* or NULL */
 	const char   *subscription_id; /* or NULL */
+	const char   *identity; /* "" when the phone alone says who (migration 0010) */
+	const char   *password_hash; /* register: the user's password once verified; or NULL */
 	const char   *phone;
 	unsigned char mac[AUTH_MAC_BYTES];
 	int           ttl_s;

@@ -46,19 +46,53 @@ auth_limits_take(
 	return PA_OK;
 }
 
+static const struct pa_stmt st_clear
+    = { "DELETE FROM rate_events WHERE bucket = $1 AND subject = $2", 2 };
+static const struct pa_stmt st_give_back
+    = { "DELETE FROM rate_events WHERE ctid = (SELECT ctid FROM rate_events"
+	" WHERE bucket = $1 AND subject = $2 ORDER BY at DESC LIMIT 1)",
+	      2 };
+
+pa_err
+auth_limits_clear(struct pa_db *db, const char *bucket, const char *subject)
+{
+	const char *params[2] = { bucket, subject };
+
+	return pa_db_exec(db, &st_clear, params, NULL);
+}
+
+pa_err
+auth_limits_give_back(struct pa_db *db, const char *bucket, const char *subject)
+{
+	const char *params[2] = { bucket, subject };
+
+	return pa_db_exec(db, &st_give_back, params, NULL);
+}
+
+/* greatest() takes every applicable limit, so a refusal by one leaves events in the others: the
+ * caller rolls back a refused try. */
 static const struct pa_stmt st_try_limit
-    = { "SELECT rate_limit_take($1, phone_e164, make_interval(secs => $3::int), $4::int)"
-	" FROM verifications WHERE id = $2::uuid",
-	      4 };
+    = { "SELECT greatest("
+	" CASE WHEN $3::int > 0 THEN rate_limit_take('try_phone', phone_e164,"
+	"  make_interval(secs => $2::int), $3::int) ELSE 0 END,"
+	" CASE WHEN $4::int > 0 THEN rate_limit_take('try_phone_day', phone_e164,"
+	"  interval '1 day', $4::int) ELSE 0 END,"
+	" CASE WHEN purpose = 'password_reset' AND $5::int > 0 THEN"
+	"  rate_limit_take('reset_try_phone', phone_e164, interval '1 day', $5::int) ELSE 0 END,"
+	" CASE WHEN purpose = 'password_reset' AND $5::int > 0 AND user_id IS NOT NULL THEN"
+	"  rate_limit_take('reset_try_user', user_id::text, interval '1 day', $5::int) ELSE 0 END)"
+	" FROM verifications WHERE id = $1::uuid",
+	      5 };
 
 struct pa_db_step
-auth_limits_try_step(struct auth_args *a, const char *bucket, const char *verification_id,
-    int window_s, int max, PGresult **res)
+auth_limits_try_step(struct auth_args *a, const char *verification_id,
+    const struct auth_try_limits *l, PGresult **res)
 {
-	a->p[0] = bucket;
-	a->p[1] = verification_id;
-	a->p[2] = auth_args_int(a, 0, window_s);
-	a->p[3] = auth_args_int(a, 1, max);
+	a->p[0] = verification_id;
+	a->p[1] = auth_args_int(a, 0, l->window_s);
+	a->p[2] = auth_args_int(a, 1, l->per_window);
+	a->p[3] = auth_args_int(a, 2, l->per_day);
+	a->p[4] = auth_args_int(a, 3, l->reset_per_day);
 	return (struct pa_db_step) { &st_try_limit, a->p, res, NULL };
 }
 

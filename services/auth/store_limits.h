@@ -25,11 +25,26 @@ struct auth_limit {
 pa_err auth_limits_take(struct pa_db *db, const struct auth_limit *l, size_t n, size_t *refused,
     int *wait_s) PA_MUSTCHECK;
 
-/* As a batch step: one event from the limit (bucket, the phone of verification_id) — a try on
- * that verification's code counted against its phone. auth_limits_wait_row gives the seconds
- * until it allows again (0: allowed, or no such verification). */
-struct pa_db_step auth_limits_try_step(struct auth_args *a, const char *bucket,
-    const char *verification_id, int window_s, int max, PGresult **res);
+/* Removes every event of (bucket, subject): the limit starts afresh (a right password clears
+ * the failures counted against its login and IP). */
+pa_err auth_limits_clear(struct pa_db *db, const char *bucket, const char *subject) PA_MUSTCHECK;
+/* Gives back the newest event of (bucket, subject): one taken for an attempt that turned out not
+ * to count (a right password). */
+pa_err auth_limits_give_back(
+    struct pa_db *db, const char *bucket, const char *subject) PA_MUSTCHECK;
+
+/* The limits a try on a code is taken from (each <= 0: off). */
+struct auth_try_limits {
+	int window_s, per_window; /* per phone ("try_phone") */
+	int per_day; /* per phone, every purpose, 24 h ("try_phone_day") */
+	int reset_per_day; /* reset codes, per phone and per account, 24 h ("reset_try_phone",
+	                    * "reset_try_user") */
+};
+/* As a batch step: one try on verification_id's code taken from each limit that applies to it
+ * (its phone; for a reset code its phone and its account too). auth_limits_wait_row gives the
+ * seconds until every one allows again (0: allowed, or no such verification). */
+struct pa_db_step auth_limits_try_step(struct auth_args *a, const char *verification_id,
+    const struct auth_try_limits *l, PGresult **res);
 int               auth_limits_wait_row(PGresult *res);
 
 #endif

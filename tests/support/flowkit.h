@@ -148,6 +148,10 @@ void flowkit_expect_at(const struct pa_reply *r, pa_code code, pa_reason reason,
 /* Checks a CodeSent for e164: a UUID verification id, the masked phone, resend_after, the
  * profile's code_ttl_s and code_len. */
 void flowkit_check_sent(const Phoneauth__V1__CodeSent *s, const char *e164, unsigned resend_after);
+/* flowkit_check_sent for a code of digits digits (a password reset code: 6 whatever the
+ * profile's signup length). */
+void flowkit_check_sent_digits(
+    const Phoneauth__V1__CodeSent *s, const char *e164, unsigned resend_after, unsigned digits);
 
 /* ResendCode for vid; the caller checks and clears r. */
 void flowkit_resend(int which, const char *vid, struct pa_reply *r);

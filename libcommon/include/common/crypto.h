@@ -89,9 +89,15 @@ pa_err pa_open(char **out, size_t *outlen, const struct pa_keyring *kr, const vo
 pa_err pa_token_new(char out[PA_TOKEN_LEN + 1]) PA_MUSTCHECK;
 
 /* The value stored instead of a token (sessions, signup and reset tokens): keyed BLAKE2b-256 with
- * kr->key[0] only, under the domain tag "token", so lookups are one indexed equality. Tokens are
- * short-lived: rotating key[0] logs everyone out and voids pending signup tokens, by design. */
+ * kr->key[0] under the domain tag "token", so a lookup is one indexed equality. kr must hold at
+ * least one key. */
 void pa_token_hash(unsigned char out[32], const struct pa_keyring *kr, const char *token);
+
+/* The token's hash under every key of kr, in ring order (out[0] is pa_token_hash's): what a
+ * lookup matches, so rotating PHONEAUTH_TOKEN_KEY (new key first) keeps every live session and
+ * token working. Returns kr->n. */
+size_t pa_token_hashes(
+    unsigned char out[PA_KEYRING_MAX][32], const struct pa_keyring *kr, const char *token);
 
 /* ---- passwords ------------------------------------------------------------------------------- */
 
