@@ -92,6 +92,12 @@ rpc_call_refuse(struct pa_rpc_call *c, pa_code code, pa_reason reason, const cha
 	call_set_result(c, pa_rpc_fail(code, reason, message));
 }
 
+void
+rpc_call_answer(struct pa_rpc_call *c, struct pa_rpc_result r)
+{
+	call_set_result(c, r);
+}
+
 struct pa_rpc_result
 pa_rpc_fail_err(pa_err err)
 {

@@ -30,6 +30,8 @@ struct pa_rpc_call {
 	unsigned                         method_index; /* desc->n_methods: no method */
 	bool                             inline_run; /* running on NNG's thread */
 	bool                             authorized; /* the authorize hook said yes */
+	bool                             gated; /* holds a place in the slow gate under gate_key */
+	char                             gate_key[PA_RPC_KEY_MAX];
 	uint64_t                         t_start;
 	struct rpc_block                *mem;
 	/* The answer. */
@@ -45,6 +47,8 @@ void rpc_call_reset(struct pa_rpc_call *c);
 
 /* Sets the answer to a refusal without running anything. */
 void rpc_call_refuse(struct pa_rpc_call *c, pa_code code, pa_reason reason, const char *message);
+/* Sets the answer to r (its message copied) without running anything. */
+void rpc_call_answer(struct pa_rpc_call *c, struct pa_rpc_result r);
 
 /* Checks the deadline, authorizes once, decodes the request and runs the handler with state;
  * fills c->result (its message copied into the call) and, when OK, c->payload. False only when an

@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE /* syscall(SYS_gettid) */
 #include "common/rpc.h"
 #include "rpc_call.h"
+#include "rpc_gate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -39,12 +40,14 @@ struct pa_rpc_server {
 	struct pa_rpc_call               *calls;
 	unsigned                          ncalls;
 	struct pa_workq                  *fast, *slow;
+	struct rpc_gate                   gate; /* admission to the slow pool */
 	pthread_mutex_t                   mtx; /* guards stopping against pushes to freed queues */
 	atomic_bool                       stopping; /* set under mtx; read without it inline */
 	atomic_uint                       sending;
 	atomic_uint_fast64_t (*count)[RPC_NCODES]; /* [method][code] */
 	struct pa_hist       *latency; /* [method] */
 	atomic_uint_fast64_t *inline_count; /* [method]: answered inline */
+	atomic_uint_fast64_t  gate_refused; /* slow calls refused admission */
 };
 
 static void call_cb(void *arg);
@@ -68,6 +71,11 @@ call_send_reply(struct pa_rpc_call *c)
 	struct pa_rpc_status  status = rpc_call_status(c);
 	nng_msg              *msg;
 	unsigned code = (unsigned) status.code < RPC_NCODES ? (unsigned) status.code : 2;
+
+	if (c->gated) {
+		rpc_gate_leave(&srv->gate, c->gate_key);
+		c->gated = false;
+	}
 
 	atomic_fetch_add_explicit(&srv->count[c->method_index][code], 1, memory_order_relaxed);
 	pa_hist_observe_ns(&srv->latency[c->method_index], pa_now_ns() - c->t_start);
@@ -122,6 +130,41 @@ call_try_inline(struct pa_rpc_call *c)
 
 /* --- NNG side: never blocks --- */
 
+/* Admission of a slow call (NNG's thread): true when it may be queued; otherwise it has been
+ * answered. */
+static bool
+call_admit(struct pa_rpc_call *c)
+{
+	struct pa_rpc_server        *srv = c->srv;
+	const struct pa_rpc_service *svc = c->svc;
+	struct pa_rpc_result         r;
+
+	if (c->entry->pool != PA_RPC_SLOW || srv->opts.slow_in_flight == 0)
+		return true;
+	c->gate_key[0] = '\0';
+	if (svc->slow_key != NULL)
+		(void) svc->slow_key(c, svc->arg, c->gate_key);
+	switch (rpc_gate_enter(&srv->gate, c->gate_key)) {
+	case RPC_GATE_OK:
+		c->gated = true;
+		return true;
+	case RPC_GATE_KEY_FULL:
+		r = svc->slow_key_refusal;
+		break;
+	case RPC_GATE_FULL:
+	default:
+		r = pa_rpc_fail(PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED,
+		    PHONEAUTH__V1__REASON__OVERLOADED, "The service is busy. Please try again.");
+		break;
+	}
+	if (r.retry_after_s == 0)
+		r.retry_after_s = 1;
+	atomic_fetch_add_explicit(&srv->gate_refused, 1, memory_order_relaxed);
+	rpc_call_answer(c, r);
+	call_send_reply(c);
+	return false;
+}
+
 static void
 call_received(struct pa_rpc_call *c)
 {
@@ -146,7 +189,7 @@ call_received(struct pa_rpc_call *c)
 		call_reply_status(c, req.code, req.reason, req.message);
 		return;
 	}
-	if (call_try_inline(c))
+	if (call_try_inline(c) || !call_admit(c))
 		return;
 	q        = c->entry->pool == PA_RPC_SLOW ? srv->slow : srv->fast;
 	c->state = CALL_WORK;
@@ -258,6 +301,7 @@ server_free(struct pa_rpc_server *srv)
 		return PA_ETIMEDOUT;
 	}
 	pthread_mutex_destroy(&srv->mtx);
+	rpc_gate_fini(&srv->gate);
 	free(srv->calls);
 	free(srv->count);
 	free(srv->latency);
@@ -310,6 +354,10 @@ pa_rpc_server_start(struct pa_rpc_server **out, const struct pa_rpc_server_opts 
 	srv->svc  = *svc;
 	srv->desc = svc->desc;
 	pthread_mutex_init(&srv->mtx, NULL);
+	if ((rv = rpc_gate_init(&srv->gate, opts->slow_per_key, opts->slow_in_flight)) != PA_OK) {
+		free(srv);
+		return rv;
+	}
 	if ((rv = server_alloc_tables(srv)) != PA_OK) {
 		(void) snprintf(err, errsz, "%s",
 		    rv == PA_EINVAL ? "the method table does not match the service: each method "
@@ -444,6 +492,11 @@ pa_rpc_server_write_metrics(struct pa_strbuf *out, void *arg)
 		    (unsigned long long) atomic_load_explicit(
 		        &srv->inline_count[m], memory_order_relaxed));
 	}
+	pa_metrics_header(out, "phoneauth_rpc_slow_refused_total", "counter",
+	    "Slow calls refused admission (a caller key's share, or the whole slow budget, in "
+	    "use).");
+	pa_strbuf_printf(out, "phoneauth_rpc_slow_refused_total{service=\"%s\"} %llu\n", svc,
+	    (unsigned long long) atomic_load_explicit(&srv->gate_refused, memory_order_relaxed));
 	pa_metrics_header(out, "phoneauth_rpc_queue_depth", "gauge", "Calls waiting for a worker.");
 	if (srv->fast != NULL && srv->slow != NULL) {
 		pa_strbuf_printf(out,

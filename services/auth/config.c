@@ -80,9 +80,9 @@ const struct pa_conf_item auth_config_items[] = {
 	{ "PHONEAUTH_TRUST_END_USER_IP", PA_CONF_BOOL,
 	    offsetof(struct auth_config, trust_end_user_ip), "false", 0, 0, 0,
 	    "trust end_user_ip without PHONEAUTH_CLIENT_TOKEN (a private network only)" },
-	AUTH_INT("PHONEAUTH_SLOW_PER_IP", slow_per_ip, "4", 1, 100000,
+	AUTH_INT("PHONEAUTH_SLOW_PER_IP", slow_per_ip, "1", 1, 4096,
 	    "password-hashing calls one end-user IP may have waiting or running at once"),
-	AUTH_INT("PHONEAUTH_SLOW_IN_FLIGHT", slow_in_flight, "64", 1, 1000000,
+	AUTH_INT("PHONEAUTH_SLOW_IN_FLIGHT", slow_in_flight, "64", 1, 4096,
 	    "password-hashing calls waiting or running at once, all IPs"),
 };
 const size_t auth_config_nitems = sizeof auth_config_items / sizeof auth_config_items[0];

@@ -169,6 +169,8 @@ cmd_serve(struct auth_app *app)
 		   .fast_workers   = (unsigned) app->cfg.fast_workers,
 		   .slow_workers   = (unsigned) app->cfg.slow_workers,
 		   .queue_capacity = (unsigned) app->cfg.queue_capacity,
+		   .slow_per_key   = (unsigned) app->cfg.slow_per_ip,
+		   .slow_in_flight = (unsigned) app->cfg.slow_in_flight,
 		   .worker_init    = worker_init,
 		   .worker_fini    = worker_fini,
 		   .worker_arg     = app,
@@ -204,11 +206,12 @@ cmd_serve(struct auth_app *app)
 		struct pa_rpc_service     asvc = auth_admin_service(app);
 		struct pa_rpc_server_opts ao   = o;
 
-		ao.url          = app->cfg.admin_url;
-		ao.name         = "admin";
-		ao.contexts     = 16;
-		ao.fast_workers = 2;
-		ao.slow_workers = 1;
+		ao.url            = app->cfg.admin_url;
+		ao.name           = "admin";
+		ao.contexts       = 16;
+		ao.fast_workers   = 2;
+		ao.slow_workers   = 1;
+		ao.slow_in_flight = 0; /* the Admin service has its token and no end users */
 		if (pa_rpc_server_start(&admin, &ao, &asvc, err, sizeof err) != PA_OK) {
 			pa_log_error("start_failed", "listener=admin error=%s",
 			    pa_log_value(v, sizeof v, err));

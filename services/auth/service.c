@@ -1,7 +1,10 @@
 /* service.c: the Auth service's method table (which pool runs each method) and Health. Health
  * answers on NNG's thread while good news is fresh: a hand-off to a worker cost it half its rate
- * (bench/README.md). The slow pool runs the methods that hash passwords (Argon2). */
+ * (bench/README.md). The slow pool runs the methods that hash passwords (Argon2), admitting a
+ * few per end-user IP at a time (PHONEAUTH_SLOW_PER_IP). */
 #include "flows.h"
+
+#include <stdio.h>
 
 #include "caller.h"
 #include "health.h"
@@ -22,6 +25,23 @@ static const struct pa_rpc_method methods[] = {
 	{ "CompletePasswordReset", PA_RPC_SLOW, auth_complete_password_reset },
 };
 
+/* The slow pool's admission key (NNG's thread): the caller's IP key, or one shared key for a
+ * call without the client token, which authorize will refuse anyway but which must not take
+ * another IP's places meanwhile. */
+static const char *
+slow_key(struct pa_rpc_call *call, void *arg, char key[PA_RPC_KEY_MAX])
+{
+	struct auth_app *app = arg;
+	char             ip[AUTH_IP_KEY_MAX];
+
+	if (app->cfg.client_token != NULL && app->cfg.client_token[0] != '\0'
+	    && !auth_token_matches(pa_rpc_call_caller(call)->client_token, app->cfg.client_token))
+		(void) snprintf(key, PA_RPC_KEY_MAX, "unauthenticated");
+	else
+		(void) snprintf(key, PA_RPC_KEY_MAX, "%s", auth_caller_ip_key(app, call, ip));
+	return key;
+}
+
 struct pa_rpc_service
 auth_service(struct auth_app *app)
 {
@@ -31,7 +51,10 @@ auth_service(struct auth_app *app)
 		.methods                       = methods,
 		.n_methods                     = sizeof methods / sizeof methods[0],
 		.authorize                     = token ? auth_client_authorize : NULL,
-		.arg                           = app };
+		.arg                           = app,
+		.slow_key                      = slow_key,
+		.slow_key_refusal              = pa_rpc_fail(
+		                 CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), app->policy.msg_rate_limited_ip) };
 }
 
 /* state is NULL on NNG's thread: only good news is answered from memory, anything else asks the

@@ -78,6 +78,14 @@ enum pa_rpc_pool {
 	PA_RPC_INLINE, /* first on NNG's receiving thread (answers from memory), else as FAST */
 };
 
+/* Room for a caller key, its NUL included. */
+#define PA_RPC_KEY_MAX 64
+
+/* Names who a call comes from for admission to the slow pool (e.g. the end user's IP, as the
+ * service trusts it), writing at most PA_RPC_KEY_MAX bytes to key; runs on NNG's receiving thread
+ * before the call is queued, so it must not block. Returns key. */
+typedef const char *pa_rpc_key_fn(struct pa_rpc_call *call, void *arg, char key[PA_RPC_KEY_MAX]);
+
 struct pa_rpc_method {
 	const char        *name; /* "StartSignup", as in the service descriptor */
 	enum pa_rpc_pool   pool;
@@ -91,7 +99,11 @@ struct pa_rpc_service {
 	const struct pa_rpc_method       *methods;
 	size_t                            n_methods;
 	pa_rpc_authorize_fn              *authorize; /* optional */
-	void                             *arg; /* for authorize and pa_rpc_call_service_arg */
+	void *arg; /* for authorize, slow_key, pa_rpc_call_service_arg */
+	/* Optional: the slow pool admits at most pa_rpc_server_opts.slow_per_key calls (waiting or
+	 * running) per key; the next one is answered slow_key_refusal at once. */
+	pa_rpc_key_fn       *slow_key;
+	struct pa_rpc_result slow_key_refusal;
 };
 
 /* --- For handlers and the authorize hook (on the thread that runs the call). --- */
@@ -113,13 +125,19 @@ char *pa_rpc_call_strdup(struct pa_rpc_call *c, const char *s);
 /* --- The server --- */
 
 struct pa_rpc_server_opts {
-	const char       *url; /* tcp://, ipc:// or tls+tcp:// */
-	const char       *name; /* label in metrics and logs: "auth", "admin" */
-	size_t            max_msg_bytes; /* larger requests are refused by the transport */
-	unsigned          contexts; /* requests received at once */
-	unsigned          fast_workers;
-	unsigned          slow_workers;
-	unsigned          queue_capacity; /* waiting calls per pool; beyond: RESOURCE_EXHAUSTED */
+	const char *url; /* tcp://, ipc:// or tls+tcp:// */
+	const char *name; /* label in metrics and logs: "auth", "admin" */
+	size_t      max_msg_bytes; /* larger requests are refused by the transport */
+	unsigned    contexts; /* requests received at once */
+	unsigned    fast_workers;
+	unsigned    slow_workers;
+	unsigned    queue_capacity; /* waiting calls per pool; beyond: RESOURCE_EXHAUSTED */
+	/* Slow calls in the server (waiting or running) per caller key (the service's slow_key) and
+	 * in all; beyond: the service's slow_key_refusal, or RESOURCE_EXHAUSTED (OVERLOADED) with
+	 * retry_after_s 1. Both are checked before a call is queued, so a flood from one key never
+	 * fills the slow queue. 0: no such cap. */
+	unsigned          slow_per_key;
+	unsigned          slow_in_flight;
 	pa_workq_init_fn *worker_init; /* per worker thread: returns its state (DB connection) */
 	pa_workq_fini_fn *worker_fini;
 	void             *worker_arg;
