@@ -178,3 +178,16 @@ bench_call_login(void *client, void *arg, const struct bench_req *r)
 	return call(
 	    client, M("Login"), &req.base, &phoneauth__v1__login_response__descriptor, ip, NULL);
 }
+
+int
+bench_call_login_flood(void *client, void *arg, const struct bench_req *r)
+{
+	Phoneauth__V1__LoginRequest req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
+
+	(void) arg;
+	(void) r;
+	req.login    = (char *) "+12015550000";
+	req.password = (char *) "Bogus#Guess2024";
+	return call(client, M("Login"), &req.base, &phoneauth__v1__login_response__descriptor,
+	    BENCH_FLOOD_IP, NULL);
+}

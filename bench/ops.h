@@ -70,5 +70,9 @@ struct bench_login_arg {
 	const char                *password;
 };
 int bench_call_login(void *client, void *arg, const struct bench_req *r);
+/* A bogus login (a phone with no account, a wrong password), every one from the IP
+ * BENCH_FLOOD_IP: the flood of the login-flood row. arg is unused. */
+#define BENCH_FLOOD_IP "10.255.0.1"
+int bench_call_login_flood(void *client, void *arg, const struct bench_req *r);
 
 #endif

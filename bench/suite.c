@@ -35,6 +35,9 @@
 #define LOGIN_THREADS 4 /* twice the slow pool, so it never idles */
 #define PROBE_RATE 200.0 /* Health per second while measuring its p99 */
 #define PROBE_THREADS 2
+#define FLOOD_THREADS 16 /* bogus logins from one IP */
+#define FLOOD_RATE 200.0 /* ... per second: "a few dozen a second stall every login" (issue 13) */
+#define FLOOD_PROBE_RATE 5.0 /* one user's logins per second while measuring their p99 */
 #define LATENCY_RATE 100.0 /* StartSignup per second for the send-latency run */
 #define SLOW_TWILIO_MS 250
 #define SLOW_MESSAGES 1000
@@ -788,6 +791,75 @@ measure_login(struct suite *suite)
 	return PA_OK;
 }
 
+struct flood {
+	struct suite        *suite;
+	double               seconds;
+	struct bench_summary sum;
+	pa_err               rv;
+};
+
+static void *
+background_flood(void *arg)
+{
+	struct flood   *f  = arg;
+	struct bench_op op = { "Login flood", bench_call_login_flood, NULL, 1 };
+
+	f->rv = rpc_load(f->suite, "login_flood", "bogus logins from one IP", &op, FLOOD_THREADS,
+	    f->seconds, 0, FLOOD_RATE, &f->sum);
+	return NULL;
+}
+
+/* Issue 13's login flood: one user's login p99 (one thread, its own IP, a steady rate) alone,
+ * then while one IP floods bogus logins of an unknown phone (each would cost an Argon2 run):
+ * the slow pool's admission (PHONEAUTH_SLOW_PER_IP) keeps the flood to its share. */
+static pa_err
+measure_login_flood(struct suite *suite)
+{
+	size_t                 from = take_phones(suite, 1);
+	struct bench_login_arg la
+	    = { .phones = &suite->phones, .from = from, .n = 1, .password = PASSWORD };
+	struct bench_op      lop = { "Login", bench_call_login, &la, 1 };
+	struct flood         f   = { .suite = suite, .seconds = SECONDS + 2 };
+	struct bench_summary idle, busy;
+	struct row          *r;
+	pthread_t            tid;
+	char                 err[512], cpu[128];
+	pa_err               rv;
+
+	if ((rv = bench_setup_accounts(&suite->target, 1, suite->st.sms, &suite->phones, from,
+	         from + 1, PASSWORD, err, sizeof err))
+	    != PA_OK) {
+		fprintf(stderr, "bench: %s\n", err);
+		return rv;
+	}
+	if ((rv = rpc_load(suite, "login_probe_idle", "Login at 5/s, idle", &lop, 1, SECONDS, 0,
+	         FLOOD_PROBE_RATE, &idle))
+	    != PA_OK)
+		return rv;
+	if (pthread_create(&tid, NULL, background_flood, &f) != 0)
+		return PA_ENOMEM;
+	harness_sleep_ms(1500);
+	rv = rpc_load(suite, "login_probe_flood", "Login at 5/s, one IP flooding bogus logins",
+	    &lop, 1, SECONDS, 0, FLOOD_PROBE_RATE, &busy);
+	cpu_brief(suite, cpu, sizeof cpu);
+	(void) pthread_join(tid, NULL);
+	if (rv != PA_OK || f.rv != PA_OK)
+		return rv != PA_OK ? rv : f.rv;
+	r               = add_row(suite, "Login p99 while one IP floods bogus logins");
+	r->v            = busy.p99_ms;
+	r->b            = idle.p99_ms;
+	r->ratio        = idle.p99_ms > 0 ? busy.p99_ms / idle.p99_ms : -1;
+	r->lower_better = true;
+	(void) snprintf(r->value, sizeof r->value,
+	    "p99 %.1f ms (p50 %.1f); flood %.0f/s, %.0f%% refused", busy.p99_ms, busy.p50_ms,
+	    f.sum.rps, f.sum.rps > 0 ? 100.0 * (f.sum.rps - f.sum.ok_rps) / f.sum.rps : 0);
+	(void) snprintf(r->base_name, sizeof r->base_name, "same, no flood");
+	(void) snprintf(
+	    r->base, sizeof r->base, "p99 %.1f ms (p50 %.1f)", idle.p99_ms, idle.p50_ms);
+	(void) snprintf(r->cpu, sizeof r->cpu, "%s", cpu);
+	return PA_OK;
+}
+
 static pa_err
 measure_worker_slow(struct suite *suite)
 {
@@ -968,7 +1040,7 @@ run_all(struct suite *suite)
 	if ((rv = measure_verify_right(suite)) != PA_OK)
 		return rv;
 	printf("== Login against bare Argon2id; Health while logins saturate the slow pool\n");
-	if ((rv = measure_login(suite)) != PA_OK)
+	if ((rv = measure_login(suite)) != PA_OK || (rv = measure_login_flood(suite)) != PA_OK)
 		return rv;
 	printf("== SMS worker, fake Twilio answering after %d ms\n", SLOW_TWILIO_MS);
 	return measure_worker_slow(suite);
