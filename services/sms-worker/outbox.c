@@ -46,15 +46,16 @@
 	"WITH c AS (SELECT o2.id, o2.state AS was,"                                            \
 	"  CASE WHEN EXISTS (SELECT 1 FROM sms_outbox o3"                                      \
 	"    WHERE o3.verification_id = o2.verification_id AND o3.id > o2.id) THEN 'replaced'" \
-	"   WHEN v.state <> 'pending' THEN v.state END AS why"                                 \
-	" FROM sms_outbox o2 JOIN verifications v ON v.id = o2.verification_id WHERE"
+	"   ELSE (SELECT nullif(v.state, 'pending') FROM verifications v"                      \
+	"    WHERE v.id = o2.verification_id) END AS why"                                      \
+	" FROM sms_outbox o2 WHERE"
 
 static const struct pa_stmt st_claim_ids
     = { CLAIM_FROM " o2.id = ANY($1::bigint[]) AND" DUE " ORDER BY o2.id LIMIT $4::int"
-	           " FOR UPDATE OF o2 SKIP LOCKED)" CLAIM_SET,
+	           " FOR UPDATE SKIP LOCKED)" CLAIM_SET,
 	      4 };
 static const struct pa_stmt st_claim_due
-    = { CLAIM_FROM DUE " ORDER BY o2.id LIMIT $1::int FOR UPDATE OF o2 SKIP LOCKED)" CLAIM_SET, 3 };
+    = { CLAIM_FROM DUE " ORDER BY o2.id LIMIT $1::int FOR UPDATE SKIP LOCKED)" CLAIM_SET, 3 };
 
 #define MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
 #define AUDIT(event, outcome)                                                           \
