@@ -140,6 +140,8 @@ enum {
 	M_SENT,
 	M_FINAL
 };
+/* Statuses are passed through as text, so a new outbox state ('cancelled') is just another key
+ * of sends_by_status; sends by country leave cancelled rows out: they never went to Twilio. */
 static const struct pa_stmt st_stats
     = { "SELECT count(*) FILTER (WHERE NOT phantom),"
 	" count(*) FILTER (WHERE verified_at IS NOT NULL),"
@@ -150,7 +152,8 @@ static const struct pa_stmt st_stats
 	"   WHERE created_at > now() - $1::int * interval '1s' GROUP BY 1) x),"
 	" (SELECT coalesce(json_agg(json_build_array(p, c) ORDER BY c DESC), '[]')::text FROM"
 	"  (SELECT phone_e164 AS p, count(*) AS c FROM sms_outbox"
-	"   WHERE created_at > now() - $1::int * interval '1s' GROUP BY 1) x)"
+	"   WHERE created_at > now() - $1::int * interval '1s' AND state <> 'cancelled'"
+	"   GROUP BY 1) x)"
 	" FROM verifications WHERE created_at > now() - $1::int * interval '1s'",
 	      1 };
 enum { S_STARTED, S_VERIFIED, S_EXPIRED, S_BY_STATUS, S_BY_PHONE };

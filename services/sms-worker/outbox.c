@@ -18,34 +18,44 @@
  * ValidityPeriod is 1 s, and a code that arrives dead is worse than none. */
 #define EXPIRE_MARGIN "interval '1 second'"
 
+/* A claimed row ends without a lease, never sent: superseded (c.why set) or about to expire. */
+#define ENDS "(c.why IS NOT NULL OR o.not_after <= now() + " EXPIRE_MARGIN ")"
+
 #define CLAIM_SET                                                                              \
 	" UPDATE sms_outbox o SET"                                                             \
-	"  state = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN                            \
-	" THEN 'expired' ELSE 'sending' END,"                                                  \
-	"  lease_owner = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN                      \
-	" THEN NULL ELSE $2 END,"                                                              \
-	"  lease_until = CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN NULL"         \
+	"  state = CASE WHEN c.why IS NOT NULL THEN 'cancelled'"                               \
+	"   WHEN o.not_after <= now() + " EXPIRE_MARGIN " THEN 'expired' ELSE 'sending' END,"  \
+	"  lease_owner = CASE WHEN " ENDS " THEN NULL ELSE $2 END,"                            \
+	"  lease_until = CASE WHEN " ENDS " THEN NULL"                                         \
 	"   ELSE now() + make_interval(secs => $3::int) END,"                                  \
-	"  attempts = o.attempts + CASE WHEN o.not_after <= now() + " EXPIRE_MARGIN            \
-	" THEN 0 ELSE 1 END"                                                                   \
+	"  attempts = o.attempts + CASE WHEN " ENDS " THEN 0 ELSE 1 END"                       \
 	" FROM c WHERE o.id = c.id"                                                            \
 	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"              \
 	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, " \
-	"o.attempts"
+	"o.attempts, coalesce(c.why, '')"
 
 #define DUE                                                     \
 	" (o2.state = 'queued' AND o2.next_attempt_at <= now()" \
 	"  OR o2.state = 'sending' AND o2.lease_until < now())"
 
+/* Issue 13, finding 6: the code of a due row may no longer work. A resend wrote a newer row for
+ * the same verification (why = 'replaced'), or the verification left 'pending' (a restart
+ * expired it, it was verified or its tries ran out: why = its state). Such a row is cancelled by
+ * the claim itself, so it is never leased or sent, however many Twilio retries it waited for. */
+#define CLAIM_FROM                                                                             \
+	"WITH c AS (SELECT o2.id, o2.state AS was,"                                            \
+	"  CASE WHEN EXISTS (SELECT 1 FROM sms_outbox o3"                                      \
+	"    WHERE o3.verification_id = o2.verification_id AND o3.id > o2.id) THEN 'replaced'" \
+	"   ELSE (SELECT nullif(v.state, 'pending') FROM verifications v"                      \
+	"    WHERE v.id = o2.verification_id) END AS why"                                      \
+	" FROM sms_outbox o2 WHERE"
+
 static const struct pa_stmt st_claim_ids
-    = { "WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2"
-	" WHERE o2.id = ANY($1::bigint[]) AND" DUE
-	" ORDER BY o2.id LIMIT $4::int FOR UPDATE SKIP LOCKED)" CLAIM_SET,
+    = { CLAIM_FROM " o2.id = ANY($1::bigint[]) AND" DUE " ORDER BY o2.id LIMIT $4::int"
+	           " FOR UPDATE SKIP LOCKED)" CLAIM_SET,
 	      4 };
 static const struct pa_stmt st_claim_due
-    = { "WITH c AS (SELECT o2.id, o2.state AS was FROM sms_outbox o2 WHERE" DUE
-	" ORDER BY o2.id LIMIT $1::int FOR UPDATE SKIP LOCKED)" CLAIM_SET,
-	      3 };
+    = { CLAIM_FROM DUE " ORDER BY o2.id LIMIT $1::int FOR UPDATE SKIP LOCKED)" CLAIM_SET, 3 };
 
 #define MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
 #define AUDIT(event, outcome)                                                           \
@@ -107,6 +117,10 @@ static const struct pa_stmt st_audit_expired
     = { "INSERT INTO audit_events (event, actor, phone_masked, verification_id, outcome)"
 	" VALUES ('sms_expired', 'sms-worker', $1, $2::uuid, 'expired')",
 	      2 };
+static const struct pa_stmt st_audit_cancelled
+    = { "SELECT audit_append('sms_cancelled', 'sms-worker', NULL, $1, $2::uuid, NULL, NULL,"
+	" 'cancelled', jsonb_build_object('reason', $3::text, 'attempts', $4::int))",
+	      4 };
 static const struct pa_stmt st_heartbeat
     = { "INSERT INTO sms_workers (id, host, pid, started_at, last_seen_at)"
 	" VALUES ($1, $2, $3::int, now(), now())"
@@ -211,6 +225,19 @@ smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_jo
 		j.ttl_left_s = atoi(PQgetvalue(res, i, 6));
 		j.attempts   = atoi(PQgetvalue(res, i, 7));
 		j.reclaimed  = strcmp(PQgetvalue(res, i, 2), "sending") == 0;
+		if (strcmp(PQgetvalue(res, i, 1), "cancelled") == 0) {
+			const char *ap[4] = { pa_phone_mask(j.phone, masked), j.verification_id,
+				PQgetvalue(res, i, 8), PQgetvalue(res, i, 7) };
+
+			smsw_metrics.cancelled++;
+			pa_log_info("sms_cancelled",
+			    "outbox_id=%lld phone=%s attempts=%d reason=%s", (long long) j.id,
+			    masked, j.attempts, ap[2]);
+			if ((rv = pa_db_exec(w->db, &st_audit_cancelled, ap, NULL)) != PA_OK)
+				pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
+				    (long long) j.id, pa_err_name(rv));
+			continue;
+		}
 		if (strcmp(PQgetvalue(res, i, 1), "expired") == 0) {
 			const char *ap[2] = { pa_phone_mask(j.phone, masked), j.verification_id };
 

@@ -1,5 +1,5 @@
 /* wmetrics.c: the worker's Prometheus page: sends by outcome, Twilio's answers and latency,
- * callbacks by result, and how much work is waiting. */
+ * callbacks by result, cancelled rows, and how much work is waiting. */
 #include <stdio.h>
 
 #include "worker.h"
@@ -49,6 +49,10 @@ smsw_metrics_write(struct pa_strbuf *out)
 	    "Statuses learned by asking Twilio (the callback never came).");
 	pa_strbuf_printf(out, "phoneauth_sms_reconciled_total %llu\n",
 	    (unsigned long long) atomic_load(&m->reconciled));
+	pa_metrics_header(out, "phoneauth_sms_cancelled_total", "counter",
+	    "Rows cancelled unsent because a resend or restart replaced their code.");
+	pa_strbuf_printf(out, "phoneauth_sms_cancelled_total %llu\n",
+	    (unsigned long long) atomic_load(&m->cancelled));
 	pa_metrics_header(out, "phoneauth_sms_queue_depth", "gauge",
 	    "Pushed jobs waiting for a free request slot.");
 	pa_strbuf_printf(out, "phoneauth_sms_queue_depth %lld\n",

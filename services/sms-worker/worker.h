@@ -87,6 +87,7 @@ struct smsw_metrics {
 	atomic_uint_fast64_t http_status[6]; /* Twilio answers by class: 0 = no answer, 2..5 */
 	atomic_uint_fast64_t reclaimed;      /* rows taken over from a worker whose lease ran out */
 	atomic_uint_fast64_t reconciled;     /* GETs that moved a status */
+	atomic_uint_fast64_t cancelled;      /* rows whose code a resend or restart replaced */
 	atomic_int_fast64_t  queued_ids;     /* pushed ids not yet claimed */
 	atomic_int_fast64_t  in_flight;      /* Twilio requests running */
 	atomic_int_fast64_t  last_heartbeat_ms; /* unix ms of the last heartbeat written; 0 = failing */
@@ -121,7 +122,8 @@ struct smsw {
 
 /* Claims the rows among ids that are due (queued, or leased by a worker whose lease ran out);
  * with ids == NULL claims up to max due rows of any id (the sweep). Expired codes are marked
- * expired (never sent) and not returned. Writes up to max jobs to out, *n of them. */
+ * expired, and codes a resend or restart replaced are marked cancelled, in the same statement:
+ * neither is sent or returned. Writes up to max jobs to out, *n of them. */
 pa_err smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_job *out,
     int *n) PA_MUSTCHECK;
 void   smsw_job_clear(struct smsw_job *j);
