@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "health.h"
 #include "jobs.h"
+#include "password.h"
 #include "store.h"
 #include "store_accounts.h"
 #include "store_codes.h"
@@ -410,12 +411,21 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	return invalid;
 }
 
-pa_err
-auth_code_token_live(struct auth_worker *w, const char *token, const char *purpose,
-    struct auth_token_ref *ref, bool *live)
+struct pa_rpc_result
+auth_code_token_then_hash(struct auth_worker *w, struct pa_rpc_call *call, const char *token,
+    const char *purpose, struct pa_rpc_result refusal, const char *password,
+    struct auth_token_ref *ref, char pwhash[crypto_pwhash_STRBYTES])
 {
 	struct auth_token_verification v;
+	bool                           live;
+	pa_err                         rv;
 
 	ref->n = pa_token_hashes(ref->hash, &w->app->token_keys, token != NULL ? token : "");
-	return auth_codes_by_token(w->db, ref->hash, ref->n, purpose, &v, live);
+	if ((rv = auth_codes_by_token(w->db, ref->hash, ref->n, purpose, &v, &live)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (!live)
+		return refusal;
+	if ((rv = auth_password_hash(w->app, password, pwhash)) != PA_OK)
+		return pa_rpc_fail_err(rv);
+	return pa_rpc_ok(NULL);
 }

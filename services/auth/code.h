@@ -66,11 +66,14 @@ struct auth_token_ref {
 	size_t        n;
 };
 
-/* Hashes token into ref and says whether a live token of purpose matches it. Flows call this
- * before any Argon2 run, outside a transaction, so that a made-up token costs one indexed lookup;
- * the flow's transaction looks again (with the row locked) through ref. */
-pa_err auth_code_token_live(struct auth_worker *w, const char *token, const char *purpose,
-    struct auth_token_ref *ref, bool *live) PA_MUSTCHECK;
+/* What CreateAccount and CompletePasswordReset do before their transaction: token is looked up
+ * (into ref) outside a transaction, and a made-up or used one is answered refusal at once, so it
+ * never buys an Argon2 run; then password is hashed into pwhash, before the transaction so that
+ * no row stays locked during Argon2. OK: the flow's transaction looks the token up again (with
+ * the row locked) through ref, and wipes pwhash. */
+struct pa_rpc_result auth_code_token_then_hash(struct auth_worker *w, struct pa_rpc_call *call,
+    const char *token, const char *purpose, struct pa_rpc_result refusal, const char *password,
+    struct auth_token_ref *ref, char pwhash[crypto_pwhash_STRBYTES]);
 
 /* What a reply says of a sent code, in the call's memory: the id, the masked phone ("" leaves it
  * empty), the resend wait, life and length of a code for purpose. NULL when out of memory. */

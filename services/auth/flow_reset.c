@@ -120,20 +120,16 @@ auth_complete_password_reset(struct pa_rpc_call *call, void *state, const void *
 	char                                               pwhash[crypto_pwhash_STRBYTES];
 	struct auth_token_ref                              tok;
 	struct pa_rpc_result                               r;
-	bool                                               live;
-	pa_err                                             rv;
 
 	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
 	    != CODE(OK))
 		return r;
-	/* A made-up token must not buy an Argon2 run. */
-	if ((rv = auth_code_token_live(w, in->reset_token, "password_reset", &tok, &live)) != PA_OK)
-		return auth_db_fail(w, call, rv);
-	if (!live)
-		return pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(TOKEN_INVALID),
-		    w->app->policy.msg_session_invalid);
-	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
-		return pa_rpc_fail_err(rv);
+	r = auth_code_token_then_hash(w, call, in->reset_token, "password_reset",
+	    pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(TOKEN_INVALID),
+	        w->app->policy.msg_session_invalid),
+	    in->password, &tok, pwhash);
+	if (r.code != CODE(OK))
+		return r;
 	r = complete_reset(w, call, &tok, pwhash, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;

@@ -184,8 +184,6 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	char                                       pwhash[crypto_pwhash_STRBYTES];
 	struct auth_token_ref                      tok;
 	struct pa_rpc_result                       r;
-	bool                                       live;
-	pa_err                                     rv;
 
 	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
 	    != CODE(OK))
@@ -193,15 +191,12 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	if (in->email != NULL && in->email[0] != '\0' && !auth_email_ok(in->email))
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
 		    w->app->policy.msg_invalid_email);
-	/* A made-up token must not buy an Argon2 run. */
-	if ((rv = auth_code_token_live(w, in->signup_token, "signup", &tok, &live)) != PA_OK)
-		return auth_db_fail(w, call, rv);
-	if (!live)
-		return pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED),
-		    w->app->policy.msg_not_verified_create);
-	/* Hash before the transaction: no row stays locked during Argon2. */
-	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
-		return pa_rpc_fail_err(rv);
+	r = auth_code_token_then_hash(w, call, in->signup_token, "signup",
+	    pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED),
+	        w->app->policy.msg_not_verified_create),
+	    in->password, &tok, pwhash);
+	if (r.code != CODE(OK))
+		return r;
 	r = create_account(w, call, in, &tok, pwhash, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;
