@@ -1,7 +1,8 @@
 /* store_retention.c: the retention job's DELETEs (store_retention.h says which rows each takes).
- * Each picks its batch in a subquery bounded by LIMIT and repeats the conditions on the deleted
- * row itself, so a row changed meanwhile (a user verified, a session refreshed) is re-checked
- * on its newest version and kept. $1 is the window in seconds, $2 the batch size. */
+ * Each picks its batch first (ARRAY(SELECT ... LIMIT), so the DELETE then visits only those rows
+ * by key) and repeats the conditions on the deleted row itself, so a row changed meanwhile (a user
+ * verified, a session refreshed) is re-checked on its newest version and kept. $1 is the window in
+ * seconds, $2 the batch size. */
 #include "store_retention.h"
 
 #include <stdio.h>
@@ -11,8 +12,8 @@
 
 #define USER_OLD "phone_verified_at IS NULL AND created_at < " CUTOFF
 static const struct pa_stmt st_users
-    = { "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE " USER_OLD
-	" LIMIT $2::int) AND " USER_OLD,
+    = { "DELETE FROM users WHERE id = ANY (ARRAY(SELECT id FROM users WHERE " USER_OLD
+	" LIMIT $2::int)) AND " USER_OLD,
 	      2 };
 
 #define OUTBOX_OLD                                                            \
@@ -20,15 +21,15 @@ static const struct pa_stmt st_users
 	" OR (state IN ('queued', 'sending') AND not_after < " CUTOFF         \
 	" AND (lease_until IS NULL OR lease_until < now())))"
 static const struct pa_stmt st_outbox
-    = { "DELETE FROM sms_outbox WHERE id IN (SELECT id FROM sms_outbox WHERE " OUTBOX_OLD
-	" LIMIT $2::int) AND " OUTBOX_OLD,
+    = { "DELETE FROM sms_outbox WHERE id = ANY (ARRAY(SELECT id FROM sms_outbox WHERE " OUTBOX_OLD
+	" LIMIT $2::int)) AND " OUTBOX_OLD,
 	      2 };
 
 #define STATUS_OLD "outbox_id IS NULL AND received_at < " CUTOFF
-static const struct pa_stmt st_status
-    = { "DELETE FROM message_status_events WHERE id IN (SELECT id FROM message_status_events"
-	" WHERE " STATUS_OLD " LIMIT $2::int) AND " STATUS_OLD,
-	      2 };
+static const struct pa_stmt st_status = { "DELETE FROM message_status_events WHERE id = ANY "
+	                                  "(ARRAY(SELECT id FROM message_status_events"
+	                                  " WHERE " STATUS_OLD " LIMIT $2::int)) AND " STATUS_OLD,
+	2 };
 
 /* The expression is verifications_ended_idx's (migration 0011). */
 #define VERIF_OLD(v)                                                                     \
@@ -36,14 +37,14 @@ static const struct pa_stmt st_status
 	" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.verified_by = " v ".id)"         \
 	" AND NOT EXISTS (SELECT 1 FROM sms_outbox o WHERE o.verification_id = " v ".id)"
 static const struct pa_stmt st_verifications
-    = { "DELETE FROM verifications d WHERE d.id IN (SELECT v.id FROM verifications v "
-	"WHERE " VERIF_OLD("v") " LIMIT $2::int) AND " VERIF_OLD("d"),
+    = { "DELETE FROM verifications d WHERE d.id = ANY (ARRAY(SELECT v.id FROM verifications v "
+	"WHERE " VERIF_OLD("v") " LIMIT $2::int)) AND " VERIF_OLD("d"),
 	      2 };
 
 #define SESSION_OLD "(expires_at < " CUTOFF " OR revoked_at < " CUTOFF ")"
 static const struct pa_stmt st_sessions
-    = { "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE " SESSION_OLD
-	" LIMIT $2::int) AND " SESSION_OLD,
+    = { "DELETE FROM sessions WHERE id = ANY (ARRAY(SELECT id FROM sessions WHERE " SESSION_OLD
+	" LIMIT $2::int)) AND " SESSION_OLD,
 	      2 };
 
 /* rate_events has no key: its rows are never updated, so a ctid stays theirs. */
