@@ -52,6 +52,13 @@ struct auth_config {
 	bool  trust_end_user_ip; /* trust end_user_ip without a client token (caller.h) */
 	int   slow_per_ip; /* slow calls (Argon2) one IP may have in the server at once */
 	int   slow_in_flight; /* slow calls in the server at once, all IPs */
+	int   retention_every_s; /* retention.h; 0: the job does not run */
+	int   retain_verifications_s; /* after a verification ended */
+	int   retain_sessions_s; /* after a session expired or was revoked */
+	int   retain_outbox_s; /* after an SMS's final status; its status events go with it */
+	int   retain_rate_events_s; /* wins over longer rate-limit windows */
+	int   unverified_user_ttl_s; /* a never-verified user this old goes, live code or not */
+	int   retention_batch; /* rows per DELETE */
 };
 
 extern const struct pa_conf_item auth_config_items[];

@@ -22,6 +22,7 @@
 #include "flows.h"
 #include "health.h"
 #include "jobs.h"
+#include "retention.h"
 
 static const char usage[]
     = "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
@@ -90,8 +91,9 @@ http_healthz(
 }
 
 struct metrics_sources {
-	struct pa_rpc_server *rpc;
-	struct auth_app      *app;
+	struct pa_rpc_server  *rpc;
+	struct auth_app       *app;
+	struct auth_retention *retention;
 };
 
 static void
@@ -110,6 +112,7 @@ http_metrics(
 	    &res->body, "phoneauth_database_up %d\n", atomic_load(&m->app->db_ok) ? 1 : 0);
 	pa_rpc_server_write_metrics(&res->body, m->rpc);
 	auth_auditchain_write_metrics(&res->body, m->app->chain);
+	auth_retention_write_metrics(&res->body, m->retention);
 }
 
 static int
@@ -222,6 +225,10 @@ cmd_serve(struct auth_app *app)
 		pa_log_error("start_failed", "component=audit_chain error=%s", "\"out of memory\"");
 		goto out_stop;
 	}
+	if (auth_retention_start(&ms.retention, app) != PA_OK) {
+		pa_log_error("start_failed", "component=retention error=%s", "\"out of memory\"");
+		goto out_stop;
+	}
 	if (!app->audit_signing)
 		pa_log_warn("audit_unsigned", "reason=%s",
 		    "\"PHONEAUTH_AUDIT_KEY is not set: audit rows are append-only but not "
@@ -259,6 +266,7 @@ out_stop:
 		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting "
 		    "anyway\"");
 	auth_jobs_close(app->jobs);
+	auth_retention_stop(ms.retention);
 	/* Last, so the rows the drained calls wrote are signed too. */
 	auth_auditchain_stop(app->chain);
 	if (status == 0)
