@@ -59,6 +59,22 @@ struct auth_config {
 	int   retain_rate_events_s; /* wins over longer rate-limit windows */
 	int   unverified_user_ttl_s; /* a never-verified user this old goes, live code or not */
 	int   retention_batch; /* rows per DELETE */
+	/* The SMS pumping defence (pump.h): breakers, budget, per-IP signal, captcha. */
+	char *pump; /* off, record (counts and trips, never refuses), on */
+	int   pump_prefix_digits; /* digits of the E.164 number after '+' a prefix breaker keys on */
+	int   pump_day_min, pump_day_ratio; /* unverified a day: max(min, ratio% x verified) */
+	int   pump_hour_min, pump_hour_divisor, pump_hour_ratio; /* an hour: max(min, daily max /
+	                                                            * divisor, ratio% x verified) */
+	int   pump_cooloff_s, pump_cooloff_max_s; /* a trip's cool-off, doubling per re-trip */
+	int   pump_ip_countries; /* other destination countries per IP key a day before a
+	                          * captcha; 0 = off */
+	int   send_budget_hour, send_budget_day; /* SMS for all destinations; 0 = no budget */
+	char *captcha; /* off, on-risk, always */
+	char *captcha_provider; /* turnstile, hcaptcha */
+	char *captcha_secret;
+	char *captcha_verify_url; /* "" or NULL: the provider's siteverify */
+	int   captcha_timeout_s; /* the whole siteverify request */
+	int   captcha_retry_after_s; /* what an UNAVAILABLE answer asks callers to wait */
 };
 
 extern const struct pa_conf_item auth_config_items[];
@@ -79,6 +95,7 @@ struct auth_app {
 	unsigned char           audit_sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char           audit_pk[crypto_sign_PUBLICKEYBYTES];
 	struct auth_auditchain *chain; /* auditchain.h */
+	struct auth_pump       *pump; /* pump.h: the pumping defence's modes and metrics */
 };
 
 /* One per worker thread: its own database connection and a cached health check. */

@@ -55,16 +55,19 @@ new_code(
 }
 
 /* The send limits: the phone's, the phone's share for one IP (so that no single IP can spend a
- * phone's whole budget and keep its owner from getting a code), and the IP's. */
+ * phone's whole budget and keep its owner from getting a code), and the IP's; in the same round
+ * trip, the destination's breakers decide (pass, into t). */
 static struct pa_rpc_result
-send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
+send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone,
+    const struct auth_pump_pass *pass, struct auth_pump_take *t)
 {
 	const struct pa_policy *p = &w->app->policy;
 	char                    ip[AUTH_IP_KEY_MAX], phone_ip[AUTH_PHONE_LEN + AUTH_IP_KEY_MAX];
 	struct auth_limit       l[3];
 	struct pa_rpc_result    refused[3];
 	struct pa_rpc_result    r;
-	size_t                  which;
+	struct pa_db_step       extra[2];
+	size_t                  which, nextra;
 	int                     wait;
 	pa_err                  rv;
 
@@ -77,10 +80,12 @@ send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone)
 	refused[1] = refused[0];
 	refused[2]
 	    = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(IP_LIMIT), p->msg_rate_limited_ip);
-	if ((rv = auth_limits_take(w->db, l, 3, &which, &wait)) != PA_OK)
+	nextra = auth_pump_take_steps(w->app, pass, t, extra);
+	if ((rv = auth_limits_take_with(w->db, l, 3, extra, nextra, &which, &wait)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (which == 3)
-		return pa_rpc_ok(NULL);
+		return auth_pump_decide(w, call, pass, t);
+	auth_pump_take_discard(t);
 	pa_db_rollback(w->db);
 	r               = refused[which];
 	r.retry_after_s = (uint32_t) wait;
@@ -135,7 +140,9 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	struct auth_pending     pending;
 	struct auth_code_new    v;
 	struct new_code         nc = { .sealed = NULL };
-	struct pa_db_step       steps[4];
+	struct auth_pump_pass   off = { .on = false };
+	struct auth_pump_take   take;
+	struct pa_db_step       steps[10];
 	struct pa_rpc_result    r;
 	PGresult               *res, *outbox = NULL;
 	size_t                  n = 0;
@@ -159,8 +166,10 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	if (pending.found && strcmp(req->purpose, "password_reset") != 0
 	    && (rv = auth_codes_expire(w->db, pending.id)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	/* Round trip 2: both send limits. */
-	if ((r = send_limits(w, call, req->phone_e164)).code != CODE(OK))
+	/* Round trip 2: the send limits and the destination's breakers. */
+	if ((r = send_limits(w, call, req->phone_e164, req->pump != NULL ? req->pump : &off, &take))
+	        .code
+	    != CODE(OK))
 		return r;
 
 	auth_uuid_new(out->id);
@@ -191,11 +200,14 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	        .outcome                  = req->phantom ? "not_sent" : "queued",
 	        .detail_json              = purpose_detail(req->purpose),
 	        .ip                       = auth_caller_ip(call) });
+	n += auth_pump_commit_steps(w->app, req->pump != NULL ? req->pump : &off, &take, out->id,
+	    req->phantom, steps + n);
 	steps[n++] = auth_commit_step;
 	rv         = pa_db_exec_batch(w->db, steps, n);
 	free(nc.sealed);
 	if (rv != PA_OK)
 		return auth_db_fail(w, call, rv);
+	auth_pump_committed(w->app, &take);
 	out->outbox_id = auth_outbox_id_row(outbox);
 	auth_jobs_push(w->app->jobs, out->outbox_id);
 	return pa_rpc_ok(NULL);
@@ -211,8 +223,10 @@ auth_code_resend(
 	struct auth_verification v;
 	struct auth_args         a[2];
 	struct auth_audit_row    arow;
-	struct new_code          nc = { .sealed = NULL };
-	struct pa_db_step        steps[4];
+	struct new_code          nc   = { .sealed = NULL };
+	struct auth_pump_pass    pass = { .on = false };
+	struct auth_pump_take    take;
+	struct pa_db_step        steps[10];
 	struct pa_rpc_result     r;
 	PGresult                *res, *outbox = NULL;
 	size_t                   n = 0;
@@ -224,6 +238,19 @@ auth_code_resend(
 	if ((r = auth_sms_available(w)).code != CODE(OK))
 		return r;
 	(void) snprintf(out->id, sizeof out->id, "%s", id);
+	if (auth_pump_active(w->app)) {
+		/* The gate needs the phone, and must run before the transaction: a read of its
+		 * own (the transaction's locked read below sees the same phone). */
+		steps[0] = auth_codes_load_step(&a[0], out->id, p->resend_cooldown_s, &res);
+		if ((rv = pa_db_exec_batch(w->db, steps, 1)) != PA_OK)
+			return auth_db_fail(w, call, rv);
+		if (!auth_codes_load_row(res, &v) || strcmp(v.state, "pending") != 0)
+			return unknown;
+		if (v.resend_wait_s > 0)
+			return too_soon(w, v.resend_wait_s);
+		if ((r = auth_pump_gate(w, call, v.phone, &pass)).code != CODE(OK))
+			return r;
+	}
 	steps[0] = auth_codes_load_step(&a[0], out->id, p->resend_cooldown_s, &res);
 	if ((rv = pa_db_begin(w->db)) != PA_OK || (rv = pa_db_exec_batch(w->db, steps, 1)) != PA_OK)
 		return auth_db_fail(w, call, rv);
@@ -235,7 +262,7 @@ auth_code_resend(
 	(void) snprintf(out->purpose, sizeof out->purpose, "%s", v.purpose);
 	if (v.resend_wait_s > 0)
 		return too_soon(w, v.resend_wait_s);
-	if ((r = send_limits(w, call, v.phone)).code != CODE(OK))
+	if ((r = send_limits(w, call, v.phone, &pass, &take)).code != CODE(OK))
 		return r;
 	if ((rv = new_code(w->app, out->id, v.purpose, v.phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
@@ -249,11 +276,13 @@ auth_code_resend(
 	        .verification_id          = out->id,
 	        .outcome                  = v.phantom ? "not_sent" : "queued",
 	        .ip                       = auth_caller_ip(call) });
+	n += auth_pump_commit_steps(w->app, &pass, &take, out->id, v.phantom, steps + n);
 	steps[n++] = auth_commit_step;
 	rv         = pa_db_exec_batch(w->db, steps, n);
 	free(nc.sealed);
 	if (rv != PA_OK)
 		return auth_db_fail(w, call, rv);
+	auth_pump_committed(w->app, &take);
 	out->outbox_id = auth_outbox_id_row(outbox);
 	auth_jobs_push(w->app->jobs, out->outbox_id);
 	return pa_rpc_ok(p->msg_otp_sent);
@@ -271,9 +300,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
 	unsigned char           hash[AUTH_MAC_BYTES];
 	char                    token[PA_TOKEN_LEN + 1];
-	struct auth_args        a[4];
+	struct auth_args        a[5];
 	struct auth_audit_row   arow;
-	struct pa_db_step       steps[5];
+	struct pa_db_step       steps[6];
 	size_t                  n = 0;
 	PGresult               *res;
 	pa_err                  rv;
@@ -303,6 +332,8 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	    register_ ? NULL : hash, p->signup_token_ttl_s);
 	if (register_)
 		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
+	if (auth_pump_counting(w->app))
+		steps[n++] = auth_breakers_verified_step(&a[4], id);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_checked",
 	        .phone_e164               = v->phone,

@@ -14,6 +14,7 @@
 #include "common/rpc.h"
 #include "ids.h"
 #include "phoneauth/v1/auth.pb-c.h"
+#include "pump.h"
 #include "store_codes.h"
 
 struct auth_code_request {
@@ -25,6 +26,9 @@ struct auth_code_request {
 	                       * "" */
 	const char *password_hash; /* register: set on the user when this code is verified */
 	bool        phantom; /* non-enumerating stand-in: a real row, no SMS */
+	/* What auth_pump_gate said of this send, before the caller's transaction began; NULL:
+	 * the gate did not run (then the breakers do not see the send). */
+	const struct auth_pump_pass *pump;
 };
 
 /* A started or resent code. */
@@ -40,7 +44,8 @@ struct auth_code_sent {
 int auth_code_length(const struct pa_policy *p, const char *purpose);
 
 /* Starts a verification inside the caller's open transaction (pa_db_begin) and commits it:
- * cooldown, send limits (phone, the phone's share per IP, IP), the verification row, the sealed
+ * cooldown, send limits (phone, the phone's share per IP, IP) and the destination's breakers
+ * (req->pump, from auth_pump_gate before the transaction), the verification row, the sealed
  * outbox row and the audit row; then wakes an SMS worker. A start replaces only the pending code
  * of the same phone, purpose and identity (one's own restart); another identity's code, and any
  * pending reset code (whoever asks for a reset gets a new code, the owner's stays), keep working.
@@ -48,7 +53,8 @@ int auth_code_length(const struct pa_policy *p, const char *purpose);
 struct pa_rpc_result auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
     const struct auth_code_request *req, struct auth_code_sent *out);
 
-/* ResendCode: a new code for a pending verification, in its own transaction. */
+/* ResendCode: a new code for a pending verification, in its own transaction; the pumping gate
+ * runs first (one more round trip to learn the phone) when the defence is on. */
 struct pa_rpc_result auth_code_resend(
     struct auth_worker *w, struct pa_rpc_call *call, const char *id, struct auth_code_sent *out);
 

@@ -50,9 +50,10 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 /* Registers with the password already hashed. */
 static struct pa_rpc_result
 register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *email,
-    const char *phone, const char *pwhash, Phoneauth__V1__RegisterResponse *out)
+    const char *phone, const char *pwhash, const struct auth_pump_pass *pass,
+    Phoneauth__V1__RegisterResponse *out)
 {
-	struct auth_code_request req = { .purpose = "register" };
+	struct auth_code_request req = { .purpose = "register", .pump = pass };
 	struct auth_code_sent    sent;
 	struct pa_rpc_result     r;
 	char                     user_id[AUTH_UUID_LEN], identity[256];
@@ -80,6 +81,7 @@ auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, vo
 	struct auth_worker                   *w  = state;
 	const Phoneauth__V1__RegisterRequest *in = in_;
 	char                                  pwhash[crypto_pwhash_STRBYTES];
+	struct auth_pump_pass                 pass;
 	struct pa_phone                       phone;
 	struct pa_rpc_result                  r;
 	pa_err                                rv;
@@ -89,12 +91,13 @@ auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, vo
 		    w->app->policy.msg_invalid_email);
 	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
 	    || (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK)
-	    || (r = auth_sms_available(w)).code != CODE(OK))
+	    || (r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_pump_gate(w, call, phone.e164, &pass)).code != CODE(OK))
 		return r;
 	/* Every path hashes, so a taken email costs the same time as a new one. */
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);
-	r = register_hashed(w, call, in->email, phone.e164, pwhash, out);
+	r = register_hashed(w, call, in->email, phone.e164, pwhash, &pass, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;
 }

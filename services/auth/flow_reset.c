@@ -41,6 +41,7 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	const Phoneauth__V1__StartPasswordResetRequest *in  = in_;
 	Phoneauth__V1__StartPasswordResetResponse      *out = out_;
 	struct auth_code_request                        req = { .purpose = "password_reset" };
+	struct auth_pump_pass                           pass;
 	struct auth_code_sent                           sent;
 	struct pa_rpc_result                            r;
 	char        phone[AUTH_PHONE_LEN], user_id[AUTH_UUID_LEN];
@@ -60,10 +61,12 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 		return pa_rpc_fail(
 		    CODE(NOT_FOUND), REASON(NOT_FOUND_GENERIC), p->msg_login_invalid);
 	}
-	if ((r = auth_sms_available(w)).code != CODE(OK))
+	if ((r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_pump_gate(w, call, phone, &pass)).code != CODE(OK))
 		return r;
 	req.phone_e164 = phone;
 	req.user_id    = req.phantom ? NULL : user_id;
+	req.pump       = &pass;
 	if ((rv = pa_db_begin(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))

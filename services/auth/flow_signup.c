@@ -96,6 +96,7 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	Phoneauth__V1__StartSignupResponse      *out = out_;
 	struct auth_code_request                 req = { .purpose = "signup" };
 	struct auth_code_sent                    sent;
+	struct auth_pump_pass                    pass;
 	struct pa_phone                          phone;
 	struct pa_rpc_result                     r;
 	char                                     masked[PA_PHONE_MASK_MAX];
@@ -109,10 +110,12 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	if (req.phantom && !p->non_enumerating)
 		return pa_rpc_fail(
 		    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
-	if ((r = auth_sms_available(w)).code != CODE(OK))
+	if ((r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_pump_gate(w, call, phone.e164, &pass)).code != CODE(OK))
 		return r;
 	req.phone_e164      = phone.e164;
 	req.subscription_id = p->subscription_required ? in->subscription_id : NULL;
+	req.pump            = &pass;
 	if ((rv = pa_db_begin(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))

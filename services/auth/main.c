@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "admin.h"
@@ -22,6 +23,7 @@
 #include "flows.h"
 #include "health.h"
 #include "jobs.h"
+#include "pump.h"
 #include "retention.h"
 
 static const char usage[]
@@ -113,6 +115,7 @@ http_metrics(
 	pa_rpc_server_write_metrics(&res->body, m->rpc);
 	auth_auditchain_write_metrics(&res->body, m->app->chain);
 	auth_retention_write_metrics(&res->body, m->retention);
+	auth_pump_write_metrics(&res->body, m->app->pump);
 }
 
 static int
@@ -342,6 +345,8 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 		    "codes like US,CA");
 		return -1;
 	}
+	if (auth_pump_init(app, err, errsz) != 0)
+		return -1;
 	return pa_policy_load(&app->policy, env_get, err, errsz) == PA_OK ? 0 : -1;
 }
 
@@ -377,6 +382,11 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "phoneauth-auth: libsodium failed to initialise\n");
+		return 1;
+	}
+	/* Before any thread: the captcha check (captcha.c) uses libcurl from the workers. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "phoneauth-auth: libcurl failed to initialise\n");
 		return 1;
 	}
 	if (pa_conf_load(&app.cfg, auth_config_items, auth_config_nitems, env_get, err, sizeof err)
@@ -423,6 +433,8 @@ out_free:
 	pa_keyring_wipe(&app.token_keys);
 	sodium_memzero(app.audit_sk, sizeof app.audit_sk);
 	pa_policy_free(&app.policy);
+	auth_pump_free(&app);
 	pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
+	curl_global_cleanup();
 	return status;
 }

@@ -70,6 +70,13 @@ static const struct pa_policy profile_fancy_feathers = {
 	.msg_rate_limited_ip = "Too many requests. Try again later.",
 	.msg_account_exists  = "An account with this mobile number already exists. Please log in.",
 	.msg_session_invalid = "Your session has expired. Please log in again.",
+	.msg_challenge_required
+	= "Please complete the security check to receive your OTP.",
+	.msg_destination_paused
+	= "We cannot send OTPs to this number right now. Please try again later.",
+	.msg_send_budget = "We cannot send OTPs right now. Please try again later.",
+	.msg_challenge_unavailable
+	= "The security check is not available right now. Please try again shortly.",
 };
 
 /* Rules, numbers and messages from seeds/004_0e0a7ea5adc4b8ab.txt. Messages never say whether an
@@ -129,6 +136,13 @@ static const struct pa_policy profile_lawnflow = {
 	.msg_rate_limited_ip = "Too many requests. Please try again later.",
 	.msg_account_exists  = "An account with this phone number already exists. Please sign in.",
 	.msg_session_invalid = "Your session has expired. Please sign in again.",
+	.msg_challenge_required
+	= "Please complete the security check so we can text you a code.",
+	.msg_destination_paused
+	= "We can't text codes to this number right now. Please try again later.",
+	.msg_send_budget = "We can't text codes right now. Please try again later.",
+	.msg_challenge_unavailable
+	= "The security check isn't available right now. Please try again in a moment.",
 };
 
 static const struct pa_policy *const profiles[] = { &profile_fancy_feathers, &profile_lawnflow };
@@ -220,6 +234,10 @@ static const struct pa_conf_item policy_items[] = {
 	MSG("RATE_LIMITED_IP", rate_limited_ip),
 	MSG("ACCOUNT_EXISTS", account_exists),
 	MSG("SESSION_INVALID", session_invalid),
+	MSG("CHALLENGE_REQUIRED", challenge_required),
+	MSG("DESTINATION_PAUSED", destination_paused),
+	MSG("SEND_BUDGET", send_budget),
+	MSG("CHALLENGE_UNAVAILABLE", challenge_unavailable),
 };
 #define N_POLICY_ITEMS (sizeof policy_items / sizeof policy_items[0])
 

@@ -92,6 +92,10 @@ struct pa_policy {
 	char *msg_rate_limited_ip; /* sends per end-user IP exhausted */
 	char *msg_account_exists; /* the verified phone already has an account */
 	char *msg_session_invalid; /* unknown, expired or revoked session or token */
+	char *msg_challenge_required; /* this send needs a captcha (none, bad or used token) */
+	char *msg_destination_paused; /* a tripped breaker, no captcha configured */
+	char *msg_send_budget; /* the SMS budget is spent, no captcha configured */
+	char *msg_challenge_unavailable; /* the captcha provider did not answer */
 };
 
 /* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers"), then applies

@@ -11,10 +11,19 @@ pa_err
 auth_limits_take(
     struct pa_db *db, const struct auth_limit *l, size_t n, size_t *refused, int *wait_s)
 {
+	return auth_limits_take_with(db, l, n, NULL, 0, refused, wait_s);
+}
+
+#define AUTH_LIMITS_EXTRA_MAX 4
+
+pa_err
+auth_limits_take_with(struct pa_db *db, const struct auth_limit *l, size_t n,
+    const struct pa_db_step *extra, size_t nextra, size_t *refused, int *wait_s)
+{
 	char              win[AUTH_LIMITS_MAX][16], mx[AUTH_LIMITS_MAX][16];
 	const char       *params[AUTH_LIMITS_MAX][4];
 	PGresult         *res[AUTH_LIMITS_MAX];
-	struct pa_db_step steps[AUTH_LIMITS_MAX];
+	struct pa_db_step steps[AUTH_LIMITS_MAX + AUTH_LIMITS_EXTRA_MAX];
 	size_t            which[AUTH_LIMITS_MAX], k = 0;
 	pa_err            rv;
 
@@ -32,8 +41,12 @@ auth_limits_take(
 		steps[k]     = (struct pa_db_step) { &st_rate, params[k], &res[k], NULL };
 		which[k++]   = i;
 	}
-	if (k == 0 || (rv = pa_db_exec_batch(db, steps, k)) != PA_OK)
-		return k == 0 ? PA_OK : rv;
+	if (nextra > AUTH_LIMITS_EXTRA_MAX)
+		return PA_EINVAL;
+	for (size_t j = 0; j < nextra; j++)
+		steps[k + j] = extra[j];
+	if (k + nextra == 0 || (rv = pa_db_exec_batch(db, steps, k + nextra)) != PA_OK)
+		return k + nextra == 0 ? PA_OK : rv;
 	for (size_t j = 0; j < k; j++) {
 		int wait = atoi(PQgetvalue(res[j], 0, 0));
 

@@ -25,6 +25,11 @@ struct auth_limit {
 pa_err auth_limits_take(struct pa_db *db, const struct auth_limit *l, size_t n, size_t *refused,
     int *wait_s) PA_MUSTCHECK;
 
+/* auth_limits_take with extra[0..nextra) run in the same round trip after the limits' steps
+ * (each keeps its own out). */
+pa_err auth_limits_take_with(struct pa_db *db, const struct auth_limit *l, size_t n,
+    const struct pa_db_step *extra, size_t nextra, size_t *refused, int *wait_s) PA_MUSTCHECK;
+
 /* Removes every event of (bucket, subject): the limit starts afresh (a right password clears
  * the failures counted against its login and IP). */
 pa_err auth_limits_clear(struct pa_db *db, const char *bucket, const char *subject) PA_MUSTCHECK;
