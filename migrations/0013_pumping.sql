@@ -66,11 +66,11 @@ BEGIN
     IF p_level = 'country' THEN
         SELECT count(*) FILTER (WHERE kind = 'send'), count(*) FILTER (WHERE kind = 'verified')
           INTO sends, verified
-          FROM pump_events WHERE country = p_key AND at > p_since;
+          FROM pump_events WHERE country = p_key AND at >= p_since;
     ELSE
         SELECT count(*) FILTER (WHERE kind = 'send'), count(*) FILTER (WHERE kind = 'verified')
           INTO sends, verified
-          FROM pump_events WHERE prefix = p_key AND at > p_since;
+          FROM pump_events WHERE prefix = p_key AND at >= p_since;
     END IF;
 END
 $$;

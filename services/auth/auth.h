@@ -61,13 +61,13 @@ struct auth_config {
 	int   retention_batch; /* rows per DELETE */
 	/* The SMS pumping defence (pump.h): breakers, budget, per-IP signal, captcha. */
 	char *pump; /* off, record (counts and trips, never refuses), on */
-	int   pump_prefix_digits; /* digits of the E.164 number after '+' a prefix breaker keys on */
-	int   pump_day_min, pump_day_ratio; /* unverified a day: max(min, ratio% x verified) */
-	int   pump_hour_min, pump_hour_divisor, pump_hour_ratio; /* an hour: max(min, daily max /
-	                                                            * divisor, ratio% x verified) */
-	int   pump_cooloff_s, pump_cooloff_max_s; /* a trip's cool-off, doubling per re-trip */
-	int   pump_ip_countries; /* other destination countries per IP key a day before a
-	                          * captcha; 0 = off */
+	int pump_prefix_digits; /* digits of the E.164 number after '+' a prefix breaker keys on */
+	int pump_day_min, pump_day_ratio; /* unverified a day: max(min, ratio% x verified) */
+	int pump_hour_min, pump_hour_divisor, pump_hour_ratio; /* an hour: max(min, daily max /
+	                                                        * divisor, ratio% x verified) */
+	int pump_cooloff_s, pump_cooloff_max_s; /* a trip's cool-off, doubling per re-trip */
+	int pump_ip_countries; /* other destination countries per IP key a day before a
+	                        * captcha; 0 = off */
 	int   send_budget_hour, send_budget_day; /* SMS for all destinations; 0 = no budget */
 	char *captcha; /* off, on-risk, always */
 	char *captcha_provider; /* turnstile, hcaptcha */

@@ -78,10 +78,10 @@ auth_captcha_verify(
     const char *url, const char *secret, const char *token, const char *remoteip, int timeout_s)
 {
 	static struct answer      zero;
-	struct answer            *a = malloc(sizeof *a);
+	struct answer            *a    = malloc(sizeof *a);
 	struct pa_strbuf          form = { .secret = true }; /* it holds the secret */
-	enum auth_captcha_verdict v = AUTH_CAPTCHA_UNAVAILABLE;
-	CURL                     *h = curl_easy_init();
+	enum auth_captcha_verdict v    = AUTH_CAPTCHA_UNAVAILABLE;
+	CURL                     *h    = curl_easy_init();
 	CURLcode                  cc;
 	long                      status = 0;
 
@@ -89,7 +89,8 @@ auth_captcha_verify(
 		goto out;
 	*a = zero;
 	if (!form_add(h, &form, "secret", secret) || !form_add(h, &form, "response", token)
-	    || (remoteip != NULL && remoteip[0] != '\0' && !form_add(h, &form, "remoteip", remoteip))
+	    || (remoteip != NULL && remoteip[0] != '\0'
+	        && !form_add(h, &form, "remoteip", remoteip))
 	    || form.oom)
 		goto out;
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK

@@ -16,7 +16,7 @@ const char *auth_captcha_default_url(const char *provider);
 /* Asks url whether token is good for remoteip (NULL or "": not sent), with secret, within
  * timeout_s seconds. Thread-safe once curl_global_init has run. Never logs the token or the
  * secret. */
-enum auth_captcha_verdict auth_captcha_verify(const char *url, const char *secret,
-    const char *token, const char *remoteip, int timeout_s);
+enum auth_captcha_verdict auth_captcha_verify(
+    const char *url, const char *secret, const char *token, const char *remoteip, int timeout_s);
 
 #endif

@@ -139,7 +139,7 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	struct auth_audit_row   arow;
 	struct auth_pending     pending;
 	struct auth_code_new    v;
-	struct new_code         nc = { .sealed = NULL };
+	struct new_code         nc  = { .sealed = NULL };
 	struct auth_pump_pass   off = { .on = false };
 	struct auth_pump_take   take;
 	struct pa_db_step       steps[10];
@@ -200,8 +200,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	        .outcome                  = req->phantom ? "not_sent" : "queued",
 	        .detail_json              = purpose_detail(req->purpose),
 	        .ip                       = auth_caller_ip(call) });
-	n += auth_pump_commit_steps(w->app, req->pump != NULL ? req->pump : &off, &take, out->id,
-	    req->phantom, steps + n);
+	n += auth_pump_commit_steps(
+	    w->app, req->pump != NULL ? req->pump : &off, &take, out->id, req->phantom, steps + n);
 	steps[n++] = auth_commit_step;
 	rv         = pa_db_exec_batch(w->db, steps, n);
 	free(nc.sealed);

@@ -105,7 +105,8 @@ const struct pa_conf_item auth_config_items[] = {
 	AUTH_INT("PHONEAUTH_PUMP_DAY_MIN", pump_day_min, "20", 1, 10000000,
 	    "unverified sends a destination may have in a day before it trips, at least"),
 	AUTH_INT("PHONEAUTH_PUMP_DAY_RATIO", pump_day_ratio, "20", 0, 10000,
-	    "percent of the verified volume (14-day daily max, last 24 h) allowed unverified a day"),
+	    "percent of the verified volume (14-day daily max, last 24 h) allowed unverified a "
+	    "day"),
 	AUTH_INT("PHONEAUTH_PUMP_HOUR_MIN", pump_hour_min, "3", 1, 10000000,
 	    "unverified sends a destination may have in an hour before it trips, at least"),
 	AUTH_INT("PHONEAUTH_PUMP_HOUR_DIVISOR", pump_hour_divisor, "6", 1, 1000,

@@ -70,8 +70,7 @@ static const struct pa_policy profile_fancy_feathers = {
 	.msg_rate_limited_ip = "Too many requests. Try again later.",
 	.msg_account_exists  = "An account with this mobile number already exists. Please log in.",
 	.msg_session_invalid = "Your session has expired. Please log in again.",
-	.msg_challenge_required
-	= "Please complete the security check to receive your OTP.",
+	.msg_challenge_required = "Please complete the security check to receive your OTP.",
 	.msg_destination_paused
 	= "We cannot send OTPs to this number right now. Please try again later.",
 	.msg_send_budget = "We cannot send OTPs right now. Please try again later.",
@@ -136,8 +135,7 @@ static const struct pa_policy profile_lawnflow = {
 	.msg_rate_limited_ip = "Too many requests. Please try again later.",
 	.msg_account_exists  = "An account with this phone number already exists. Please sign in.",
 	.msg_session_invalid = "Your session has expired. Please sign in again.",
-	.msg_challenge_required
-	= "Please complete the security check so we can text you a code.",
+	.msg_challenge_required = "Please complete the security check so we can text you a code.",
 	.msg_destination_paused
 	= "We can't text codes to this number right now. Please try again later.",
 	.msg_send_budget = "We can't text codes right now. Please try again later.",

@@ -27,9 +27,8 @@ enum refusal {
 	REFUSED_UNAVAILABLE,
 	REFUSED_N
 };
-static const char *const refusal_names[REFUSED_N]
-    = { "challenge_required", "destination_paused", "send_budget", "ip_limit",
-	      "challenge_unavailable" };
+static const char *const refusal_names[REFUSED_N] = { "challenge_required", "destination_paused",
+	"send_budget", "ip_limit", "challenge_unavailable" };
 
 enum verdict { V_PASSED, V_FAILED, V_MISSING, V_REUSED, V_UNAVAILABLE, V_N };
 static const char *const verdict_names[V_N]
@@ -46,8 +45,8 @@ struct auth_pump {
 	_Atomic uint64_t          rearms_auto[2], rearms_admin[2];
 	_Atomic uint64_t          refusals[REFUSED_N];
 	_Atomic uint64_t          verdicts[V_N];
-	_Atomic uint64_t          risk_budget, risk_ip, risk_destination; /* gate checks that found */
-	atomic_bool               budget_spent; /* the last gate check found the budget spent */
+	_Atomic uint64_t risk_budget, risk_ip, risk_destination; /* gate checks that found */
+	atomic_bool      budget_spent; /* the last gate check found the budget spent */
 };
 
 int
@@ -82,7 +81,8 @@ auth_pump_init(struct auth_app *app, char *err, size_t errsz)
 		return -1;
 	}
 	if ((p->verify_url = auth_captcha_default_url(c->captcha_provider)) == NULL) {
-		(void) snprintf(err, errsz, "PHONEAUTH_CAPTCHA_PROVIDER must be turnstile or hcaptcha");
+		(void) snprintf(
+		    err, errsz, "PHONEAUTH_CAPTCHA_PROVIDER must be turnstile or hcaptcha");
 		return -1;
 	}
 	if (c->captcha_verify_url != NULL && c->captcha_verify_url[0] != '\0')
@@ -94,8 +94,8 @@ auth_pump_init(struct auth_app *app, char *err, size_t errsz)
 		return -1;
 	}
 	if (c->pump_cooloff_max_s < c->pump_cooloff_s) {
-		(void) snprintf(
-		    err, errsz, "PHONEAUTH_PUMP_COOLOFF_MAX must be at least PHONEAUTH_PUMP_COOLOFF");
+		(void) snprintf(err, errsz,
+		    "PHONEAUTH_PUMP_COOLOFF_MAX must be at least PHONEAUTH_PUMP_COOLOFF");
 		return -1;
 	}
 	p->rules = (struct auth_breaker_rules) { .day_min = c->pump_day_min,
@@ -161,10 +161,12 @@ auth_pump_write_metrics(struct pa_strbuf *out, const struct auth_pump *p)
 		pa_strbuf_printf(out, "phoneauth_pump_trips_total{level=\"%s\"} %llu\n",
 		    level_names[i], (unsigned long long) get(&p->trips[i]));
 	pa_metrics_header(out, "phoneauth_pump_rearms_total", "counter",
-	    "Circuit breakers that re-armed, by level and by whom (auto after the cool-off, admin).");
+	    "Circuit breakers that re-armed, by level and by whom (auto after the cool-off, "
+	    "admin).");
 	for (int i = 0; i < 2; i++) {
-		pa_strbuf_printf(out, "phoneauth_pump_rearms_total{level=\"%s\",by=\"auto\"} %llu\n",
-		    level_names[i], (unsigned long long) get(&p->rearms_auto[i]));
+		pa_strbuf_printf(out,
+		    "phoneauth_pump_rearms_total{level=\"%s\",by=\"auto\"} %llu\n", level_names[i],
+		    (unsigned long long) get(&p->rearms_auto[i]));
 		pa_strbuf_printf(out,
 		    "phoneauth_pump_rearms_total{level=\"%s\",by=\"admin\"} %llu\n", level_names[i],
 		    (unsigned long long) get(&p->rearms_admin[i]));
@@ -177,7 +179,8 @@ auth_pump_write_metrics(struct pa_strbuf *out, const struct auth_pump *p)
 	pa_metrics_header(out, "phoneauth_captcha_verifications_total", "counter",
 	    "Captcha tokens checked for sends, by verdict.");
 	for (int i = 0; i < V_N; i++)
-		pa_strbuf_printf(out, "phoneauth_captcha_verifications_total{verdict=\"%s\"} %llu\n",
+		pa_strbuf_printf(out,
+		    "phoneauth_captcha_verifications_total{verdict=\"%s\"} %llu\n",
 		    verdict_names[i], (unsigned long long) get(&p->verdicts[i]));
 	pa_metrics_header(out, "phoneauth_pump_risk_total", "counter",
 	    "Sends the check before the transaction found risky, by signal.");
@@ -189,8 +192,8 @@ auth_pump_write_metrics(struct pa_strbuf *out, const struct auth_pump *p)
 	    (unsigned long long) get(&p->risk_ip));
 	pa_metrics_header(out, "phoneauth_send_budget_exceeded", "gauge",
 	    "1 while the global hourly or daily SMS budget is spent (alert on it).");
-	pa_strbuf_printf(out, "phoneauth_send_budget_exceeded %d\n",
-	    atomic_load(&p->budget_spent) ? 1 : 0);
+	pa_strbuf_printf(
+	    out, "phoneauth_send_budget_exceeded %d\n", atomic_load(&p->budget_spent) ? 1 : 0);
 }
 
 static struct pa_rpc_result
@@ -241,7 +244,8 @@ check_token(struct auth_worker *w, struct pa_rpc_call *call, struct auth_pump_pa
 		count(&p->verdicts[V_MISSING]);
 		return refuse(w->app, REFUSED_CHALLENGE, 0);
 	}
-	crypto_generichash(hash, sizeof hash, (const unsigned char *) token, strlen(token), NULL, 0);
+	crypto_generichash(
+	    hash, sizeof hash, (const unsigned char *) token, strlen(token), NULL, 0);
 	if ((rv = auth_captcha_use(w->db, hash, &fresh)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (!fresh) {
@@ -269,8 +273,8 @@ check_token(struct auth_worker *w, struct pa_rpc_call *call, struct auth_pump_pa
 
 /* The destination's breaker keys and the caller's IP key. */
 static void
-destination(struct auth_app *app, struct pa_rpc_call *call, const char *phone,
-    struct auth_pump_pass *pass)
+destination(
+    struct auth_app *app, struct pa_rpc_call *call, const char *phone, struct auth_pump_pass *pass)
 {
 	struct pa_phone ph = { .region = "" };
 	size_t          n  = 1 + (size_t) app->cfg.pump_prefix_digits;
@@ -286,17 +290,18 @@ destination(struct auth_app *app, struct pa_rpc_call *call, const char *phone,
 		break;
 	}
 	/* libphonenumber's name for a number of no country (+800 ...). */
-	(void) snprintf(pass->country, sizeof pass->country, "%s", ph.region[0] ? ph.region : "001");
+	(void) snprintf(
+	    pass->country, sizeof pass->country, "%s", ph.region[0] ? ph.region : "001");
 	(void) snprintf(pass->prefix, sizeof pass->prefix, "%.*s", (int) n, phone);
 	(void) auth_caller_ip_key(app, call, pass->ip_key);
 }
 
 struct pa_rpc_result
-auth_pump_gate(struct auth_worker *w, struct pa_rpc_call *call, const char *phone,
-    struct auth_pump_pass *pass)
+auth_pump_gate(
+    struct auth_worker *w, struct pa_rpc_call *call, const char *phone, struct auth_pump_pass *pass)
 {
-	struct auth_app  *app = w->app;
-	struct auth_pump *p   = app->pump;
+	struct auth_app  *app     = w->app;
+	struct auth_pump *p       = app->pump;
 	char              why[16] = "";
 	pa_err            rv;
 
@@ -311,11 +316,11 @@ auth_pump_gate(struct auth_worker *w, struct pa_rpc_call *call, const char *phon
 		return pa_rpc_ok(NULL);
 	if ((rv = auth_breakers_peek(w->db,
 	         &(struct auth_breakers_peek_in) { .country = pass->country,
-	             .prefix                             = pass->prefix,
-	             .ip_key                             = pass->ip_key,
-	             .budget_hour                        = app->cfg.send_budget_hour,
-	             .budget_day                         = app->cfg.send_budget_day,
-	             .ip_countries                       = app->cfg.pump_ip_countries },
+	             .prefix                                = pass->prefix,
+	             .ip_key                                = pass->ip_key,
+	             .budget_hour                           = app->cfg.send_budget_hour,
+	             .budget_day                            = app->cfg.send_budget_day,
+	             .ip_countries                          = app->cfg.pump_ip_countries },
 	         why))
 	    != PA_OK)
 		return auth_db_fail(w, call, rv);
@@ -330,7 +335,7 @@ auth_pump_gate(struct auth_worker *w, struct pa_rpc_call *call, const char *phon
 		count(&p->risk_destination);
 	if (p->captcha == CAPTCHA_OFF)
 		return refuse(app,
-		    strcmp(why, "budget") == 0 ? REFUSED_BUDGET
+		    strcmp(why, "budget") == 0   ? REFUSED_BUDGET
 		        : strcmp(why, "ip") == 0 ? REFUSED_IP
 		                                 : REFUSED_PAUSED,
 		    0);
@@ -449,11 +454,11 @@ fail:
 }
 
 struct pa_rpc_result
-auth_pump_decide(struct auth_worker *w, struct pa_rpc_call *call,
-    const struct auth_pump_pass *pass, struct auth_pump_take *t)
+auth_pump_decide(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_pump_pass *pass,
+    struct auth_pump_take *t)
 {
 	bool blocked = false, changed = false;
-	int  wait    = 0;
+	int  wait = 0;
 
 	(void) call;
 	if (t->n != 2)

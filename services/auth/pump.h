@@ -74,8 +74,7 @@ struct pa_rpc_result auth_pump_decide(struct auth_worker *w, struct pa_rpc_call 
 /* Adds the commit batch's steps (room for 5): the send (unless phantom: no SMS goes) and an
  * audit row per trip or re-arm this send caused. Returns how many were added. */
 size_t auth_pump_commit_steps(const struct auth_app *app, const struct auth_pump_pass *pass,
-    struct auth_pump_take *t, const char *verification_id, bool phantom,
-    struct pa_db_step *steps);
+    struct auth_pump_take *t, const char *verification_id, bool phantom, struct pa_db_step *steps);
 
 /* After the commit: the trips and re-arms go into the metrics. */
 void auth_pump_committed(const struct auth_app *app, const struct auth_pump_take *t);

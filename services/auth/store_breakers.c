@@ -108,11 +108,11 @@ pa_err
 auth_breakers_peek(struct pa_db *db, const struct auth_breakers_peek_in *in, char why[16])
 {
 	char        bh[16], bd[16], ic[16];
-	const char *params[6] = { in->country, in->prefix, in->ip_key,
-		AUTH_ITOA(bh, in->budget_hour), AUTH_ITOA(bd, in->budget_day),
-		AUTH_ITOA(ic, in->ip_countries) };
-	PGresult   *res;
-	pa_err      rv;
+	const char *params[6]
+	    = { in->country, in->prefix, in->ip_key, AUTH_ITOA(bh, in->budget_hour),
+		      AUTH_ITOA(bd, in->budget_day), AUTH_ITOA(ic, in->ip_countries) };
+	PGresult *res;
+	pa_err    rv;
 
 	why[0] = '\0';
 	if ((rv = pa_db_exec(db, &st_peek, params, &res)) != PA_OK)
@@ -149,8 +149,8 @@ auth_captcha_forget(struct pa_db *db, const unsigned char hash[32])
 }
 
 pa_err
-auth_breakers_list(struct pa_db *db, bool tripped_only, struct auth_breaker_row *rows,
-    size_t max, size_t *n)
+auth_breakers_list(
+    struct pa_db *db, bool tripped_only, struct auth_breaker_row *rows, size_t max, size_t *n)
 {
 	char        lim[16];
 	const char *params[2] = { tripped_only ? "true" : "false", AUTH_ITOA(lim, max) };
@@ -193,8 +193,8 @@ auth_breakers_rearm(struct pa_db *db, const char *level, const char *key, bool *
 }
 
 pa_err
-auth_breakers_conversion(struct pa_db *db, int window_s, struct auth_country_conv *rows,
-    size_t max, size_t *n)
+auth_breakers_conversion(
+    struct pa_db *db, int window_s, struct auth_country_conv *rows, size_t max, size_t *n)
 {
 	char        win[16], lim[16];
 	const char *params[2] = { AUTH_ITOA(win, window_s), AUTH_ITOA(lim, max) };

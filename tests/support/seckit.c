@@ -356,6 +356,14 @@ seckit_done(void)
 
 /* ---- RPC ------------------------------------------------------------------------------------- */
 
+static _Thread_local const char *captcha_token;
+
+void
+seckit_set_captcha(const char *token)
+{
+	captcha_token = token;
+}
+
 pa_err
 seckit_call(int i, const char *ip, const char *method, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
@@ -363,7 +371,8 @@ seckit_call(int i, const char *ip, const char *method, const ProtobufCMessage *r
 	Phoneauth__V1__CallerMetadata md = PHONEAUTH__V1__CALLER_METADATA__INIT;
 	char                          path[96];
 
-	md.end_user_ip = (char *) (ip != NULL ? ip : "");
+	md.end_user_ip   = (char *) (ip != NULL ? ip : "");
+	md.captcha_token = (char *) (captcha_token != NULL ? captcha_token : "");
 	md.user_agent  = (char *) "test_security";
 	(void) snprintf(path, sizeof path, "/phoneauth.v1.Auth/%s", method);
 	return pa_client_call(inst[i].client, path, req, desc, &md, r);

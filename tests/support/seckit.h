@@ -96,6 +96,10 @@ const char *seckit_reply_str(const struct pa_reply *r, char *out, size_t outsz);
 
 /* ---- RPC ------------------------------------------------------------------------------------- */
 
+/* The captcha_token this thread's calls carry from now on (NULL or "": none). token must
+ * outlive those calls. */
+void seckit_set_captcha(const char *token);
+
 /* Calls /phoneauth.v1.Auth/<method> on instance i with end_user_ip ip (NULL: none). Touches no
  * cmocka state, so threads may call it. */
 pa_err seckit_call(int i, const char *ip, const char *method, const ProtobufCMessage *req,
