@@ -47,6 +47,11 @@ window_of(const struct auth_config *cfg, enum auth_retention_table t)
 		return cfg->retain_verifications_s;
 	case AUTH_RET_SESSIONS:
 		return cfg->retain_sessions_s;
+	case AUTH_RET_PUMP_EVENTS: /* the breakers count back a day */
+		return cfg->retain_rate_events_s > 90000 ? cfg->retain_rate_events_s : 90000;
+	case AUTH_RET_PUMP_DAILY: /* their rolling maximum looks back 14 days */
+		return 15 * 86400;
+	case AUTH_RET_CAPTCHA_USED:
 	case AUTH_RET_RATE_EVENTS:
 	case AUTH_RET_NTABLES:
 		break;

@@ -53,6 +53,21 @@ static const struct pa_stmt st_rate
 	" WHERE at < " CUTOFF " LIMIT $2::int)) AND at < " CUTOFF,
 	      2 };
 
+/* The pumping defence's counts (migration 0013); the window is at least a day and an hour, the
+ * breakers' longest, and pump_daily keeps its 14 days. */
+static const struct pa_stmt st_pump_events
+    = { "DELETE FROM pump_events WHERE id = ANY (ARRAY(SELECT id FROM pump_events"
+	" WHERE at < " CUTOFF " LIMIT $2::int)) AND at < " CUTOFF,
+	      2 };
+static const struct pa_stmt st_pump_daily
+    = { "DELETE FROM pump_daily WHERE ctid = ANY (ARRAY(SELECT ctid FROM pump_daily"
+	" WHERE day < (" CUTOFF ")::date LIMIT $2::int)) AND day < (" CUTOFF ")::date",
+	      2 };
+static const struct pa_stmt st_captcha
+    = { "DELETE FROM captcha_used WHERE hash = ANY (ARRAY(SELECT hash FROM captcha_used"
+	" WHERE at < " CUTOFF " LIMIT $2::int)) AND at < " CUTOFF,
+	      2 };
+
 static const struct pa_stmt st_try_lock
     = { "SELECT pg_try_advisory_lock(hashtextextended('phoneauth.retention', 0))", 0 };
 static const struct pa_stmt st_unlock
@@ -68,6 +83,9 @@ static const struct {
 	[AUTH_RET_VERIFICATIONS] = { "verifications", &st_verifications },
 	[AUTH_RET_SESSIONS]      = { "sessions", &st_sessions },
 	[AUTH_RET_RATE_EVENTS]   = { "rate_events", &st_rate },
+	[AUTH_RET_PUMP_EVENTS]   = { "pump_events", &st_pump_events },
+	[AUTH_RET_PUMP_DAILY]    = { "pump_daily", &st_pump_daily },
+	[AUTH_RET_CAPTCHA_USED]  = { "captcha_used", &st_captcha },
 };
 
 const char *

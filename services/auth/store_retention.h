@@ -23,6 +23,9 @@ enum auth_retention_table {
 	AUTH_RET_VERIFICATIONS,
 	AUTH_RET_SESSIONS,
 	AUTH_RET_RATE_EVENTS,
+	AUTH_RET_PUMP_EVENTS,
+	AUTH_RET_PUMP_DAILY,
+	AUTH_RET_CAPTCHA_USED,
 	AUTH_RET_NTABLES
 };
 
@@ -38,7 +41,9 @@ const char *auth_retention_table_name(enum auth_retention_table t);
  *   verifications  ended before the window (greatest of last change, code and token expiry),
  *                  no user's verified_by points at it and no outbox row is left;
  *   sessions       expired or revoked before the window;
- *   rate_events    recorded before the window, whatever the limits' windows are. */
+ *   rate_events    recorded before the window, whatever the limits' windows are;
+ *   pump_events, captcha_used  recorded before the window;
+ *   pump_daily     days before the window's day. */
 pa_err auth_retention_delete(struct pa_db *db, enum auth_retention_table t, int older_than_s,
     int batch, int64_t *deleted) PA_MUSTCHECK;
 
