@@ -302,6 +302,26 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 			    json_object_new_int64((int64_t) s->sends_by_country[i]->count));
 		json_object_object_add(o, "sends_by_status", a);
 		json_object_object_add(o, "sends_by_country", c);
+		{
+			json_object *v = json_object_new_array();
+
+			for (size_t i = 0; i < s->n_conversion_by_country; i++) {
+				const Phoneauth__V1__CountryConversion *k
+				    = s->conversion_by_country[i];
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(
+				    e, "country", json_object_new_string(k->country));
+				json_object_object_add(
+				    e, "sends", json_object_new_int64((int64_t) k->sends));
+				json_object_object_add(
+				    e, "verified", json_object_new_int64((int64_t) k->verified));
+				json_object_object_add(
+				    e, "conversion", json_object_new_double(k->conversion));
+				json_object_array_add(v, e);
+			}
+			json_object_object_add(o, "conversion_by_country", v);
+		}
 		st = cli_out_json(o);
 	} else {
 		printf("window                  %u s\n"
@@ -319,6 +339,125 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < s->n_sends_by_country; i++)
 			printf("  %-14s %llu\n", s->sends_by_country[i]->key,
 			    (unsigned long long) s->sends_by_country[i]->count);
+		if (s->n_conversion_by_country > 0)
+			printf("conversion by country (pumping defence): sends verified rate\n");
+		for (size_t i = 0; i < s->n_conversion_by_country; i++)
+			printf("  %-14s %llu %llu %.1f%%\n", s->conversion_by_country[i]->country,
+			    (unsigned long long) s->conversion_by_country[i]->sends,
+			    (unsigned long long) s->conversion_by_country[i]->verified,
+			    100.0 * s->conversion_by_country[i]->conversion);
+	}
+	pa_reply_clear(&r);
+	return st;
+}
+
+#define SYN_BREAKERS "breakers [--tripped] [--limit N]"
+
+static int
+cmd_breakers(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__ListBreakersRequest req     = PHONEAUTH__V1__LIST_BREAKERS_REQUEST__INIT;
+	const char                        *limit   = NULL;
+	bool                               tripped = false;
+	const struct cli_opt               opts[]  = { { "--tripped", NULL, &tripped },
+		               { "--limit", &limit, NULL }, { NULL, NULL, NULL } };
+	const struct cli_args args = { .synopsis = SYN_BREAKERS, .opts = opts, .strict = true };
+	Phoneauth__V1__ListBreakersResponse *resp;
+	struct pa_reply                      r;
+	char                                 t1[32], t2[32];
+	int                                  st;
+
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+		return st;
+	if (limit != NULL) {
+		char *end;
+		long  n = strtol(limit, &end, 10);
+
+		if (*end != '\0' || n < 1 || n > 500) {
+			fprintf(stderr, "phoneauth: --limit takes 1 to 500\n");
+			return 2;
+		}
+		req.limit = (uint32_t) n;
+	}
+	req.tripped_only = tripped;
+	st               = cli_call_admin(
+	                  ctx, "ListBreakers", &req.base, &phoneauth__v1__list_breakers_response__descriptor, &r);
+	if (st != 0)
+		return st;
+	resp = (Phoneauth__V1__ListBreakersResponse *) r.body;
+	if (ctx->json) {
+		json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < resp->n_breakers; i++) {
+			const Phoneauth__V1__Breaker *b = resp->breakers[i];
+			json_object                  *e = json_object_new_object();
+
+			json_object_object_add(e, "level", json_object_new_string(b->level));
+			json_object_object_add(e, "key", json_object_new_string(b->key));
+			json_object_object_add(e, "state", json_object_new_string(b->state));
+			json_object_object_add(e, "trips", json_object_new_int((int) b->trips));
+			json_object_object_add(
+			    e, "since_unix_ms", json_object_new_int64(b->since_unix_ms));
+			json_object_object_add(
+			    e, "rearm_at_unix_ms", json_object_new_int64(b->rearm_at_unix_ms));
+			json_object_object_add(
+			    e, "rearmed_by", json_object_new_string(b->rearmed_by));
+			json_object_object_add(
+			    e, "sends_day", json_object_new_int64((int64_t) b->sends_day));
+			json_object_object_add(
+			    e, "verified_day", json_object_new_int64((int64_t) b->verified_day));
+			json_object_object_add(
+			    e, "conversion_day", json_object_new_double(b->conversion_day));
+			json_object_array_add(a, e);
+		}
+		st = cli_out_json(a);
+	} else {
+		printf("%-8s %-10s %-8s %5s %6s %8s %6s  %-20s %s\n", "LEVEL", "KEY", "STATE",
+		    "TRIPS", "SENDS", "VERIFIED", "CONV", "SINCE", "RE-ARMS");
+		for (size_t i = 0; i < resp->n_breakers; i++) {
+			const Phoneauth__V1__Breaker *b = resp->breakers[i];
+
+			printf("%-8s %-10s %-8s %5u %6llu %8llu %5.1f%%  %-20s %s\n", b->level,
+			    b->key, b->state, b->trips, (unsigned long long) b->sends_day,
+			    (unsigned long long) b->verified_day, 100.0 * b->conversion_day,
+			    cli_out_when(b->since_unix_ms, t1),
+			    b->rearm_at_unix_ms ? cli_out_when(b->rearm_at_unix_ms, t2) : "-");
+		}
+	}
+	pa_reply_clear(&r);
+	return st;
+}
+
+#define SYN_REARM "rearm country|prefix KEY"
+
+static int
+cmd_rearm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Phoneauth__V1__RearmBreakerRequest req = PHONEAUTH__V1__REARM_BREAKER_REQUEST__INIT;
+	const char                        *pos[2];
+	const struct cli_args              args
+	    = { .synopsis = SYN_REARM, .pos = pos, .npos = 2, .nreq = 2, .strict = true };
+	struct pa_reply r;
+	int             st;
+
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+		return st;
+	req.level = (char *) pos[0];
+	req.key   = (char *) pos[1];
+	st        = cli_call_admin(
+	           ctx, "RearmBreaker", &req.base, &phoneauth__v1__rearm_breaker_response__descriptor, &r);
+	if (st != 0)
+		return st;
+	if (ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "rearmed",
+		    json_object_new_boolean(
+		        ((Phoneauth__V1__RearmBreakerResponse *) r.body)->rearmed));
+		st = cli_out_json(o);
+	} else {
+		printf("%s\n", r.message != NULL ? r.message : "");
+		st = ((Phoneauth__V1__RearmBreakerResponse *) r.body)->rearmed ? 0 : 1;
 	}
 	pa_reply_clear(&r);
 	return st;
@@ -335,5 +474,7 @@ const struct cli_command cli_admin_commands[] = {
 	{ "audit verify", "[--head HASH]: recheck the signed audit chain; names the first bad row",
 	    NULL },
 	{ "stats", "[--window 24h]: verifications and sends over a window (admin)", cmd_stats },
+	{ "breakers", "[--tripped] [--limit N]: the SMS pumping breakers (admin)", cmd_breakers },
+	{ "rearm", "country|prefix KEY: re-arm a tripped pumping breaker (admin)", cmd_rearm },
 	{ NULL, NULL, NULL },
 };

@@ -27,6 +27,8 @@ static const struct pa_rpc_method methods[] = {
 	{ "ListMessages", PA_RPC_FAST, auth_admin_list_messages },
 	{ "Stats", PA_RPC_FAST, auth_admin_stats },
 	{ "VerifyAudit", PA_RPC_FAST, auth_admin_verify_audit },
+	{ "ListBreakers", PA_RPC_FAST, auth_admin_list_breakers },
+	{ "RearmBreaker", PA_RPC_FAST, auth_admin_rearm_breaker },
 };
 
 struct pa_rpc_service

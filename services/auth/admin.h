@@ -1,6 +1,7 @@
 /* admin.h: the Admin service: who is verified, when, by which message, and what was sent. It
  * runs on its own listener; every call carries the admin token and leaves an audit row naming
- * the method and its filters. Reads only (store_admin.h). Handlers in admin.c (users) and
+ * the method and its filters. Reads only (store_admin.h), but for RearmBreaker, which re-arms a
+ * pumping breaker through its owner (store_breakers.h). Handlers in admin.c (users) and
  * admin_reports.c (audit events, messages, stats, the audit chain check); the helpers below are
  * theirs. */
 #ifndef PHONEAUTH_AUTH_ADMIN_H
@@ -13,6 +14,7 @@
 
 #include "auth.h"
 #include "common/rpc.h"
+#include "phoneauth/v1/admin.pb-c.h"
 
 /* The Admin service (every method of admin.proto) for pa_rpc_server_start. */
 struct pa_rpc_service auth_admin_service(struct auth_app *app);
@@ -23,8 +25,14 @@ pa_rpc_handler_fn auth_admin_list_audit_events;
 pa_rpc_handler_fn auth_admin_list_messages;
 pa_rpc_handler_fn auth_admin_stats;
 pa_rpc_handler_fn auth_admin_verify_audit;
+pa_rpc_handler_fn auth_admin_list_breakers; /* admin_breakers.c */
+pa_rpc_handler_fn auth_admin_rearm_breaker;
 
 /* ---- for the handler files ---- */
+
+/* Fills out's conversion_by_country for the last window_s seconds (admin_breakers.c). */
+pa_err auth_admin_stats_conversion(struct auth_worker *w, struct pa_rpc_call *call,
+    uint32_t window_s, Phoneauth__V1__StatsResponse *out) PA_MUSTCHECK;
 
 /* Rows per page: asked, or the default, at most the maximum. */
 unsigned auth_admin_page_size(uint32_t asked);

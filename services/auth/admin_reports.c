@@ -271,6 +271,12 @@ auth_admin_stats(struct pa_rpc_call *call, void *state, const void *in_, void *o
 		out->n_sends_by_status++;
 	}
 	stats_countries(call, by_phone, out, &oom);
+	if (!oom && (rv = auth_admin_stats_conversion(w, call, win, out)) != PA_OK) {
+		json_object_put(by_status);
+		json_object_put(by_phone);
+		auth_views_page_free(&pg);
+		return pa_rpc_fail_err(rv);
+	}
 	json_object_put(by_status);
 	json_object_put(by_phone);
 	auth_views_page_free(&pg);

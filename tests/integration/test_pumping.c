@@ -392,6 +392,66 @@ test_ip_countries(void **state)
 	seckit_done();
 }
 
+#define ADMIN_TOKEN "pumping-admin-token-for-tests-only-0123456789"
+
+/* The CLI against instance 0's Admin listener; its exit status. */
+static int
+cli(const char *const *args, char *out, size_t outsz)
+{
+	const char *argv[16] = { PHONEAUTH_CLI_BIN, "--admin-url", seckit_admin_url(0) };
+	const char *env[]    = { "PHONEAUTH_ADMIN_TOKEN=" ADMIN_TOKEN, NULL };
+	int         n        = 3;
+
+	for (int i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return harness_run(argv, env, out, outsz);
+}
+
+/* An admin sees the tripped breakers (destination, state, counts, conversion, next re-arm) and
+ * re-arms one: audited, counted, and the destination gets its budget back at once. Stats shows
+ * the conversion by country. */
+static void
+test_admin_list_and_rearm(void **state)
+{
+	const char *const env[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
+		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_ADMIN_TOKEN=" ADMIN_TOKEN, NULL };
+	static char out[65536];
+	int         st;
+
+	(void) state;
+	seckit_start(0, "admin", env);
+	for (int k = 0; k < 3; k++)
+		reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "a send within the budget");
+	reg_id_expect(0, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED, "the trip");
+	st = cli((const char *[]) { "breakers", "--tripped", NULL }, out, sizeof out);
+	SK_CHECK(st == 0, "breakers exits 0 (%d): %s", st, out);
+	SK_CHECK(strstr(out, "prefix   +62812     tripped      1      3        0") != NULL,
+	    "the prefix breaker is listed tripped with 3 sends, 0 verified:\n%s", out);
+	SK_CHECK(strstr(out, "country  ID ") != NULL, "the country breaker is listed:\n%s", out);
+	st = cli((const char *[]) { "--json", "breakers", NULL }, out, sizeof out);
+	SK_CHECK(st == 0 && strstr(out, "\"rearm_at_unix_ms\"") != NULL, "breakers --json: %s", out);
+	st = cli((const char *[]) { "rearm", "prefix", "+62812", NULL }, out, sizeof out);
+	SK_CHECK(st == 0 && strstr(out, "Re-armed.") != NULL, "rearm prefix exits 0: %s", out);
+	st = cli((const char *[]) { "rearm", "country", "ID", NULL }, out, sizeof out);
+	SK_CHECK(st == 0, "rearm country exits 0: %s", out);
+	st = cli((const char *[]) { "rearm", "country", "ID", NULL }, out, sizeof out);
+	SK_CHECK(st == 1 && strstr(out, "not tripped") != NULL,
+	    "re-arming an armed breaker exits 1: %d %s", st, out);
+	SK_CHECK(seckit_qlong("SELECT count(*) FROM audit_events WHERE event = 'breaker_rearmed'"
+	                      " AND actor = 'admin'",
+	             NULL, NULL)
+	        == 2,
+	    "two admin re-arms audited");
+	SK_CHECK(seckit_metric(0, "phoneauth_pump_rearms_total{level=\"prefix\",by=\"admin\"}") == 1,
+	    "phoneauth_pump_rearms_total{level=prefix,by=admin} is 1");
+	reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "a send right after the re-arm");
+	st = cli((const char *[]) { "stats", NULL }, out, sizeof out);
+	SK_CHECK(st == 0 && strstr(out, "  ID             4 0 0.0%") != NULL,
+	    "stats shows ID's conversion:\n%s", out);
+	seckit_done();
+}
+
 int
 main(void)
 {
@@ -404,6 +464,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_captcha_step_up, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(test_send_budget, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_countries, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_admin_list_and_rearm, test_setup, seckit_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

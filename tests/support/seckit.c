@@ -265,6 +265,12 @@ seckit_stop(int i)
 }
 
 const char *
+seckit_admin_url(int i)
+{
+	return inst[i].admin_url;
+}
+
+const char *
 seckit_metrics_url(int i)
 {
 	return inst[i].metrics_url;

@@ -65,6 +65,9 @@ void seckit_start(int i, const char *tag, const char *const *env);
  * env on top (the env of seckit_start is not kept). */
 void seckit_restart(int i, const char *const *env);
 void seckit_stop(int i);
+/* "tcp://127.0.0.1:PORT" of instance i's Admin listener (up when its env sets
+ * PHONEAUTH_ADMIN_TOKEN). */
+const char *seckit_admin_url(int i);
 /* "http://127.0.0.1:PORT/metrics" of instance i. */
 const char *seckit_metrics_url(int i);
 /* The value of a /metrics sample of instance i ("name{label=\"v\"}"), -1 when absent. */
