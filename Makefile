@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit test-tsan fuzz bench clean format
+.PHONY: all deps build run test test-unit test-tsan fuzz bench bench-pumping clean format
 
 all: build
 
@@ -63,9 +63,19 @@ BENCH_DIR ?= build-bench
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
 	  -DPHONEAUTH_TESTS=OFF >/dev/null
-	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite
+	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite \
+	  phoneauth-bench-pumping
 	$(BENCH_DIR)/bench/phoneauth-bench-suite --out bench/results --pgdir $(BENCH_DIR)/bench-pg \
 	  || { bash tests/support/pgcluster.sh destroy $(BENCH_DIR)/bench-pg; exit 1; }
+	$(BENCH_DIR)/bench/phoneauth-bench-pumping -p $(abspath $(BENCH_DIR))/pumping-pg
+
+# The SMS pumping simulation alone (bench/README.md, "SMS pumping"): 10 000 bot requests and
+# 400 real users against the same stack with the defences off, then on. About two minutes.
+bench-pumping: deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
+	  -DPHONEAUTH_TESTS=OFF >/dev/null
+	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench-pumping
+	$(BENCH_DIR)/bench/phoneauth-bench-pumping -p $(abspath $(BENCH_DIR))/pumping-pg
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
