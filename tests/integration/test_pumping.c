@@ -201,6 +201,36 @@ test_two_instances_share_one_breaker(void **state)
 	seckit_done();
 }
 
+/* A resend is a send: it passes the gate and the breakers like a start. */
+static void
+test_resend_counts(void **state)
+{
+	char            phone[20], vid[40];
+	struct pa_reply r;
+
+	(void) state;
+	seckit_start(0, "resend", env_breaker);
+	id_phone(phone);
+	reg(0, NULL, phone, &r);
+	SK_EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), NULL, "the first send");
+	seckit_vid(((Phoneauth__V1__RegisterResponse *) r.body)->sent, vid);
+	pa_reply_clear(&r);
+	reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "send 2");
+	harness_sleep_ms(1100); /* the kit's resend cooldown is 1 s */
+	seckit_resend(0, "198.51.200.1", vid, &r);
+	SK_EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), NULL, "a resend: send 3");
+	pa_reply_clear(&r);
+	harness_sleep_ms(1100);
+	seckit_resend(0, "198.51.200.1", vid, &r);
+	SK_EXPECT(&r, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED,
+	    "a resend that would be the 4th unverified send");
+	pa_reply_clear(&r);
+	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'send'", NULL, NULL)
+	        == 3,
+	    "3 sends counted, the resend among them");
+	seckit_done();
+}
+
 /* Verified codes raise the budget: a destination whose users verify keeps sending. */
 static void
 test_verified_volume_keeps_sending(void **state)
@@ -459,6 +489,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trip_and_rearm, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_two_instances_share_one_breaker, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(test_resend_counts, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_verified_volume_keeps_sending, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(test_captcha_step_up, test_setup, seckit_test_teardown),

@@ -48,7 +48,8 @@ form_get(const char *body, size_t len, const char *name, char *out, size_t outsz
 			for (size_t k = i + nl + 1; k < end && o + 1 < outsz; k++) {
 				if (body[k] == '%' && k + 2 < end + 1 && hexval(body[k + 1]) >= 0
 				    && hexval(body[k + 2]) >= 0) {
-					out[o++] = (char) (hexval(body[k + 1]) * 16 + hexval(body[k + 2]));
+					out[o++] = (char) (hexval(body[k + 1]) * 16
+					    + hexval(body[k + 2]));
 					k += 2;
 				} else
 					out[o++] = body[k] == '+' ? ' ' : body[k];
@@ -106,9 +107,8 @@ handler(void *state, const struct pa_http_request *req, struct pa_http_response 
 int
 fake_siteverify_start(struct fake_siteverify **out, int port, const char *secret)
 {
-	struct fake_siteverify *f = calloc(1, sizeof *f);
-	struct pa_workq_opts    qo
-	    = { .threads = 4, .capacity = 256, .run = pa_http_run_job };
+	struct fake_siteverify *f  = calloc(1, sizeof *f);
+	struct pa_workq_opts    qo = { .threads = 4, .capacity = 256, .run = pa_http_run_job };
 
 	if (f == NULL)
 		return -1;
