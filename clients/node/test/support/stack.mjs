@@ -163,6 +163,8 @@ export class Stack {
   static async start(opts) {
     const s = new Stack();
     s.name = opts.name;
+    s.tls = opts.tlsClient;
+    s.tlsClient = opts.tlsClient;
     s.db = newDb(opts.name);
     execFileSync(BIN.auth, ["migrate"], {
       env: { PATH: process.env.PATH, ...SERVICE_ENV, DATABASE_URL: s.db, PHONEAUTH_MIGRATIONS_DIR: join(SOURCE_DIR, "migrations") },
