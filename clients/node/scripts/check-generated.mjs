@@ -20,6 +20,7 @@ try {
   execFileSync(buf, ["generate", join(root, "../../proto"), "--template", join(tmp, "buf.gen.yaml"), ...protos], {
     cwd: root,
     stdio: "inherit",
+    env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}` },
   });
   const want = files(join(tmp, "gen"));
   const have = files(join(root, "src/gen"));
