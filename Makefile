@@ -74,9 +74,14 @@ BENCH_DIR ?= build-bench
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
 	  -DPHONEAUTH_TESTS=OFF >/dev/null
-	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite
+	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite \
+	  phoneauth-auth
 	$(BENCH_DIR)/bench/phoneauth-bench-suite --out bench/results --pgdir $(BENCH_DIR)/bench-pg \
 	  || { bash tests/support/pgcluster.sh destroy $(BENCH_DIR)/bench-pg; exit 1; }
+	@# Health through the Node client next to the C client (clients/node/bench/health.mjs).
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(NODE_CLIENT) && PHONEAUTH_BUILD_DIR=$(abspath $(BENCH_DIR)) node bench/health.mjs \
+	  --out $(abspath bench/results)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
