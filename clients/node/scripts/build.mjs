@@ -13,3 +13,5 @@ for (const [cfg, dir, type] of [
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/package.json`, JSON.stringify({ type }) + "\n");
 }
+// The README's calls type-check against the built API (test/types/usage.ts).
+execFileSync(process.execPath, [tsc, "-p", "test/types/tsconfig.json"], { stdio: "inherit" });
