@@ -139,10 +139,10 @@ login_forgive(struct auth_worker *w, const struct login_keys *k)
 struct pa_rpc_result
 auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 {
-	struct auth_worker                *w   = state;
-	const struct pa_policy            *p   = &w->app->policy;
-	const Phoneauth__V1__LoginRequest *in  = in_;
-	const char                        *pw  = in->password ? in->password : "";
+	struct auth_worker                *w  = state;
+	const struct pa_policy            *p  = &w->app->policy;
+	const Phoneauth__V1__LoginRequest *in = in_;
+	const char                        *pw = in->password ? in->password : "";
 	const char                        *email;
 	char                               phone[AUTH_PHONE_LEN];
 	struct auth_login_user             u;

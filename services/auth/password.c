@@ -80,12 +80,13 @@ auth_password_verify(struct auth_app *app, const char *hash, const char *pw)
 	const size_t             mem    = (size_t) app->cfg.pwhash_mem_kib * 1024u;
 	const size_t             max    = (size_t) app->policy.password_max_len;
 	size_t                   rawlen = strlen(pw), len = 0;
-	char                    *nfc    = NULL;
+	char                    *nfc = NULL;
 	bool                     usable;
 	pa_err                   rv;
 
-	rv = rawlen / PA_PW_MAX_BYTES_PER_CHAR > max ? PA_EINVAL
-	                                             : pa_policy_password_nfc(pw, rawlen, &nfc, &len);
+	rv = rawlen / PA_PW_MAX_BYTES_PER_CHAR > max
+	    ? PA_EINVAL
+	    : pa_policy_password_nfc(pw, rawlen, &nfc, &len);
 	if (rv == PA_ENOMEM)
 		return rv;
 	/* A password no account can have: not UTF-8, or longer than the rules allow. */
@@ -93,7 +94,7 @@ auth_password_verify(struct auth_app *app, const char *hash, const char *pw)
 	if (usable && hash != NULL) {
 		rv = pa_password_verify(hash, nfc, len);
 	} else {
-		/* Unknown users and impossible passwords cost the same Argon2 time as a real check. */
+		/* Unknown users and impossible passwords cost what a real check costs. */
 		if (nfc != NULL)
 			pa_password_burn(nfc, len, ops, mem);
 		else

@@ -199,8 +199,8 @@ static const struct pa_conf_item policy_items[] = {
 	INT("PHONEAUTH_PASSWORD_MAX", password_max_len, 1, 4096, "maximum password characters"),
 	BOOL("PHONEAUTH_PASSWORD_NEED_UPPER", password_need_upper,
 	    "password needs a capital letter (any script)"),
-	BOOL("PHONEAUTH_PASSWORD_NEED_DIGIT", password_need_digit,
-	    "password needs a decimal digit"),
+	BOOL(
+	    "PHONEAUTH_PASSWORD_NEED_DIGIT", password_need_digit, "password needs a decimal digit"),
 	BOOL("PHONEAUTH_PASSWORD_NEED_SPECIAL", password_need_special,
 	    "password needs a character that is not a letter, digit or space"),
 	BOOL("PHONEAUTH_PASSWORD_SPACE_SPECIAL", password_space_special,

@@ -58,9 +58,9 @@ struct pa_policy {
 	                                   * [PHONEAUTH_NON_ENUMERATING] */
 
 	/* password rules (see pa_policy_check_password) */
-	int  password_min_len; /* characters (NFC code points) [PHONEAUTH_PASSWORD_MIN] */
-	int  password_max_len; /* characters (NFC code points), cap before Argon2
-	                        * [PHONEAUTH_PASSWORD_MAX] */
+	int password_min_len; /* characters (NFC code points) [PHONEAUTH_PASSWORD_MIN] */
+	int password_max_len; /* characters (NFC code points), cap before Argon2
+	                       * [PHONEAUTH_PASSWORD_MAX] */
 	bool password_need_upper; /* [PHONEAUTH_PASSWORD_NEED_UPPER] */
 	bool password_need_digit; /* [PHONEAUTH_PASSWORD_NEED_DIGIT] */
 	bool password_need_special; /* [PHONEAUTH_PASSWORD_NEED_SPECIAL] */
@@ -149,8 +149,7 @@ enum pa_pw_verdict pa_policy_check_password(const struct pa_policy *p, const cha
  * UTF8PROC_COMPOSE | UTF8PROC_STABLE), NUL-terminated, and *outlen to its length in bytes. The
  * buffer holds nothing else of pw: release it with pa_policy_password_nfc_free, which wipes it.
  * PA_EINVAL when pw is not valid UTF-8 (nothing is allocated), PA_ENOMEM. Thread-safe. */
-pa_err pa_policy_password_nfc(
-    const char *pw, size_t len, char **out, size_t *outlen) PA_MUSTCHECK;
+pa_err pa_policy_password_nfc(const char *pw, size_t len, char **out, size_t *outlen) PA_MUSTCHECK;
 
 /* Wipes nfc[0..len] (sodium_memzero) and frees it. Safe on NULL. */
 void pa_policy_password_nfc_free(char *nfc, size_t len);
