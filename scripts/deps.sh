@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config g++ clang
   libnng-dev protobuf-c-compiler libprotobuf-c-dev
   libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev
-  libphonenumber-dev libcmocka-dev
+  libphonenumber-dev libutf8proc-dev libcmocka-dev
   postgresql-15 postgresql-client-15 curl ca-certificates openssl
   docker-compose  # tests/deploy validates compose.yaml with it; no Docker engine is installed
 )
