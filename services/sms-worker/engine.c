@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/phone.h"
+#include "common/ring.h"
 #include "engine.h"
 #include "store.h"
 #include "twilio.h"
@@ -31,27 +32,22 @@ struct smsw_engine {
 	bool               console;
 	struct smsw_xfer  *unrecorded; /* answers we could not write yet */
 	struct smsw_lessee lessee;
-	/* Pushed ids: a ring filled by the job socket's callbacks and drained by the loop in
-	 * batches between polls (libcommon's workq runs jobs on threads of its own instead). */
+	/* Pushed ids (int64_t), filled by the job socket's callbacks and drained by the loop in
+	 * batches between polls: a pa_ring, as under libcommon's workq, whose threads would not
+	 * own this loop's connection and transfers. */
 	pthread_mutex_t mu; /* guards ids */
-	int64_t        *ids;
-	size_t          ids_head, ids_count;
+	struct pa_ring  ids;
 	uint64_t        next_sweep, early_sweep, next_beat, next_reconcile;
 };
 
 void
 smsw_engine_push(struct smsw_engine *e, int64_t id)
 {
-	bool dropped = false;
+	bool dropped;
 
 	pthread_mutex_lock(&e->mu);
-	if (e->ids_count < IDS_CAP) {
-		e->ids[(e->ids_head + e->ids_count) % IDS_CAP] = id;
-		e->ids_count++;
-	} else {
-		dropped = true;
-	}
-	smsw_metrics.queued_ids = (int_fast64_t) e->ids_count;
+	dropped                 = !pa_ring_push(&e->ids, &id);
+	smsw_metrics.queued_ids = (int_fast64_t) e->ids.count;
 	pthread_mutex_unlock(&e->mu);
 	if (dropped)
 		pa_log_warn("job_dropped",
@@ -73,12 +69,9 @@ take_ids(struct smsw_engine *e, int64_t *out, int max)
 	int n = 0;
 
 	pthread_mutex_lock(&e->mu);
-	while (n < max && e->ids_count > 0) {
-		out[n++]    = e->ids[e->ids_head];
-		e->ids_head = (e->ids_head + 1) % IDS_CAP;
-		e->ids_count--;
-	}
-	smsw_metrics.queued_ids = (int_fast64_t) e->ids_count;
+	while (n < max && pa_ring_pop(&e->ids, &out[n]))
+		n++;
+	smsw_metrics.queued_ids = (int_fast64_t) e->ids.count;
 	pthread_mutex_unlock(&e->mu);
 	return n;
 }
@@ -89,7 +82,7 @@ ids_waiting(struct smsw_engine *e)
 	bool any;
 
 	pthread_mutex_lock(&e->mu);
-	any = e->ids_count > 0;
+	any = e->ids.count > 0;
 	pthread_mutex_unlock(&e->mu);
 	return any;
 }
@@ -105,12 +98,12 @@ smsw_engine_new(struct smsw_engine **out, struct smsw *w)
 	e->w       = w;
 	e->console = strcmp(w->cfg.backend, "console") == 0;
 	e->lessee  = (struct smsw_lessee) { .owner = w->id, .lease_s = w->cfg.lease_s };
-	if ((e->ids = malloc(IDS_CAP * sizeof *e->ids)) == NULL) {
+	if ((rv = pa_ring_init(&e->ids, IDS_CAP, sizeof(int64_t))) != PA_OK) {
 		free(e);
-		return PA_ENOMEM;
+		return rv;
 	}
 	if ((rv = smsw_http_new(&e->http, &w->cfg)) != PA_OK) {
-		free(e->ids);
+		pa_ring_fini(&e->ids);
 		free(e);
 		return rv;
 	}
@@ -126,7 +119,7 @@ smsw_engine_free(struct smsw_engine *e)
 		return;
 	smsw_http_free(e->http);
 	pthread_mutex_destroy(&e->mu);
-	free(e->ids);
+	pa_ring_fini(&e->ids);
 	free(e);
 }
 
