@@ -341,8 +341,12 @@ open_body(struct smsw_engine *e, struct smsw_job *j)
 	if (j->sealed != NULL)
 		rv = pa_open(&j->body, &j->body_len, &e->w->outbox_keys, j->verification_id,
 		    strlen(j->verification_id), j->sealed, j->sealed_len);
-	if (rv == PA_OK)
+	if (rv == PA_OK) {
+		free(j->sealed); /* opened: only the body is needed now */
+		j->sealed     = NULL;
+		j->sealed_len = 0;
 		return true;
+	}
 	pa_log_error(
 	    "sms_body_unreadable", "outbox_id=%lld error=%s", (long long) j->id, pa_err_name(rv));
 	if (smsw_store_finish(e->w->db, e->w->id, j, &unreadable, &lost) == PA_OK)
@@ -383,10 +387,8 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 			smsw_job_clear(j);
 			continue;
 		}
-		x->job        = *j;
+		x->job        = *j; /* x owns the body now */
 		x->claimed_ns = claimed_ns;
-		free(x->job.sealed); /* opened: no longer needed */
-		x->job.sealed = NULL;
 		if (e->console) {
 			send_console(e, x);
 			continue;
@@ -466,8 +468,9 @@ reconcile(struct smsw_engine *e)
 
 		if (x == NULL)
 			return;
-		(void) snprintf(x->sid, sizeof x->sid, "%s", rows[i].sid);
-		(void) snprintf(x->phone, sizeof x->phone, "%s", rows[i].phone);
+		/* SMSW_SID_SIZE and SMSW_PHONE_SIZE both, NUL-terminated by the store. */
+		memcpy(x->sid, rows[i].sid, sizeof x->sid);
+		memcpy(x->phone, rows[i].phone, sizeof x->phone);
 		if (smsw_xfer_start(e->http, x) != PA_OK)
 			smsw_xfer_free(x);
 		count_in_flight(e);

@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Room for a Twilio SID (34 characters) and for an E.164 phone (+ and 15 digits), NUL
+ * included. */
+#define SMSW_SID_SIZE 40
+#define SMSW_PHONE_SIZE 17
+
 /* What a claim did with a due row. Only LEASED rows are this worker's to send; the claim's
  * statement already moved the others to their final state, unsent. */
 enum smsw_claim_state {
@@ -23,7 +28,7 @@ enum smsw_claim_state {
 struct smsw_job {
 	int64_t               id;
 	char                  verification_id[37];
-	char                  phone[17];
+	char                  phone[SMSW_PHONE_SIZE];
 	enum smsw_claim_state state;
 	char                  why[24]; /* CANCELLED: "replaced" or the verification's state */
 	unsigned char        *sealed; /* LEASED: the body as stored (AEAD) */
@@ -49,7 +54,7 @@ enum smsw_outcome {
 /* The outcome of one send. */
 struct smsw_result {
 	enum smsw_outcome outcome;
-	char              sid[40]; /* SENT */
+	char              sid[SMSW_SID_SIZE]; /* SENT */
 	char              status[24]; /* SENT: Twilio's status word; FAILED: "failed" */
 	int               error_code; /* Twilio's code, or 0 */
 	char              error_message[256];

@@ -411,7 +411,7 @@ pa_err
 smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
     int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result)
 {
-	char        code[16], masked[PA_PHONE_MASK_MAX], guess[17];
+	char        code[16], masked[PA_PHONE_MASK_MAX], guess[SMSW_PHONE_SIZE];
 	const char *params[7] = { sid, status, code, raw_dlr, phone, NULL, actor };
 	PGresult   *res;
 	pa_err      rv;

@@ -58,8 +58,8 @@ pa_err smsw_store_heartbeat(
 
 /* A row to ask Twilio about. */
 struct smsw_reconcile_row {
-	char sid[40];
-	char phone[17];
+	char sid[SMSW_SID_SIZE];
+	char phone[SMSW_PHONE_SIZE];
 };
 
 /* Up to max rows sent more than after_s ago with no final status, not asked about in the last

@@ -24,16 +24,16 @@ enum smsw_xfer_kind { SMSW_XFER_SEND, SMSW_XFER_GET };
 struct smsw_xfer {
 	enum smsw_xfer_kind kind;
 	struct smsw_job     job; /* SEND: the claimed row */
-	char                sid[40]; /* GET */
-	char                phone[17]; /* GET: the row's phone, for the status's audit row */
-	CURL               *easy;
-	struct curl_slist  *headers;
-	struct pa_strbuf    form; /* holds the code: a secret buffer */
-	struct pa_strbuf    reply; /* echoes the body: a secret buffer */
-	char                retry_after[32];
-	char                url[512];
-	uint64_t            claimed_ns; /* SEND: the lease started about then */
-	uint64_t            started_ns;
+	char                sid[SMSW_SID_SIZE]; /* GET */
+	char  phone[SMSW_PHONE_SIZE]; /* GET: the row's phone, for the status's audit row */
+	CURL *easy;
+	struct curl_slist *headers;
+	struct pa_strbuf   form; /* holds the code: a secret buffer */
+	struct pa_strbuf   reply; /* echoes the body: a secret buffer */
+	char               retry_after[32];
+	char               url[512];
+	uint64_t           claimed_ns; /* SEND: the lease started about then */
+	uint64_t           started_ns;
 	/* The send loop's: an answer waiting to be recorded (database trouble). */
 	struct smsw_result result;
 	int                record_tries;
