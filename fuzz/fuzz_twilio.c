@@ -5,7 +5,7 @@
  * Properties: the outcome is one classify may give, a SENT one carries a valid message SID, a
  * retry delay is within its bounds, and every string the result holds is terminated. */
 #include "fuzz.h"
-#include "worker.h"
+#include "twilio.h"
 
 #define MAX_ATTEMPTS 5
 

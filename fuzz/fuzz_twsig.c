@@ -7,7 +7,8 @@
  * Properties: a computed signature checks, also across the default-port variant, and a changed
  * one does not; every parsed key is found again. */
 #include "fuzz.h"
-#include "worker.h"
+#include "config.h"
+#include "twsig.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
 

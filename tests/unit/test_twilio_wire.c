@@ -13,7 +13,8 @@
 
 #include <sodium.h>
 
-#include "worker.h"
+#include "twilio.h"
+#include "twsig.h"
 
 #define VEC_URL "https://mycompany.com/myapp.php?foo=1&bar=2"
 /* Twilio's RequestValidator example (twilio-python, twilio-php, twilio-csharp tests). */
