@@ -10,6 +10,7 @@ PACKAGES=(
   libphonenumber-dev libutf8proc-dev libcmocka-dev
   postgresql-15 postgresql-client-15 curl ca-certificates openssl
   docker-compose  # tests/deploy validates compose.yaml with it; no Docker engine is installed
+  clang-format    # the format test (scripts/check-format.sh)
 )
 [ "${PHONEAUTH_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PHONEAUTH_DEPS_EXTRA" && PACKAGES+=("${extra[@]}")
 

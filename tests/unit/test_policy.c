@@ -470,7 +470,8 @@ test_password_rules_fancy(void **state)
 		    PA_PW_NEED_SPECIAL }, /* U+00A0, a space (Zs) too */
 		{ "Abcdefgx\xcc\x81"
 		  "1",
-		    PA_PW_NEED_SPECIAL }, /* U+0301 after x (no precomposed x́): a mark, not special */
+		    PA_PW_NEED_SPECIAL }, /* U+0301 after x (no precomposed x́): a mark, not special
+		                           */
 		{ "Abcdefgh\xd9\xa3!", PA_PW_OK }, /* U+0663 ARABIC-INDIC THREE is a digit (Nd) */
 		{ "Abcdefgh\xe2\x85\xa2!", PA_PW_NEED_DIGIT }, /* U+2162 ROMAN NUMERAL THREE: Nl */
 		{ "Abcdefg1\xe2\x82\xac", PA_PW_OK }, /* € (Sc) is special */
@@ -567,7 +568,11 @@ test_password_space_special(void **state)
 	load_ok(&p);
 	assert_true(p.password_space_special);
 	assert_int_equal(pa_policy_check_password(&p, "Abcdefg 1", 9), PA_PW_OK);
-	assert_int_equal(pa_policy_check_password(&p, "Abcdefg\xc2\xa0" "1", 10), PA_PW_OK);
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "Abcdefg\xc2\xa0"
+	                     "1",
+	                     10),
+	    PA_PW_OK);
 	/* Still not a letter: a space alone does not make a capital or a digit. */
 	assert_int_equal(pa_policy_check_password(&p, "abcdefg 1", 9), PA_PW_NEED_UPPER);
 	assert_int_equal(pa_policy_check_password(&p, "Abcdefg h", 9), PA_PW_NEED_DIGIT);
@@ -596,11 +601,12 @@ test_password_invalid_utf8(void **state)
 		env_set("PHONEAUTH_PROFILE", names[i]);
 		load_ok(&p);
 		for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-			enum pa_pw_verdict got = pa_policy_check_password(&p, bad[k], strlen(bad[k]));
+			enum pa_pw_verdict got
+			    = pa_policy_check_password(&p, bad[k], strlen(bad[k]));
 
 			if (got != PA_PW_INVALID)
-				fail_msg("%s, bad[%zu]: verdict %d, want PA_PW_INVALID", names[i], k,
-				    got);
+				fail_msg("%s, bad[%zu]: verdict %d, want PA_PW_INVALID", names[i],
+				    k, got);
 		}
 		pa_policy_free(&p);
 	}
@@ -653,8 +659,9 @@ test_password_nfc(void **state)
 	assert_int_equal(
 	    pa_policy_check_password(&p, cases[0].want, strlen(cases[0].want)), PA_PW_OK);
 	/* "E" + U+0301 is "É": a capital either way. */
-	assert_int_equal(pa_policy_check_password(&p, "E\xcc\x81"
-	                                              "clair#2024",
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "E\xcc\x81"
+	                     "clair#2024",
 	                     13),
 	    PA_PW_OK);
 	pa_policy_free(&p);
