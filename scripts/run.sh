@@ -66,8 +66,8 @@ if [ -x "$worker" ]; then
     export PHONEAUTH_SMS_BACKEND=console
     echo "run: no TWILIO_* variables: the SMS worker prints messages instead of sending them" >&2
   fi
-  # stdout carries only the console backend's messages; keep a copy for the quick start.
-  "$worker" > >(tee -a "$run/sms.log") &
+  # stdout carries only the console backend's messages; this run's copy is for the quick start.
+  "$worker" > >(tee "$run/sms.log") &
   pids+=($!)
 fi
 
