@@ -4,7 +4,7 @@
 # line (with its variables); it is started as `make run` starts it (scripts/run.sh, with this
 # build and its own .run/ and PostgreSQL), on free ports, from a directory that looks like a
 # checkout (build/ is this build). Then the block tagged ```sh quickstart-<p> runs there in one
-# `bash -eux -o pipefail`: the first command that fails, or a reply that is not what the README
+# `bash -eu -o pipefail`: the first command that fails, or a reply that is not what the README
 # promises, fails the test with the command and the stack's output.
 set -euo pipefail
 src=$1 build=$2 readme=$3
@@ -48,7 +48,11 @@ run_profile() {
   local p=$1 start prefix out rc
   shift
   start=$(extract "quickstart-$p-run")
-  extract "quickstart-$p" >"$work/$p.sh"
+  # Each line is echoed as the README has it ("+ line") before it runs; no xtrace, which would
+  # also print what `. .run/dev-keys.env` sets.
+  extract "quickstart-$p" | while IFS= read -r line; do
+    printf 'printf "+ %%s\\n" %q\n%s\n' "$line" "$line"
+  done >"$work/$p.sh"
   case $start in
     *$'\n'*) echo "readme_quickstart: quickstart-$p-run is more than one line" >&2; return 1 ;;
     *"make run") prefix=${start%make run} ;;
@@ -73,9 +77,9 @@ run_profile() {
     sleep 0.5
   done
   rc=0
-  out=$(cd "$work" && timeout 180 bash -eux -o pipefail "$work/$p.sh" 2>&1) || rc=$?
+  out=$(cd "$work" && timeout 180 bash -eu -o pipefail "$work/$p.sh" 2>&1) || rc=$?
   if [ $rc -ne 0 ]; then
-    printf 'readme_quickstart: the README'"'"'s quickstart-%s block failed (exit %d):\n%s\n' \
+    printf 'readme_quickstart: the README'"'"'s quickstart-%s block failed (exit %d; its last line is the command):\n%s\n' \
       "$p" "$rc" "$out" >&2
     echo "--- \`$start\` printed:" >&2
     tail -n 40 "$work/run-$p.log" >&2
