@@ -317,7 +317,7 @@ who_parse(struct auth_app *app, const char *input, struct admin_who *w)
 	const char     *s = input != NULL ? input : "";
 	size_t          n;
 
-	*w = (struct admin_who) { .text = "" };
+	*w   = (struct admin_who) { .text = "" };
 	w->q = (struct auth_views_who) { .id = w->id, .phone_e164 = w->phone, .email = w->email };
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -347,8 +347,8 @@ who_not_found(struct pa_rpc_call *call, struct auth_app *app, const struct admin
 	else if (w->phone[0] != '\0' && strcmp(w->phone, w->text) == 0)
 		(void) snprintf(msg, sizeof msg, "no user with phone %s", w->phone);
 	else if (w->phone[0] != '\0')
-		(void) snprintf(msg, sizeof msg, "no user with phone %s (read from \"%s\")", w->phone,
-		    w->text);
+		(void) snprintf(
+		    msg, sizeof msg, "no user with phone %s (read from \"%s\")", w->phone, w->text);
 	else
 		(void) snprintf(msg, sizeof msg,
 		    "no user matches \"%s\": not a user id, an email, or a phone number this "

@@ -49,8 +49,8 @@ struct auth_views_user_detail {
 	const char            *verification_id, *delivery_status;
 	int64_t                sessions;
 };
-pa_err auth_views_user_get(struct pa_db *db, const struct auth_views_who *who,
-    struct auth_views_page *pg) PA_MUSTCHECK;
+pa_err auth_views_user_get(
+    struct pa_db *db, const struct auth_views_who *who, struct auth_views_page *pg) PA_MUSTCHECK;
 void auth_views_user_detail_at(
     const struct auth_views_page *pg, struct auth_views_user_detail *out);
 

@@ -54,7 +54,7 @@ test_every_method_has_a_function(void **state)
 static void
 test_call_to_nowhere(void **state)
 {
-	struct phoneauth_client_opts   o = { .url = "tcp://127.0.0.1:1", .timeout_ms = 200 };
+	struct phoneauth_client_opts   o   = { .url = "tcp://127.0.0.1:1", .timeout_ms = 200 };
 	Phoneauth__V1__HealthRequest   req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
 	Phoneauth__V1__HealthResponse *h   = (void *) &o;
 	struct phoneauth_client       *c;
