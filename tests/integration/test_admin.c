@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "common/rpc_client.h"
@@ -356,6 +357,155 @@ test_cli(void **state)
 	assert_non_null(strstr(out, "no answer from tcp://127.0.0.1:1 within 300 ms"));
 }
 
+/* Runs the CLI against both listeners with the admin token (and env_extra, may be NULL);
+ * returns its exit status, output (stdout and stderr) in out. */
+static int
+cli_both(const char *const *args, const char *env_extra, char *out, size_t outsz)
+{
+	char        admin_url[96], rpc_url[96];
+	const char *argv[24] = { PHONEAUTH_CLI_BIN, "--admin-url", admin_url, "--url", rpc_url };
+	const char *env[]    = { "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, env_extra, NULL };
+	int         n        = 5;
+
+	(void) snprintf(admin_url, sizeof admin_url, "%s", smskit_admin_url());
+	(void) snprintf(rpc_url, sizeof rpc_url, "%s", smskit_rpc_url());
+	for (int i = 0; args[i] != NULL && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return harness_run(argv, env, out, outsz);
+}
+
+/* out, the whole of it, is one JSON object (json-c parses it and nothing is left over). */
+static void
+assert_json(const char *what, const char *out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object         *o   = json_tokener_parse_ex(tok, out, (int) strlen(out));
+	size_t               end = json_tokener_get_parse_end(tok);
+
+	if (o == NULL || !json_object_is_type(o, json_type_object)
+	    || strspn(out + end, "\n") != strlen(out + end) || out[strlen(out) - 1] != '\n')
+		fail_msg("%s: not one JSON object and a newline:\n%s", what, out);
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
+/* Admin lookups read a phone like the Auth RPCs do (national formats, the default region), an
+ * email in any case, or an id; a miss says what was looked for; every table ends with a
+ * newline; every command's --json (before or after the command, OK or not) is one JSON
+ * object. */
+static void
+test_cli_lookups_and_json(void **state)
+{
+	static char out[65536];
+	char        phone[16], national[3][32], vid[37], code[8], token[128], user_id[37];
+	char        args_user[64], want[160], *p;
+	struct fake_twilio_msg m;
+
+	(void) state;
+	/* A user with an email, through the CLI's own flow commands. */
+	smskit_phone(phone);
+	assert_int_equal(strncmp(phone, "+1", 2), 0);
+	smskit_signup(phone, vid);
+	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid",
+	    vid, "sent", 10000));
+	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
+	(void) snprintf(
+	    code, sizeof code, "%.4s", m.body + strlen("Fancy Feathers: Your verification code is "));
+	fake_twilio_msg_free(&m);
+	assert_int_equal(cli_both((const char *[]) { "verify", vid, code, NULL }, NULL, out,
+	                     sizeof out),
+	    0);
+	assert_non_null(p = strstr(out, "signup_token: "));
+	(void) sscanf(p + strlen("signup_token: "), "%127s", token);
+	assert_int_equal(cli_both((const char *[]) { "create-account", token, "--email",
+	                              "Mixed.Case@Example.COM", NULL },
+	                     "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out),
+	    0);
+	assert_non_null(p = strstr(out, "user_id: "));
+	(void) snprintf(user_id, sizeof user_id, "%.36s", p + strlen("user_id: "));
+
+	/* The same user by every way a person writes the number, the email and the id. */
+	(void) snprintf(national[0], sizeof national[0], "(%.3s) %.3s-%.4s", phone + 2, phone + 5,
+	    phone + 8);
+	(void) snprintf(national[1], sizeof national[1], "%.3s.%.3s.%.4s", phone + 2, phone + 5,
+	    phone + 8);
+	(void) snprintf(national[2], sizeof national[2], " 1 %.3s %.3s %.4s ", phone + 2,
+	    phone + 5, phone + 8);
+	(void) snprintf(want, sizeof want, "user             %s\n", user_id);
+	{
+		const char *whos[] = { national[0], national[1], national[2], phone,
+			"mixed.case@example.com", "MIXED.CASE@EXAMPLE.COM", user_id };
+
+		for (size_t i = 0; i < sizeof whos / sizeof whos[0]; i++) {
+			if (cli_both((const char *[]) { "user", whos[i], NULL }, NULL, out, sizeof out)
+			        != 0
+			    || strstr(out, want) == NULL)
+				fail_msg("user \"%s\":\n%s", whos[i], out);
+		}
+	}
+	cli_both((const char *[]) { "users", "--search", national[0], NULL }, NULL, out,
+	    sizeof out);
+	if (strstr(out, user_id) == NULL || strstr(out, "1 of 1 users\n") == NULL)
+		fail_msg("users --search \"%s\":\n%s", national[0], out);
+
+	/* A miss names what was looked for. */
+	(void) snprintf(args_user, sizeof args_user, "(%.3s) %.3s-%.4s", "201", "555", "0100");
+	assert_int_equal(
+	    cli_both((const char *[]) { "user", args_user, NULL }, NULL, out, sizeof out), 1);
+	assert_string_equal(out, "NOT_FOUND (REASON_UNSPECIFIED): no user with phone +12015550100"
+	                         " (read from \"(201) 555-0100\")\n");
+	assert_int_equal(
+	    cli_both((const char *[]) { "user", "No.One@Example.com", NULL }, NULL, out, sizeof out),
+	    1);
+	assert_string_equal(
+	    out, "NOT_FOUND (REASON_UNSPECIFIED): no user with email no.one@example.com\n");
+	assert_int_equal(cli_both((const char *[]) { "user", "nobody", NULL }, NULL, out, sizeof out),
+	    1);
+	assert_non_null(strstr(out, "no user matches \"nobody\""));
+
+	/* Every table and view ends with a newline. */
+	{
+		const char *const cmds[][6] = { { "users", NULL }, { "users", "--limit", "1", NULL },
+			{ "user", phone, NULL }, { "messages", NULL },
+			{ "messages", "--limit", "1", NULL }, { "stats", NULL },
+			{ "audit", "--limit", "3", NULL }, { "health", NULL } };
+
+		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+			if (cli_both(cmds[i], NULL, out, sizeof out) != 0 || out[0] == '\0'
+			    || out[strlen(out) - 1] != '\n')
+				fail_msg("%s: no newline at the end:\n[%s]", cmds[i][0], out);
+		}
+	}
+
+	/* --json: one JSON object for every command, before or after it, OK or refused. */
+	{
+		const char *const cmds[][8] = { { "--json", "health", NULL },
+			{ "health", "--json", NULL }, { "--json", "users", NULL },
+			{ "users", "--json", "--search", phone, NULL },
+			{ "--json", "user", national[0], NULL }, { "user", phone, "--json", NULL },
+			{ "--json", "user", "nobody", NULL }, { "--json", "messages", NULL },
+			{ "messages", "--limit", "2", "--json", NULL }, { "--json", "stats", NULL },
+			{ "--json", "audit", "--limit", "5", NULL }, { "--json", "audit", "verify", NULL },
+			{ "--json", "signup", "12", NULL }, { "--json", "verify", vid, "0000", NULL },
+			{ "--json", "login", phone, NULL }, { "--json", "session", "nope", NULL },
+			{ "--json", "logout", "nope", NULL }, { "--json", "resend", vid, NULL },
+			{ "--json", "link-subscription", "sub_json", phone, NULL },
+			{ "--json", "reset-password", phone, NULL },
+			{ "--json", "register", "a@example.com", phone, NULL },
+			{ "--json", "create-account", "nope", NULL },
+			{ "--json", "complete-reset", "nope", NULL } };
+
+		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+			char what[128];
+
+			(void) cli_both(cmds[i], "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out);
+			(void) snprintf(what, sizeof what, "%s %s", cmds[i][0], cmds[i][1]);
+			assert_json(what, out);
+		}
+	}
+}
+
 /* The superuser's URL for the test database: only it may switch the audit triggers off. */
 static PGconn *
 superuser(void)
@@ -514,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_get_user_delivered),
 		cmocka_unit_test(test_audit_is_append_only),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_cli_lookups_and_json),
 		cmocka_unit_test(test_audit_follow),
 		/* Last: it leaves the trail broken on purpose. */
 		cmocka_unit_test(test_audit_verify),
