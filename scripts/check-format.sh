@@ -5,11 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || { echo "check-format: clang-format is not installed" >&2; exit 1; }
-bad=0
-while IFS= read -r f; do
-	if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
-		echo "not formatted: $f (make format)" >&2
-		bad=1
-	fi
-done < <(git ls-files '*.c' '*.h' '*.cc')
-exit $bad
+# One run over every file: clang-format names each file and line that differs.
+mapfile -t files < <(git ls-files '*.c' '*.h' '*.cc')
+if out=$(clang-format --dry-run -Werror "${files[@]}" 2>&1); then
+	exit 0
+fi
+grep -o '^[^: ]*\.\(c\|h\|cc\):' <<<"$out" | sort -u | sed 's/:$/ is not formatted (make format)/' >&2
+exit 1

@@ -1,8 +1,6 @@
 /* auditchain.c: makes the audit trail tamper-evident. A background thread signs each new range
  * of audit rows into a hash chain (audit_checkpoints); verify recomputes the chain and names the
  * first row or checkpoint that no longer matches. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include "auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ticker.h"
 #include "store_auditchain.h"
 
 #define HASH_BYTES AUTH_CHAIN_HASH_BYTES
@@ -90,10 +89,7 @@ ckpt_hash(unsigned char out[HASH_BYTES], const unsigned char prev[HASH_BYTES], i
 struct auth_auditchain {
 	struct auth_app     *app;
 	struct pa_db        *db;
-	pthread_t            thread;
-	pthread_mutex_t      mu;
-	pthread_cond_t       cv;
-	bool                 stop;
+	struct pa_ticker    *ticker;
 	atomic_uint_fast64_t checkpoints, failures, covered;
 };
 
@@ -170,40 +166,25 @@ checkpoint_all(struct auth_auditchain *c)
 	return rv;
 }
 
-static void *
-chain_main(void *arg)
+/* The ticker's job: sign what is new, a failure counted and logged (retried next time). */
+static void
+chain_tick(struct pa_ticker *tk, void *arg)
 {
-	struct auth_auditchain *c = arg;
-	bool                    stop;
+	struct auth_auditchain *c  = arg;
+	pa_err                  rv = checkpoint_all(c);
 
-	do {
-		struct timespec until;
-		pa_err          rv = checkpoint_all(c);
-
-		if (rv != PA_OK) {
-			atomic_fetch_add(&c->failures, 1);
-			pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s",
-			    pa_err_name(rv), pa_db_sqlstate(c->db));
-		}
-		(void) clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += c->app->cfg.audit_every_s;
-		pthread_mutex_lock(&c->mu);
-		while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
-			;
-		stop = c->stop;
-		pthread_mutex_unlock(&c->mu);
-	} while (!stop);
-	/* Sign the tail on the way out, so a clean stop leaves no unsigned rows behind. */
-	if (checkpoint_all(c) != PA_OK)
+	(void) tk;
+	if (rv != PA_OK) {
 		atomic_fetch_add(&c->failures, 1);
-	return NULL;
+		pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s", pa_err_name(rv),
+		    pa_db_sqlstate(c->db));
+	}
 }
 
 pa_err
 auth_auditchain_start(struct auth_auditchain **out, struct auth_app *app)
 {
 	struct auth_auditchain *c = calloc(1, sizeof *c);
-	pthread_condattr_t      ca;
 
 	*out = NULL;
 	if (c == NULL)
@@ -213,14 +194,9 @@ auth_auditchain_start(struct auth_auditchain **out, struct auth_app *app)
 		free(c);
 		return PA_ENOMEM;
 	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&c->thread, NULL, chain_main, c) != 0) {
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
+	/* The final run signs the tail, so a clean stop leaves no unsigned rows behind. */
+	if (pa_ticker_start(&c->ticker, app->cfg.audit_every_s, chain_tick, chain_tick, c)
+	    != PA_OK) {
 		pa_db_free(c->db);
 		free(c);
 		return PA_ENOMEM;
@@ -234,13 +210,7 @@ auth_auditchain_stop(struct auth_auditchain *c)
 {
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
+	pa_ticker_stop(c->ticker);
 	pa_db_free(c->db);
 	free(c);
 }

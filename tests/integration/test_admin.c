@@ -407,15 +407,14 @@ test_cli_lookups_and_json(void **state)
 	smskit_phone(phone);
 	assert_int_equal(strncmp(phone, "+1", 2), 0);
 	smskit_signup(phone, vid);
-	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid",
-	    vid, "sent", 10000));
+	assert_true(smskit_wait_q(
+	    "SELECT state FROM sms_outbox WHERE verification_id = $1::uuid", vid, "sent", 10000));
 	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
-	(void) snprintf(
-	    code, sizeof code, "%.4s", m.body + strlen("Fancy Feathers: Your verification code is "));
+	(void) snprintf(code, sizeof code, "%.4s",
+	    m.body + strlen("Fancy Feathers: Your verification code is "));
 	fake_twilio_msg_free(&m);
-	assert_int_equal(cli_both((const char *[]) { "verify", vid, code, NULL }, NULL, out,
-	                     sizeof out),
-	    0);
+	assert_int_equal(
+	    cli_both((const char *[]) { "verify", vid, code, NULL }, NULL, out, sizeof out), 0);
 	assert_non_null(p = strstr(out, "signup_token: "));
 	(void) sscanf(p + strlen("signup_token: "), "%127s", token);
 	assert_int_equal(cli_both((const char *[]) { "create-account", token, "--email",
@@ -426,26 +425,27 @@ test_cli_lookups_and_json(void **state)
 	(void) snprintf(user_id, sizeof user_id, "%.36s", p + strlen("user_id: "));
 
 	/* The same user by every way a person writes the number, the email and the id. */
-	(void) snprintf(national[0], sizeof national[0], "(%.3s) %.3s-%.4s", phone + 2, phone + 5,
-	    phone + 8);
-	(void) snprintf(national[1], sizeof national[1], "%.3s.%.3s.%.4s", phone + 2, phone + 5,
-	    phone + 8);
-	(void) snprintf(national[2], sizeof national[2], " 1 %.3s %.3s %.4s ", phone + 2,
-	    phone + 5, phone + 8);
+	(void) snprintf(
+	    national[0], sizeof national[0], "(%.3s) %.3s-%.4s", phone + 2, phone + 5, phone + 8);
+	(void) snprintf(
+	    national[1], sizeof national[1], "%.3s.%.3s.%.4s", phone + 2, phone + 5, phone + 8);
+	(void) snprintf(
+	    national[2], sizeof national[2], " 1 %.3s %.3s %.4s ", phone + 2, phone + 5, phone + 8);
 	(void) snprintf(want, sizeof want, "user             %s\n", user_id);
 	{
 		const char *whos[] = { national[0], national[1], national[2], phone,
 			"mixed.case@example.com", "MIXED.CASE@EXAMPLE.COM", user_id };
 
 		for (size_t i = 0; i < sizeof whos / sizeof whos[0]; i++) {
-			if (cli_both((const char *[]) { "user", whos[i], NULL }, NULL, out, sizeof out)
+			if (cli_both(
+			        (const char *[]) { "user", whos[i], NULL }, NULL, out, sizeof out)
 			        != 0
 			    || strstr(out, want) == NULL)
 				fail_msg("user \"%s\":\n%s", whos[i], out);
 		}
 	}
-	cli_both((const char *[]) { "users", "--search", national[0], NULL }, NULL, out,
-	    sizeof out);
+	cli_both(
+	    (const char *[]) { "users", "--search", national[0], NULL }, NULL, out, sizeof out);
 	if (strstr(out, user_id) == NULL || strstr(out, "1 of 1 users\n") == NULL)
 		fail_msg("users --search \"%s\":\n%s", national[0], out);
 
@@ -453,23 +453,24 @@ test_cli_lookups_and_json(void **state)
 	(void) snprintf(args_user, sizeof args_user, "(%.3s) %.3s-%.4s", "201", "555", "0100");
 	assert_int_equal(
 	    cli_both((const char *[]) { "user", args_user, NULL }, NULL, out, sizeof out), 1);
-	assert_string_equal(out, "NOT_FOUND (REASON_UNSPECIFIED): no user with phone +12015550100"
-	                         " (read from \"(201) 555-0100\")\n");
-	assert_int_equal(
-	    cli_both((const char *[]) { "user", "No.One@Example.com", NULL }, NULL, out, sizeof out),
+	assert_string_equal(out,
+	    "NOT_FOUND (REASON_UNSPECIFIED): no user with phone +12015550100"
+	    " (read from \"(201) 555-0100\")\n");
+	assert_int_equal(cli_both((const char *[]) { "user", "No.One@Example.com", NULL }, NULL,
+	                     out, sizeof out),
 	    1);
 	assert_string_equal(
 	    out, "NOT_FOUND (REASON_UNSPECIFIED): no user with email no.one@example.com\n");
-	assert_int_equal(cli_both((const char *[]) { "user", "nobody", NULL }, NULL, out, sizeof out),
-	    1);
+	assert_int_equal(
+	    cli_both((const char *[]) { "user", "nobody", NULL }, NULL, out, sizeof out), 1);
 	assert_non_null(strstr(out, "no user matches \"nobody\""));
 
 	/* Every table and view ends with a newline. */
 	{
-		const char *const cmds[][6] = { { "users", NULL }, { "users", "--limit", "1", NULL },
-			{ "user", phone, NULL }, { "messages", NULL },
-			{ "messages", "--limit", "1", NULL }, { "stats", NULL },
-			{ "audit", "--limit", "3", NULL }, { "health", NULL } };
+		const char *const cmds[][6] = { { "users", NULL },
+			{ "users", "--limit", "1", NULL }, { "user", phone, NULL },
+			{ "messages", NULL }, { "messages", "--limit", "1", NULL },
+			{ "stats", NULL }, { "audit", "--limit", "3", NULL }, { "health", NULL } };
 
 		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 			if (cli_both(cmds[i], NULL, out, sizeof out) != 0 || out[0] == '\0'
@@ -486,8 +487,9 @@ test_cli_lookups_and_json(void **state)
 			{ "--json", "user", national[0], NULL }, { "user", phone, "--json", NULL },
 			{ "--json", "user", "nobody", NULL }, { "--json", "messages", NULL },
 			{ "messages", "--limit", "2", "--json", NULL }, { "--json", "stats", NULL },
-			{ "--json", "audit", "--limit", "5", NULL }, { "--json", "audit", "verify", NULL },
-			{ "--json", "signup", "12", NULL }, { "--json", "verify", vid, "0000", NULL },
+			{ "--json", "audit", "--limit", "5", NULL },
+			{ "--json", "audit", "verify", NULL }, { "--json", "signup", "12", NULL },
+			{ "--json", "verify", vid, "0000", NULL },
 			{ "--json", "login", phone, NULL }, { "--json", "session", "nope", NULL },
 			{ "--json", "logout", "nope", NULL }, { "--json", "resend", vid, NULL },
 			{ "--json", "link-subscription", "sub_json", phone, NULL },
@@ -499,7 +501,8 @@ test_cli_lookups_and_json(void **state)
 		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 			char what[128];
 
-			(void) cli_both(cmds[i], "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out);
+			(void) cli_both(
+			    cmds[i], "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out);
 			(void) snprintf(what, sizeof what, "%s %s", cmds[i][0], cmds[i][1]);
 			assert_json(what, out);
 		}
