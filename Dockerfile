@@ -23,7 +23,7 @@ RUN apt-get update \
       build-essential cmake pkg-config g++ \
       libnng-dev protobuf-c-compiler libprotobuf-c-dev \
       libsodium-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev \
-      libphonenumber-dev \
+      libphonenumber-dev libutf8proc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -42,6 +42,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libnng1 libprotobuf-c1 libsodium23 libcurl4 libpq5 libjson-c5 libssl3 libphonenumber8 \
+      libutf8proc2 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 phoneauth \

@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit test-tsan fuzz bench bench-pumping clean format
+.PHONY: all deps build run test test-unit test-tsan test-node fuzz bench bench-pumping clean format
 
 all: build
 
@@ -28,6 +28,17 @@ test: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@$(MAKE) --no-print-directory test-node
+
+# The Node client (clients/node, @phoneauth/client): npm ci, regenerate the protobuf code and build
+# the ESM and CommonJS outputs, then its tests against the ASan binaries of $(ASAN_DIR) with their
+# own PostgreSQL cluster, SMS worker and fake Twilio (clients/node/test/support/stack.mjs).
+NODE_CLIENT ?= clients/node
+test-node: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Asan >/dev/null
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target phoneauth-auth phoneauth-sms-worker phoneauth-fake-twilio
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(NODE_CLIENT) && PHONEAUTH_BUILD_DIR=$(abspath $(ASAN_DIR)) npm test --silent
 
 # The RPC core and the threaded services under ThreadSanitizer: the envelope, the work queues,
 # the slow pool's admission gate, the RPC server and client end to end (test_rpc drains under
@@ -64,13 +75,18 @@ bench: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
 	  -DPHONEAUTH_TESTS=OFF >/dev/null
 	nice cmake --build $(BENCH_DIR) -j $(JOBS) --target phoneauth-bench phoneauth-bench-suite \
-	  phoneauth-bench-pumping
+	  phoneauth-auth phoneauth-bench-pumping
 	$(BENCH_DIR)/bench/phoneauth-bench-suite --out bench/results --pgdir $(BENCH_DIR)/bench-pg \
 	  || { bash tests/support/pgcluster.sh destroy $(BENCH_DIR)/bench-pg; exit 1; }
+	@# Health through the Node client next to the C client (clients/node/bench/health.mjs).
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(NODE_CLIENT) && PHONEAUTH_BUILD_DIR=$(abspath $(BENCH_DIR)) node bench/health.mjs \
+	  --out $(abspath bench/results)
+	@# The SMS pumping simulation (bench/README.md, "SMS pumping").
 	$(BENCH_DIR)/bench/phoneauth-bench-pumping -p $(abspath $(BENCH_DIR))/pumping-pg
 
 # The SMS pumping simulation alone (bench/README.md, "SMS pumping"): 10 000 bot requests and
-# 400 real users against the same stack with the defences off, then on. About two minutes.
+# 400 real users against the same stack with the defences off, then on. About a minute.
 bench-pumping: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DPHONEAUTH_BENCH=ON \
 	  -DPHONEAUTH_TESTS=OFF >/dev/null

@@ -845,14 +845,15 @@ measure_login_flood(struct suite *suite)
 	(void) pthread_join(tid, NULL);
 	if (rv != PA_OK || f.rv != PA_OK)
 		return rv != PA_OK ? rv : f.rv;
-	r               = add_row(suite, "Login p99 while one IP floods bogus logins");
+	r               = add_row(suite, "Login p99 at 5/s while one IP floods 200 bogus logins/s");
 	r->v            = busy.p99_ms;
 	r->b            = idle.p99_ms;
 	r->ratio        = idle.p99_ms > 0 ? busy.p99_ms / idle.p99_ms : -1;
 	r->lower_better = true;
-	(void) snprintf(r->value, sizeof r->value,
-	    "p99 %.1f ms (p50 %.1f); flood %.0f/s, %.0f%% refused", busy.p99_ms, busy.p50_ms,
-	    f.sum.rps, f.sum.rps > 0 ? 100.0 * (f.sum.rps - f.sum.ok_rps) / f.sum.rps : 0);
+	(void) snprintf(
+	    r->value, sizeof r->value, "p99 %.1f ms (p50 %.1f)", busy.p99_ms, busy.p50_ms);
+	/* Each reply's code is in the JSON (login_flood): RESOURCE_EXHAUSTED are the refusals. */
+	printf("login flood: %.0f bogus logins/s answered\n", f.sum.rps);
 	(void) snprintf(r->base_name, sizeof r->base_name, "same, no flood");
 	(void) snprintf(
 	    r->base, sizeof r->base, "p99 %.1f ms (p50 %.1f)", idle.p99_ms, idle.p50_ms);

@@ -15,7 +15,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n\n"
+	    "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n"
+	    "       (--json may also follow the command)\n\n"
 	    "commands:\n");
 	for (const struct cli_command *c = cli_auth_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
@@ -30,7 +31,7 @@ usage(FILE *f)
 	    "(default $PHONEAUTH_ADMIN_URL or tcp://127.0.0.1:7401)\n"
 	    "  --timeout MS    how long to wait for a reply (default 5000)\n"
 	    "  --ip ADDR       end-user IP to send as caller metadata\n"
-	    "  --json          print replies as JSON\n"
+	    "  --json          print replies as one line of JSON (before or after COMMAND)\n"
 	    "  --help, --version\n"
 	    "\nenvironment:\n"
 	    "  PHONEAUTH_CLIENT_TOKEN      sent with every call "
@@ -53,6 +54,25 @@ find_command(const char *name)
 			if (c->run != NULL && strcmp(c->name, name) == 0)
 				return c;
 	return NULL;
+}
+
+/* --json is an option of the whole program, but people type it after the command too
+ * (`phoneauth users --json`): takes it out of the command's arguments (up to a "--"), sets
+ * ctx->json, and returns how many arguments are left. No token, id or phone is "--json". */
+static int
+json_anywhere(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int n = 0, i = 0;
+
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			ctx->json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	for (; i < argc; i++)
+		argv[n++] = argv[i];
+	return n;
 }
 
 static const char *
@@ -131,5 +151,5 @@ main(int argc, char **argv)
 		return 2;
 	}
 	optind++;
-	return cmd->run(&ctx, argc - optind, argv + optind);
+	return cmd->run(&ctx, json_anywhere(&ctx, argc - optind, argv + optind), argv + optind);
 }

@@ -3,8 +3,9 @@
 #ifndef PHONEAUTH_CLI_PROMPT_H
 #define PHONEAUTH_CLI_PROMPT_H
 
-/* Room for the largest PHONEAUTH_PASSWORD_MAX (4096 bytes), a newline and the NUL. */
-#define CLI_PW_BUF 4098
+/* Room for the largest PHONEAUTH_PASSWORD_MAX (4096 characters, at most 4 bytes each in UTF-8),
+ * a newline and the NUL. */
+#define CLI_PW_BUF (4 * 4096 + 2)
 
 struct cli_passwords {
 	char pw[CLI_PW_BUF];

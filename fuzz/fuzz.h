@@ -14,13 +14,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Crashes, naming the property, when cond is false: unlike assert() it survives NDEBUG. */
-#define FUZZ_CHECK(cond)                                                                      \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			(void) fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__,      \
-			    __LINE__, #cond);                                                 \
-			abort();                                                              \
-		}                                                                             \
+#define FUZZ_CHECK(cond)                                                                        \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
+			(void) fprintf(                                                         \
+			    stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                                \
+		}                                                                               \
 	} while (0)
 
 /* A malloc'd NUL-terminated copy of data[0..size) (the targets' string inputs), or NULL when out

@@ -90,10 +90,22 @@ check_password(const char *pw)
 	for (size_t i = 0; i < 2; i++) {
 		enum pa_pw_verdict v = pa_policy_check_password(&fx.policy[i], pw, strlen(pw));
 
-		FUZZ_CHECK(v >= PA_PW_OK && v <= PA_PW_NEED_SPECIAL);
-		/* The cap before Argon2 comes first. */
-		if (strlen(pw) > (size_t) fx.policy[i].password_max_bytes)
+		char  *nfc;
+		size_t len;
+		pa_err rv;
+
+		FUZZ_CHECK(v >= PA_PW_OK && v <= PA_PW_NOMEM);
+		if (v == PA_PW_NOMEM)
+			continue;
+		/* Not UTF-8 is refused; otherwise the character cap before Argon2 comes first. */
+		rv = pa_policy_password_nfc(pw, strlen(pw), &nfc, &len);
+		FUZZ_CHECK(rv != PA_EINVAL || v == PA_PW_INVALID || v == PA_PW_TOO_LONG);
+		if (rv != PA_OK)
+			continue;
+		FUZZ_CHECK(v != PA_PW_INVALID);
+		if (pa_policy_password_chars(nfc, len) > (size_t) fx.policy[i].password_max_len)
 			FUZZ_CHECK(v == PA_PW_TOO_LONG);
+		pa_policy_password_nfc_free(nfc, len);
 	}
 }
 

@@ -5,13 +5,13 @@
  * Properties: the outcome is one classify may give, a SENT one carries a valid message SID, a
  * retry delay is within its bounds, and every string the result holds is terminated. */
 #include "fuzz.h"
-#include "worker.h"
+#include "twilio.h"
 
 #define MAX_ATTEMPTS 5
 
 /* The statuses classify tells apart, and a few it must treat like their class. */
-static const long statuses[] = { 0, 200, 201, 202, 204, 299, 301, 400, 401, 403, 404, 408, 409,
-	410, 422, 429, 499, 500, 502, 503, 504, 599, 600, -1 };
+static const long statuses[] = { 0, 200, 201, 202, 204, 299, 301, 400, 401, 403, 404, 408, 409, 410,
+	422, 429, 499, 500, 502, 503, 504, 599, 600, -1 };
 
 static void
 check_result(const struct smsw_result *r)

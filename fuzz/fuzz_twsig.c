@@ -7,14 +7,16 @@
  * Properties: a computed signature checks, also across the default-port variant, and a changed
  * one does not; every parsed key is found again. */
 #include "fuzz.h"
-#include "worker.h"
+#include "config.h"
+#include "twsig.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
 /* The URL the worker is configured with, and the forms Twilio may sign instead. */
 static const char *const urls[][2] = {
 	{ "https://sms.example.com/twilio/status", "https://sms.example.com:443/twilio/status" },
-	{ "https://sms.example.com:443/twilio/status?x=1", "https://sms.example.com/twilio/status?x=1" },
+	{ "https://sms.example.com:443/twilio/status?x=1",
+	    "https://sms.example.com/twilio/status?x=1" },
 	{ "http://127.0.0.1/cb#frag", "http://127.0.0.1:80/cb#frag" },
 };
 

@@ -59,9 +59,10 @@ replay_dir(const char *dir, unsigned *n)
 		char        path[4096];
 		struct stat st;
 
-		if (names[i]->d_name[0] != '.' &&
-		    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) < (int) sizeof path &&
-		    stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (names[i]->d_name[0] != '.'
+		    && snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name)
+		        < (int) sizeof path
+		    && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (replay_file(path) != 0)
 				rv = -1;
 			else

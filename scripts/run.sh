@@ -3,11 +3,13 @@
 # built) one SMS worker in console mode unless TWILIO_* variables are set. With
 # PHONEAUTH_FAKE_TWILIO=1 the worker sends to the test suite's fake Twilio, which answers like
 # Twilio and posts signed "sent" and "delivered" callbacks. Ctrl-C stops it all.
+# The console worker's messages (with their codes) also go to .run/sms.log, where the README's
+# quick start reads them. PHONEAUTH_RUN_DIR moves .run/ (the quick-start test runs its own stack).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
-run=$top/.run
+run=${PHONEAUTH_RUN_DIR:-$top/.run}
 mkdir -p "$run"
 
 bash "$top/tests/support/pgcluster.sh" start "$run/pg" >/dev/null
@@ -64,7 +66,8 @@ if [ -x "$worker" ]; then
     export PHONEAUTH_SMS_BACKEND=console
     echo "run: no TWILIO_* variables: the SMS worker prints messages instead of sending them" >&2
   fi
-  "$worker" &
+  # stdout carries only the console backend's messages; this run's copy is for the quick start.
+  "$worker" > >(tee "$run/sms.log") &
   pids+=($!)
 fi
 
@@ -76,9 +79,10 @@ phoneauth is running:
   HTTP        http://$PHONEAUTH_HTTP/healthz  http://$PHONEAUTH_HTTP/metrics
   PostgreSQL  $DATABASE_URL
 
-Try it from another terminal:
+Try it from another terminal (README.md, "Quick start"):
   $build/cli/phoneauth health
   $build/cli/phoneauth --help
+SMS codes (console mode) appear below and in $run/sms.log.
 
 Ctrl-C stops everything.
 MSG

@@ -5,8 +5,8 @@ const char *
 pa_strerror(pa_err err)
 {
 	switch (err) {
-#define PA_ERR_TEXT(name, text)                                           \
-	case PA_##name:                                                   \
+#define PA_ERR_TEXT(name, text) \
+	case PA_##name:         \
 		return text;
 		PA_ERR_MAP(PA_ERR_TEXT)
 #undef PA_ERR_TEXT
@@ -20,8 +20,8 @@ const char *
 pa_err_name(pa_err err)
 {
 	switch (err) {
-#define PA_ERR_NAME(name, text)                                           \
-	case PA_##name:                                                   \
+#define PA_ERR_NAME(name, text) \
+	case PA_##name:         \
 		return #name;
 		PA_ERR_MAP(PA_ERR_NAME)
 #undef PA_ERR_NAME

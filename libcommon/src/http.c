@@ -40,11 +40,12 @@ static void
 http_serve(void *state, struct http_route *route, nng_aio *aio, nng_http_req *nreq)
 {
 	struct pa_http_request  req = { 0 };
-	struct pa_http_response res = { .status = 200, .content_type = "text/plain; charset=utf-8" };
-	nng_http_res           *nres;
-	void                   *body = NULL;
-	size_t                  len  = 0;
-	int                     rv;
+	struct pa_http_response res
+	    = { .status = 200, .content_type = "text/plain; charset=utf-8" };
+	nng_http_res *nres;
+	void         *body = NULL;
+	size_t        len  = 0;
+	int           rv;
 
 	nng_http_req_get_data(nreq, &body, &len);
 	req.method   = nng_http_req_get_method(nreq);
@@ -158,11 +159,11 @@ http_route(struct pa_http *h, const char *method, const char *path, pa_http_hand
 	*r = (struct http_route) { .http = h, .fn = fn, .arg = arg, .blocking = blocking };
 	if (nng_http_handler_alloc(&nh, path, http_cb) != 0)
 		return PA_ENOMEM;
-	if (nng_http_handler_set_method(nh, method) != 0 ||
-	    nng_http_handler_collect_body(nh, true, HTTP_MAX_BODY) != 0 ||
-	    nng_http_handler_set_data(nh, r, NULL) != 0 ||
-	    (tree && nng_http_handler_set_tree(nh) != 0) ||
-	    nng_http_server_add_handler(h->srv, nh) != 0) {
+	if (nng_http_handler_set_method(nh, method) != 0
+	    || nng_http_handler_collect_body(nh, true, HTTP_MAX_BODY) != 0
+	    || nng_http_handler_set_data(nh, r, NULL) != 0
+	    || (tree && nng_http_handler_set_tree(nh) != 0)
+	    || nng_http_server_add_handler(h->srv, nh) != 0) {
 		nng_http_handler_free(nh);
 		return PA_EINVAL;
 	}

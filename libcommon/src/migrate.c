@@ -11,19 +11,19 @@
 #define MIGRATE_MAX_FILES 512
 #define MIGRATE_MAX_BYTES (4 * 1024 * 1024)
 
-static const struct pa_stmt st_lock    = { "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0 };
-static const struct pa_stmt st_unlock  = { "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0 };
-static const struct pa_stmt st_create  = { "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	                                   " version integer PRIMARY KEY,"
-	                                   " name text NOT NULL,"
-	                                   " applied_at timestamptz NOT NULL DEFAULT now())",
-	 0 };
-static const struct pa_stmt st_applied = { "SELECT 1 FROM schema_migrations WHERE version = $1", 1 };
-static const struct pa_stmt st_record  = {
-	 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2
-};
-static const struct pa_stmt st_current = { "SELECT coalesce(max(version), 0) FROM schema_migrations",
+static const struct pa_stmt st_lock   = { "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0 };
+static const struct pa_stmt st_unlock = { "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0 };
+static const struct pa_stmt st_create = { "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	                                  " version integer PRIMARY KEY,"
+	                                  " name text NOT NULL,"
+	                                  " applied_at timestamptz NOT NULL DEFAULT now())",
 	0 };
+static const struct pa_stmt st_applied
+    = { "SELECT 1 FROM schema_migrations WHERE version = $1", 1 };
+static const struct pa_stmt st_record
+    = { "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2 };
+static const struct pa_stmt st_current
+    = { "SELECT coalesce(max(version), 0) FROM schema_migrations", 0 };
 
 /* "0001_init.sql" -> 1; -1 for names that are not migrations. */
 static int
@@ -31,8 +31,8 @@ migration_version(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len < 10 || strspn(name, "0123456789") != 4 || name[4] != '_' ||
-	    strcmp(name + len - 4, ".sql") != 0)
+	if (len < 10 || strspn(name, "0123456789") != 4 || name[4] != '_'
+	    || strcmp(name + len - 4, ".sql") != 0)
 		return -1;
 	for (const char *p = name + 5; p < name + len - 4; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -96,9 +96,9 @@ migrate_one(struct pa_db *db, const char *dir, const char *name, int version, bo
 	}
 	if ((rv = pa_db_begin(db)) != PA_OK)
 		goto out_free_sql;
-	if ((rv = pa_db_exec_simple(db, sql)) != PA_OK ||
-	    (rv = pa_db_exec(db, &st_record, params, NULL)) != PA_OK ||
-	    (rv = pa_db_commit(db)) != PA_OK) {
+	if ((rv = pa_db_exec_simple(db, sql)) != PA_OK
+	    || (rv = pa_db_exec(db, &st_record, params, NULL)) != PA_OK
+	    || (rv = pa_db_commit(db)) != PA_OK) {
 		(void) snprintf(err, errsz, "%s: %s", name, pa_db_errmsg(db));
 		pa_db_rollback(db);
 		goto out_free_sql;
@@ -110,7 +110,8 @@ out_free_sql:
 }
 
 pa_err
-pa_migrate(struct pa_migrate_result *out, struct pa_db *db, const char *dir, char *err, size_t errsz)
+pa_migrate(
+    struct pa_migrate_result *out, struct pa_db *db, const char *dir, char *err, size_t errsz)
 {
 	char                    *names[MIGRATE_MAX_FILES];
 	size_t                   n = 0;
@@ -143,7 +144,8 @@ pa_migrate(struct pa_migrate_result *out, struct pa_db *db, const char *dir, cha
 		goto out_free_names;
 	}
 	if ((rv = pa_db_exec(db, &st_create, NULL, NULL)) != PA_OK) {
-		(void) snprintf(err, errsz, "cannot create schema_migrations: %s", pa_db_errmsg(db));
+		(void) snprintf(
+		    err, errsz, "cannot create schema_migrations: %s", pa_db_errmsg(db));
 		goto out_unlock;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -154,7 +156,8 @@ pa_migrate(struct pa_migrate_result *out, struct pa_db *db, const char *dir, cha
 			rv = PA_EINVAL;
 			goto out_unlock;
 		}
-		rv = migrate_one(db, dir, names[i], migration_version(names[i]), &applied, err, errsz);
+		rv = migrate_one(
+		    db, dir, names[i], migration_version(names[i]), &applied, err, errsz);
 		if (rv != PA_OK)
 			goto out_unlock;
 		r.applied += applied;

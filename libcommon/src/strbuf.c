@@ -1,4 +1,5 @@
-/* strbuf.c: a growable text buffer that records allocation failure instead of reporting it per call. */
+/* strbuf.c: a growable text buffer that records allocation failure instead of reporting it per
+ * call. */
 #include "common/strbuf.h"
 
 #include <stdarg.h>

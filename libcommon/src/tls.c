@@ -14,14 +14,14 @@
 static char *
 read_pem(const char *file, size_t *len)
 {
-	FILE *f = fopen(file, "rb");
+	FILE *f   = fopen(file, "rb");
 	char *buf = NULL;
 	long  n;
 
 	if (f == NULL)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 1024 * 1024 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t) n + 1)) != NULL) {
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 1024 * 1024
+	    && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t) n + 1)) != NULL) {
 		if (fread(buf, 1, (size_t) n, f) != (size_t) n) {
 			free(buf);
 			buf = NULL;
@@ -41,8 +41,8 @@ own_cert(nng_tls_config *cfg, const char *cert_file, const char *key_file)
 {
 	size_t clen = 0, klen = 0;
 	char  *cert = read_pem(cert_file, &clen), *key = read_pem(key_file, &klen);
-	int    rv   = cert == NULL || key == NULL ? NNG_ENOENT :
-	                                            nng_tls_config_own_cert(cfg, cert, key, NULL);
+	int    rv = cert == NULL || key == NULL ? NNG_ENOENT
+	                                        : nng_tls_config_own_cert(cfg, cert, key, NULL);
 
 	if (key != NULL)
 		sodium_memzero(key, klen);
@@ -52,8 +52,8 @@ own_cert(nng_tls_config *cfg, const char *cert_file, const char *key_file)
 }
 
 static pa_err
-tls_build(nng_tls_config **out, nng_tls_mode mode, const struct pa_tls_opts *o, char *err,
-    size_t errsz)
+tls_build(
+    nng_tls_config **out, nng_tls_mode mode, const struct pa_tls_opts *o, char *err, size_t errsz)
 {
 	nng_tls_config *cfg;
 	int             rv;
@@ -66,24 +66,25 @@ tls_build(nng_tls_config **out, nng_tls_mode mode, const struct pa_tls_opts *o, 
 		(void) snprintf(err, errsz, "TLS: %s", nng_strerror(rv));
 		return PA_ENOMEM;
 	}
-	if (o->cert_file != NULL && o->key_file != NULL &&
-	    (rv = own_cert(cfg, o->cert_file, o->key_file)) != 0) {
+	if (o->cert_file != NULL && o->key_file != NULL
+	    && (rv = own_cert(cfg, o->cert_file, o->key_file)) != 0) {
 		(void) snprintf(err, errsz, "TLS certificate %s / key %s: %s", o->cert_file,
 		    o->key_file, nng_strerror(rv));
 		goto out_free;
 	}
 	if (o->ca_file != NULL) {
 		if ((rv = nng_tls_config_ca_file(cfg, o->ca_file)) != 0) {
-			(void) snprintf(err, errsz, "TLS CA file %s: %s", o->ca_file,
-			    nng_strerror(rv));
+			(void) snprintf(
+			    err, errsz, "TLS CA file %s: %s", o->ca_file, nng_strerror(rv));
 			goto out_free;
 		}
 		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
 	} else {
 		/* A server without a CA does not ask for client certificates; a client without
 		 * one cannot verify the server, so that is refused. */
-		rv = mode == NNG_TLS_MODE_SERVER ?
-		    nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE) : NNG_EINVAL;
+		rv = mode == NNG_TLS_MODE_SERVER
+		    ? nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE)
+		    : NNG_EINVAL;
 		if (rv != 0) {
 			(void) snprintf(err, errsz, "a tls+tcp:// client needs a CA file");
 			goto out_free;

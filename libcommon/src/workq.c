@@ -5,11 +5,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "common/ring.h"
+
 struct pa_workq {
 	pthread_mutex_t      mtx;
 	pthread_cond_t       cv;
-	void               **ring;
-	unsigned             cap, head, count;
+	struct pa_ring       ring; /* of void *: the jobs */
 	bool                 closing;
 	unsigned             nthreads;
 	pthread_t           *threads;
@@ -26,15 +27,12 @@ workq_main(void *arg)
 		void *job;
 
 		pthread_mutex_lock(&q->mtx);
-		while (q->count == 0 && !q->closing)
+		while (q->ring.count == 0 && !q->closing)
 			pthread_cond_wait(&q->cv, &q->mtx);
-		if (q->count == 0) {
+		if (!pa_ring_pop(&q->ring, &job)) {
 			pthread_mutex_unlock(&q->mtx);
 			break;
 		}
-		job     = q->ring[q->head];
-		q->head = (q->head + 1) % q->cap;
-		q->count--;
 		pthread_mutex_unlock(&q->mtx);
 		q->opts.run(state, job);
 	}
@@ -53,11 +51,9 @@ pa_workq_new(struct pa_workq **out, const struct pa_workq_opts *opts)
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return PA_ENOMEM;
 	q->opts    = *opts;
-	q->cap     = opts->capacity;
-	q->ring    = calloc(q->cap, sizeof *q->ring);
 	q->threads = calloc(opts->threads, sizeof *q->threads);
-	if (q->ring == NULL || q->threads == NULL) {
-		free(q->ring);
+	if (q->threads == NULL || pa_ring_init(&q->ring, opts->capacity, sizeof(void *)) != PA_OK) {
+		pa_ring_fini(&q->ring);
 		free(q->threads);
 		free(q);
 		return PA_ENOMEM;
@@ -82,13 +78,10 @@ pa_workq_push(struct pa_workq *q, void *job)
 	pthread_mutex_lock(&q->mtx);
 	if (q->closing)
 		rv = PA_ECLOSED;
-	else if (q->count == q->cap)
+	else if (!pa_ring_push(&q->ring, &job))
 		rv = PA_ELIMIT;
-	else {
-		q->ring[(q->head + q->count) % q->cap] = job;
-		q->count++;
+	else
 		pthread_cond_signal(&q->cv);
-	}
 	pthread_mutex_unlock(&q->mtx);
 	return rv;
 }
@@ -99,7 +92,7 @@ pa_workq_depth(struct pa_workq *q)
 	unsigned n;
 
 	pthread_mutex_lock(&q->mtx);
-	n = q->count;
+	n = (unsigned) q->ring.count;
 	pthread_mutex_unlock(&q->mtx);
 	return n;
 }
@@ -118,6 +111,6 @@ pa_workq_free(struct pa_workq *q)
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mtx);
 	free(q->threads);
-	free(q->ring);
+	pa_ring_fini(&q->ring);
 	free(q);
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/phone.h"
 #include "ids.h"
+#include "input.h"
 #include "phoneauth/v1/admin.pb-c.h"
 #include "store_admin.h"
 
@@ -220,11 +221,16 @@ auth_admin_list_users(struct pa_rpc_call *call, void *state, const void *in_, vo
 		.limit                                = n + 1 };
 	struct auth_views_page        pg;
 	struct auth_views_user        row;
+	struct pa_phone               ph;
 	int64_t                       total;
 	bool                          oom = false;
 	pa_err                        rv;
 
-	if (in->search != NULL && in->search[0] != '\0')
+	/* A whole phone number in any format the Auth RPCs accept searches by its E.164 form. */
+	if (in->search != NULL && in->search[0] != '\0' && strchr(in->search, '@') == NULL
+	    && auth_phone_accept(pa_rpc_call_service_arg(call), in->search, &ph).code == CODE(OK))
+		like_prefix(ph.e164, pat, sizeof pat);
+	else if (in->search != NULL && in->search[0] != '\0')
 		like_prefix(in->search, pat, sizeof pat);
 	if (in->cursor != NULL && in->cursor[0] != '\0') {
 		if (sscanf(in->cursor, "%23[0-9]/%36s", cur_us, cur_id) != 2
@@ -297,26 +303,90 @@ timeline_fill(struct pa_rpc_call *call, Phoneauth__V1__TimelineEntry *e,
 	json_object_put(a);
 }
 
+/* What an admin typed into GetUser, read like the site's input: a user id, an email in any case,
+ * or a phone in any format the Auth RPCs accept (this deployment's default region and
+ * countries, libphonenumber), normalised to E.164. */
+struct admin_who {
+	char                  text[PA_PHONE_INPUT_MAX + 192]; /* the input, trimmed */
+	char                  phone[17], email[256], id[AUTH_UUID_LEN];
+	struct auth_views_who q;
+};
+
+static void
+who_parse(struct auth_app *app, const char *input, struct admin_who *w)
+{
+	struct pa_phone ph;
+	const char     *s = input != NULL ? input : "";
+	size_t          n;
+
+	*w   = (struct admin_who) { .text = "" };
+	w->q = (struct auth_views_who) { .id = w->id, .phone_e164 = w->phone, .email = w->email };
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+		n--;
+	(void) snprintf(w->text, sizeof w->text, "%.*s", (int) n, s);
+	if (strchr(w->text, '@') != NULL)
+		auth_email_identity(w->text, w->email);
+	else if (auth_is_uuid(w->text))
+		(void) snprintf(w->id, sizeof w->id, "%.36s", w->text);
+	else if (auth_phone_accept(app, w->text, &ph).code == CODE(OK))
+		(void) snprintf(w->phone, sizeof w->phone, "%s", ph.e164);
+}
+
+/* The NOT_FOUND answer: says what was looked for, in the call's memory. */
+static struct pa_rpc_result
+who_not_found(struct pa_rpc_call *call, struct auth_app *app, const struct admin_who *w)
+{
+	char  msg[400];
+	char *m;
+
+	if (w->id[0] != '\0')
+		(void) snprintf(msg, sizeof msg, "no user with id %s", w->id);
+	else if (w->email[0] != '\0')
+		(void) snprintf(msg, sizeof msg, "no user with email %s", w->email);
+	else if (w->phone[0] != '\0' && strcmp(w->phone, w->text) == 0)
+		(void) snprintf(msg, sizeof msg, "no user with phone %s", w->phone);
+	else if (w->phone[0] != '\0')
+		(void) snprintf(
+		    msg, sizeof msg, "no user with phone %s (read from \"%s\")", w->phone, w->text);
+	else
+		(void) snprintf(msg, sizeof msg,
+		    "no user matches \"%s\": not a user id, an email, or a phone number this "
+		    "service accepts (default region %s)",
+		    w->text, app->cfg.default_region);
+	m = pa_rpc_call_strdup(call, msg);
+	return pa_rpc_fail(
+	    CODE(NOT_FOUND), REASON(REASON_UNSPECIFIED), m != NULL ? m : "no such user");
+}
+
 struct pa_rpc_result
 auth_admin_get_user(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
 {
 	struct auth_worker                  *w   = state;
+	struct auth_app                     *app = pa_rpc_call_service_arg(call);
 	const Phoneauth__V1__GetUserRequest *in  = in_;
 	Phoneauth__V1__GetUserResponse      *out = out_;
 	json_object                         *d   = json_object_new_object();
 	struct auth_views_page               pg, tl = { .res = NULL };
 	struct auth_views_user_detail        u;
 	struct auth_views_timeline_entry     e;
+	struct admin_who                     who;
 	bool                                 oom = false;
 	pa_err                               rv;
 
+	who_parse(app, in->user, &who);
 	auth_admin_jstr(d, "user", in->user);
-	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
-	    || (rv = auth_views_user_get(w->db, in->user ? in->user : "", &pg)) != PA_OK)
+	if ((rv = auth_admin_audit(w, call, d)) != PA_OK)
+		return pa_rpc_fail_err(rv);
+	if (who.id[0] == '\0' && who.phone[0] == '\0' && who.email[0] == '\0')
+		return who_not_found(call, app, &who);
+	if ((rv = auth_views_user_get(w->db, &who.q, &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	if (pg.n == 0) {
 		auth_views_page_free(&pg);
-		return pa_rpc_fail(CODE(NOT_FOUND), REASON(REASON_UNSPECIFIED), "no such user");
+		return who_not_found(call, app, &who);
 	}
 	auth_views_user_detail_at(&pg, &u);
 	if ((out->user = pa_rpc_call_alloc(call, sizeof *out->user)) == NULL)

@@ -1,8 +1,7 @@
 /* auditchain.c: makes the audit trail tamper-evident. A background thread signs each new range
  * of audit rows into a hash chain (audit_checkpoints); verify recomputes the chain and names the
  * first row or checkpoint that no longer matches. */
-#include <errno.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,37 +12,15 @@
 #include "auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ticker.h"
+#include "store_auditchain.h"
 
-#define HASH_BYTES 32
+#define HASH_BYTES AUTH_CHAIN_HASH_BYTES
 #define ENTRY_BYTES (8 + HASH_BYTES) /* id, big-endian, then the row's digest */
 #define RANGE_MAX 4096 /* rows per checkpoint: bounds memory and lock-free time */
-#define ROW_COLS 11
 
 static const char row_tag[]  = "phoneauth audit row v1";
 static const char ckpt_tag[] = "phoneauth audit checkpoint v1";
-
-/* The canonical form of a row: every column as text (NULL kept apart from ""), the time in
- * microseconds so no formatting setting can change it. (No "id::text": ORDER BY id would then
- * sort the text column, "10" before "2".) */
-static const struct pa_stmt st_rows
-    = { "SELECT id, (extract(epoch FROM at) * 1000000)::bigint::text, event, actor,"
-	" user_id::text, phone_masked, verification_id::text, message_sid, end_user_ip::text,"
-	" outcome, detail::text FROM audit_events"
-	" WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id",
-	      2 };
-static const struct pa_stmt st_max = { "SELECT coalesce(max(id), 0) FROM audit_events", 0 };
-static const struct pa_stmt st_last
-    = { "SELECT last_id, hash FROM audit_checkpoints ORDER BY last_id DESC LIMIT 1", 0 };
-static const struct pa_stmt st_insert
-    = { "INSERT INTO audit_checkpoints (first_id, last_id, prev_hash, hash, signature, row_digests)"
-	" VALUES ($1::bigint, $2::bigint, $3::bytea, $4::bytea, $5::bytea, $6::bytea)",
-	      6 };
-static const struct pa_stmt st_ckpts
-    = { "SELECT id, first_id, last_id, prev_hash, hash, signature, row_digests"
-	" FROM audit_checkpoints WHERE first_id > $1::bigint ORDER BY first_id LIMIT 16",
-	      1 };
-static const struct pa_stmt st_after
-    = { "SELECT count(*) FROM audit_events WHERE id > $1::bigint", 1 };
 
 static void
 put_be64(unsigned char out[8], int64_t v)
@@ -62,20 +39,21 @@ get_be64(const unsigned char in[8])
 	return (int64_t) v;
 }
 
-/* Digest of row i of a st_rows result. */
+/* Digest of an audit row's canonical form: for each column, a NULL flag and the length
+ * (big-endian), then its text. */
 static void
-row_digest(unsigned char out[HASH_BYTES], const PGresult *r, int i)
+row_digest(unsigned char out[HASH_BYTES], const struct auth_chain_row *r)
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, HASH_BYTES);
 	crypto_generichash_update(&st, (const unsigned char *) row_tag, sizeof row_tag);
-	for (int c = 0; c < ROW_COLS; c++) {
+	for (int c = 0; c < AUTH_CHAIN_ROW_COLS; c++) {
 		unsigned char head[5] = { 0 };
 		uint32_t      len     = 0;
 
-		if (!PQgetisnull(r, i, c)) {
-			len     = (uint32_t) PQgetlength(r, i, c);
+		if (r->col[c] != NULL) {
+			len     = (uint32_t) r->len[c];
 			head[0] = 1;
 		}
 		head[1] = (unsigned char) (len >> 24);
@@ -83,7 +61,8 @@ row_digest(unsigned char out[HASH_BYTES], const PGresult *r, int i)
 		head[3] = (unsigned char) (len >> 8);
 		head[4] = (unsigned char) len;
 		crypto_generichash_update(&st, head, sizeof head);
-		crypto_generichash_update(&st, (const unsigned char *) PQgetvalue(r, i, c), len);
+		crypto_generichash_update(
+		    &st, (const unsigned char *) (r->col[c] != NULL ? r->col[c] : ""), len);
 	}
 	crypto_generichash_final(&st, out, HASH_BYTES);
 }
@@ -105,148 +84,68 @@ ckpt_hash(unsigned char out[HASH_BYTES], const unsigned char prev[HASH_BYTES], i
 	crypto_generichash_final(&st, out, HASH_BYTES);
 }
 
-/* "\x<hex>" for a bytea parameter; NULL when out of memory. */
-static char *
-bytea_param(const unsigned char *bin, size_t len)
-{
-	char *s = malloc(2 + 2 * len + 1);
-
-	if (s == NULL)
-		return NULL;
-	s[0] = '\\';
-	s[1] = 'x';
-	(void) sodium_bin2hex(s + 2, 2 * len + 1, bin, len);
-	return s;
-}
-
-/* Decodes a bytea column (hex output) into a malloc'd buffer; false if it is not hex. */
-static bool
-bytea_value(const PGresult *r, int row, int col, unsigned char **out, size_t *len)
-{
-	const char *v = PQgetvalue(r, row, col);
-	size_t      n = (size_t) PQgetlength(r, row, col);
-
-	*out = NULL;
-	*len = 0;
-	if (n < 2 || v[0] != '\\' || v[1] != 'x' || (*out = malloc(n / 2 + 1)) == NULL)
-		return false;
-	return sodium_hex2bin(*out, n / 2, v + 2, n - 2, NULL, len, NULL) == 0;
-}
-
 /* ---- the checkpointer ------------------------------------------------------------------------ */
 
 struct auth_auditchain {
 	struct auth_app     *app;
 	struct pa_db        *db;
-	pthread_t            thread;
-	pthread_mutex_t      mu;
-	pthread_cond_t       cv;
-	bool                 stop;
+	struct pa_ticker    *ticker;
 	atomic_uint_fast64_t checkpoints, failures, covered;
 };
-
-/* The highest id whose row (if any) is committed: the SHARE lock waits for every transaction
- * that is inserting, and ids come from a sequence, so no lower id can appear afterwards. New
- * inserts wait only for this one short transaction. */
-static pa_err
-stable_max(struct pa_db *db, int64_t *out)
-{
-	PGresult *r = NULL;
-	pa_err    rv;
-
-	if ((rv = pa_db_begin(db)) != PA_OK)
-		return rv;
-	if ((rv = pa_db_exec_simple(db, "SET LOCAL lock_timeout = '2s'")) == PA_OK
-	    && (rv = pa_db_exec_simple(db, "LOCK TABLE audit_events IN SHARE MODE")) == PA_OK
-	    && (rv = pa_db_exec(db, &st_max, NULL, &r)) == PA_OK) {
-		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		PQclear(r);
-		return pa_db_commit(db);
-	}
-	pa_db_rollback(db);
-	return rv;
-}
 
 /* Signs the next range of rows up to max; *more is set when rows beyond the range remain. */
 static pa_err
 checkpoint_once(struct auth_auditchain *c, int64_t max, bool *more)
 {
-	unsigned char  prev[HASH_BYTES] = { 0 }, hash[HASH_BYTES], sig[crypto_sign_BYTES];
-	unsigned char *entries = NULL, *prev_db = NULL;
-	char           a[24], b[24], *p_prev = NULL, *p_hash = NULL, *p_sig = NULL, *p_ent = NULL;
-	int64_t        last = 0, upto;
-	size_t         n    = 0, plen;
-	PGresult      *r    = NULL;
-	pa_err         rv;
+	unsigned char           prev[HASH_BYTES], hash[HASH_BYTES], sig[crypto_sign_BYTES];
+	unsigned char          *entries = NULL;
+	int64_t                 last    = 0, upto;
+	struct auth_chain_rows *rows    = NULL;
+	pa_err                  rv;
 
 	*more = false;
 	if ((rv = pa_db_begin(c->db)) != PA_OK)
 		return rv;
 	/* Checkpointers of several auth instances take turns; the chain stays linear. */
-	if ((rv = pa_db_exec_simple(
-	         c->db, "LOCK TABLE audit_checkpoints IN SHARE ROW EXCLUSIVE MODE"))
-	        != PA_OK
-	    || (rv = pa_db_exec(c->db, &st_last, NULL, &r)) != PA_OK)
-		goto out;
-	if (PQntuples(r) == 1) {
-		last = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		if (!bytea_value(r, 0, 1, &prev_db, &plen) || plen != HASH_BYTES) {
-			rv = PA_EINVAL;
-			goto out;
-		}
-		memcpy(prev, prev_db, HASH_BYTES);
-	}
-	PQclear(r);
-	r = NULL;
-	if (last >= max)
+	if ((rv = auth_chain_lock(c->db)) != PA_OK
+	    || (rv = auth_chain_head(c->db, &last, prev)) != PA_OK || last >= max)
 		goto out;
 	upto  = max - last > RANGE_MAX ? last + RANGE_MAX : max;
 	*more = upto < max;
-	(void) snprintf(a, sizeof a, "%lld", (long long) last);
-	(void) snprintf(b, sizeof b, "%lld", (long long) upto);
-	if ((rv = pa_db_exec(c->db, &st_rows, (const char *[]) { a, b }, &r)) != PA_OK)
+	if ((rv = auth_chain_rows(c->db, last, upto, &rows)) != PA_OK)
 		goto out;
-	n = (size_t) PQntuples(r);
-	if ((entries = malloc(n * ENTRY_BYTES + 1)) == NULL) {
+	if ((entries = malloc(rows->n * ENTRY_BYTES + 1)) == NULL) {
 		rv = PA_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		put_be64(entries + i * ENTRY_BYTES, strtoll(PQgetvalue(r, (int) i, 0), NULL, 10));
-		row_digest(entries + i * ENTRY_BYTES + 8, r, (int) i);
+	for (size_t i = 0; i < rows->n; i++) {
+		put_be64(entries + i * ENTRY_BYTES, rows->row[i].id);
+		row_digest(entries + i * ENTRY_BYTES + 8, &rows->row[i]);
 	}
-	ckpt_hash(hash, prev, last + 1, upto, entries, n * ENTRY_BYTES);
+	ckpt_hash(hash, prev, last + 1, upto, entries, rows->n * ENTRY_BYTES);
 	if (crypto_sign_detached(sig, NULL, hash, sizeof hash, c->app->audit_sk) != 0) {
 		rv = PA_ECRYPTO;
 		goto out;
 	}
-	(void) snprintf(a, sizeof a, "%lld", (long long) (last + 1));
-	p_prev = bytea_param(prev, sizeof prev);
-	p_hash = bytea_param(hash, sizeof hash);
-	p_sig  = bytea_param(sig, sizeof sig);
-	p_ent  = bytea_param(entries, n * ENTRY_BYTES);
-	if (p_prev == NULL || p_hash == NULL || p_sig == NULL || p_ent == NULL) {
-		rv = PA_ENOMEM;
-		goto out;
-	}
-	if ((rv = pa_db_exec(
-	         c->db, &st_insert, (const char *[]) { a, b, p_prev, p_hash, p_sig, p_ent }, NULL))
+	if ((rv = auth_chain_insert(c->db,
+	         &(struct auth_chain_link_new) { .first_id = last + 1,
+	             .last_id                              = upto,
+	             .prev_hash                            = prev,
+	             .hash                                 = hash,
+	             .signature                            = sig,
+	             .row_digests                          = entries,
+	             .row_digests_len                      = rows->n * ENTRY_BYTES }))
 	        == PA_OK
 	    && (rv = pa_db_commit(c->db)) == PA_OK) {
 		atomic_fetch_add(&c->checkpoints, 1);
 		atomic_store(&c->covered, (uint64_t) upto);
-		pa_log_debug("audit_checkpoint", "first_id=%s last_id=%s rows=%zu", a, b, n);
+		pa_log_debug("audit_checkpoint", "first_id=%lld last_id=%lld rows=%zu",
+		    (long long) (last + 1), (long long) upto, rows->n);
 	}
 out:
-	if (r != NULL)
-		PQclear(r);
 	pa_db_rollback(c->db);
 	free(entries);
-	free(prev_db);
-	free(p_prev);
-	free(p_hash);
-	free(p_sig);
-	free(p_ent);
+	free(rows);
 	return rv;
 }
 
@@ -258,7 +157,8 @@ checkpoint_all(struct auth_auditchain *c)
 	bool    more;
 	pa_err  rv;
 
-	if ((rv = pa_db_ready(c->db)) != PA_OK || (rv = stable_max(c->db, &max)) != PA_OK)
+	if ((rv = pa_db_ready(c->db)) != PA_OK
+	    || (rv = auth_chain_stable_max(c->db, &max)) != PA_OK)
 		return rv;
 	do {
 		rv = checkpoint_once(c, max, &more);
@@ -266,40 +166,25 @@ checkpoint_all(struct auth_auditchain *c)
 	return rv;
 }
 
-static void *
-chain_main(void *arg)
+/* The ticker's job: sign what is new, a failure counted and logged (retried next time). */
+static void
+chain_tick(struct pa_ticker *tk, void *arg)
 {
-	struct auth_auditchain *c = arg;
-	bool                    stop;
+	struct auth_auditchain *c  = arg;
+	pa_err                  rv = checkpoint_all(c);
 
-	do {
-		struct timespec until;
-		pa_err          rv = checkpoint_all(c);
-
-		if (rv != PA_OK) {
-			atomic_fetch_add(&c->failures, 1);
-			pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s",
-			    pa_err_name(rv), pa_db_sqlstate(c->db));
-		}
-		(void) clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += c->app->cfg.audit_every_s;
-		pthread_mutex_lock(&c->mu);
-		while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
-			;
-		stop = c->stop;
-		pthread_mutex_unlock(&c->mu);
-	} while (!stop);
-	/* Sign the tail on the way out, so a clean stop leaves no unsigned rows behind. */
-	if (checkpoint_all(c) != PA_OK)
+	(void) tk;
+	if (rv != PA_OK) {
 		atomic_fetch_add(&c->failures, 1);
-	return NULL;
+		pa_log_warn("audit_checkpoint_failed", "error=%s sqlstate=%s", pa_err_name(rv),
+		    pa_db_sqlstate(c->db));
+	}
 }
 
 pa_err
 auth_auditchain_start(struct auth_auditchain **out, struct auth_app *app)
 {
 	struct auth_auditchain *c = calloc(1, sizeof *c);
-	pthread_condattr_t      ca;
 
 	*out = NULL;
 	if (c == NULL)
@@ -309,14 +194,9 @@ auth_auditchain_start(struct auth_auditchain **out, struct auth_app *app)
 		free(c);
 		return PA_ENOMEM;
 	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&c->thread, NULL, chain_main, c) != 0) {
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
+	/* The final run signs the tail, so a clean stop leaves no unsigned rows behind. */
+	if (pa_ticker_start(&c->ticker, app->cfg.audit_every_s, chain_tick, chain_tick, c)
+	    != PA_OK) {
 		pa_db_free(c->db);
 		free(c);
 		return PA_ENOMEM;
@@ -330,13 +210,7 @@ auth_auditchain_stop(struct auth_auditchain *c)
 {
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
+	pa_ticker_stop(c->ticker);
 	pa_db_free(c->db);
 	free(c);
 }
@@ -365,15 +239,14 @@ auth_auditchain_write_metrics(struct pa_strbuf *out, struct auth_auditchain *c)
 /* Compares a checkpoint's stored (id, digest) list with the rows now in its range and names the
  * first difference. False with the problem filled in when they differ. */
 static bool
-range_matches(
-    const PGresult *rows, const unsigned char *entries, size_t n, struct auth_audit_report *rep)
+range_matches(const struct auth_chain_rows *rows, const unsigned char *entries, size_t n,
+    struct auth_audit_report *rep)
 {
-	size_t i = 0, j = 0, nrows = (size_t) PQntuples(rows);
+	size_t i = 0, j = 0;
 
-	while (i < n || j < nrows) {
-		int64_t want = i < n ? get_be64(entries + i * ENTRY_BYTES) : INT64_MAX;
-		int64_t have
-		    = j < nrows ? strtoll(PQgetvalue(rows, (int) j, 0), NULL, 10) : INT64_MAX;
+	while (i < n || j < rows->n) {
+		int64_t       want = i < n ? get_be64(entries + i * ENTRY_BYTES) : INT64_MAX;
+		int64_t       have = j < rows->n ? rows->row[j].id : INT64_MAX;
 		unsigned char d[HASH_BYTES];
 
 		if (want < have) {
@@ -388,7 +261,7 @@ range_matches(
 			    "row %lld was inserted after its range was signed", (long long) have);
 			return false;
 		}
-		row_digest(d, rows, (int) j);
+		row_digest(d, &rows->row[j]);
 		if (sodium_memcmp(d, entries + i * ENTRY_BYTES + 8, HASH_BYTES) != 0) {
 			rep->bad_row = have;
 			(void) snprintf(rep->problem, sizeof rep->problem, "row %lld was changed",
@@ -413,62 +286,45 @@ hash_matches(const unsigned char stored[HASH_BYTES], const unsigned char prev[HA
 	return sodium_memcmp(want, stored, HASH_BYTES) == 0;
 }
 
-/* Checks one checkpoint row (k of r) against the chain so far and its rows; false with the
- * problem set on the first mismatch. */
+/* Checks one checkpoint against the chain so far and its rows; *ok false with the problem set on
+ * the first mismatch. */
 static pa_err
-check_one(struct pa_db *db, const PGresult *r, int k, const unsigned char pk[32],
+check_one(struct pa_db *db, const struct auth_chain_link *l, const unsigned char pk[32],
     unsigned char prev[HASH_BYTES], int64_t *next_first, struct auth_audit_report *rep, bool *ok)
 {
-	unsigned char *ph = NULL, *h = NULL, *sig = NULL, *ent = NULL;
-	size_t         phl, hl, sigl, entl;
-	int64_t        id    = strtoll(PQgetvalue(r, k, 0), NULL, 10);
-	int64_t        first = strtoll(PQgetvalue(r, k, 1), NULL, 10);
-	int64_t        last  = strtoll(PQgetvalue(r, k, 2), NULL, 10);
-	char           a[24], b[24];
-	PGresult      *rows = NULL;
-	pa_err         rv   = PA_OK;
+	struct auth_chain_rows *rows = NULL;
+	long long               id   = (long long) l->id;
+	pa_err                  rv   = PA_OK;
 
 	*ok                 = false;
-	rep->bad_checkpoint = id;
-	if (!bytea_value(r, k, 3, &ph, &phl) || !bytea_value(r, k, 4, &h, &hl)
-	    || !bytea_value(r, k, 5, &sig, &sigl) || !bytea_value(r, k, 6, &ent, &entl)
-	    || phl != HASH_BYTES || hl != HASH_BYTES || sigl != crypto_sign_BYTES
-	    || entl % ENTRY_BYTES != 0) {
-		(void) snprintf(rep->problem, sizeof rep->problem, "checkpoint %lld is malformed",
-		    (long long) id);
-	} else if (first != *next_first) {
+	rep->bad_checkpoint = l->id;
+	if (!l->intact || l->row_digests_len % ENTRY_BYTES != 0) {
+		(void) snprintf(
+		    rep->problem, sizeof rep->problem, "checkpoint %lld is malformed", id);
+	} else if (l->first_id != *next_first) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
-		    "checkpoint %lld starts at row %lld, not %lld: a checkpoint was removed",
-		    (long long) id, (long long) first, (long long) *next_first);
-	} else if (sodium_memcmp(ph, prev, HASH_BYTES) != 0) {
+		    "checkpoint %lld starts at row %lld, not %lld: a checkpoint was removed", id,
+		    (long long) l->first_id, (long long) *next_first);
+	} else if (sodium_memcmp(l->prev_hash, prev, HASH_BYTES) != 0) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
-		    "checkpoint %lld does not chain to the one before it", (long long) id);
-	} else if (!hash_matches(h, prev, first, last, ent, entl)) {
+		    "checkpoint %lld does not chain to the one before it", id);
+	} else if (!hash_matches(l->hash, prev, l->first_id, l->last_id, l->row_digests,
+	               l->row_digests_len)) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
-		    "checkpoint %lld was altered (its hash does not match its contents)",
-		    (long long) id);
-	} else if (crypto_sign_verify_detached(sig, h, HASH_BYTES, pk) != 0) {
+		    "checkpoint %lld was altered (its hash does not match its contents)", id);
+	} else if (crypto_sign_verify_detached(l->signature, l->hash, HASH_BYTES, pk) != 0) {
 		(void) snprintf(rep->problem, sizeof rep->problem,
-		    "checkpoint %lld is not signed by this key", (long long) id);
-	} else {
-		(void) snprintf(a, sizeof a, "%lld", (long long) (first - 1));
-		(void) snprintf(b, sizeof b, "%lld", (long long) last);
-		if ((rv = pa_db_exec(db, &st_rows, (const char *[]) { a, b }, &rows)) == PA_OK
-		    && range_matches(rows, ent, entl / ENTRY_BYTES, rep)) {
-			memcpy(prev, h, HASH_BYTES);
-			*next_first = last + 1;
-			rep->checkpoints += 1;
-			rep->last_row       = last;
-			rep->bad_checkpoint = 0;
-			*ok                 = true;
-		}
+		    "checkpoint %lld is not signed by this key", id);
+	} else if ((rv = auth_chain_rows(db, l->first_id - 1, l->last_id, &rows)) == PA_OK
+	    && range_matches(rows, l->row_digests, l->row_digests_len / ENTRY_BYTES, rep)) {
+		memcpy(prev, l->hash, HASH_BYTES);
+		*next_first = l->last_id + 1;
+		rep->checkpoints += 1;
+		rep->last_row       = l->last_id;
+		rep->bad_checkpoint = 0;
+		*ok                 = true;
 	}
-	if (rows != NULL)
-		PQclear(rows);
-	free(ph);
-	free(h);
-	free(sig);
-	free(ent);
+	free(rows);
 	return rv;
 }
 
@@ -476,43 +332,36 @@ pa_err
 auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
     const unsigned char *known_hash, struct auth_audit_report *rep)
 {
-	bool          known_seen       = known_hash == NULL;
-	unsigned char prev[HASH_BYTES] = { 0 };
-	int64_t       next_first       = 1;
-	bool          ok               = true;
-	char          a[24];
-	PGresult     *r  = NULL;
-	pa_err        rv = PA_OK;
+	bool                   known_seen       = known_hash == NULL;
+	unsigned char          prev[HASH_BYTES] = { 0 };
+	int64_t                next_first       = 1;
+	bool                   ok               = true;
+	struct auth_chain_page page             = { .n = 0 };
+	pa_err                 rv               = PA_OK;
 
 	memset(rep, 0, sizeof *rep);
 	memcpy(rep->public_key, pk, sizeof rep->public_key);
 	/* Repeatable read: one snapshot for the whole walk, so rows and checkpoints added while it
 	 * runs neither count as tampering nor get half-checked. */
-	if ((rv = pa_db_exec_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-	    != PA_OK)
+	if ((rv = auth_chain_snapshot(db)) != PA_OK)
 		return rv;
 	while (ok) {
-		int n;
-
-		(void) snprintf(a, sizeof a, "%lld", (long long) (next_first - 1));
-		if ((rv = pa_db_exec(db, &st_ckpts, (const char *[]) { a }, &r)) != PA_OK)
+		if ((rv = auth_chain_links(db, next_first - 1, &page)) != PA_OK)
 			goto out;
-		if ((n = PQntuples(r)) == 0)
+		if (page.n == 0)
 			break;
-		for (int k = 0; k < n && ok; k++) {
-			if ((rv = check_one(db, r, k, pk, prev, &next_first, rep, &ok)) != PA_OK)
+		for (size_t k = 0; k < page.n && ok; k++) {
+			if ((rv = check_one(db, &page.link[k], pk, prev, &next_first, rep, &ok))
+			    != PA_OK)
 				goto out;
 			if (ok && !known_seen)
 				known_seen = sodium_memcmp(prev, known_hash, HASH_BYTES) == 0;
 		}
-		PQclear(r);
-		r = NULL;
+		auth_chain_page_clear(&page);
 	}
 	if (ok) {
-		(void) snprintf(a, sizeof a, "%lld", (long long) (next_first - 1));
-		if ((rv = pa_db_exec(db, &st_after, (const char *[]) { a }, &r)) != PA_OK)
+		if ((rv = auth_chain_count_after(db, next_first - 1, &rep->rows_unsigned)) != PA_OK)
 			goto out;
-		rep->rows_unsigned = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		memcpy(rep->last_hash, prev, sizeof prev);
 		rep->ok = known_seen;
 		if (!known_seen)
@@ -521,8 +370,7 @@ auth_auditchain_verify(struct pa_db *db, const unsigned char pk[32],
 			    "checkpoints (and rows) were removed");
 	}
 out:
-	if (r != NULL)
-		PQclear(r);
+	auth_chain_page_clear(&page);
 	pa_db_rollback(db);
 	return rv;
 }

@@ -1,6 +1,6 @@
 /* auditchain.h: makes the audit trail tamper-evident: a background thread signs each new range of
- * audit rows into a hash chain (the audit_checkpoints table, which this module owns), and verify
- * recomputes the chain and names the first row or checkpoint that no longer matches. */
+ * audit rows into a hash chain (the audit_checkpoints table, whose SQL is store_auditchain's),
+ * and verify recomputes the chain and names the first row or checkpoint that no longer matches. */
 #ifndef PHONEAUTH_AUTH_AUDITCHAIN_H
 #define PHONEAUTH_AUTH_AUDITCHAIN_H
 

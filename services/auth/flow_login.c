@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "flows.h"
 #include "input.h"
+#include "password.h"
 #include "store.h"
 #include "store_accounts.h"
 #include "store_limits.h"
@@ -138,17 +139,15 @@ login_forgive(struct auth_worker *w, const struct login_keys *k)
 struct pa_rpc_result
 auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 {
-	struct auth_worker                *w   = state;
-	const struct pa_policy            *p   = &w->app->policy;
-	const struct auth_config          *cfg = &w->app->cfg;
-	const Phoneauth__V1__LoginRequest *in  = in_;
-	const char                        *pw  = in->password ? in->password : "";
+	struct auth_worker                *w  = state;
+	const struct pa_policy            *p  = &w->app->policy;
+	const Phoneauth__V1__LoginRequest *in = in_;
+	const char                        *pw = in->password ? in->password : "";
 	const char                        *email;
 	char                               phone[AUTH_PHONE_LEN];
 	struct auth_login_user             u;
 	struct login_keys                  keys;
 	struct pa_rpc_result               r;
-	size_t                             len = strlen(pw);
 	bool                               found, right = false;
 	pa_err                             rv;
 
@@ -168,17 +167,14 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 		          : NULL,
 		    r);
 	}
-	found = found && u.has_password && len <= (size_t) p->password_max_bytes;
-	/* Unknown users cost the same Argon2 time as a real check. */
-	if (found) {
-		rv = pa_password_verify(u.password_hash, pw, len);
-		if (rv == PA_ENOMEM)
-			return auth_db_fail(w, call, rv);
-		right = rv == PA_OK;
-	} else {
-		pa_password_burn(pw, len, (unsigned long long) cfg->pwhash_ops,
-		    (size_t) cfg->pwhash_mem_kib * 1024u);
+	found = found && u.has_password;
+	/* NFC, the character cap and, for unknown users, the same Argon2 time as a real check. */
+	rv = auth_password_verify(w->app, found ? u.password_hash : NULL, pw);
+	if (rv == PA_ENOMEM) {
+		sodium_memzero(u.password_hash, sizeof u.password_hash);
+		return auth_db_fail(w, call, rv);
 	}
+	right = found && rv == PA_OK;
 	sodium_memzero(u.password_hash, sizeof u.password_hash);
 	if (!right) {
 		if (found

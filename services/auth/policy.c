@@ -3,8 +3,12 @@
 #include "policy.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
+#include <utf8proc.h>
 
 /* ---- built-in profiles ----------------------------------------------------------------------- */
 
@@ -33,10 +37,11 @@ static const struct pa_policy profile_fancy_feathers = {
 	.identity                   = PA_IDENTITY_PHONE,
 	.non_enumerating            = false,
 	.password_min_len           = 8,
-	.password_max_bytes         = 128,
+	.password_max_len           = 128,
 	.password_need_upper        = true,
 	.password_need_digit        = true,
 	.password_need_special      = true,
+	.password_space_special     = false,
 	.brand                      = "Fancy Feathers",
 	.sms_template
 	= "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.",
@@ -103,10 +108,11 @@ static const struct pa_policy profile_lawnflow = {
 	.identity                   = PA_IDENTITY_EMAIL_PHONE,
 	.non_enumerating            = true,
 	.password_min_len           = 8,
-	.password_max_bytes         = 128,
+	.password_max_len           = 128,
 	.password_need_upper        = false,
 	.password_need_digit        = false,
 	.password_need_special      = false,
+	.password_space_special     = false,
 	.brand                      = "LawnFlow",
 	.sms_template
 	= "Your {brand} verification code is {code}. It expires in {minutes} minutes.",
@@ -202,11 +208,15 @@ static const struct pa_conf_item policy_items[] = {
 	    "phone must match the subscription's"),
 	BOOL("PHONEAUTH_NON_ENUMERATING", non_enumerating, "never reveal whether a user exists"),
 	INT("PHONEAUTH_PASSWORD_MIN", password_min_len, 1, 1024, "minimum password characters"),
-	INT("PHONEAUTH_PASSWORD_MAX", password_max_bytes, 1, 4096, "maximum password bytes"),
-	BOOL("PHONEAUTH_PASSWORD_NEED_UPPER", password_need_upper, "password needs A-Z"),
-	BOOL("PHONEAUTH_PASSWORD_NEED_DIGIT", password_need_digit, "password needs 0-9"),
+	INT("PHONEAUTH_PASSWORD_MAX", password_max_len, 1, 4096, "maximum password characters"),
+	BOOL("PHONEAUTH_PASSWORD_NEED_UPPER", password_need_upper,
+	    "password needs a capital letter (any script)"),
+	BOOL(
+	    "PHONEAUTH_PASSWORD_NEED_DIGIT", password_need_digit, "password needs a decimal digit"),
 	BOOL("PHONEAUTH_PASSWORD_NEED_SPECIAL", password_need_special,
-	    "password needs a special character"),
+	    "password needs a character that is not a letter, digit or space"),
+	BOOL("PHONEAUTH_PASSWORD_SPACE_SPECIAL", password_space_special,
+	    "a space counts as a special character"),
 	STR("PHONEAUTH_BRAND", brand, "brand for {brand}"),
 	STR("PHONEAUTH_SMS_TEMPLATE", sms_template, "SMS body: {code}, {brand}, {minutes}"),
 	MSG("OTP_SENT", otp_sent),
@@ -437,10 +447,10 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 		    p->resend_cooldown_s, p->code_ttl_s);
 		return PA_EINVAL;
 	}
-	if (p->password_min_len > p->password_max_bytes) {
+	if (p->password_min_len > p->password_max_len) {
 		policy_errf(err, errsz,
 		    "PHONEAUTH_PASSWORD_MIN (%d) must not exceed PHONEAUTH_PASSWORD_MAX (%d)",
-		    p->password_min_len, p->password_max_bytes);
+		    p->password_min_len, p->password_max_len);
 		return PA_EINVAL;
 	}
 	return PA_OK;
@@ -529,26 +539,113 @@ pa_policy_print(FILE *f, const struct pa_policy *p)
 
 /* ---- passwords ------------------------------------------------------------------------------- */
 
+/* NFC as utf8proc_NFC makes it, but into a buffer this module owns, so that no copy of the
+ * password is left unwiped (utf8proc_map shrinks its buffer with realloc). */
+#define PW_NFC_OPTIONS (UTF8PROC_STABLE | UTF8PROC_COMPOSE)
+
+pa_err
+pa_policy_password_nfc(const char *pw, size_t len, char **out, size_t *outlen)
+{
+	const utf8proc_uint8_t *in = (const utf8proc_uint8_t *) pw;
+	utf8proc_int32_t       *buf;
+	utf8proc_ssize_t        n, again, bytes;
+	size_t                  cap;
+
+	if (len > (size_t) PTRDIFF_MAX / 16) /* keeps (n + 1) * 4 bytes in range */
+		return PA_EINVAL;
+	/* First the number of code points of the decomposition, then the decomposition itself;
+	 * utf8proc_reencode composes it in place and needs room for one more code point. */
+	n = utf8proc_decompose(in, (utf8proc_ssize_t) len, NULL, 0, PW_NFC_OPTIONS);
+	if (n < 0)
+		return n == UTF8PROC_ERROR_NOMEM ? PA_ENOMEM : PA_EINVAL;
+	cap = ((size_t) n + 1) * sizeof *buf;
+	if ((buf = malloc(cap)) == NULL)
+		return PA_ENOMEM;
+	again = utf8proc_decompose(in, (utf8proc_ssize_t) len, buf, n, PW_NFC_OPTIONS);
+	bytes = again == n ? utf8proc_reencode(buf, n, PW_NFC_OPTIONS) : -1;
+	if (bytes < 0) {
+		sodium_memzero(buf, cap);
+		free(buf);
+		return PA_EINVAL;
+	}
+	/* The code points past the UTF-8 are the password too. */
+	sodium_memzero((char *) buf + bytes + 1, cap - (size_t) bytes - 1);
+	*out    = (char *) buf;
+	*outlen = (size_t) bytes;
+	return PA_OK;
+}
+
+void
+pa_policy_password_nfc_free(char *nfc, size_t len)
+{
+	if (nfc == NULL)
+		return;
+	sodium_memzero(nfc, len + 1);
+	free(nfc);
+}
+
+size_t
+pa_policy_password_chars(const char *s, size_t len)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char) s[i] & 0xC0) != 0x80) /* not a continuation byte */
+			chars++;
+	return chars;
+}
+
 enum pa_pw_verdict
 pa_policy_check_password(const struct pa_policy *p, const char *pw, size_t len)
 {
-	size_t chars = 0;
+	char  *nfc;
+	size_t nfclen, chars = 0;
 	bool   upper = false, digit = false, special = false;
 
-	if (len > (size_t) p->password_max_bytes)
+	if (len / PA_PW_MAX_BYTES_PER_CHAR > (size_t) p->password_max_len)
 		return PA_PW_TOO_LONG;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char) pw[i];
-
-		if ((c & 0xC0) != 0x80) /* not a UTF-8 continuation byte: a new character */
-			chars++;
-		if (c >= 'A' && c <= 'Z')
-			upper = true;
-		else if (c >= '0' && c <= '9')
-			digit = true;
-		else if ((c >= 0x20 && c <= 0x7e && !(c >= 'a' && c <= 'z')) || c >= 0x80)
-			special = true;
+	switch (pa_policy_password_nfc(pw, len, &nfc, &nfclen)) {
+	case PA_OK:
+		break;
+	case PA_ENOMEM:
+		return PA_PW_NOMEM;
+	default:
+		return PA_PW_INVALID;
 	}
+	for (size_t i = 0; i < nfclen; chars++) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(
+		    (const utf8proc_uint8_t *) nfc + i, (utf8proc_ssize_t) (nfclen - i), &c);
+
+		if (n <= 0) /* cannot happen: utf8proc encoded it */
+			break;
+		i += (size_t) n;
+		switch (utf8proc_category(c)) {
+		case UTF8PROC_CATEGORY_LU:
+		case UTF8PROC_CATEGORY_LT:
+			upper = true;
+			break;
+		case UTF8PROC_CATEGORY_LL:
+		case UTF8PROC_CATEGORY_LM:
+		case UTF8PROC_CATEGORY_LO:
+		case UTF8PROC_CATEGORY_MN: /* a mark belongs to the letter before it */
+		case UTF8PROC_CATEGORY_MC:
+		case UTF8PROC_CATEGORY_ME:
+			break;
+		case UTF8PROC_CATEGORY_ND:
+			digit = true;
+			break;
+		case UTF8PROC_CATEGORY_ZS: /* " ", U+00A0, U+3000 ... */
+			special = special || p->password_space_special;
+			break;
+		default:
+			special = true;
+			break;
+		}
+	}
+	pa_policy_password_nfc_free(nfc, nfclen);
+	if (chars > (size_t) p->password_max_len)
+		return PA_PW_TOO_LONG;
 	if (chars < (size_t) p->password_min_len)
 		return PA_PW_TOO_SHORT;
 	if (p->password_need_upper && !upper)

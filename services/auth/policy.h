@@ -58,11 +58,14 @@ struct pa_policy {
 	                                   * [PHONEAUTH_NON_ENUMERATING] */
 
 	/* password rules (see pa_policy_check_password) */
-	int  password_min_len; /* characters [PHONEAUTH_PASSWORD_MIN] */
-	int  password_max_bytes; /* bytes, cap before Argon2 [PHONEAUTH_PASSWORD_MAX] */
+	int password_min_len; /* characters (NFC code points) [PHONEAUTH_PASSWORD_MIN] */
+	int password_max_len; /* characters (NFC code points), cap before Argon2
+	                       * [PHONEAUTH_PASSWORD_MAX] */
 	bool password_need_upper; /* [PHONEAUTH_PASSWORD_NEED_UPPER] */
 	bool password_need_digit; /* [PHONEAUTH_PASSWORD_NEED_DIGIT] */
 	bool password_need_special; /* [PHONEAUTH_PASSWORD_NEED_SPECIAL] */
+	bool password_space_special; /* a space counts as a special character
+	                              * [PHONEAUTH_PASSWORD_SPACE_SPECIAL] */
 
 	/* SMS */
 	char *brand; /* [PHONEAUTH_BRAND] */
@@ -121,18 +124,41 @@ void pa_policy_print(FILE *f, const struct pa_policy *p);
 pa_err pa_policy_render_sms(
     const struct pa_policy *p, const char *code, char *out, size_t outsz) PA_MUSTCHECK;
 
+/* A password's characters are the code points of its NFC form (pa_policy_password_nfc), and
+ * their classes are Unicode general categories (utf8proc). */
 enum pa_pw_verdict {
 	PA_PW_OK,
-	PA_PW_TOO_SHORT, /* fewer than password_min_len characters (UTF-8 code points) */
-	PA_PW_TOO_LONG, /* more than password_max_bytes bytes */
-	PA_PW_NEED_UPPER, /* no ASCII capital letter A-Z */
-	PA_PW_NEED_DIGIT, /* no ASCII digit 0-9 */
-	PA_PW_NEED_SPECIAL, /* no special character: ASCII punctuation or space, or any non-ASCII
-	                     * character */
+	PA_PW_TOO_SHORT, /* fewer than password_min_len characters */
+	PA_PW_TOO_LONG, /* more than password_max_len characters */
+	PA_PW_NEED_UPPER, /* no capital: an uppercase or titlecase letter (Lu, Lt: "A", "É", "Ж") */
+	PA_PW_NEED_DIGIT, /* no decimal digit (Nd) */
+	PA_PW_NEED_SPECIAL, /* no special: a character that is not a letter (L*), a digit (Nd), a
+	                     * combining mark (M*, part of the letter before it) or, unless
+	                     * password_space_special, a space (Zs) */
+	PA_PW_INVALID, /* not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF) */
+	PA_PW_NOMEM, /* not a rule: out of memory while normalising; the caller fails the call */
 };
 
-/* Checks pw[0..len) against p's rules; the first failing rule wins, in the order TOO_LONG,
- * TOO_SHORT, NEED_UPPER, NEED_DIGIT, NEED_SPECIAL. Does not hash or keep the password. */
+/* Checks pw[0..len) against p's rules; the first failing rule wins, in the order TOO_LONG (more
+ * than PA_PW_MAX_BYTES_PER_CHAR bytes per allowed character: refused before decoding), INVALID,
+ * TOO_LONG, TOO_SHORT, NEED_UPPER, NEED_DIGIT, NEED_SPECIAL. pw need not be NFC: the rules apply
+ * to its NFC form. Does not hash or keep the password (its normalised copy is wiped). */
 enum pa_pw_verdict pa_policy_check_password(const struct pa_policy *p, const char *pw, size_t len);
+
+/* No input of more than this many bytes per character has an NFC form of fewer characters: a
+ * canonical decomposition has at most 4 code points (U+1F82), each at most 4 bytes. */
+#define PA_PW_MAX_BYTES_PER_CHAR 16
+
+/* Sets *out to the NFC form of pw[0..len) (Unicode normalisation form C, utf8proc with
+ * UTF8PROC_COMPOSE | UTF8PROC_STABLE), NUL-terminated, and *outlen to its length in bytes. The
+ * buffer holds nothing else of pw: release it with pa_policy_password_nfc_free, which wipes it.
+ * PA_EINVAL when pw is not valid UTF-8 (nothing is allocated), PA_ENOMEM. Thread-safe. */
+pa_err pa_policy_password_nfc(const char *pw, size_t len, char **out, size_t *outlen) PA_MUSTCHECK;
+
+/* Wipes nfc[0..len] (sodium_memzero) and frees it. Safe on NULL. */
+void pa_policy_password_nfc_free(char *nfc, size_t len);
+
+/* The number of code points in the valid UTF-8 s[0..len) (e.g. an NFC form). */
+size_t pa_policy_password_chars(const char *s, size_t len);
 
 #endif

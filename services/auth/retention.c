@@ -1,7 +1,5 @@
 /* retention.c: the retention job's thread: the schedule, the advisory lock that keeps it to one
  * auth instance at a time, the batch loop and its metrics. The DELETEs are store_retention.c's. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,30 +7,17 @@
 #include "auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ticker.h"
 #include "retention.h"
 #include "store_retention.h"
 
 struct auth_retention {
 	struct auth_app     *app;
 	struct pa_db        *db;
-	pthread_t            thread;
-	pthread_mutex_t      mu;
-	pthread_cond_t       cv;
-	bool                 stop;
+	struct pa_ticker    *ticker;
 	atomic_uint_fast64_t runs, skipped, failures, last_ok_s;
 	atomic_uint_fast64_t deleted[AUTH_RET_NTABLES];
 };
-
-static bool
-stopping(struct auth_retention *r)
-{
-	bool stop;
-
-	pthread_mutex_lock(&r->mu);
-	stop = r->stop;
-	pthread_mutex_unlock(&r->mu);
-	return stop;
-}
 
 static int
 window_of(const struct auth_config *cfg, enum auth_retention_table t)
@@ -62,7 +47,8 @@ window_of(const struct auth_config *cfg, enum auth_retention_table t)
 /* Deletes table t's expired rows a batch at a time until a batch is short (or the thread is
  * stopping); counts what went. */
 static pa_err
-purge_table(struct auth_retention *r, enum auth_retention_table t, int64_t *total)
+purge_table(
+    struct auth_retention *r, struct pa_ticker *tk, enum auth_retention_table t, int64_t *total)
 {
 	const int batch  = r->app->cfg.retention_batch;
 	const int window = window_of(&r->app->cfg, t);
@@ -75,13 +61,13 @@ purge_table(struct auth_retention *r, enum auth_retention_table t, int64_t *tota
 			return rv;
 		*total += n;
 		atomic_fetch_add(&r->deleted[t], (uint64_t) n);
-	} while (n >= batch && !stopping(r));
+	} while (n >= batch && !pa_ticker_stopping(tk));
 	return PA_OK;
 }
 
 /* One run: take the lock or leave it to the instance that holds it, purge every table, let go. */
 static pa_err
-run_once(struct auth_retention *r)
+run_once(struct auth_retention *r, struct pa_ticker *tk)
 {
 	int64_t total[AUTH_RET_NTABLES] = { 0 };
 	bool    got;
@@ -100,8 +86,8 @@ run_once(struct auth_retention *r)
 		    "retention_skipped", "reason=%s", "\"another instance holds the lock\"");
 		return PA_OK;
 	}
-	for (int t = 0; t < AUTH_RET_NTABLES && rv == PA_OK && !stopping(r); t++)
-		rv = purge_table(r, (enum auth_retention_table) t, &total[t]);
+	for (int t = 0; t < AUTH_RET_NTABLES && rv == PA_OK && !pa_ticker_stopping(tk); t++)
+		rv = purge_table(r, tk, (enum auth_retention_table) t, &total[t]);
 	/* After an error the lock is released too; a lost connection has already dropped it. */
 	if (auth_retention_unlock(r->db) != PA_OK && rv == PA_OK)
 		rv = PA_EUNAVAILABLE;
@@ -118,37 +104,24 @@ run_once(struct auth_retention *r)
 	return PA_OK;
 }
 
-static void *
-retention_main(void *arg)
+/* The ticker's job: one run, its failure counted and logged. */
+static void
+retention_tick(struct pa_ticker *tk, void *arg)
 {
-	struct auth_retention *r = arg;
-	bool                   stop;
+	struct auth_retention *r  = arg;
+	pa_err                 rv = run_once(r, tk);
 
-	do {
-		struct timespec until;
-		pa_err          rv = run_once(r);
-
-		if (rv != PA_OK) {
-			atomic_fetch_add(&r->failures, 1);
-			pa_log_warn("retention_failed", "error=%s sqlstate=%s", pa_err_name(rv),
-			    pa_db_sqlstate(r->db));
-		}
-		(void) clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += r->app->cfg.retention_every_s;
-		pthread_mutex_lock(&r->mu);
-		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT)
-			;
-		stop = r->stop;
-		pthread_mutex_unlock(&r->mu);
-	} while (!stop);
-	return NULL;
+	if (rv != PA_OK) {
+		atomic_fetch_add(&r->failures, 1);
+		pa_log_warn("retention_failed", "error=%s sqlstate=%s", pa_err_name(rv),
+		    pa_db_sqlstate(r->db));
+	}
 }
 
 pa_err
 auth_retention_start(struct auth_retention **out, struct auth_app *app)
 {
 	struct auth_retention *r;
-	pthread_condattr_t     ca;
 
 	*out = NULL;
 	if (app->cfg.retention_every_s == 0)
@@ -160,28 +133,14 @@ auth_retention_start(struct auth_retention **out, struct auth_app *app)
 		free(r);
 		return PA_ENOMEM;
 	}
-	if (pthread_mutex_init(&r->mu, NULL) != 0)
-		goto fail_db;
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail_mu;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0
-	    || pthread_cond_init(&r->cv, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		goto fail_mu;
+	if (pa_ticker_start(&r->ticker, app->cfg.retention_every_s, retention_tick, NULL, r)
+	    != PA_OK) {
+		pa_db_free(r->db);
+		free(r);
+		return PA_ENOMEM;
 	}
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&r->thread, NULL, retention_main, r) != 0)
-		goto fail_cv;
 	*out = r;
 	return PA_OK;
-fail_cv:
-	pthread_cond_destroy(&r->cv);
-fail_mu:
-	pthread_mutex_destroy(&r->mu);
-fail_db:
-	pa_db_free(r->db);
-	free(r);
-	return PA_ENOMEM;
 }
 
 void
@@ -189,14 +148,7 @@ auth_retention_stop(struct auth_retention *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	if (pthread_join(r->thread, NULL) != 0)
-		pa_log_error("retention_join_failed", "%s", "");
-	pthread_cond_destroy(&r->cv);
-	pthread_mutex_destroy(&r->mu);
+	pa_ticker_stop(r->ticker);
 	pa_db_free(r->db);
 	free(r);
 }

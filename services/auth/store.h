@@ -2,7 +2,7 @@
  * SQL and hands out typed rows (store_codes: verifications and the outbox rows auth writes;
  * store_limits: rate_events; store_accounts: users and subscriptions; store_sessions: sessions;
  * store_workers: the SMS workers' heartbeats, read only; store_admin: the Admin views, read only;
- * audit.h: audit rows; auditchain.h: audit_checkpoints). Store functions return pa_err and run
+ * audit.h: audit rows; store_auditchain: audit_checkpoints). Store functions return pa_err and run
  * in the caller's transaction (pa_db_begin); those that take `commit` end it in the same round
  * trip. */
 #ifndef PHONEAUTH_AUTH_STORE_H

@@ -50,9 +50,10 @@ static const struct pa_stmt st_user_get
 	" (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL"
 	"  AND s.expires_at > now())"
 	" FROM users u LEFT JOIN verifications v ON v.id = u.verified_by"
-	" WHERE u.id::text = $1 OR u.phone_e164 = $1 OR lower(u.email) = lower($1)"
+	" WHERE u.id = nullif($1, '')::uuid OR u.phone_e164 = nullif($2, '')"
+	" OR lower(u.email) = lower(nullif($3, ''))"
 	" ORDER BY u.phone_verified_at IS NOT NULL DESC, u.created_at DESC LIMIT 1",
-	      1 };
+	      3 };
 static const struct pa_stmt st_timeline
     = { "SELECT * FROM ("
 	" SELECT 1 AS kind, " MS(
@@ -234,9 +235,9 @@ auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views
 }
 
 pa_err
-auth_views_user_get(struct pa_db *db, const char *who, struct auth_views_page *pg)
+auth_views_user_get(struct pa_db *db, const struct auth_views_who *who, struct auth_views_page *pg)
 {
-	const char *params[1] = { who };
+	const char *params[3] = { who->id, who->phone_e164, who->email };
 
 	return page(db, &st_user_get, params, 1, pg);
 }

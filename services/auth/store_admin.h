@@ -37,6 +37,12 @@ pa_err auth_views_users(struct pa_db *db, const struct auth_views_user_filter *f
     struct auth_views_page *pg, int64_t *total) PA_MUSTCHECK;
 void   auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views_user *out);
 
+/* Who GetUser looks for, as the handler read what the admin typed: each "" when not given. */
+struct auth_views_who {
+	const char *id; /* a user id (UUID) */
+	const char *phone_e164; /* "+12015550178" */
+	const char *email; /* compared case-insensitively */
+};
 /* One user by id, phone or email (the verified one first), with its proof and sessions. */
 struct auth_views_user_detail {
 	struct auth_views_user user;
@@ -44,7 +50,7 @@ struct auth_views_user_detail {
 	int64_t                sessions;
 };
 pa_err auth_views_user_get(
-    struct pa_db *db, const char *who, struct auth_views_page *pg) PA_MUSTCHECK;
+    struct pa_db *db, const struct auth_views_who *who, struct auth_views_page *pg) PA_MUSTCHECK;
 void auth_views_user_detail_at(
     const struct auth_views_page *pg, struct auth_views_user_detail *out);
 

@@ -4,16 +4,24 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker.h"
+#include "config.h"
 
-#define W_STR(env, field, def, flags, help)                                               \
-	{ env, PA_CONF_STR, offsetof(struct smsw_config, field), def, 0, 0, flags, help }
-#define W_SECRET(env, field, flags, help)                                                 \
-	{ env, PA_CONF_SECRET, offsetof(struct smsw_config, field), NULL, 0, 0, flags, help }
-#define W_INT(env, field, def, lo, hi, help)                                              \
-	{ env, PA_CONF_INT, offsetof(struct smsw_config, field), def, lo, hi, 0, help }
-#define W_DUR(env, field, def, lo, hi, help)                                              \
-	{ env, PA_CONF_DURATION, offsetof(struct smsw_config, field), def, lo, hi, 0, help }
+#define W_STR(env, field, def, flags, help)                                                   \
+	{                                                                                     \
+		env, PA_CONF_STR, offsetof(struct smsw_config, field), def, 0, 0, flags, help \
+	}
+#define W_SECRET(env, field, flags, help)                                                         \
+	{                                                                                         \
+		env, PA_CONF_SECRET, offsetof(struct smsw_config, field), NULL, 0, 0, flags, help \
+	}
+#define W_INT(env, field, def, lo, hi, help)                                                \
+	{                                                                                   \
+		env, PA_CONF_INT, offsetof(struct smsw_config, field), def, lo, hi, 0, help \
+	}
+#define W_DUR(env, field, def, lo, hi, help)                                                     \
+	{                                                                                        \
+		env, PA_CONF_DURATION, offsetof(struct smsw_config, field), def, lo, hi, 0, help \
+	}
 
 const struct pa_conf_item smsw_config_items[] = {
 	W_SECRET("DATABASE_URL", database_url, PA_CONF_REQUIRED,
@@ -48,7 +56,8 @@ const struct pa_conf_item smsw_config_items[] = {
 	W_STR("TWILIO_ACCOUNT_SID", account_sid, NULL, 0, "Twilio account (AC...)"),
 	W_SECRET("TWILIO_AUTH_TOKEN", auth_token, 0,
 	    "account auth token: API auth without an API key; always signs status callbacks"),
-	W_STR("TWILIO_API_KEY", api_key, NULL, 0, "API key SID (SK...), used with TWILIO_API_SECRET"),
+	W_STR(
+	    "TWILIO_API_KEY", api_key, NULL, 0, "API key SID (SK...), used with TWILIO_API_SECRET"),
 	W_SECRET("TWILIO_API_SECRET", api_secret, 0, "API key secret"),
 	W_STR("TWILIO_MESSAGING_SERVICE_SID", messaging_service_sid, NULL, 0,
 	    "Messaging Service (MG...) that picks the sender"),
@@ -90,7 +99,8 @@ smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
 	char   missing[300] = "", bad[300] = "";
 	size_t m = 0, b = 0;
 
-#define MISSING(s) m += (size_t) snprintf(missing + m, m < sizeof missing ? sizeof missing - m : 0, " %s", s)
+#define MISSING(s) \
+	m += (size_t) snprintf(missing + m, m < sizeof missing ? sizeof missing - m : 0, " %s", s)
 #define BAD(s) b += (size_t) snprintf(bad + b, b < sizeof bad ? sizeof bad - b : 0, " %s", s)
 	if (!set(c->account_sid))
 		MISSING("TWILIO_ACCOUNT_SID");
@@ -109,8 +119,8 @@ smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
 	/* Callbacks are signed with the account's auth token, even when we send with an API key. */
 	if (set(c->status_callback_url) && !set(c->auth_token) && set(c->api_key))
 		MISSING("TWILIO_AUTH_TOKEN(signs status callbacks)");
-	if (set(c->status_callback_url) && strncmp(c->status_callback_url, "https://", 8) != 0 &&
-	    strncmp(c->status_callback_url, "http://", 7) != 0)
+	if (set(c->status_callback_url) && strncmp(c->status_callback_url, "https://", 8) != 0
+	    && strncmp(c->status_callback_url, "http://", 7) != 0)
 		BAD("PHONEAUTH_STATUS_CALLBACK_URL(http[s]://...)");
 	if (strncmp(c->api_base, "https://", 8) != 0 && strncmp(c->api_base, "http://", 7) != 0)
 		BAD("TWILIO_API_BASE(http[s]://...)");
@@ -120,8 +130,9 @@ smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
 #undef BAD
 	if (m == 0 && b == 0)
 		return PA_OK;
-	(void) snprintf(err, errsz, "PHONEAUTH_SMS_BACKEND=twilio:%s%s%s%s (or "
-	                            "PHONEAUTH_SMS_BACKEND=console for development)",
+	(void) snprintf(err, errsz,
+	    "PHONEAUTH_SMS_BACKEND=twilio:%s%s%s%s (or "
+	    "PHONEAUTH_SMS_BACKEND=console for development)",
 	    m ? " missing" : "", missing, b ? (m ? "; malformed" : " malformed") : "", bad);
 	return PA_EINVAL;
 }

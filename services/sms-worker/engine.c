@@ -1,93 +1,66 @@
-/* engine.c: the send loop. One thread owns a libcurl multi handle and this worker's database
- * connection: it claims rows (pushed ids first, then the sweep), keeps up to
- * PHONEAUTH_SEND_CONCURRENCY Twilio requests in flight over reused connections, records each
- * answer, and asks Twilio about messages whose final status never arrived. Rows are claimed only
- * when a request slot is free, so a busy worker leaves work for idle ones. */
+/* engine.c: the send loop. Rows are claimed only when a request slot is free, so a busy worker
+ * leaves work for idle ones. The store only reads and writes rows: what to do with each one it
+ * hands back (send it, audit it as ended, fail it because its body does not open), what to log
+ * and what to count is decided here. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <curl/curl.h>
-#include <sodium.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/phone.h"
-#include "worker.h"
+#include "common/ring.h"
+#include "engine.h"
+#include "store.h"
+#include "twilio.h"
+#include "wmetrics.h"
+#include "xfer.h"
 
 #define IDS_CAP 65536 /* pushed ids waiting for a slot; beyond, the sweep finds them */
 #define CLAIM_BATCH 256
 #define RECONCILE_BATCH 64
 #define RECONCILE_EVERY_NS (1 * 1000000000ull)
-#define RESPONSE_MAX (256 * 1024)
 #define POLL_MAX_MS 200
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
 
-enum xfer_kind { XFER_SEND, XFER_GET };
-
-struct xfer {
-	enum xfer_kind     kind;
-	struct smsw_job    job; /* XFER_SEND */
-	char               sid[40]; /* XFER_GET */
-	CURL              *easy;
-	struct curl_slist *headers;
-	struct pa_strbuf   form; /* holds the code: a secret buffer */
-	struct pa_strbuf   reply; /* echoes the body: a secret buffer */
-	char               retry_after[32];
-	char               url[512];
-	uint64_t           claimed_ns; /* the lease started about then */
-	uint64_t           started_ns;
-	struct smsw_result result; /* an answer waiting to be recorded (database trouble) */
-	int                record_tries;
-	struct xfer       *next;
-};
-
 struct smsw_engine {
-	struct smsw    *w;
-	CURLM          *multi;
-	bool            console;
-	const char     *user, *pass;
-	char            messages_url[512];
-	int             active;
-	struct xfer    *unrecorded; /* answers we could not write yet */
+	struct smsw       *w;
+	struct smsw_http  *http;
+	bool               console;
+	struct smsw_xfer  *unrecorded; /* answers we could not write yet */
+	struct smsw_lessee lessee;
+	/* Pushed ids (int64_t), filled by the job socket's callbacks and drained by the loop in
+	 * batches between polls: a pa_ring, as under libcommon's workq, whose threads would not
+	 * own this loop's connection and transfers. */
 	pthread_mutex_t mu; /* guards ids */
-	int64_t        *ids;
-	size_t          ids_head, ids_count;
+	struct pa_ring  ids;
 	uint64_t        next_sweep, early_sweep, next_beat, next_reconcile;
 };
-
-struct smsw_metrics smsw_metrics;
 
 void
 smsw_engine_push(struct smsw_engine *e, int64_t id)
 {
-	bool dropped = false;
+	bool dropped;
 
 	pthread_mutex_lock(&e->mu);
-	if (e->ids_count < IDS_CAP) {
-		e->ids[(e->ids_head + e->ids_count) % IDS_CAP] = id;
-		e->ids_count++;
-	} else {
-		dropped = true;
-	}
-	smsw_metrics.queued_ids = (int_fast64_t) e->ids_count;
+	dropped                 = !pa_ring_push(&e->ids, &id);
+	smsw_metrics.queued_ids = (int_fast64_t) e->ids.count;
 	pthread_mutex_unlock(&e->mu);
 	if (dropped)
 		pa_log_warn("job_dropped",
 		    "outbox_id=%" PRId64 " note=\"queue full; the sweep will "
 		    "find it\"",
 		    id);
-	/* curl_multi_wakeup is safe from any thread: it ends the engine's poll early. */
-	(void) curl_multi_wakeup(e->multi);
+	smsw_http_wakeup(e->http);
 }
 
 void
 smsw_engine_wakeup(struct smsw_engine *e)
 {
-	(void) curl_multi_wakeup(e->multi);
+	smsw_http_wakeup(e->http);
 }
 
 static int
@@ -96,12 +69,9 @@ take_ids(struct smsw_engine *e, int64_t *out, int max)
 	int n = 0;
 
 	pthread_mutex_lock(&e->mu);
-	while (n < max && e->ids_count > 0) {
-		out[n++]    = e->ids[e->ids_head];
-		e->ids_head = (e->ids_head + 1) % IDS_CAP;
-		e->ids_count--;
-	}
-	smsw_metrics.queued_ids = (int_fast64_t) e->ids_count;
+	while (n < max && pa_ring_pop(&e->ids, &out[n]))
+		n++;
+	smsw_metrics.queued_ids = (int_fast64_t) e->ids.count;
 	pthread_mutex_unlock(&e->mu);
 	return n;
 }
@@ -112,7 +82,7 @@ ids_waiting(struct smsw_engine *e)
 	bool any;
 
 	pthread_mutex_lock(&e->mu);
-	any = e->ids_count > 0;
+	any = e->ids.count > 0;
 	pthread_mutex_unlock(&e->mu);
 	return any;
 }
@@ -120,40 +90,24 @@ ids_waiting(struct smsw_engine *e)
 pa_err
 smsw_engine_new(struct smsw_engine **out, struct smsw *w)
 {
-	struct smsw_engine       *e = calloc(1, sizeof *e);
-	const struct smsw_config *c = &w->cfg;
+	struct smsw_engine *e = calloc(1, sizeof *e);
+	pa_err              rv;
 
 	if (e == NULL)
 		return PA_ENOMEM;
 	e->w       = w;
-	e->console = strcmp(c->backend, "console") == 0;
-	if ((e->ids = malloc(IDS_CAP * sizeof *e->ids)) == NULL
-	    || (e->multi = curl_multi_init()) == NULL) {
-		free(e->ids);
+	e->console = strcmp(w->cfg.backend, "console") == 0;
+	e->lessee  = (struct smsw_lessee) { .owner = w->id, .lease_s = w->cfg.lease_s };
+	if ((rv = pa_ring_init(&e->ids, IDS_CAP, sizeof(int64_t))) != PA_OK) {
 		free(e);
-		return PA_ENOMEM;
+		return rv;
+	}
+	if ((rv = smsw_http_new(&e->http, &w->cfg)) != PA_OK) {
+		pa_ring_fini(&e->ids);
+		free(e);
+		return rv;
 	}
 	pthread_mutex_init(&e->mu, NULL);
-	if (curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) c->concurrency)
-	        != CURLM_OK
-	    || curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long) c->concurrency) != CURLM_OK
-	    || curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK) {
-		smsw_engine_free(e);
-		return PA_EINVAL;
-	}
-	if (!e->console) {
-		bool key = c->api_key != NULL && *c->api_key != '\0';
-
-		/* An API key authenticates as itself; the account stays in the URL. */
-		e->user = key ? c->api_key : c->account_sid;
-		e->pass = key ? c->api_secret : c->auth_token;
-		if ((size_t) snprintf(e->messages_url, sizeof e->messages_url,
-		        "%s/2010-04-01/Accounts/%s/Messages", c->api_base, c->account_sid)
-		    >= sizeof e->messages_url - 48) {
-			smsw_engine_free(e);
-			return PA_EINVAL;
-		}
-	}
 	*out = e;
 	return PA_OK;
 }
@@ -163,111 +117,28 @@ smsw_engine_free(struct smsw_engine *e)
 {
 	if (e == NULL)
 		return;
-	if (e->multi != NULL)
-		(void) curl_multi_cleanup(e->multi);
+	smsw_http_free(e->http);
 	pthread_mutex_destroy(&e->mu);
-	free(e->ids);
+	pa_ring_fini(&e->ids);
 	free(e);
 }
 
-/* ---- one request ------------------------------------------------------------------------------
- */
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-
-	if (x->reply.len + size * n > RESPONSE_MAX)
-		return 0; /* aborts the transfer: no Twilio reply is this big */
-	pa_strbuf_append(&x->reply, data, size * n);
-	return x->reply.oom ? 0 : size * n;
-}
-
-static size_t
-on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct xfer *x   = arg;
-	size_t       len = size * n;
-
-	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-		size_t v
-		    = len - 12 < sizeof x->retry_after - 1 ? len - 12 : sizeof x->retry_after - 1;
-
-		memcpy(x->retry_after, data + 12, v);
-		x->retry_after[v] = '\0';
-	}
-	return len;
-}
-
 static void
-xfer_free(struct xfer *x)
+count_in_flight(const struct smsw_engine *e)
 {
-	if (x->easy != NULL)
-		curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
-	pa_strbuf_free(&x->form);
-	pa_strbuf_free(&x->reply);
-	smsw_job_clear(&x->job);
-	free(x);
+	smsw_metrics.in_flight = smsw_http_active(e->http);
 }
 
-static pa_err
-xfer_start(struct smsw_engine *e, struct xfer *x)
-{
-	const struct smsw_config *c = &e->w->cfg;
-	CURL                     *h;
-	bool                      ok;
-
-	if ((h = x->easy = curl_easy_init()) == NULL)
-		return PA_ENOMEM;
-	if ((x->headers = curl_slist_append(NULL, "Accept: application/json")) == NULL)
-		return PA_ENOMEM;
-	ok = curl_easy_setopt(h, CURLOPT_URL, x->url) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK
-	    && (c->ca_file == NULL || *c->ca_file == '\0'
-	        || curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) == CURLE_OK)
-	    && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L)
-	        == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L)
-	        == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION)
-	        == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_USERNAME, e->user) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_PASSWORD, e->pass) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_WRITEDATA, x) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_HEADERDATA, x) == CURLE_OK
-	    && curl_easy_setopt(h, CURLOPT_PRIVATE, x) == CURLE_OK;
-	/* The body is not copied by curl (CURLOPT_POSTFIELDS), so the only copy is ours and is
-	 * wiped when the request ends. */
-	if (ok && x->kind == XFER_SEND)
-		ok = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) x->form.len) == CURLE_OK
-		    && curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->form.data) == CURLE_OK;
-	if (!ok)
-		return PA_EINVAL;
-	x->started_ns = pa_now_ns();
-	if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
-		return PA_EIO;
-	e->active++;
-	smsw_metrics.in_flight = e->active;
-	return PA_OK;
-}
+/* ---- answers ---------------------------------------------------------------------------------
+ */
 
 /* Records r for x, keeping it for another try when the database is away. */
 static void
-record(struct smsw_engine *e, struct xfer *x, const struct smsw_result *r)
+record(struct smsw_engine *e, struct smsw_xfer *x, const struct smsw_result *r)
 {
 	char   masked[PA_PHONE_MASK_MAX];
 	bool   lost = false;
-	pa_err rv   = smsw_finish(e->w, &x->job, r, &lost);
+	pa_err rv   = smsw_store_finish(e->w->db, e->w->id, &x->job, r, &lost);
 
 	if (rv != PA_OK) {
 		uint64_t lease_end = x->claimed_ns + (uint64_t) e->w->cfg.lease_s * NS_PER_S;
@@ -309,17 +180,17 @@ record(struct smsw_engine *e, struct xfer *x, const struct smsw_result *r)
 				e->early_sweep = due;
 		}
 	}
-	xfer_free(x);
+	smsw_xfer_free(x);
 }
 
 static void
 retry_unrecorded(struct smsw_engine *e)
 {
-	struct xfer *list = e->unrecorded;
+	struct smsw_xfer *list = e->unrecorded;
 
 	e->unrecorded = NULL;
 	while (list != NULL) {
-		struct xfer *x = list;
+		struct smsw_xfer *x = list;
 
 		list    = x->next;
 		x->next = NULL;
@@ -328,7 +199,7 @@ retry_unrecorded(struct smsw_engine *e)
 }
 
 static void
-log_result(const struct xfer *x, long http, CURLcode cc, const struct smsw_result *r)
+log_result(const struct smsw_xfer *x, long http, CURLcode cc, const struct smsw_result *r)
 {
 	char     masked[PA_PHONE_MASK_MAX];
 	uint64_t ms = (pa_now_ns() - x->started_ns) / NS_PER_MS;
@@ -363,46 +234,33 @@ log_result(const struct xfer *x, long http, CURLcode cc, const struct smsw_resul
 }
 
 static void
-finish_send(struct smsw_engine *e, struct xfer *x, CURLcode cc)
+finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 {
 	struct smsw_result r;
-	long               http = 0;
 
-	if (cc == CURLE_OK)
-		(void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
 	pa_hist_observe_ns(&smsw_metrics.twilio_latency, pa_now_ns() - x->started_ns);
 	smsw_twilio_classify(
 	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->job.attempts, &r);
 	log_result(x, http, cc, &r);
 	/* The code is no longer needed in memory, whatever happens next. */
-	pa_strbuf_free(&x->form);
-	pa_strbuf_free(&x->reply);
-	if (x->job.body != NULL) {
-		sodium_memzero(x->job.body, x->job.body_len);
-		free(x->job.body);
-		x->job.body = NULL;
-	}
-	curl_easy_cleanup(x->easy);
-	x->easy = NULL;
+	smsw_xfer_wipe(x);
 	record(e, x, &r);
 }
 
 static void
-finish_get(struct smsw_engine *e, struct xfer *x, CURLcode cc)
+finish_get(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 {
 	enum smsw_cb_result res;
 	char                status[24];
-	long                http = 0;
 	int                 code = 0;
 
-	if (cc == CURLE_OK)
-		(void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	if (http != 200
 	    || smsw_twilio_parse_message(x->reply.data, x->reply.len, status, &code) != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s http_status=%ld curl=\"%s\"", x->sid, http,
 		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc));
-	} else if (smsw_status_record(e->w->db, "sms-worker", x->sid, status, code, NULL, &res)
+	} else if (smsw_store_status(
+	               e->w->db, "sms-worker", x->sid, status, code, NULL, x->phone, &res)
 	    != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s error=database", x->sid);
 	} else if (res == SMSW_CB_APPLIED) {
@@ -410,30 +268,22 @@ finish_get(struct smsw_engine *e, struct xfer *x, CURLcode cc)
 		pa_log_info(
 		    "sms_reconciled", "sid=%s status=%s error_code=%d", x->sid, status, code);
 	}
-	xfer_free(x);
+	smsw_xfer_free(x);
 }
 
 static void
 drain_done(struct smsw_engine *e)
 {
-	CURLMsg *m;
-	int      left;
+	struct smsw_xfer *x;
+	CURLcode          cc;
+	long              http;
 
-	while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
-		struct xfer *x = NULL;
-		CURLcode     cc;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		cc = m->data.result;
-		(void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &x);
-		(void) curl_multi_remove_handle(e->multi, m->easy_handle);
-		e->active--;
-		smsw_metrics.in_flight = e->active;
-		if (x->kind == XFER_SEND)
-			finish_send(e, x, cc);
+	while ((x = smsw_http_done(e->http, &cc, &http)) != NULL) {
+		count_in_flight(e);
+		if (x->kind == SMSW_XFER_SEND)
+			finish_send(e, x, cc, http);
 		else
-			finish_get(e, x, cc);
+			finish_get(e, x, cc, http);
 	}
 }
 
@@ -441,7 +291,7 @@ drain_done(struct smsw_engine *e)
 
 /* Console backend: shows the message to the developer; nothing leaves the machine. */
 static void
-send_console(struct smsw_engine *e, struct xfer *x)
+send_console(struct smsw_engine *e, struct smsw_xfer *x)
 {
 	struct smsw_result r = { .outcome = SMSW_SENT, .status = "console" };
 	char               masked[PA_PHONE_MASK_MAX];
@@ -455,48 +305,107 @@ send_console(struct smsw_engine *e, struct xfer *x)
 	record(e, x, &r);
 }
 
+/* A row the claim ended unsent: counted, logged and audited. */
+static void
+end_unsent(struct smsw_engine *e, const struct smsw_job *j)
+{
+	char   masked[PA_PHONE_MASK_MAX];
+	pa_err rv;
+
+	(void) pa_phone_mask(j->phone, masked);
+	if (j->state == SMSW_CLAIM_CANCELLED) {
+		smsw_metrics.cancelled++;
+		pa_log_info("sms_cancelled", "outbox_id=%lld phone=%s attempts=%d reason=%s",
+		    (long long) j->id, masked, j->attempts, j->why);
+	} else {
+		smsw_metrics.sends[SMSW_EXPIRED]++;
+		pa_log_info("sms_expired", "outbox_id=%lld phone=%s attempts=%d", (long long) j->id,
+		    masked, j->attempts);
+	}
+	if ((rv = smsw_store_audit_unsent(e->w->db, j)) != PA_OK)
+		pa_log_warn(
+		    "audit_failed", "outbox_id=%lld error=%s", (long long) j->id, pa_err_name(rv));
+}
+
+/* Opens a leased row's body; one that does not open now never will (its key was dropped from
+ * PHONEAUTH_OUTBOX_KEY, or it was altered): the row is failed instead of retried. */
+static bool
+open_body(struct smsw_engine *e, struct smsw_job *j)
+{
+	static const struct smsw_result unreadable = { .outcome = SMSW_FAILED,
+		.status                                         = "failed",
+		.error_message = "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
+	bool                            lost;
+	pa_err                          rv = PA_EINVAL;
+
+	if (j->sealed != NULL)
+		rv = pa_open(&j->body, &j->body_len, &e->w->outbox_keys, j->verification_id,
+		    strlen(j->verification_id), j->sealed, j->sealed_len);
+	if (rv == PA_OK) {
+		free(j->sealed); /* opened: only the body is needed now */
+		j->sealed     = NULL;
+		j->sealed_len = 0;
+		return true;
+	}
+	pa_log_error(
+	    "sms_body_unreadable", "outbox_id=%lld error=%s", (long long) j->id, pa_err_name(rv));
+	if (smsw_store_finish(e->w->db, e->w->id, j, &unreadable, &lost) == PA_OK)
+		smsw_metrics.sends[SMSW_FAILED]++;
+	return false;
+}
+
+/* Takes over the rows of one claim: ends the unsendable ones, starts the others. */
 static void
 start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed_ns)
 {
 	for (int i = 0; i < n; i++) {
-		struct xfer *x = calloc(1, sizeof *x);
-		pa_err       rv;
+		struct smsw_job  *j = &jobs[i];
+		struct smsw_xfer *x;
+		char              masked[PA_PHONE_MASK_MAX];
+		pa_err            rv;
 
-		if (x == NULL) {
-			/* The lease runs out and another try picks it up. */
-			smsw_job_clear(&jobs[i]);
+		if (j->state != SMSW_CLAIM_LEASED) {
+			end_unsent(e, j);
+			smsw_job_clear(j);
 			continue;
 		}
-		x->kind         = XFER_SEND;
-		x->job          = jobs[i];
-		x->claimed_ns   = claimed_ns;
-		x->form.secret  = true;
-		x->reply.secret = true;
+		if (j->reclaimed) {
+			/* The only window for a second send: the previous holder may have reached
+			 * Twilio before it died. */
+			smsw_metrics.reclaimed++;
+			pa_log_warn("sms_reclaimed",
+			    "outbox_id=%lld phone=%s attempts=%d "
+			    "note=\"lease ran out; it may have been sent once\"",
+			    (long long) j->id, pa_phone_mask(j->phone, masked), j->attempts);
+		}
+		if (!open_body(e, j)) {
+			smsw_job_clear(j);
+			continue;
+		}
+		if ((x = smsw_xfer_new(SMSW_XFER_SEND)) == NULL) {
+			/* The lease runs out and another try picks it up. */
+			smsw_job_clear(j);
+			continue;
+		}
+		x->job        = *j; /* x owns the body now */
+		x->claimed_ns = claimed_ns;
 		if (e->console) {
 			send_console(e, x);
 			continue;
 		}
-		if ((size_t) snprintf(x->url, sizeof x->url, "%s.json", e->messages_url)
-		    >= sizeof x->url)
-			rv = PA_EINVAL; /* cannot happen: smsw_engine_new checked the length */
-		else
-			rv = PA_OK;
-		if (rv == PA_OK)
-			rv = smsw_twilio_form(&e->w->cfg, &x->job, x->job.ttl_left_s, &x->form);
-		if (rv == PA_OK)
-			rv = xfer_start(e, x);
-		if (rv != PA_OK) {
+		if ((rv = smsw_xfer_start(e->http, x)) != PA_OK) {
 			pa_log_error("send_start_failed", "outbox_id=%lld error=%s",
 			    (long long) x->job.id, pa_err_name(rv));
-			xfer_free(x);
+			smsw_xfer_free(x);
 		}
+		count_in_flight(e);
 	}
 }
 
 static int
 free_slots(const struct smsw_engine *e)
 {
-	int n = e->w->cfg.concurrency - e->active;
+	int n = e->w->cfg.concurrency - smsw_http_active(e->http);
 
 	return n > CLAIM_BATCH ? CLAIM_BATCH : n;
 }
@@ -509,7 +418,7 @@ claim_pushed(struct smsw_engine *e)
 	int             slots, nids, n;
 
 	while ((slots = free_slots(e)) > 0 && (nids = take_ids(e, ids, slots)) > 0) {
-		if (smsw_claim(e->w, ids, nids, slots, jobs, &n) != PA_OK) {
+		if (smsw_store_claim(e->w->db, &e->lessee, ids, nids, slots, jobs, &n) != PA_OK) {
 			/* The database is away: the sweep finds these rows once it is back. */
 			pa_log_warn(
 			    "claim_failed", "ids=%d sqlstate=%s", nids, pa_db_sqlstate(e->w->db));
@@ -527,7 +436,7 @@ sweep(struct smsw_engine *e, uint64_t now)
 
 	if (slots <= 0)
 		return;
-	if (smsw_claim(e->w, NULL, 0, slots, jobs, &n) != PA_OK) {
+	if (smsw_store_claim(e->w->db, &e->lessee, NULL, 0, slots, jobs, &n) != PA_OK) {
 		pa_log_warn("sweep_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
 		e->next_sweep = now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;
 		return;
@@ -543,28 +452,28 @@ sweep(struct smsw_engine *e, uint64_t now)
 static void
 reconcile(struct smsw_engine *e)
 {
-	char sids[RECONCILE_BATCH][40];
-	int  n = 0, slots = free_slots(e);
+	struct smsw_reconcile_row rows[RECONCILE_BATCH];
+	int                       n = 0, slots = free_slots(e);
 
 	if (slots <= 0)
 		return;
-	if (smsw_reconcile_take(e->w, slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, sids, &n)
+	if (smsw_store_reconcile_take(e->w->db, e->w->cfg.reconcile_after_s,
+	        slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, rows, &n)
 	    != PA_OK) {
 		pa_log_warn("reconcile_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		struct xfer *x = calloc(1, sizeof *x);
+		struct smsw_xfer *x = smsw_xfer_new(SMSW_XFER_GET);
 
 		if (x == NULL)
 			return;
-		x->kind         = XFER_GET;
-		x->reply.secret = true;
-		(void) snprintf(x->sid, sizeof x->sid, "%s", sids[i]);
-		if ((size_t) snprintf(x->url, sizeof x->url, "%s/%s.json", e->messages_url, x->sid)
-		        >= sizeof x->url
-		    || xfer_start(e, x) != PA_OK)
-			xfer_free(x);
+		/* SMSW_SID_SIZE and SMSW_PHONE_SIZE both, NUL-terminated by the store. */
+		memcpy(x->sid, rows[i].sid, sizeof x->sid);
+		memcpy(x->phone, rows[i].phone, sizeof x->phone);
+		if (smsw_xfer_start(e->http, x) != PA_OK)
+			smsw_xfer_free(x);
+		count_in_flight(e);
 	}
 }
 
@@ -574,7 +483,7 @@ tick(struct smsw_engine *e, bool stopping)
 	uint64_t now = pa_now_ns();
 
 	if (now >= e->next_beat) {
-		if (smsw_heartbeat(e->w) != PA_OK) {
+		if (smsw_store_heartbeat(e->w->db, e->w->id, e->w->host, (int) getpid()) != PA_OK) {
 			smsw_metrics.last_heartbeat_ms = 0;
 			pa_log_warn("heartbeat_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
 		} else {
@@ -620,32 +529,28 @@ poll_ms(const struct smsw_engine *e)
 void
 smsw_engine_run(struct smsw_engine *e, atomic_bool *stop)
 {
-	int running = 0;
-
 	while (!atomic_load(stop)) {
 		tick(e, false);
-		if (curl_multi_perform(e->multi, &running) != CURLM_OK)
+		if (smsw_http_perform(e->http) != PA_OK)
 			pa_log_error("curl_multi_failed", "%s", "");
 		drain_done(e);
 		if (atomic_load(stop))
 			break;
-		/* Pushed ids wake the poll (curl_multi_wakeup); an empty queue sleeps until the
+		/* Pushed ids wake the poll (smsw_http_wakeup); an empty queue sleeps until the
 		 * next timer or network event. */
 		if (free_slots(e) <= 0 || !ids_waiting(e))
-			(void) curl_multi_poll(e->multi, NULL, 0, poll_ms(e), NULL);
+			smsw_http_poll(e->http, poll_ms(e));
 	}
 	/* Stopping: claim nothing more, let the requests in flight end (each has a timeout) and
 	 * record them, so no row waits for its lease to run out. */
-	pa_log_info("draining", "in_flight=%d", e->active);
-	while (e->active > 0 || e->unrecorded != NULL) {
-		if (curl_multi_perform(e->multi, &running) != CURLM_OK)
+	pa_log_info("draining", "in_flight=%d", smsw_http_active(e->http));
+	while (smsw_http_active(e->http) > 0 || e->unrecorded != NULL) {
+		if (smsw_http_perform(e->http) != PA_OK)
 			break;
 		drain_done(e);
 		tick(e, true);
-		if (e->active > 0)
-			(void) curl_multi_poll(e->multi, NULL, 0, 100, NULL);
-		else if (e->unrecorded != NULL)
-			(void) curl_multi_poll(e->multi, NULL, 0, 100, NULL);
+		if (smsw_http_active(e->http) > 0 || e->unrecorded != NULL)
+			smsw_http_poll(e->http, 100);
 	}
 	/* The heartbeat row stays: the auth service keeps queueing codes for
 	 * PHONEAUTH_WORKER_ALIVE, so a restart loses nothing. */

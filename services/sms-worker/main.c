@@ -1,5 +1,6 @@
-/* main.c: phoneauth-sms-worker: pulls outbox ids pushed by auth instances, hands them to the send
- * engine, serves Twilio's status callbacks, and stops cleanly on SIGTERM. */
+/* main.c: phoneauth-sms-worker: reads the configuration, opens the job socket (jobs.c) into the
+ * send loop (engine.c), serves Twilio's status callbacks, /healthz and /metrics (status.c) on
+ * their own threads and database connections, and stops cleanly on SIGTERM. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,33 +11,27 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <nng/nng.h>
-#include <nng/protocol/pipeline0/pull.h>
 #include <sodium.h>
 
 #include "common/http.h"
 #include "common/log.h"
-#include "common/nngutil.h"
-#include "common/tls.h"
 #include "common/workq.h"
-#include "phoneauth/v1/sms.pb-c.h"
-#include "worker.h"
+#include "config.h"
+#include "engine.h"
+#include "jobs.h"
+#include "status.h"
 
-static const char usage[] =
-    "usage: phoneauth-sms-worker [run | check-config] [--help] [--version]\n"
-    "\n"
-    "  run            pull SMS jobs and send them (the default command)\n"
-    "  check-config   check and print the effective configuration (secrets as set/missing)\n"
-    "\n"
-    "PHONEAUTH_SMS_BACKEND=twilio (the default) sends through Twilio and needs TWILIO_ACCOUNT_SID,\n"
-    "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) and TWILIO_MESSAGING_SERVICE_SID\n"
-    "(or TWILIO_FROM). PHONEAUTH_SMS_BACKEND=console prints messages instead (development).\n";
-
-struct jobs {
-	nng_socket          sock;
-	nng_aio            *aio;
-	struct smsw_engine *engine;
-};
+static const char usage[]
+    = "usage: phoneauth-sms-worker [run | check-config] [--help] [--version]\n"
+      "\n"
+      "  run            pull SMS jobs and send them (the default command)\n"
+      "  check-config   check and print the effective configuration (secrets as set/missing)\n"
+      "\n"
+      "PHONEAUTH_SMS_BACKEND=twilio (the default) sends through Twilio and needs "
+      "TWILIO_ACCOUNT_SID,\n"
+      "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) and "
+      "TWILIO_MESSAGING_SERVICE_SID\n"
+      "(or TWILIO_FROM). PHONEAUTH_SMS_BACKEND=console prints messages instead (development).\n";
 
 static atomic_bool stopping;
 
@@ -65,81 +60,6 @@ signal_main(void *arg)
 	return NULL;
 }
 
-static void
-jobs_recv_cb(void *arg)
-{
-	struct jobs *j  = arg;
-	int          rv = nng_aio_result(j->aio);
-
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		return;
-	if (rv == 0) {
-		nng_msg               *m   = nng_aio_get_msg(j->aio);
-		Phoneauth__V1__SmsJob *job = phoneauth__v1__sms_job__unpack(NULL, nng_msg_len(m),
-		    nng_msg_body(m));
-
-		if (job == NULL)
-			pa_log_warn("bad_job", "bytes=%zu", nng_msg_len(m));
-		else
-			smsw_engine_push(j->engine, (int64_t) job->outbox_id);
-		phoneauth__v1__sms_job__free_unpacked(job, NULL);
-		nng_msg_free(m);
-	} else {
-		pa_log_warn("recv_failed", "error=\"%s\"", nng_strerror(rv));
-	}
-	nng_recv_aio(j->sock, j->aio);
-}
-
-static int
-jobs_open(struct jobs *j, const struct smsw_config *cfg)
-{
-	const struct pa_tls_opts tls = { .cert_file = cfg->tls_cert, .key_file = cfg->tls_key,
-		.ca_file = cfg->tls_ca, .server_name = cfg->tls_server_name };
-	char *list = strdup(cfg->jobs_urls), *save = NULL;
-	char  err[300], v[320];
-	int   rv = 0;
-
-	if (list == NULL)
-		return NNG_ENOMEM;
-	if ((rv = nng_pull0_open(&j->sock)) != 0 ||
-	    (rv = nng_socket_set_ms(j->sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
-	    (rv = nng_aio_alloc(&j->aio, jobs_recv_cb, j)) != 0)
-		goto out;
-	for (char *u = strtok_r(list, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
-		nng_dialer d;
-
-		if ((rv = nng_dialer_create(&d, j->sock, u)) != 0) {
-			pa_log_error("start_failed", "jobs_url=%s error=\"%s\"", u, nng_strerror(rv));
-			goto out;
-		}
-		if (strncmp(u, "tls+tcp://", 10) == 0 &&
-		    pa_tls_apply_dialer(&d, &tls, err, sizeof err) != PA_OK) {
-			pa_log_error("start_failed", "jobs_url=%s error=%s", u,
-			    pa_log_value(v, sizeof v, err));
-			rv = NNG_EINVAL;
-			goto out;
-		}
-		/* Non-blocking: an auth instance that is not up yet is dialed again later. */
-		if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
-			pa_log_error("start_failed", "jobs_url=%s error=\"%s\"", u, nng_strerror(rv));
-			goto out;
-		}
-	}
-	nng_recv_aio(j->sock, j->aio);
-out:
-	free(list);
-	return rv;
-}
-
-static void
-jobs_close(struct jobs *j)
-{
-	if (j->aio != NULL)
-		nng_aio_stop(j->aio);
-	(void) pa_nng_close_bounded(j->sock, 1000);
-	nng_aio_free(j->aio);
-}
-
 /* Each callback thread has its own database connection. */
 static void *
 cb_thread_init(void *arg)
@@ -162,14 +82,17 @@ cb_thread_fini(void *state, void *arg)
 static int
 run(struct smsw *w)
 {
-	struct jobs          jobs    = { .sock = NNG_SOCKET_INITIALIZER };
-	struct signals       sigs    = { 0 };
-	struct smsw_engine  *engine  = NULL;
-	struct pa_workq     *cbq     = NULL;
-	struct pa_http      *http    = NULL;
-	struct pa_workq_opts qo      = { .threads = (unsigned) w->cfg.callback_threads,
-		     .capacity = 1024, .init = cb_thread_init, .fini = cb_thread_fini,
-		     .run = pa_http_run_job, .arg = w };
+	struct smsw_jobs     jobs   = { .sock = NNG_SOCKET_INITIALIZER };
+	struct signals       sigs   = { 0 };
+	struct smsw_engine  *engine = NULL;
+	struct pa_workq     *cbq    = NULL;
+	struct pa_http      *http   = NULL;
+	struct pa_workq_opts qo     = { .threads = (unsigned) w->cfg.callback_threads,
+		    .capacity                    = 1024,
+		    .init                        = cb_thread_init,
+		    .fini                        = cb_thread_fini,
+		    .run                         = pa_http_run_job,
+		    .arg                         = w };
 	pthread_t            sig_thread;
 	int                  status = 1;
 
@@ -183,24 +106,24 @@ run(struct smsw *w)
 	}
 	sigs.engine = engine;
 	jobs.engine = engine;
-	if (pa_workq_new(&cbq, &qo) != PA_OK || pa_http_new(&http, w->cfg.http_addr, cbq) != PA_OK ||
-	    smsw_status_routes(http, w) != PA_OK || pa_http_start(http) != PA_OK) {
+	if (pa_workq_new(&cbq, &qo) != PA_OK || pa_http_new(&http, w->cfg.http_addr, cbq) != PA_OK
+	    || smsw_status_routes(http, &w->cfg) != PA_OK || pa_http_start(http) != PA_OK) {
 		pa_log_error("start_failed", "listener=http addr=%s error=\"cannot listen\"",
 		    w->cfg.http_addr);
 		goto out;
 	}
-	if (jobs_open(&jobs, &w->cfg) != 0)
+	if (smsw_jobs_open(&jobs, &w->cfg) != 0)
 		goto out;
 	if (pthread_create(&sig_thread, NULL, signal_main, &sigs) != 0)
 		goto out;
-	pa_log_info("listening", "jobs=%s http=%s backend=%s concurrency=%d worker_id=%s version=%s",
-	    w->cfg.jobs_urls, w->cfg.http_addr, w->cfg.backend, w->cfg.concurrency, w->id,
-	    PHONEAUTH_VERSION);
+	pa_log_info("listening",
+	    "jobs=%s http=%s backend=%s concurrency=%d worker_id=%s version=%s", w->cfg.jobs_urls,
+	    w->cfg.http_addr, w->cfg.backend, w->cfg.concurrency, w->id, PHONEAUTH_VERSION);
 	smsw_engine_run(engine, &stopping);
 	pthread_join(sig_thread, NULL);
 	status = 0;
 out:
-	jobs_close(&jobs);
+	smsw_jobs_close(&jobs);
 	/* Queued callbacks point into the server: stop it, finish them, then free it. */
 	pa_http_stop(http);
 	pa_workq_free(cbq);
@@ -228,7 +151,8 @@ main(int argc, char **argv)
 			printf("phoneauth-sms-worker %s\n", PHONEAUTH_VERSION);
 			return 0;
 		}
-		if (i > 1 || (strcmp(argv[i], "run") != 0 && strcmp(argv[i], "check-config") != 0)) {
+		if (i > 1
+		    || (strcmp(argv[i], "run") != 0 && strcmp(argv[i], "check-config") != 0)) {
 			fprintf(stderr, "phoneauth-sms-worker: unknown argument '%s'\n%s", argv[i],
 			    usage);
 			return 2;
@@ -237,20 +161,22 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
-	if (pa_conf_load(&w.cfg, smsw_config_items, smsw_config_nitems, env_get, err, sizeof err) !=
-	    PA_OK) {
+	if (pa_conf_load(&w.cfg, smsw_config_items, smsw_config_nitems, env_get, err, sizeof err)
+	    != PA_OK) {
 		fprintf(stderr, "phoneauth-sms-worker: %s\n", err);
 		goto out_free;
 	}
 	if (pa_log_level_parse(w.cfg.log_level, &level) != 0) {
-		fprintf(stderr, "phoneauth-sms-worker: PHONEAUTH_LOG_LEVEL must be debug, info, warn, "
-		                "error or off\n");
+		fprintf(stderr,
+		    "phoneauth-sms-worker: PHONEAUTH_LOG_LEVEL must be debug, info, warn, "
+		    "error or off\n");
 		goto out_free;
 	}
 	pa_log_set_level(level);
 	if (pa_keyring_parse(&w.outbox_keys, w.cfg.outbox_key) != PA_OK) {
-		fprintf(stderr, "phoneauth-sms-worker: PHONEAUTH_OUTBOX_KEY must be 1 to 8 "
-		                "comma-separated 32-byte keys (64 hex or 44 base64 characters)\n");
+		fprintf(stderr,
+		    "phoneauth-sms-worker: PHONEAUTH_OUTBOX_KEY must be 1 to 8 "
+		    "comma-separated 32-byte keys (64 hex or 44 base64 characters)\n");
 		goto out_free;
 	}
 	if (strcmp(w.cfg.backend, "twilio") == 0) {
@@ -259,8 +185,9 @@ main(int argc, char **argv)
 			goto out_free;
 		}
 	} else if (strcmp(w.cfg.backend, "console") != 0) {
-		fprintf(stderr, "phoneauth-sms-worker: PHONEAUTH_SMS_BACKEND must be twilio or "
-		                "console\n");
+		fprintf(stderr,
+		    "phoneauth-sms-worker: PHONEAUTH_SMS_BACKEND must be twilio or "
+		    "console\n");
 		goto out_free;
 	}
 	if (strcmp(cmd, "check-config") == 0) {
@@ -270,7 +197,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(w.cfg.backend, "console") == 0)
 		pa_log_warn("console_mode", "msg=%s",
-		    "\"PHONEAUTH_SMS_BACKEND=console: messages are printed on stdout and NOT sent\"");
+		    "\"PHONEAUTH_SMS_BACKEND=console: messages are printed on stdout and NOT "
+		    "sent\"");
 	if (gethostname(w.host, sizeof w.host) != 0)
 		(void) snprintf(w.host, sizeof w.host, "unknown");
 	{

@@ -8,7 +8,11 @@
 
 #include "common/http.h"
 #include "common/log.h"
-#include "worker.h"
+#include "status.h"
+#include "store.h"
+#include "twilio.h"
+#include "twsig.h"
+#include "wmetrics.h"
 
 /* A status word, an error code, a DLR date: short, and nothing a log line could trip on. */
 static bool
@@ -27,19 +31,19 @@ reply(struct pa_http_response *res, int status, const char *text)
 }
 
 static void
-http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_response *res,
-    void *arg)
+http_status_cb(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg)
 {
-	struct smsw          *w  = arg;
-	struct pa_db         *db = state;
-	struct smsw_form      f;
-	enum smsw_cb_result   result = SMSW_CB_BAD_REQUEST;
-	const char           *sid, *status, *code, *dlr, *acct;
-	const char           *sig = pa_http_header(req, "X-Twilio-Signature");
-	int                   error_code = 0;
+	const struct smsw_config *c  = arg;
+	struct pa_db             *db = state;
+	struct smsw_form          f;
+	enum smsw_cb_result       result = SMSW_CB_BAD_REQUEST;
+	const char               *sid, *status, *code, *dlr, *acct, *to;
+	const char               *sig        = pa_http_header(req, "X-Twilio-Signature");
+	int                       error_code = 0;
 
-	if (w->cfg.status_callback_url == NULL || *w->cfg.status_callback_url == '\0' ||
-	    w->cfg.auth_token == NULL || *w->cfg.auth_token == '\0') {
+	if (c->status_callback_url == NULL || *c->status_callback_url == '\0'
+	    || c->auth_token == NULL || *c->auth_token == '\0') {
 		/* Without the public URL and the auth token no signature can be checked. */
 		result = SMSW_CB_BAD_SIGNATURE;
 		reply(res, 403, "status callbacks are not configured");
@@ -49,9 +53,10 @@ http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_re
 		reply(res, 400, "bad form body");
 		goto out;
 	}
-	if (!smsw_twsig_check(w->cfg.auth_token, w->cfg.status_callback_url, &f, sig)) {
+	if (!smsw_twsig_check(c->auth_token, c->status_callback_url, &f, sig)) {
 		result = SMSW_CB_BAD_SIGNATURE;
-		pa_log_warn("callback_refused", "reason=%s", sig ? "bad_signature" : "no_signature");
+		pa_log_warn(
+		    "callback_refused", "reason=%s", sig ? "bad_signature" : "no_signature");
 		reply(res, 403, "bad signature");
 		goto out_form;
 	}
@@ -60,20 +65,23 @@ http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_re
 	code   = smsw_form_get(&f, "ErrorCode");
 	dlr    = smsw_form_get(&f, "RawDlrDoneDate");
 	acct   = smsw_form_get(&f, "AccountSid");
+	to     = smsw_form_get(&f, "To");
 	if (status == NULL)
 		status = smsw_form_get(&f, "SmsStatus");
-	if (!SMSW_MESSAGE_SID_OK(sid) || !smsw_status_word_ok(status) ||
-	    (code != NULL && *code != '\0' && !word_ok(code, 9, "0123456789")) ||
-	    (dlr != NULL && *dlr != '\0' && !word_ok(dlr, 32, "0123456789")) ||
-	    (acct != NULL && strcmp(acct, w->cfg.account_sid) != 0)) {
+	if (!SMSW_MESSAGE_SID_OK(sid) || !smsw_status_word_ok(status)
+	    || (code != NULL && *code != '\0' && !word_ok(code, 9, "0123456789"))
+	    || (dlr != NULL && *dlr != '\0' && !word_ok(dlr, 32, "0123456789"))
+	    || (acct != NULL && strcmp(acct, c->account_sid) != 0)) {
 		pa_log_warn("callback_refused", "reason=bad_fields");
 		reply(res, 400, "bad fields");
 		goto out_form;
 	}
 	if (code != NULL)
 		error_code = atoi(code);
-	if (smsw_status_record(db, "twilio", sid, status, error_code,
-	        dlr != NULL && *dlr != '\0' ? dlr : NULL, &result) != PA_OK) {
+	/* To is only the store's guess of the row's phone (for the audit row), never logged. */
+	if (smsw_store_status(db, "twilio", sid, status, error_code,
+	        dlr != NULL && *dlr != '\0' ? dlr : NULL, to, &result)
+	    != PA_OK) {
 		/* Twilio tries a callback again after an error answer. */
 		result = SMSW_CB_ERROR;
 		pa_log_warn("callback_failed", "sid=%s sqlstate=%s", sid, pa_db_sqlstate(db));
@@ -82,7 +90,9 @@ http_status_cb(void *state, const struct pa_http_request *req, struct pa_http_re
 	}
 	pa_log_info("sms_status", "sid=%s status=%s error_code=%d result=%s", sid, status,
 	    error_code,
-	    result == SMSW_CB_APPLIED ? "applied" : result == SMSW_CB_STALE ? "stale" : "unknown_sid");
+	    result == SMSW_CB_APPLIED     ? "applied"
+	        : result == SMSW_CB_STALE ? "stale"
+	                                  : "unknown_sid");
 	res->status = 200;
 out_form:
 	smsw_form_free(&f);
@@ -91,12 +101,12 @@ out:
 }
 
 static void
-http_healthz(void *state, const struct pa_http_request *req, struct pa_http_response *res,
-    void *arg)
+http_healthz(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg)
 {
-	struct smsw *w    = arg;
-	int64_t      last = atomic_load(&smsw_metrics.last_heartbeat_ms);
-	bool         ok   = last > 0 && pa_unix_ms() - last < 3000LL * w->cfg.heartbeat_s + 2000;
+	const struct smsw_config *c    = arg;
+	int64_t                   last = atomic_load(&smsw_metrics.last_heartbeat_ms);
+	bool ok = last > 0 && pa_unix_ms() - last < 3000LL * c->heartbeat_s + 2000;
 
 	(void) state;
 	(void) req;
@@ -104,8 +114,8 @@ http_healthz(void *state, const struct pa_http_request *req, struct pa_http_resp
 }
 
 static void
-http_metrics(void *state, const struct pa_http_request *req, struct pa_http_response *res,
-    void *arg)
+http_metrics(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg)
 {
 	(void) state;
 	(void) req;
@@ -115,13 +125,13 @@ http_metrics(void *state, const struct pa_http_request *req, struct pa_http_resp
 }
 
 pa_err
-smsw_status_routes(struct pa_http *h, struct smsw *w)
+smsw_status_routes(struct pa_http *h, struct smsw_config *c)
 {
 	pa_err rv;
 
-	if ((rv = pa_http_route(h, "POST", "/twilio/status", http_status_cb, w, true)) != PA_OK ||
-	    (rv = pa_http_route(h, "GET", "/healthz", http_healthz, w, false)) != PA_OK ||
-	    (rv = pa_http_route(h, "GET", "/metrics", http_metrics, w, false)) != PA_OK)
+	if ((rv = pa_http_route(h, "POST", "/twilio/status", http_status_cb, c, true)) != PA_OK
+	    || (rv = pa_http_route(h, "GET", "/healthz", http_healthz, c, false)) != PA_OK
+	    || (rv = pa_http_route(h, "GET", "/metrics", http_metrics, c, false)) != PA_OK)
 		return rv;
 	return PA_OK;
 }

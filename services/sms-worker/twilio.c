@@ -1,5 +1,5 @@
 /* twilio.c: Twilio's Messages API on the wire: the form we POST, and what its answers mean
- * (sent, failed for good, or try again later). No I/O here: engine.c moves the bytes. */
+ * (sent, failed for good, or try again later). No I/O here: xfer.c moves the bytes. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "worker.h"
+#include "twilio.h"
 
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_MAX_MS 30000
@@ -32,8 +32,8 @@ form_add(struct pa_strbuf *out, const char *key, const char *value)
 }
 
 pa_err
-smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, int validity_s,
-    struct pa_strbuf *out)
+smsw_twilio_form(
+    const struct smsw_config *c, const struct smsw_job *j, int validity_s, struct pa_strbuf *out)
 {
 	char validity[16];
 
@@ -48,7 +48,9 @@ smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, int vali
 	/* Twilio drops a message still queued after ValidityPeriod (1 to 36000 s): the code is
 	 * useless after its expiry, so it should not arrive then either. */
 	(void) snprintf(validity, sizeof validity, "%d",
-	    validity_s < 1 ? 1 : validity_s > 36000 ? 36000 : validity_s);
+	    validity_s < 1           ? 1
+	        : validity_s > 36000 ? 36000
+	                             : validity_s);
 	form_add(out, "ValidityPeriod", validity);
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
@@ -150,15 +152,16 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 
 	*r = (struct smsw_result) { 0 };
 	if (o != NULL) {
-		r->error_code = json_int(o, http_status >= 200 && http_status < 300 ? "error_code" :
-		                                                                      "code");
-		msg = json_str(o, http_status >= 200 && http_status < 300 ? "error_message" :
-		                                                            "message");
+		r->error_code
+		    = json_int(o, http_status >= 200 && http_status < 300 ? "error_code" : "code");
+		msg = json_str(
+		    o, http_status >= 200 && http_status < 300 ? "error_message" : "message");
 		if (msg != NULL)
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
 	}
 	if (http_status >= 200 && http_status < 300) {
-		const char *sid = o ? json_str(o, "sid") : NULL, *status = o ? json_str(o, "status") : NULL;
+		const char *sid    = o ? json_str(o, "sid") : NULL,
+		           *status = o ? json_str(o, "status") : NULL;
 
 		if (sid != NULL && SMSW_MESSAGE_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
@@ -167,32 +170,32 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 			(void) snprintf(r->status, sizeof r->status, "%s",
 			    smsw_status_word_ok(status) ? status : "queued");
 		} else {
-			/* Twilio said yes but we cannot tell to what: sending again could deliver the
-			 * code twice, and a SID-less row can never be tracked. */
+			/* Twilio said yes but we cannot tell to what: sending again could deliver
+			 * the code twice, and a SID-less row can never be tracked. */
 			r->outcome = SMSW_FAILED;
 			(void) snprintf(r->status, sizeof r->status, "failed");
 			(void) snprintf(r->error_message, sizeof r->error_message,
 			    "HTTP %ld without a message SID", http_status);
 		}
-	} else if (http_status == 0 || http_status == 408 || http_status == 409 ||
-	           http_status == 429 || http_status >= 500 || http_status == 401 ||
-	           http_status == 403) {
+	} else if (http_status == 0 || http_status == 408 || http_status == 409
+	    || http_status == 429 || http_status >= 500 || http_status == 401
+	    || http_status == 403) {
 		/* No answer, throttling, Twilio's trouble, or credentials an operator can fix
 		 * (401/403, logged loudly by the engine): the code's expiry bounds the tries. */
-		retry(r, attempts, http_status == 429 || http_status == 503 ?
-		                       retry_after_ms(retry_after) : -1);
+		retry(r, attempts,
+		    http_status == 429 || http_status == 503 ? retry_after_ms(retry_after) : -1);
 		if (r->error_message[0] == '\0')
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s",
 			    http_status == 0 ? "no answer" : "HTTP error");
-	} else if (r->error_code != 0 && !smsw_twilio_permanent(r->error_code) &&
-	           http_status != 400 && http_status != 404) {
+	} else if (r->error_code != 0 && !smsw_twilio_permanent(r->error_code) && http_status != 400
+	    && http_status != 404) {
 		retry(r, attempts, -1);
 	} else {
 		r->outcome = SMSW_FAILED;
 		(void) snprintf(r->status, sizeof r->status, "failed");
 		if (r->error_message[0] == '\0')
-			(void) snprintf(r->error_message, sizeof r->error_message, "HTTP %ld",
-			    http_status);
+			(void) snprintf(
+			    r->error_message, sizeof r->error_message, "HTTP %ld", http_status);
 	}
 	if (r->outcome == SMSW_RETRY && attempts >= c->max_attempts) {
 		r->outcome = SMSW_FAILED;

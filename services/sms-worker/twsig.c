@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "common/strbuf.h"
-#include "worker.h"
+#include "twsig.h"
 
 #define FORM_MAX_FIELDS 128
 
@@ -47,8 +47,8 @@ smsw_form_parse(const char *body, size_t len, struct smsw_form *f)
 	const char *p = body, *end = body + len;
 
 	*f = (struct smsw_form) { 0 };
-	if ((f->key = calloc(FORM_MAX_FIELDS, sizeof *f->key)) == NULL ||
-	    (f->value = calloc(FORM_MAX_FIELDS, sizeof *f->value)) == NULL)
+	if ((f->key = calloc(FORM_MAX_FIELDS, sizeof *f->key)) == NULL
+	    || (f->value = calloc(FORM_MAX_FIELDS, sizeof *f->value)) == NULL)
 		goto out_nomem;
 	while (p < end) {
 		const char *amp = memchr(p, '&', (size_t) (end - p)), *eq;
@@ -63,9 +63,9 @@ smsw_form_parse(const char *body, size_t len, struct smsw_form *f)
 			eq = memchr(p, '=', (size_t) (amp - p));
 			if (eq == NULL)
 				eq = amp;
-			f->key[f->n]   = form_decode(p, (size_t) (eq - p));
-			f->value[f->n] = eq < amp ? form_decode(eq + 1, (size_t) (amp - eq - 1)) :
-			                            strdup("");
+			f->key[f->n] = form_decode(p, (size_t) (eq - p));
+			f->value[f->n]
+			    = eq < amp ? form_decode(eq + 1, (size_t) (amp - eq - 1)) : strdup("");
 			if (f->key[f->n] == NULL || f->value[f->n] == NULL) {
 				f->n++;
 				smsw_form_free(f);
@@ -135,8 +135,11 @@ twsig_mac(const char *token, const char *url, const struct smsw_form *f,
 		pa_strbuf_append(&data, pairs[2 * i], strlen(pairs[2 * i]));
 		pa_strbuf_append(&data, pairs[2 * i + 1], strlen(pairs[2 * i + 1]));
 	}
-	if (!data.oom && HMAC(EVP_sha1(), token, (int) strlen(token), (const unsigned char *) data.data,
-	                     data.len, mac, maclen) != NULL && *maclen == 20)
+	if (!data.oom
+	    && HMAC(EVP_sha1(), token, (int) strlen(token), (const unsigned char *) data.data,
+	           data.len, mac, maclen)
+	        != NULL
+	    && *maclen == 20)
 		rv = PA_OK;
 	pa_strbuf_free(&data);
 	free(pairs);
@@ -157,8 +160,8 @@ smsw_twsig_compute(const char *token, const char *url, const struct smsw_form *f
 }
 
 static bool
-twsig_match(const char *token, const char *url, const struct smsw_form *f,
-    const unsigned char want[20])
+twsig_match(
+    const char *token, const char *url, const struct smsw_form *f, const unsigned char want[20])
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned      maclen = 0;
@@ -187,8 +190,8 @@ url_port_variant(const char *url)
 		(void) memcpy(v, url, (size_t) (end - url));
 		(void) strcpy(v + (end - url), port);
 		(void) strcat(v, end);
-	} else if ((size_t) (end - colon) == strlen(port) &&
-	           strncmp(colon, port, strlen(port)) == 0) {
+	} else if ((size_t) (end - colon) == strlen(port)
+	    && strncmp(colon, port, strlen(port)) == 0) {
 		(void) memcpy(v, url, (size_t) (colon - url));
 		(void) strcpy(v + (colon - url), end);
 	} else {
@@ -206,10 +209,11 @@ smsw_twsig_check(const char *token, const char *url, const struct smsw_form *f, 
 	char         *variant;
 	bool          ok;
 
-	if (sig == NULL || token == NULL || strlen(sig) != 28 ||
-	    sodium_base642bin(want, sizeof want, sig, 28, NULL, &wantlen, NULL,
-	        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    wantlen != sizeof want)
+	if (sig == NULL || token == NULL || strlen(sig) != 28
+	    || sodium_base642bin(
+	           want, sizeof want, sig, 28, NULL, &wantlen, NULL, sodium_base64_VARIANT_ORIGINAL)
+	        != 0
+	    || wantlen != sizeof want)
 		return false;
 	if (twsig_match(token, url, f, want))
 		return true;

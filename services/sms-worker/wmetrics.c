@@ -2,16 +2,24 @@
  * callbacks by result, cancelled rows, and how much work is waiting. */
 #include <stdio.h>
 
-#include "worker.h"
+#include "wmetrics.h"
+
+struct smsw_metrics smsw_metrics;
 
 static const char *const outcome_names[SMSW_NOUTCOMES] = {
-	[SMSW_SENT] = "sent", [SMSW_FAILED] = "failed", [SMSW_RETRY] = "retry",
-	[SMSW_EXPIRED] = "expired", [SMSW_UNRECORDED] = "unrecorded",
+	[SMSW_SENT]       = "sent",
+	[SMSW_FAILED]     = "failed",
+	[SMSW_RETRY]      = "retry",
+	[SMSW_EXPIRED]    = "expired",
+	[SMSW_UNRECORDED] = "unrecorded",
 };
 static const char *const cb_names[SMSW_CB_NRESULTS] = {
-	[SMSW_CB_APPLIED] = "applied", [SMSW_CB_STALE] = "stale",
-	[SMSW_CB_UNKNOWN_SID] = "unknown_sid", [SMSW_CB_BAD_SIGNATURE] = "bad_signature",
-	[SMSW_CB_BAD_REQUEST] = "bad_request", [SMSW_CB_ERROR] = "error",
+	[SMSW_CB_APPLIED]       = "applied",
+	[SMSW_CB_STALE]         = "stale",
+	[SMSW_CB_UNKNOWN_SID]   = "unknown_sid",
+	[SMSW_CB_BAD_SIGNATURE] = "bad_signature",
+	[SMSW_CB_BAD_REQUEST]   = "bad_request",
+	[SMSW_CB_ERROR]         = "error",
 };
 static const char *const class_names[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
@@ -31,8 +39,9 @@ smsw_metrics_write(struct pa_strbuf *out)
 	    "Twilio API answers by HTTP status class (none: no answer).");
 	for (int i = 0; i < 6; i++)
 		if (i != 1 && i != 3)
-			pa_strbuf_printf(out, "phoneauth_twilio_responses_total{class=\"%s\"} %llu\n",
-			    class_names[i], (unsigned long long) atomic_load(&m->http_status[i]));
+			pa_strbuf_printf(out,
+			    "phoneauth_twilio_responses_total{class=\"%s\"} %llu\n", class_names[i],
+			    (unsigned long long) atomic_load(&m->http_status[i]));
 	pa_metrics_header(out, "phoneauth_twilio_request_seconds", "histogram",
 	    "Twilio Messages API request latency.");
 	pa_hist_write(out, "phoneauth_twilio_request_seconds", "", &m->twilio_latency);
@@ -55,12 +64,13 @@ smsw_metrics_write(struct pa_strbuf *out)
 	    (unsigned long long) atomic_load(&m->cancelled));
 	pa_metrics_header(out, "phoneauth_sms_queue_depth", "gauge",
 	    "Pushed jobs waiting for a free request slot.");
-	pa_strbuf_printf(out, "phoneauth_sms_queue_depth %lld\n",
-	    (long long) atomic_load(&m->queued_ids));
+	pa_strbuf_printf(
+	    out, "phoneauth_sms_queue_depth %lld\n", (long long) atomic_load(&m->queued_ids));
 	pa_metrics_header(out, "phoneauth_sms_in_flight", "gauge", "Twilio requests running.");
-	pa_strbuf_printf(out, "phoneauth_sms_in_flight %lld\n", (long long) atomic_load(&m->in_flight));
+	pa_strbuf_printf(
+	    out, "phoneauth_sms_in_flight %lld\n", (long long) atomic_load(&m->in_flight));
 	pa_metrics_header(out, "phoneauth_database_up", "gauge",
 	    "Whether the last heartbeat reached the database.");
-	pa_strbuf_printf(out, "phoneauth_database_up %d\n",
-	    atomic_load(&m->last_heartbeat_ms) > 0 ? 1 : 0);
+	pa_strbuf_printf(
+	    out, "phoneauth_database_up %d\n", atomic_load(&m->last_heartbeat_ms) > 0 ? 1 : 0);
 }

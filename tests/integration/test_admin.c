@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "common/rpc_client.h"
@@ -42,10 +43,10 @@ static pa_code
 admin(const char *token, const char *method, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
 {
-	struct pa_client_opts o = { .url = smskit_admin_url(), .timeout_ms = 5000,
-		.admin_token = token };
-	struct pa_client     *c;
-	char                  path[96];
+	struct pa_client_opts o
+	    = { .url = smskit_admin_url(), .timeout_ms = 5000, .admin_token = token };
+	struct pa_client *c;
+	char              path[96];
 
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	(void) snprintf(path, sizeof path, "/phoneauth.v1.Admin/%s", method);
@@ -59,11 +60,11 @@ test_tokens(void **state)
 {
 	Phoneauth__V1__ListUsersRequest req = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
 	struct pa_reply                 r;
-	long before = smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_denied'",
-	    NULL, NULL);
+	long                            before = smskit_qlong(
+	                               "SELECT count(*) FROM audit_events WHERE event = 'admin_denied'", NULL, NULL);
 	const char *argv[] = { PHONEAUTH_AUTH_BIN, "check-config", NULL };
 	char        db[600], out[2000];
-	const char *env[]  = { db, HARNESS_SERVICE_ENV, "PHONEAUTH_ADMIN_TOKEN=short", NULL };
+	const char *env[] = { db, HARNESS_SERVICE_ENV, "PHONEAUTH_ADMIN_TOKEN=short", NULL };
 
 	(void) state;
 	assert_int_equal(admin(NULL, "ListUsers", &req.base,
@@ -76,9 +77,10 @@ test_tokens(void **state)
 	                     &phoneauth__v1__list_users_response__descriptor, &r),
 	    PHONEAUTH__V1__CODE__PERMISSION_DENIED);
 	pa_reply_clear(&r);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_denied'"
-	                              " AND actor = 'admin' AND outcome = 'denied'",
-	                     NULL, NULL),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_denied'"
+	                 " AND actor = 'admin' AND outcome = 'denied'",
+	        NULL, NULL),
 	    before + 2);
 	assert_int_equal(admin(SMSKIT_ADMIN_TOKEN, "ListUsers", &req.base,
 	                     &phoneauth__v1__list_users_response__descriptor, &r),
@@ -101,7 +103,8 @@ add_users(int n, bool verified, const char *tag)
 	(void) snprintf(sql, sizeof sql,
 	    "INSERT INTO users (phone_e164, email, phone_verified_at, created_at)"
 	    " SELECT '+1303555' || lpad((1000 + g + (SELECT count(*) FROM users))::text, 4, '0'),"
-	    " '%s' || (1000 + g + (SELECT count(*) FROM users)) || '@example.com', %s, clock_timestamp() FROM generate_series(1, $1::int) g"
+	    " '%s' || (1000 + g + (SELECT count(*) FROM users)) || '@example.com', %s, "
+	    "clock_timestamp() FROM generate_series(1, $1::int) g"
 	    " RETURNING id",
 	    tag, verified ? "now()" : "NULL");
 	free(smskit_q1(sql, count, NULL));
@@ -110,7 +113,7 @@ add_users(int n, bool verified, const char *tag)
 static void
 test_list_users_paging(void **state)
 {
-	Phoneauth__V1__ListUsersRequest req = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
+	Phoneauth__V1__ListUsersRequest req        = PHONEAUTH__V1__LIST_USERS_REQUEST__INIT;
 	char                            cursor[96] = "", seen[64][37];
 	int                             nseen = 0, pages = 0;
 	uint64_t                        total = 0;
@@ -143,8 +146,8 @@ test_list_users_paging(void **state)
 		}
 		(void) snprintf(cursor, sizeof cursor, "%s", resp->next_cursor);
 		pa_reply_clear(&r);
-		/* Newer users arrive between pages: they sort before the cursor, so the walk neither
-		 * repeats nor skips anyone it started with. */
+		/* Newer users arrive between pages: they sort before the cursor, so the walk
+		 * neither repeats nor skips anyone it started with. */
 		add_users(2, true, "pv");
 		pages++;
 	} while (cursor[0] != '\0' && pages < 20);
@@ -168,33 +171,36 @@ test_list_users_paging(void **state)
 		pa_reply_clear(&r);
 	}
 	/* Each admin call left an audit row with its filters. */
-	assert_true(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_call'"
-	                         " AND detail->>'method' = 'ListUsers' AND detail->>'search' = 'pu'",
-	                NULL, NULL) == 1);
+	assert_true(
+	    smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'admin_call'"
+	                 " AND detail->>'method' = 'ListUsers' AND detail->>'search' = 'pu'",
+	        NULL, NULL)
+	    == 1);
 }
 
 static void
 test_get_user_delivered(void **state)
 {
-	struct fake_twilio_msg                m;
-	Phoneauth__V1__CreateAccountRequest   ca  = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
-	Phoneauth__V1__VerifyCodeRequest      vr  = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
-	Phoneauth__V1__GetUserRequest         gu  = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
-	struct pa_client_opts                 o   = { .url = smskit_rpc_url(), .timeout_ms = 5000 };
-	Phoneauth__V1__GetUserResponse       *u;
-	struct pa_client                     *c;
-	struct pa_reply                       r;
-	char                                  vid[37], code[8], token[128];
-	bool                                  delivered = false;
+	struct fake_twilio_msg              m;
+	Phoneauth__V1__CreateAccountRequest ca = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	Phoneauth__V1__VerifyCodeRequest    vr = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__GetUserRequest       gu = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
+	struct pa_client_opts               o  = { .url = smskit_rpc_url(), .timeout_ms = 5000 };
+	Phoneauth__V1__GetUserResponse     *u;
+	struct pa_client                   *c;
+	struct pa_reply                     r;
+	char                                vid[37], code[8], token[128];
+	bool                                delivered = false;
 
 	(void) state;
 	smskit_phone(verified_phone);
 	smskit_signup(verified_phone, vid);
-	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid",
-	    vid, "sent", 10000));
+	assert_true(smskit_wait_q(
+	    "SELECT state FROM sms_outbox WHERE verification_id = $1::uuid", vid, "sent", 10000));
 	assert_true(fake_twilio_last_to(smskit_fake(), verified_phone, &m));
 	(void) snprintf(sid, sizeof sid, "%s", m.sid);
-	(void) snprintf(code, sizeof code, "%.4s", m.body + strlen("Fancy Feathers: Your verification code is "));
+	(void) snprintf(code, sizeof code, "%.4s",
+	    m.body + strlen("Fancy Feathers: Your verification code is "));
 	fake_twilio_msg_free(&m);
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	vr.verification_id = vid;
@@ -231,10 +237,12 @@ test_get_user_delivered(void **state)
 			assert_string_equal(u->user->message_sid, sid);
 			assert_string_equal(u->verification_id, vid);
 			assert_string_equal(u->user->phone_e164, verified_phone);
-			(void) snprintf(verified_user, sizeof verified_user, "%s", u->user->user_id);
+			(void) snprintf(
+			    verified_user, sizeof verified_user, "%s", u->user->user_id);
 			/* The timeline: the send with its statuses, then the code check. */
 			assert_true(u->n_timeline >= 2);
-			assert_int_equal(u->timeline[0]->kind, PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND);
+			assert_int_equal(
+			    u->timeline[0]->kind, PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND);
 			assert_string_equal(u->timeline[0]->message_sid, sid);
 			assert_int_equal(u->timeline[0]->n_statuses, 2);
 			assert_string_equal(u->timeline[0]->statuses[1]->status, "delivered");
@@ -256,8 +264,9 @@ test_audit_is_append_only(void **state)
 
 	(void) state;
 	assert_int_equal(PQstatus(pg), CONNECTION_OK);
-	r = PQexec(pg, "UPDATE audit_events SET outcome = 'x' WHERE id = (SELECT min(id) FROM"
-	               " audit_events)");
+	r = PQexec(pg,
+	    "UPDATE audit_events SET outcome = 'x' WHERE id = (SELECT min(id) FROM"
+	    " audit_events)");
 	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
 	PQclear(r);
 	r = PQexec(pg, "DELETE FROM audit_events");
@@ -292,7 +301,8 @@ test_cli(void **state)
 	    sizeof out, 0);
 	assert_non_null(strstr(out, "USER "));
 	assert_non_null(strstr(out, "VERIFIED AT"));
-	(void) snprintf(line, sizeof line, "%s  %-16s  %-28s  ✅", verified_user, verified_phone, "-");
+	(void) snprintf(
+	    line, sizeof line, "%s  %-16s  %-28s  ✅", verified_user, verified_phone, "-");
 	if (strstr(out, line) == NULL)
 		fail_msg("no line \"%s\" in:\n%s", line, out);
 	assert_non_null(strstr(out, sid));
@@ -313,14 +323,15 @@ test_cli(void **state)
 	assert_non_null(strstr(out, "+1******"));
 	assert_null(strstr(out, verified_phone));
 
-	cli((const char *[]) { "--json", "audit", "--type", "sms_status", "--limit", "5", NULL }, out,
-	    sizeof out, 0);
+	cli((const char *[]) { "--json", "audit", "--type", "sms_status", "--limit", "5", NULL },
+	    out, sizeof out, 0);
 	assert_non_null(strstr(out, "\"event\":\"sms_status\""));
 	cli((const char *[]) { "audit", "--type", "sms_status", "--since", "1h", NULL }, out,
 	    sizeof out, 0);
 	assert_non_null(strstr(out, "sms_status "));
 	cli((const char *[]) { "audit", "--type", "sms_status", "--since", "2001-01-01T00:00:00Z",
-	        NULL }, out, sizeof out, 0);
+	        NULL },
+	    out, sizeof out, 0);
 	assert_non_null(strstr(out, "sms_status "));
 	cli((const char *[]) { "audit", "--since", "yesterday", NULL }, out, sizeof out, 2);
 	assert_non_null(strstr(out, "--since takes"));
@@ -332,18 +343,170 @@ test_cli(void **state)
 
 	/* Wrong token and unreachable service: one clear line, exit 1. */
 	{
-		const char *argv[] = { PHONEAUTH_CLI_BIN, "--admin-url", smskit_admin_url(), "users",
-			NULL };
-		const char *env[]  = { "PHONEAUTH_ADMIN_TOKEN=nope", NULL };
+		const char *argv[]
+		    = { PHONEAUTH_CLI_BIN, "--admin-url", smskit_admin_url(), "users", NULL };
+		const char *env[] = { "PHONEAUTH_ADMIN_TOKEN=nope", NULL };
 
 		assert_int_equal(harness_run(argv, env, out, sizeof out), 1);
-		assert_string_equal(out,
-		    "PERMISSION_DENIED (ADMIN_TOKEN_INVALID): admin token missing or wrong\n");
+		assert_string_equal(
+		    out, "PERMISSION_DENIED (ADMIN_TOKEN_INVALID): admin token missing or wrong\n");
 	}
 	cli((const char *[]) { "--admin-url", "tcp://127.0.0.1:1", "--timeout", "300", "users",
 	        NULL },
 	    out, sizeof out, 1);
 	assert_non_null(strstr(out, "no answer from tcp://127.0.0.1:1 within 300 ms"));
+}
+
+/* Runs the CLI against both listeners with the admin token (and env_extra, may be NULL);
+ * returns its exit status, output (stdout and stderr) in out. */
+static int
+cli_both(const char *const *args, const char *env_extra, char *out, size_t outsz)
+{
+	char        admin_url[96], rpc_url[96];
+	const char *argv[24] = { PHONEAUTH_CLI_BIN, "--admin-url", admin_url, "--url", rpc_url };
+	const char *env[]    = { "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, env_extra, NULL };
+	int         n        = 5;
+
+	(void) snprintf(admin_url, sizeof admin_url, "%s", smskit_admin_url());
+	(void) snprintf(rpc_url, sizeof rpc_url, "%s", smskit_rpc_url());
+	for (int i = 0; args[i] != NULL && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return harness_run(argv, env, out, outsz);
+}
+
+/* out, the whole of it, is one JSON object (json-c parses it and nothing is left over). */
+static void
+assert_json(const char *what, const char *out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object         *o   = json_tokener_parse_ex(tok, out, (int) strlen(out));
+	size_t               end = json_tokener_get_parse_end(tok);
+
+	if (o == NULL || !json_object_is_type(o, json_type_object)
+	    || strspn(out + end, "\n") != strlen(out + end) || out[strlen(out) - 1] != '\n')
+		fail_msg("%s: not one JSON object and a newline:\n%s", what, out);
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
+/* Admin lookups read a phone like the Auth RPCs do (national formats, the default region), an
+ * email in any case, or an id; a miss says what was looked for; every table ends with a
+ * newline; every command's --json (before or after the command, OK or not) is one JSON
+ * object. */
+static void
+test_cli_lookups_and_json(void **state)
+{
+	static char out[65536];
+	char        phone[16], national[3][32], vid[37], code[8], token[128], user_id[37];
+	char        args_user[64], want[160], *p;
+	struct fake_twilio_msg m;
+
+	(void) state;
+	/* A user with an email, through the CLI's own flow commands. */
+	smskit_phone(phone);
+	assert_int_equal(strncmp(phone, "+1", 2), 0);
+	smskit_signup(phone, vid);
+	assert_true(smskit_wait_q(
+	    "SELECT state FROM sms_outbox WHERE verification_id = $1::uuid", vid, "sent", 10000));
+	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
+	(void) snprintf(code, sizeof code, "%.4s",
+	    m.body + strlen("Fancy Feathers: Your verification code is "));
+	fake_twilio_msg_free(&m);
+	assert_int_equal(
+	    cli_both((const char *[]) { "verify", vid, code, NULL }, NULL, out, sizeof out), 0);
+	assert_non_null(p = strstr(out, "signup_token: "));
+	(void) sscanf(p + strlen("signup_token: "), "%127s", token);
+	assert_int_equal(cli_both((const char *[]) { "create-account", token, "--email",
+	                              "Mixed.Case@Example.COM", NULL },
+	                     "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out),
+	    0);
+	assert_non_null(p = strstr(out, "user_id: "));
+	(void) snprintf(user_id, sizeof user_id, "%.36s", p + strlen("user_id: "));
+
+	/* The same user by every way a person writes the number, the email and the id. */
+	(void) snprintf(
+	    national[0], sizeof national[0], "(%.3s) %.3s-%.4s", phone + 2, phone + 5, phone + 8);
+	(void) snprintf(
+	    national[1], sizeof national[1], "%.3s.%.3s.%.4s", phone + 2, phone + 5, phone + 8);
+	(void) snprintf(
+	    national[2], sizeof national[2], " 1 %.3s %.3s %.4s ", phone + 2, phone + 5, phone + 8);
+	(void) snprintf(want, sizeof want, "user             %s\n", user_id);
+	{
+		const char *whos[] = { national[0], national[1], national[2], phone,
+			"mixed.case@example.com", "MIXED.CASE@EXAMPLE.COM", user_id };
+
+		for (size_t i = 0; i < sizeof whos / sizeof whos[0]; i++) {
+			if (cli_both(
+			        (const char *[]) { "user", whos[i], NULL }, NULL, out, sizeof out)
+			        != 0
+			    || strstr(out, want) == NULL)
+				fail_msg("user \"%s\":\n%s", whos[i], out);
+		}
+	}
+	cli_both(
+	    (const char *[]) { "users", "--search", national[0], NULL }, NULL, out, sizeof out);
+	if (strstr(out, user_id) == NULL || strstr(out, "1 of 1 users\n") == NULL)
+		fail_msg("users --search \"%s\":\n%s", national[0], out);
+
+	/* A miss names what was looked for. */
+	(void) snprintf(args_user, sizeof args_user, "(%.3s) %.3s-%.4s", "201", "555", "0100");
+	assert_int_equal(
+	    cli_both((const char *[]) { "user", args_user, NULL }, NULL, out, sizeof out), 1);
+	assert_string_equal(out,
+	    "NOT_FOUND (REASON_UNSPECIFIED): no user with phone +12015550100"
+	    " (read from \"(201) 555-0100\")\n");
+	assert_int_equal(cli_both((const char *[]) { "user", "No.One@Example.com", NULL }, NULL,
+	                     out, sizeof out),
+	    1);
+	assert_string_equal(
+	    out, "NOT_FOUND (REASON_UNSPECIFIED): no user with email no.one@example.com\n");
+	assert_int_equal(
+	    cli_both((const char *[]) { "user", "nobody", NULL }, NULL, out, sizeof out), 1);
+	assert_non_null(strstr(out, "no user matches \"nobody\""));
+
+	/* Every table and view ends with a newline. */
+	{
+		const char *const cmds[][6] = { { "users", NULL },
+			{ "users", "--limit", "1", NULL }, { "user", phone, NULL },
+			{ "messages", NULL }, { "messages", "--limit", "1", NULL },
+			{ "stats", NULL }, { "audit", "--limit", "3", NULL }, { "health", NULL } };
+
+		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+			if (cli_both(cmds[i], NULL, out, sizeof out) != 0 || out[0] == '\0'
+			    || out[strlen(out) - 1] != '\n')
+				fail_msg("%s: no newline at the end:\n[%s]", cmds[i][0], out);
+		}
+	}
+
+	/* --json: one JSON object for every command, before or after it, OK or refused. */
+	{
+		const char *const cmds[][8] = { { "--json", "health", NULL },
+			{ "health", "--json", NULL }, { "--json", "users", NULL },
+			{ "users", "--json", "--search", phone, NULL },
+			{ "--json", "user", national[0], NULL }, { "user", phone, "--json", NULL },
+			{ "--json", "user", "nobody", NULL }, { "--json", "messages", NULL },
+			{ "messages", "--limit", "2", "--json", NULL }, { "--json", "stats", NULL },
+			{ "--json", "audit", "--limit", "5", NULL },
+			{ "--json", "audit", "verify", NULL }, { "--json", "signup", "12", NULL },
+			{ "--json", "verify", vid, "0000", NULL },
+			{ "--json", "login", phone, NULL }, { "--json", "session", "nope", NULL },
+			{ "--json", "logout", "nope", NULL }, { "--json", "resend", vid, NULL },
+			{ "--json", "link-subscription", "sub_json", phone, NULL },
+			{ "--json", "reset-password", phone, NULL },
+			{ "--json", "register", "a@example.com", phone, NULL },
+			{ "--json", "create-account", "nope", NULL },
+			{ "--json", "complete-reset", "nope", NULL } };
+
+		for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+			char what[128];
+
+			(void) cli_both(
+			    cmds[i], "PHONEAUTH_PASSWORD=Correct-Horse-9", out, sizeof out);
+			(void) snprintf(what, sizeof what, "%s %s", cmds[i][0], cmds[i][1]);
+			assert_json(what, out);
+		}
+	}
 }
 
 /* The superuser's URL for the test database: only it may switch the audit triggers off. */
@@ -432,33 +595,38 @@ test_audit_verify(void **state)
 	(void) state;
 	free(smskit_wait_audit_signed(10000));
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
-	if (strstr(out, "✅ audit trail intact: ") == NULL || (head = strstr(out, "\nhead ")) == NULL)
+	if (strstr(out, "✅ audit trail intact: ") == NULL
+	    || (head = strstr(out, "\nhead ")) == NULL)
 		fail_msg("verify:\n%s", out);
 	(void) snprintf(head_hex, sizeof head_hex, "%.64s", head + strlen("\nhead "));
 
 	/* Cutting off the newest link with its rows leaves a valid shorter chain: only a head kept
 	 * elsewhere shows it. */
 	sql_ok(pg, "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete", NULL);
-	sql_ok(pg, "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete",
+	sql_ok(pg,
+	    "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete",
 	    NULL);
 	/* From that link on: the checkpointer may have added one since. */
-	sql_ok(pg, "WITH h AS (SELECT first_id FROM audit_checkpoints WHERE hash = decode($1, 'hex')),"
-	           " c AS (DELETE FROM audit_checkpoints WHERE first_id >= (SELECT first_id FROM h))"
-	           " DELETE FROM audit_events WHERE id >= (SELECT first_id FROM h)",
+	sql_ok(pg,
+	    "WITH h AS (SELECT first_id FROM audit_checkpoints WHERE hash = decode($1, 'hex')),"
+	    " c AS (DELETE FROM audit_checkpoints WHERE first_id >= (SELECT first_id FROM h))"
+	    " DELETE FROM audit_events WHERE id >= (SELECT first_id FROM h)",
 	    head_hex);
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
 	cli((const char *[]) { "audit", "verify", "--head", head_hex, NULL }, out, sizeof out, 3);
 	assert_non_null(strstr(out, "no longer reaches the head recorded earlier"));
 
 	/* A superuser switches the trigger off and rewrites one signed row. */
-	row  = smskit_q1("SELECT id::text FROM audit_events WHERE id <= (SELECT max(last_id)"
-	                 " FROM audit_checkpoints) AND outcome IS NOT NULL ORDER BY id OFFSET 7 LIMIT 1",
-	     NULL, NULL);
+	row = smskit_q1(
+	    "SELECT id::text FROM audit_events WHERE id <= (SELECT max(last_id)"
+	    " FROM audit_checkpoints) AND outcome IS NOT NULL ORDER BY id OFFSET 7 LIMIT 1",
+	    NULL, NULL);
 	orig = smskit_q1("SELECT outcome FROM audit_events WHERE id = $1::bigint", row, NULL);
 	assert_non_null(row);
 	sql_ok(pg, "UPDATE audit_events SET outcome = 'forged' WHERE id = $1::bigint", row);
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 3);
-	(void) snprintf(want, sizeof want, "❌ audit trail does not match: row %s was changed\n", row);
+	(void) snprintf(
+	    want, sizeof want, "❌ audit trail does not match: row %s was changed\n", row);
 	if (strstr(out, want) == NULL)
 		fail_msg("want \"%s\" in:\n%s", want, out);
 	(void) snprintf(want, sizeof want, "first bad row: %s\n", row);
@@ -469,14 +637,17 @@ test_audit_verify(void **state)
 	assert_non_null(strstr(out, want));
 
 	/* Putting the exact value back makes it match again: the digest is of the content. */
-	sql_ok(pg, "UPDATE audit_events SET outcome = $1 WHERE id = (SELECT min(id) FROM audit_events"
-	           " WHERE outcome = 'forged')", orig);
+	sql_ok(pg,
+	    "UPDATE audit_events SET outcome = $1 WHERE id = (SELECT min(id) FROM audit_events"
+	    " WHERE outcome = 'forged')",
+	    orig);
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 0);
 
 	/* Deleting a signed row is found too, and named. */
 	sql_ok(pg, "DELETE FROM audit_events WHERE id = $1::bigint + 3", row);
 	sql_ok(pg, "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete", NULL);
-	sql_ok(pg, "ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_no_update_delete",
+	sql_ok(pg,
+	    "ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_no_update_delete",
 	    NULL);
 	cli((const char *[]) { "audit", "verify", NULL }, out, sizeof out, 3);
 	(void) snprintf(want, sizeof want, "row %lld was deleted", strtoll(row, NULL, 10) + 3);
@@ -496,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_get_user_delivered),
 		cmocka_unit_test(test_audit_is_append_only),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_cli_lookups_and_json),
 		cmocka_unit_test(test_audit_follow),
 		/* Last: it leaves the trail broken on purpose. */
 		cmocka_unit_test(test_audit_verify),

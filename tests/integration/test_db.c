@@ -39,10 +39,11 @@ count_ids(const char *ids)
 static int
 group_setup(void **state)
 {
-	if (harness_newdb(harness_pgdir(), "t_db", db_url, sizeof db_url) != 0 ||
-	    pa_db_new(&db, db_url) != PA_OK || pa_db_new(&other, db_url) != PA_OK)
+	if (harness_newdb(harness_pgdir(), "t_db", db_url, sizeof db_url) != 0
+	    || pa_db_new(&db, db_url) != PA_OK || pa_db_new(&other, db_url) != PA_OK)
 		return -1;
-	return pa_db_exec_simple(db, "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL)") == PA_OK
+	return pa_db_exec_simple(db, "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL)")
+	        == PA_OK
 	    ? 0
 	    : -1;
 }
@@ -59,7 +60,7 @@ static void
 test_batch_commits(void **state)
 {
 	const char       *a[2] = { "1", "one" }, *b[2] = { "2", "two" }, *ids[1] = { "{1,2}" };
-	PGresult         *count = NULL;
+	PGresult         *count   = NULL;
 	struct pa_db_step steps[] = { { &st_insert, a, NULL, NULL }, { &st_insert, b, NULL, NULL },
 		{ &st_count, ids, &count, NULL }, { &pa_db_commit_step, NULL, NULL, NULL } };
 
@@ -77,9 +78,9 @@ test_batch_fails_half_way(void **state)
 {
 	const char       *a[2] = { "3", "three" }, *dup[2] = { "1", "again" }, *ids[1] = { "{3}" };
 	PGresult         *first = (PGresult *) 1, *after = (PGresult *) 1;
-	struct pa_db_step steps[] = { { &st_count, ids, &first, NULL }, { &st_insert, a, NULL, NULL },
-		{ &st_insert, dup, NULL, NULL }, { &st_count, ids, &after, NULL },
-		{ &pa_db_commit_step, NULL, NULL, NULL } };
+	struct pa_db_step steps[] = { { &st_count, ids, &first, NULL },
+		{ &st_insert, a, NULL, NULL }, { &st_insert, dup, NULL, NULL },
+		{ &st_count, ids, &after, NULL }, { &pa_db_commit_step, NULL, NULL, NULL } };
 
 	assert_int_equal(pa_db_begin(db), PA_OK);
 	assert_int_equal(pa_db_exec_batch(db, steps, 5), PA_EDB);
@@ -115,8 +116,8 @@ test_begin_waits_for_a_statement(void **state)
 
 	/* Likewise before constant SQL. */
 	assert_int_equal(pa_db_begin(db), PA_OK);
-	assert_int_equal(pa_db_exec_simple(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
-	    PA_OK);
+	assert_int_equal(
+	    pa_db_exec_simple(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"), PA_OK);
 	assert_int_equal(pa_db_exec(db, &st_status, NULL, &res), PA_OK);
 	assert_string_equal(PQgetvalue(res, 0, 0), "repeatable read");
 	PQclear(res);
@@ -137,8 +138,8 @@ test_connection_lost_under_a_batch(void **state)
 	const char       *a[2] = { "5", "five" }, *ids[1] = { "{5}" }, *kill[1];
 	char              pid[16];
 	PGresult         *res, *count = (PGresult *) 1;
-	struct pa_db_step steps[] = { { &st_insert, a, NULL, NULL }, { &st_count, ids, &count, NULL },
-		{ &pa_db_commit_step, NULL, NULL, NULL } };
+	struct pa_db_step steps[] = { { &st_insert, a, NULL, NULL },
+		{ &st_count, ids, &count, NULL }, { &pa_db_commit_step, NULL, NULL, NULL } };
 
 	assert_int_equal(pa_db_exec(db, &st_pid, NULL, &res), PA_OK);
 	(void) snprintf(pid, sizeof pid, "%s", PQgetvalue(res, 0, 0));

@@ -48,13 +48,16 @@ signup_loop(void *arg)
 		struct pa_reply                   r;
 		char                              phone[16];
 
-		(void) snprintf(phone, sizeof phone, "+1201555%04d", atomic_fetch_add(&load.seq, 1) % 10000);
+		(void) snprintf(
+		    phone, sizeof phone, "+1201555%04d", atomic_fetch_add(&load.seq, 1) % 10000);
 		req.phone = phone;
 		if (pa_client_call(c, "/phoneauth.v1.Auth/StartSignup", &req.base,
-		        &phoneauth__v1__start_signup_response__descriptor, NULL, &r) != PA_OK) {
+		        &phoneauth__v1__start_signup_response__descriptor, NULL, &r)
+		    != PA_OK) {
 			atomic_fetch_add(&load.no_reply, 1);
 		} else {
-			atomic_fetch_add(&load.by_code[r.code >= 0 && r.code <= 16 ? r.code : 2], 1);
+			atomic_fetch_add(
+			    &load.by_code[r.code >= 0 && r.code <= 16 ? r.code : 2], 1);
 			pa_reply_clear(&r);
 		}
 		harness_sleep_ms(20);
@@ -104,7 +107,8 @@ wait_for(struct pa_client *c, pa_code want, int timeout_ms)
 		struct pa_reply r;
 
 		if (pa_client_call(c, "/phoneauth.v1.Auth/Health", &req.base,
-		        &phoneauth__v1__health_response__descriptor, NULL, &r) == PA_OK) {
+		        &phoneauth__v1__health_response__descriptor, NULL, &r)
+		    == PA_OK) {
 			pa_code got = r.code;
 
 			pa_reply_clear(&r);
@@ -123,8 +127,8 @@ test_stop_and_restart_database(void **state)
 	char                  rpc_url[64], healthz[128];
 	const char           *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
 	const char           *env[]  = { env_db, env_rpc, env_http, env_admin, HARNESS_SERVICE_ENV,
-		 "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_SUBSCRIPTION_REQUIRED=false",
-		 "PHONEAUTH_SENDS_PER_IP_HOUR=0", NULL };
+		           "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_SUBSCRIPTION_REQUIRED=false",
+		           "PHONEAUTH_SENDS_PER_IP_HOUR=0", NULL };
 	struct harness_proc   auth;
 	struct pa_client_opts o = { .url = rpc_url, .timeout_ms = 2000 };
 	struct pa_client     *c;
@@ -133,7 +137,8 @@ test_stop_and_restart_database(void **state)
 	int                   ok_before;
 	PGconn               *pg;
 
-	(void) snprintf(pgdir, sizeof pgdir, "%s/pg-restart-%d", PHONEAUTH_TEST_TMP, (int) getpid());
+	(void) snprintf(
+	    pgdir, sizeof pgdir, "%s/pg-restart-%d", PHONEAUTH_TEST_TMP, (int) getpid());
 	assert_int_equal(cluster("start"), 0);
 	assert_int_equal(harness_newdb(pgdir, "phoneauth", url, sizeof url), 0);
 	assert_int_equal(harness_migrate(url), 0);
@@ -141,11 +146,12 @@ test_stop_and_restart_database(void **state)
 	(void) snprintf(rpc_url, sizeof rpc_url, "tcp://127.0.0.1:%d", harness_free_port());
 	(void) snprintf(env_db, sizeof env_db, "DATABASE_URL=%s", url);
 	(void) snprintf(env_rpc, sizeof env_rpc, "PHONEAUTH_RPC_URL=%s", rpc_url);
-	(void) snprintf(env_http, sizeof env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    env_http, sizeof env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
 	(void) snprintf(env_admin, sizeof env_admin, "PHONEAUTH_ADMIN_URL=tcp://127.0.0.1:%d",
 	    harness_free_port());
-	(void) snprintf(healthz, sizeof healthz, "http://%s/healthz",
-	    env_http + strlen("PHONEAUTH_HTTP="));
+	(void) snprintf(
+	    healthz, sizeof healthz, "http://%s/healthz", env_http + strlen("PHONEAUTH_HTTP="));
 	assert_int_equal(harness_spawn(&auth, argv, env, "auth_dbrestart"), 0);
 	/* /healthz checks the database itself: healthy before any RPC came in. */
 	assert_true(wait_http(healthz, 200, 10000) >= 0);
@@ -154,8 +160,9 @@ test_stop_and_restart_database(void **state)
 	/* StartSignup wants a live SMS worker; no worker runs here, so a row stands in for one. */
 	pg = PQconnectdb(url);
 	assert_int_equal(PQstatus(pg), CONNECTION_OK);
-	PQclear(PQexec(pg, "INSERT INTO sms_workers VALUES ('test', 'test', 1, now(), now()"
-	                   " + interval '1 day')"));
+	PQclear(PQexec(pg,
+	    "INSERT INTO sms_workers VALUES ('test', 'test', 1, now(), now()"
+	    " + interval '1 day')"));
 	PQfinish(pg);
 	load.url = rpc_url;
 	for (int i = 0; i < 4; i++)
@@ -177,22 +184,23 @@ test_stop_and_restart_database(void **state)
 	assert_true(up_ms < 5000);
 	assert_true(wait_http(healthz, 200, 5000) >= 0);
 	/* Signups go through again too. */
-	for (int i = 0; i < 100 && atomic_load(&load.by_code[PHONEAUTH__V1__CODE__OK]) < ok_before + 20;
-	     i++)
+	for (int i = 0;
+	     i < 100 && atomic_load(&load.by_code[PHONEAUTH__V1__CODE__OK]) < ok_before + 20; i++)
 		harness_sleep_ms(50);
 	atomic_store(&load.stop, true);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	fprintf(stderr, "UNAVAILABLE after %ld ms; OK again %ld ms after restart; signups: %d OK, "
-	                "%d UNAVAILABLE, %d INTERNAL, %d without a reply\n",
+	fprintf(stderr,
+	    "UNAVAILABLE after %ld ms; OK again %ld ms after restart; signups: %d OK, "
+	    "%d UNAVAILABLE, %d INTERNAL, %d without a reply\n",
 	    down_ms, up_ms, atomic_load(&load.by_code[PHONEAUTH__V1__CODE__OK]),
 	    atomic_load(&load.by_code[PHONEAUTH__V1__CODE__UNAVAILABLE]),
 	    atomic_load(&load.by_code[PHONEAUTH__V1__CODE__INTERNAL]), atomic_load(&load.no_reply));
 	assert_true(atomic_load(&load.by_code[PHONEAUTH__V1__CODE__OK]) >= ok_before + 20);
 	assert_true(atomic_load(&load.by_code[PHONEAUTH__V1__CODE__UNAVAILABLE]) > 0);
 	for (int code = 0; code <= 16; code++)
-		if (code != PHONEAUTH__V1__CODE__OK && code != PHONEAUTH__V1__CODE__UNAVAILABLE &&
-		    atomic_load(&load.by_code[code]) != 0)
+		if (code != PHONEAUTH__V1__CODE__OK && code != PHONEAUTH__V1__CODE__UNAVAILABLE
+		    && atomic_load(&load.by_code[code]) != 0)
 			fail_msg("%d signups answered %s", atomic_load(&load.by_code[code]),
 			    pa_code_name((pa_code) code));
 

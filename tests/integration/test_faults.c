@@ -32,8 +32,8 @@ static struct {
 	atomic_bool     stop, restarted;
 	atomic_int      issued;
 	pthread_mutex_t mu;
-	char (*ok)[16];  /* phones whose StartSignup answered OK */
-	int             n_ok, n_ok_after, n_no_reply, n_other;
+	char (*ok)[16]; /* phones whose StartSignup answered OK */
+	int n_ok, n_ok_after, n_no_reply, n_other;
 } load = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static int
@@ -73,8 +73,8 @@ signup_loop(void *arg)
 		}
 		smskit_phone(phone);
 		req.phone = phone;
-		rv = pa_client_call(c, "/phoneauth.v1.Auth/StartSignup", &req.base,
-		    &phoneauth__v1__start_signup_response__descriptor, NULL, &r);
+		rv        = pa_client_call(c, "/phoneauth.v1.Auth/StartSignup", &req.base,
+		           &phoneauth__v1__start_signup_response__descriptor, NULL, &r);
 		pthread_mutex_lock(&load.mu);
 		if (rv != PA_OK) {
 			load.n_no_reply++;
@@ -149,9 +149,10 @@ test_auth_killed_under_load(void **state)
 	                              " WHERE o.verification_id = v.id)",
 	                     NULL, NULL),
 	    0);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM sms_outbox o WHERE NOT EXISTS"
-	                              " (SELECT 1 FROM verifications v WHERE v.id = o.verification_id)",
-	                     NULL, NULL),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM sms_outbox o WHERE NOT EXISTS"
+	                 " (SELECT 1 FROM verifications v WHERE v.id = o.verification_id)",
+	        NULL, NULL),
 	    0);
 	/* Every signup answered OK was committed. */
 	phones = ok_array();
@@ -163,8 +164,9 @@ test_auth_killed_under_load(void **state)
 	free(phones);
 	/* And every queued message goes out, once. */
 	rows = smskit_qlong("SELECT count(*) FROM sms_outbox", NULL, NULL);
-	if (!smskit_wait_q("SELECT count(*)::text FROM sms_outbox WHERE state IN ('queued', 'sending')",
-	        NULL, "0", 60000))
+	if (!smskit_wait_q(
+	        "SELECT count(*)::text FROM sms_outbox WHERE state IN ('queued', 'sending')", NULL,
+	        "0", 60000))
 		fail_msg("messages still unsent 60 s after the load stopped");
 	assert_true(smskit_wait_fake_count((int) rows, 10000));
 	assert_int_equal(fake_twilio_count(smskit_fake()), (int) rows);

@@ -440,8 +440,8 @@ test_phantom_replies_identical(void **state)
 	pa_reply_clear(&rP);
 	/* The taken email still has its first owner's phone. */
 	{
-		char *v = flowkit_q1(
-		    "SELECT phone_e164 FROM users WHERE email = $1 AND phone_verified_at IS NOT NULL",
+		char *v = flowkit_q1("SELECT phone_e164 FROM users WHERE email = $1 AND "
+		                     "phone_verified_at IS NOT NULL",
 		    eE, NULL);
 
 		assert_non_null(v);

@@ -36,10 +36,10 @@ static void
 test_concurrent_then_idempotent(void **state)
 {
 	enum { N = 4 };
-	char                env_url[600], out[4096];
-	const char         *argv[] = { PHONEAUTH_AUTH_BIN, "migrate", NULL };
-	const char         *env[]  = { env_url,
-		         "PHONEAUTH_MIGRATIONS_DIR=" PHONEAUTH_SOURCE_DIR "/migrations", NULL };
+	char        env_url[600], out[4096];
+	const char *argv[] = { PHONEAUTH_AUTH_BIN, "migrate", NULL };
+	const char *env[]
+	    = { env_url, "PHONEAUTH_MIGRATIONS_DIR=" PHONEAUTH_SOURCE_DIR "/migrations", NULL };
 	struct harness_proc p[N];
 	long                files;
 
@@ -51,16 +51,18 @@ test_concurrent_then_idempotent(void **state)
 		assert_int_equal(harness_stop(&p[i], 0, 60000, NULL), 0);
 	files = count_rows("SELECT count(*) FROM schema_migrations");
 	assert_true(files >= 1);
-	assert_int_equal(count_rows("SELECT count(DISTINCT version) FROM schema_migrations"), files);
+	assert_int_equal(
+	    count_rows("SELECT count(DISTINCT version) FROM schema_migrations"), files);
 	/* A second run changes nothing and says so. */
 	assert_int_equal(harness_run(argv, env, out, sizeof out), 0);
 	assert_non_null(strstr(out, "event=migrated applied=0"));
 	assert_null(strstr(out, "NOTICE"));
 	assert_int_equal(count_rows("SELECT count(*) FROM schema_migrations"), files);
 	/* The schema the flows need is there. */
-	assert_int_equal(count_rows("SELECT count(*) FROM information_schema.tables WHERE table_name"
-	                            " IN ('users','subscriptions','verifications','sms_outbox',"
-	                            "'audit_events','sessions','sms_workers')"),
+	assert_int_equal(
+	    count_rows("SELECT count(*) FROM information_schema.tables WHERE table_name"
+	               " IN ('users','subscriptions','verifications','sms_outbox',"
+	               "'audit_events','sessions','sms_workers')"),
 	    7);
 }
 
@@ -82,10 +84,11 @@ test_config_errors_name_the_variable(void **state)
 {
 	const char *argv[]  = { PHONEAUTH_AUTH_BIN, "serve", NULL };
 	const char *no_db[] = { "DATABASE_URL=", NULL };
-	const char *bad[]   = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_RPC_WORKERS=lots", NULL };
+	const char *bad[] = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_RPC_WORKERS=lots", NULL };
 	const char *range[] = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_RPC_WORKERS=0", NULL };
-	const char *level[] = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_LOG_LEVEL=chatty", NULL };
-	char        out[2048];
+	const char *level[]
+	    = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_LOG_LEVEL=chatty", NULL };
+	char out[2048];
 
 	assert_int_equal(harness_run(argv, no_db, out, sizeof out), 2);
 	assert_non_null(strstr(out, "DATABASE_URL"));
@@ -105,10 +108,10 @@ test_help_version_check_config(void **state)
 	const char *version[] = { PHONEAUTH_AUTH_BIN, "--version", NULL };
 	const char *bogus[]   = { PHONEAUTH_AUTH_BIN, "frobnicate", NULL };
 	const char *check[]   = { PHONEAUTH_AUTH_BIN, "check-config", NULL };
-	const char *env[]     = { "DATABASE_URL=postgresql:///secretdb?password=hunter2",
-		    HARNESS_SERVICE_ENV, NULL };
-	const char *nokey[]   = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_OTP_KEY=", NULL };
-	const char *cli[]     = { PHONEAUTH_CLI_BIN, "--help", NULL };
+	const char *env[]
+	    = { "DATABASE_URL=postgresql:///secretdb?password=hunter2", HARNESS_SERVICE_ENV, NULL };
+	const char *nokey[] = { "DATABASE_URL=postgresql:///x", "PHONEAUTH_OTP_KEY=", NULL };
+	const char *cli[]   = { PHONEAUTH_CLI_BIN, "--help", NULL };
 	char        out[8192];
 
 	assert_int_equal(harness_run(help, NULL, out, sizeof out), 0);

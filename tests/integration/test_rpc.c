@@ -35,9 +35,9 @@ start_auth(const char *extra)
 {
 	static char env_db[600], env_rpc[96], env_http[96], env_admin[96], env_jobs[96];
 	const char *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
-	const char *env[]  = { env_db, env_rpc, env_http, env_admin, env_jobs, HARNESS_SERVICE_ENV,
-		 extra, NULL };
-	int         http_port;
+	const char *env[]
+	    = { env_db, env_rpc, env_http, env_admin, env_jobs, HARNESS_SERVICE_ENV, extra, NULL };
+	int http_port;
 
 	rpc_port  = harness_free_port();
 	http_port = harness_free_port();
@@ -58,8 +58,8 @@ start_auth(const char *extra)
 static int
 group_setup(void **state)
 {
-	if (harness_newdb(harness_pgdir(), "t_rpc", db_url, sizeof db_url) != 0 ||
-	    harness_migrate(db_url) != 0)
+	if (harness_newdb(harness_pgdir(), "t_rpc", db_url, sizeof db_url) != 0
+	    || harness_migrate(db_url) != 0)
 		return -1;
 	return start_auth(NULL);
 }
@@ -99,8 +99,8 @@ raw_call(const void *data, size_t len, int timeout_ms)
 	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms), 0);
 	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms), 0);
 	assert_int_equal(nng_dial(s, rpc_url, NULL, 0), 0);
-	if (nng_send(s, (void *) data, len, 0) == 0 &&
-	    nng_recv(s, &buf, &sz, NNG_FLAG_ALLOC) == 0) {
+	if (nng_send(s, (void *) data, len, 0) == 0
+	    && nng_recv(s, &buf, &sz, NNG_FLAG_ALLOC) == 0) {
 		env = phoneauth__v1__response_envelope__unpack(NULL, sz, (uint8_t *) buf);
 		nng_free(buf, sz);
 	}
@@ -215,14 +215,14 @@ static int
 tcp_connect(int timeout_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) rpc_port) };
-	struct timeval     tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-	int                fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	int            fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		return -1;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-	    connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0
+	    || connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -296,7 +296,8 @@ conc_worker(void *arg)
 	struct pa_reply              r;
 
 	if (pa_client_call(a->client, "/phoneauth.v1.Auth/Health", &req.base,
-	        &phoneauth__v1__health_response__descriptor, NULL, &r) == PA_OK) {
+	        &phoneauth__v1__health_response__descriptor, NULL, &r)
+	    == PA_OK) {
 		a->ok = r.code == PHONEAUTH__V1__CODE__OK;
 		pa_reply_clear(&r);
 	}
@@ -363,11 +364,12 @@ health_says(bool *sms_alive)
 static long
 inline_health_count(void)
 {
-	static const char name[] = "phoneauth_rpc_inline_total{service=\"auth\",method=\"Health\"} ";
-	struct pa_strbuf  body   = { 0 };
-	char              url[128];
-	const char       *at;
-	long              n;
+	static const char name[]
+	    = "phoneauth_rpc_inline_total{service=\"auth\",method=\"Health\"} ";
+	struct pa_strbuf body = { 0 };
+	char             url[128];
+	const char      *at;
+	long             n;
 
 	(void) snprintf(url, sizeof url, "%s/metrics", http_base);
 	assert_int_equal(harness_http_get(url, &body), 200);
@@ -429,11 +431,13 @@ test_http_endpoints(void **state)
 
 	(void) snprintf(url, sizeof url, "%s/metrics", http_base);
 	assert_int_equal(harness_http_get(url, &body), 200);
+	assert_non_null(strstr(
+	    body.data, "phoneauth_rpc_total{service=\"auth\",method=\"Health\",code=\"OK\"}"));
 	assert_non_null(strstr(body.data,
-	    "phoneauth_rpc_total{service=\"auth\",method=\"Health\",code=\"OK\"}"));
-	assert_non_null(strstr(body.data, "phoneauth_rpc_duration_seconds_bucket{service=\"auth\","
-	                                  "method=\"Health\",le=\"+Inf\"}"));
-	assert_non_null(strstr(body.data, "phoneauth_rpc_queue_depth{service=\"auth\",pool=\"slow\"}"));
+	    "phoneauth_rpc_duration_seconds_bucket{service=\"auth\","
+	    "method=\"Health\",le=\"+Inf\"}"));
+	assert_non_null(
+	    strstr(body.data, "phoneauth_rpc_queue_depth{service=\"auth\",pool=\"slow\"}"));
 	assert_non_null(strstr(body.data, "code=\"INVALID_ARGUMENT\""));
 	pa_strbuf_free(&body);
 

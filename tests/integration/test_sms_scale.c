@@ -83,8 +83,8 @@ test_kill_mid_queue(void **state)
 	(void) state;
 	/* Queued with no worker running: the sweep is the only way out. */
 	smskit_signups(QUEUED, phones);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM sms_outbox WHERE state = 'queued'", NULL,
-	                     NULL),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM sms_outbox WHERE state = 'queued'", NULL, NULL),
 	    QUEUED);
 	t0 = pa_now_ns();
 	assert_int_equal(smskit_start_worker(&a, "smsw_scale_a", NULL), 0);
@@ -109,8 +109,8 @@ test_kill_mid_queue(void **state)
 	assert_true(smskit_wait_fake_count(base + QUEUED, 120000));
 	printf("# all %d sent %.1f s after the first worker started (lease 5 s)\n", QUEUED,
 	    seconds_since(t0));
-	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0",
-	    10000));
+	assert_true(smskit_wait_q(
+	    "SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0", 10000));
 	expect_exactly_once(QUEUED);
 	assert_int_equal(fake_twilio_count(smskit_fake()), base + QUEUED);
 	/* The rows the dead worker held were taken over after their lease, and said so. */
@@ -140,8 +140,8 @@ test_one_worker_rate(void **state)
 	s = seconds_since(t0);
 	printf("# one worker (32 requests in flight): %d queued messages sent in %.2f s = %.0f/s\n",
 	    QUEUED, s, QUEUED / s);
-	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0",
-	    10000));
+	assert_true(smskit_wait_q(
+	    "SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0", 10000));
 	expect_exactly_once(QUEUED);
 	assert_int_equal(harness_stop(&w.proc, SIGTERM, 10000, NULL), 0);
 }
@@ -166,8 +166,8 @@ shared_burst(int k)
 	smskit_signups(BURST, phones);
 	assert_true(smskit_wait_fake_count(base + BURST, 60000));
 	s = seconds_since(t0);
-	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0",
-	    10000));
+	assert_true(smskit_wait_q(
+	    "SELECT count(*) FROM sms_outbox WHERE state <> 'sent'", NULL, "0", 10000));
 	expect_exactly_once(BURST);
 	assert_int_equal(fake_twilio_count(smskit_fake()), base + BURST);
 	printf("# %d workers: a burst of %d signups sent in %.2f s (%.0f/s), per worker:", k, BURST,

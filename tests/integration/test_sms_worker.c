@@ -19,15 +19,16 @@
 #include "phoneauth/v1/auth.pb-c.h"
 
 static struct harness_proc auth, worker;
-static char db_url[512], rpc_url[64], jobs_url[64];
-static char env_db[600], env_rpc[96], env_jobs[96], env_http[96], env_admin[96];
+static char                db_url[512], rpc_url[64], jobs_url[64];
+static char                env_db[600], env_rpc[96], env_jobs[96], env_http[96], env_admin[96];
 
 static int
 start_worker(void)
 {
 	const char *argv[] = { PHONEAUTH_WORKER_BIN, NULL };
-	const char *env[]  = { env_db, env_jobs, HARNESS_SERVICE_ENV, "PHONEAUTH_SMS_BACKEND=console",
-		 "PHONEAUTH_SWEEP=1s", "PHONEAUTH_HEARTBEAT=1s", NULL };
+	const char *env[]
+	    = { env_db, env_jobs, HARNESS_SERVICE_ENV, "PHONEAUTH_SMS_BACKEND=console",
+		      "PHONEAUTH_SWEEP=1s", "PHONEAUTH_HEARTBEAT=1s", NULL };
 
 	return harness_spawn(&worker, argv, env, "sms_worker");
 }
@@ -39,18 +40,20 @@ group_setup(void **state)
 	const char *env[]  = { env_db, env_rpc, env_jobs, env_http, env_admin, HARNESS_SERVICE_ENV,
 		 "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_RESEND_COOLDOWN=1s", NULL };
 
-	if (harness_newdb(harness_pgdir(), "t_sms_worker", db_url, sizeof db_url) != 0 ||
-	    harness_migrate(db_url) != 0)
+	if (harness_newdb(harness_pgdir(), "t_sms_worker", db_url, sizeof db_url) != 0
+	    || harness_migrate(db_url) != 0)
 		return -1;
 	(void) snprintf(rpc_url, sizeof rpc_url, "tcp://127.0.0.1:%d", harness_free_port());
 	(void) snprintf(jobs_url, sizeof jobs_url, "tcp://127.0.0.1:%d", harness_free_port());
 	(void) snprintf(env_db, sizeof env_db, "DATABASE_URL=%s", db_url);
 	(void) snprintf(env_rpc, sizeof env_rpc, "PHONEAUTH_RPC_URL=%s", rpc_url);
 	(void) snprintf(env_jobs, sizeof env_jobs, "PHONEAUTH_JOBS_URL=%s", jobs_url);
-	(void) snprintf(env_http, sizeof env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    env_http, sizeof env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
 	(void) snprintf(env_admin, sizeof env_admin, "PHONEAUTH_ADMIN_URL=tcp://127.0.0.1:%d",
 	    harness_free_port());
-	if (harness_spawn(&auth, argv, env, "auth_smsw") != 0 || !harness_wait_health(rpc_url, 10000))
+	if (harness_spawn(&auth, argv, env, "auth_smsw") != 0
+	    || !harness_wait_health(rpc_url, 10000))
 		return -1;
 	return start_worker();
 }
@@ -68,7 +71,7 @@ group_teardown(void **state)
 static char *
 query1(const char *sql, const char *param)
 {
-	PGconn     *c = PQconnectdb(db_url);
+	PGconn     *c         = PQconnectdb(db_url);
 	const char *params[1] = { param };
 	PGresult   *r;
 	char       *v = NULL;
@@ -88,18 +91,19 @@ query1(const char *sql, const char *param)
 static const char *
 signup(const char *sub, const char *phone)
 {
-	static char                        id[37];
-	struct pa_client_opts              o = { .url = rpc_url, .timeout_ms = 5000 };
-	Phoneauth__V1__LinkSubscriptionRequest link = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
-	Phoneauth__V1__StartSignupRequest  req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
-	struct pa_client                  *c;
-	struct pa_reply                    r;
+	static char                            id[37];
+	struct pa_client_opts                  o = { .url = rpc_url, .timeout_ms = 5000 };
+	Phoneauth__V1__LinkSubscriptionRequest link
+	    = PHONEAUTH__V1__LINK_SUBSCRIPTION_REQUEST__INIT;
+	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
+	struct pa_client                 *c;
+	struct pa_reply                   r;
 
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	link.subscription_id = (char *) sub;
 	link.phone           = (char *) phone;
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/LinkSubscription", &link.base, NULL,
-	                     NULL, &r),
+	assert_int_equal(
+	    pa_client_call(c, "/phoneauth.v1.Auth/LinkSubscription", &link.base, NULL, NULL, &r),
 	    PA_OK);
 	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
 	pa_reply_clear(&r);
@@ -122,9 +126,9 @@ static bool
 wait_state(const char *id, const char *want, int timeout_ms)
 {
 	for (int t = 0; t < timeout_ms; t += 100) {
-		char *s = query1("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid"
-		                 " ORDER BY id DESC LIMIT 1",
-		    id);
+		char *s  = query1("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid"
+		                   " ORDER BY id DESC LIMIT 1",
+		     id);
 		bool  ok = s && strcmp(s, want) == 0;
 
 		free(s);
@@ -144,7 +148,8 @@ test_code_reaches_worker(void **state)
 	/* The worker's heartbeat makes StartSignup possible at all. */
 	assert_true(harness_wait_health(rpc_url, 5000));
 	for (int i = 0; i < 50; i++) {
-		v = query1("SELECT count(*) FROM sms_workers WHERE last_seen_at > now() - interval '10s'",
+		v = query1(
+		    "SELECT count(*) FROM sms_workers WHERE last_seen_at > now() - interval '10s'",
 		    NULL);
 		if (v && strcmp(v, "1") == 0) {
 			free(v);
@@ -157,8 +162,9 @@ test_code_reaches_worker(void **state)
 	assert_true(wait_state(id, "sent", 5000));
 	log = harness_read_log(&worker);
 	assert_non_null(log);
-	assert_non_null(strstr(log, "----- SMS NOT SENT (console mode) -----\nto:   +1******0161\n"
-	                            "Fancy Feathers: Your verification code is "));
+	assert_non_null(strstr(log,
+	    "----- SMS NOT SENT (console mode) -----\nto:   +1******0161\n"
+	    "Fancy Feathers: Your verification code is "));
 	assert_non_null(strstr(log, ".\nIt will expire in 5 minutes.\n"));
 	assert_null(strstr(log, "+12015550161"));
 	free(log);
@@ -200,7 +206,8 @@ test_sweep_and_expiry(void **state)
 	assert_non_null(strstr(log, "to:   +1******0162"));
 	assert_null(strstr(log, "to:   +1******0163"));
 	free(log);
-	v = query1("SELECT body_sealed IS NULL FROM sms_outbox WHERE verification_id = $1::uuid", b);
+	v = query1(
+	    "SELECT body_sealed IS NULL FROM sms_outbox WHERE verification_id = $1::uuid", b);
 	assert_string_equal(v, "t");
 	free(v);
 }
@@ -208,9 +215,9 @@ test_sweep_and_expiry(void **state)
 static void
 test_config_refused(void **state)
 {
-	const char *argv[]   = { PHONEAUTH_WORKER_BIN, NULL };
-	const char *nokey[]  = { env_db, "PHONEAUTH_OUTBOX_KEY=", "PHONEAUTH_SMS_BACKEND=console",
-		 NULL };
+	const char *argv[] = { PHONEAUTH_WORKER_BIN, NULL };
+	const char *nokey[]
+	    = { env_db, "PHONEAUTH_OUTBOX_KEY=", "PHONEAUTH_SMS_BACKEND=console", NULL };
 	const char *twilio[] = { env_db, HARNESS_SERVICE_ENV, "PHONEAUTH_SMS_BACKEND=twilio",
 		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "TWILIO_API_KEY=", "TWILIO_FROM=",
 		"TWILIO_MESSAGING_SERVICE_SID=", NULL };

@@ -23,20 +23,20 @@
 #define CLIENT_TOKEN "client-token-for-tests-only-0123456789abcdef"
 
 /* Two CAs, a server certificate (DNS:localhost) and a client certificate, both from CA 1. */
-static const char certs_sh[] =
-    "set -e; cd \"$1\"\n"
-    "o() { openssl \"$@\" 2>/dev/null; }\n"
-    "for ca in ca1 ca2; do\n"
-    "  o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \\\n"
-    "    -subj \"/CN=phoneauth test $ca\" -keyout $ca.key -out $ca.pem\n"
-    "done\n"
-    "for n in server client; do\n"
-    "  o req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj \"/CN=localhost\" \\\n"
-    "    -keyout $n.key -out $n.csr\n"
-    "  printf 'subjectAltName=DNS:localhost\\n' > $n.ext\n"
-    "  o x509 -req -in $n.csr -CA ca1.pem -CAkey ca1.key -CAcreateserial -days 2 \\\n"
-    "    -extfile $n.ext -out $n.pem\n"
-    "done\n";
+static const char certs_sh[]
+    = "set -e; cd \"$1\"\n"
+      "o() { openssl \"$@\" 2>/dev/null; }\n"
+      "for ca in ca1 ca2; do\n"
+      "  o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \\\n"
+      "    -subj \"/CN=phoneauth test $ca\" -keyout $ca.key -out $ca.pem\n"
+      "done\n"
+      "for n in server client; do\n"
+      "  o req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj \"/CN=localhost\" \\\n"
+      "    -keyout $n.key -out $n.csr\n"
+      "  printf 'subjectAltName=DNS:localhost\\n' > $n.ext\n"
+      "  o x509 -req -in $n.csr -CA ca1.pem -CAkey ca1.key -CAcreateserial -days 2 \\\n"
+      "    -extfile $n.ext -out $n.pem\n"
+      "done\n";
 
 static struct {
 	char                dir[512];
@@ -57,15 +57,15 @@ path(const char *name)
 }
 
 static int
-start_auth(struct harness_proc *p, const char *rpc_url, const char *jobs_url, bool mutual,
-    const char *tag)
+start_auth(
+    struct harness_proc *p, const char *rpc_url, const char *jobs_url, bool mutual, const char *tag)
 {
-	char        e_db[600], e_rpc[128], e_jobs[128], e_http[64], e_cert[640], e_key[640], e_ca[640];
+	char e_db[600], e_rpc[128], e_jobs[128], e_http[64], e_cert[640], e_key[640], e_ca[640];
 	const char *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
 	const char *env[]  = { e_db, e_rpc, e_jobs, e_http, e_cert, e_key, HARNESS_SERVICE_ENV,
 		 "PHONEAUTH_PROFILE=fancy-feathers", "PHONEAUTH_SUBSCRIPTION_REQUIRED=false",
 		 "PHONEAUTH_ADMIN_TOKEN=", "PHONEAUTH_CLIENT_TOKEN=" CLIENT_TOKEN,
-		 mutual ? e_ca : NULL, NULL };
+                mutual ? e_ca : NULL, NULL };
 
 	(void) snprintf(e_db, sizeof e_db, "DATABASE_URL=%s", t.db_url);
 	(void) snprintf(e_rpc, sizeof e_rpc, "PHONEAUTH_RPC_URL=%s", rpc_url);
@@ -100,24 +100,26 @@ group_setup(void **state)
 		fprintf(stderr, "openssl failed: %s\n", out);
 		return -1;
 	}
-	if (harness_newdb(harness_pgdir(), "t_tls", t.db_url, sizeof t.db_url) != 0 ||
-	    harness_migrate(t.db_url) != 0)
+	if (harness_newdb(harness_pgdir(), "t_tls", t.db_url, sizeof t.db_url) != 0
+	    || harness_migrate(t.db_url) != 0)
 		return -1;
 	(void) snprintf(t.rpc_url, sizeof t.rpc_url, "tls+tcp://127.0.0.1:%d", harness_free_port());
-	(void) snprintf(t.jobs_url, sizeof t.jobs_url, "tls+tcp://127.0.0.1:%d", harness_free_port());
-	(void) snprintf(t.mtls_url, sizeof t.mtls_url, "tls+tcp://127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    t.jobs_url, sizeof t.jobs_url, "tls+tcp://127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    t.mtls_url, sizeof t.mtls_url, "tls+tcp://127.0.0.1:%d", harness_free_port());
 	{
 		char mjobs[96];
 
 		(void) snprintf(mjobs, sizeof mjobs, "tcp://127.0.0.1:%d", harness_free_port());
-		if (start_auth(&t.auth, t.rpc_url, t.jobs_url, false, "auth_tls") != 0 ||
-		    start_auth(&t.mtls, t.mtls_url, mjobs, true, "auth_mtls") != 0)
+		if (start_auth(&t.auth, t.rpc_url, t.jobs_url, false, "auth_tls") != 0
+		    || start_auth(&t.mtls, t.mtls_url, mjobs, true, "auth_mtls") != 0)
 			return -1;
 	}
 	(void) snprintf(e_db, sizeof e_db, "DATABASE_URL=%s", t.db_url);
 	(void) snprintf(e_jobs, sizeof e_jobs, "PHONEAUTH_JOBS_URL=%s", t.jobs_url);
-	(void) snprintf(e_http, sizeof e_http, "PHONEAUTH_WORKER_HTTP=127.0.0.1:%d",
-	    harness_free_port());
+	(void) snprintf(
+	    e_http, sizeof e_http, "PHONEAUTH_WORKER_HTTP=127.0.0.1:%d", harness_free_port());
 	(void) snprintf(e_ca, sizeof e_ca, "PHONEAUTH_TLS_CA=%s", path("ca1.pem"));
 	return harness_spawn(&t.worker, wargv, wenv, "smsw_tls");
 }
@@ -142,16 +144,18 @@ call(const char *url, const char *ca, const char *cert, const char *token, const
     struct pa_reply *r)
 {
 	struct pa_tls_opts    tls = { .ca_file = ca ? path(ca) : NULL,
-		   .cert_file = cert ? path(cert) : NULL, .key_file = NULL,
-		   .server_name = "localhost" };
-	struct pa_client_opts o = { .url = url, .timeout_ms = timeout_ms, .client_token = token,
-		.tls = &tls };
-	struct pa_client     *c;
-	char                  keyname[32], full[96];
-	pa_err                rv;
+		   .cert_file                  = cert ? path(cert) : NULL,
+		   .key_file                   = NULL,
+		   .server_name                = "localhost" };
+	struct pa_client_opts o
+	    = { .url = url, .timeout_ms = timeout_ms, .client_token = token, .tls = &tls };
+	struct pa_client *c;
+	char              keyname[32], full[96];
+	pa_err            rv;
 
 	if (cert != NULL) {
-		(void) snprintf(keyname, sizeof keyname, "%.*s.key", (int) (strlen(cert) - 4), cert);
+		(void) snprintf(
+		    keyname, sizeof keyname, "%.*s.key", (int) (strlen(cert) - 4), cert);
 		tls.key_file = path(keyname);
 	}
 	(void) snprintf(full, sizeof full, "/phoneauth.v1.Auth/%s", method);
@@ -179,7 +183,7 @@ test_round_trip(void **state)
 {
 	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
 	struct pa_reply                   r;
-	char                             *log = NULL;
+	char                             *log  = NULL;
 	int                               code = -1;
 
 	(void) state;
@@ -238,7 +242,8 @@ test_wrong_ca_refused(void **state)
 	{
 		char plain[96];
 
-		(void) snprintf(plain, sizeof plain, "tcp://%.80s", t.rpc_url + strlen("tls+tcp://"));
+		(void) snprintf(
+		    plain, sizeof plain, "tcp://%.80s", t.rpc_url + strlen("tls+tcp://"));
 		assert_int_equal(health(plain, NULL, NULL, CLIENT_TOKEN, 1000, &r), -1);
 	}
 }
@@ -276,24 +281,26 @@ test_client_token(void **state)
 	assert_int_equal(health(t.rpc_url, "ca1.pem", NULL, "wrong-token", 3000, &r),
 	    PHONEAUTH__V1__CODE__UNAUTHENTICATED);
 	pa_reply_clear(&r);
-	assert_int_equal(health(t.rpc_url, "ca1.pem", NULL, CLIENT_TOKEN, 3000, &r),
-	    PHONEAUTH__V1__CODE__OK);
+	assert_int_equal(
+	    health(t.rpc_url, "ca1.pem", NULL, CLIENT_TOKEN, 3000, &r), PHONEAUTH__V1__CODE__OK);
 	pa_reply_clear(&r);
 
 	(void) snprintf(e_ca, sizeof e_ca, "PHONEAUTH_TLS_CA=%s", path("ca1.pem"));
 	assert_int_equal(harness_run(argv, env, out, sizeof out), 1);
-	assert_string_equal(out,
-	    "UNAUTHENTICATED (CLIENT_TOKEN_INVALID): client token missing or wrong\n");
+	assert_string_equal(
+	    out, "UNAUTHENTICATED (CLIENT_TOKEN_INVALID): client token missing or wrong\n");
 
 	/* A short token stops the service at start, with one line. */
 	{
 		const char *cargv[] = { PHONEAUTH_AUTH_BIN, "check-config", NULL };
 		char        e_db[600];
-		const char *cenv[]  = { e_db, HARNESS_SERVICE_ENV, "PHONEAUTH_CLIENT_TOKEN=short", NULL };
+		const char *cenv[]
+		    = { e_db, HARNESS_SERVICE_ENV, "PHONEAUTH_CLIENT_TOKEN=short", NULL };
 
 		(void) snprintf(e_db, sizeof e_db, "DATABASE_URL=%s", t.db_url);
 		assert_int_equal(harness_run(cargv, cenv, out, sizeof out), 2);
-		assert_non_null(strstr(out, "PHONEAUTH_CLIENT_TOKEN must be at least 32 characters"));
+		assert_non_null(
+		    strstr(out, "PHONEAUTH_CLIENT_TOKEN must be at least 32 characters"));
 	}
 }
 

@@ -127,12 +127,13 @@ test_end_to_end(void **state)
 	assert_string_equal(v, m.sid);
 	free(v);
 	(void) snprintf(sql_sid, sizeof sql_sid, "%s", m.sid);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_sent'"
-	                              " AND actor = 'sms-worker' AND message_sid = $1"
-	                              " AND verification_id = $2::uuid AND phone_masked = '+1******'"
-	                              " || right((SELECT phone_e164 FROM verifications"
-	                              "  WHERE id = $2::uuid), 4)",
-	                     sql_sid, vid),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_sent'"
+	                 " AND actor = 'sms-worker' AND message_sid = $1"
+	                 " AND verification_id = $2::uuid AND phone_masked = '+1******'"
+	                 " || right((SELECT phone_e164 FROM verifications"
+	                 "  WHERE id = $2::uuid), 4)",
+	        sql_sid, vid),
 	    1);
 	fake_twilio_msg_free(&m);
 }
@@ -153,8 +154,9 @@ test_callbacks_forward_only(void **state)
 	/* Unsigned or wrongly signed: 403, and nothing recorded. */
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "delivered", 0, NULL, 0), 403);
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "delivered", 0, NULL, -1), 403);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM message_status_events WHERE twilio_sid = $1",
-	                     sid, NULL),
+	assert_int_equal(
+	    smskit_qlong(
+	        "SELECT count(*) FROM message_status_events WHERE twilio_sid = $1", sid, NULL),
 	    0);
 	expect_outbox("state", vid, "sent");
 
@@ -166,7 +168,8 @@ test_callbacks_forward_only(void **state)
 	    "delivered/delivered/true");
 	/* Late and replayed callbacks never move it back. */
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "sent", 0, NULL, 1), 200);
-	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "undelivered", 30003, NULL, 1), 200);
+	assert_int_equal(
+	    fake_twilio_callback(smskit_fake(), sid, "undelivered", 30003, NULL, 1), 200);
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "queued", 0, NULL, 1), 200);
 	expect_outbox("state || '/' || twilio_status || '/' || coalesce(error_code, 0)", vid,
 	    "delivered/delivered/0");
@@ -188,8 +191,9 @@ test_callbacks_forward_only(void **state)
 	                              " AND message_sid = $1 AND (detail->>'applied')::boolean",
 	                     sid, NULL),
 	    2);
-	assert_true(smskit_metric(&worker,
-	                "phoneauth_sms_status_callbacks_total{result=\"bad_signature\"}") >= 2);
+	assert_true(
+	    smskit_metric(&worker, "phoneauth_sms_status_callbacks_total{result=\"bad_signature\"}")
+	    >= 2);
 }
 
 static void
@@ -224,8 +228,8 @@ test_permanent_errors(void **state)
 	                              " AND error_code = 21610",
 	                     phones[2], NULL),
 	    1);
-	assert_int_equal(
-	    smskit_qlong("SELECT count(*) FROM sms_opt_outs WHERE phone_e164 = $1", phones[0], NULL),
+	assert_int_equal(smskit_qlong("SELECT count(*) FROM sms_opt_outs WHERE phone_e164 = $1",
+	                     phones[0], NULL),
 	    0);
 	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_failed'"
 	                              " AND verification_id = $1::uuid AND detail->>'error_code' ="
@@ -251,7 +255,8 @@ storm(bool throttle)
 	assert_true(smskit_wait_fake_count(before + N, 60000));
 	for (int i = 0; i < N; i++)
 		assert_int_equal(fake_twilio_count_to(smskit_fake(), phones[i]), 1);
-	assert_true(metric_reaches("phoneauth_sms_sends_total{outcome=\"retry\"}", retries + 3 * N));
+	assert_true(
+	    metric_reaches("phoneauth_sms_sends_total{outcome=\"retry\"}", retries + 3 * N));
 	/* The fake counts a message when it answers; the worker records it just after. */
 	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE state NOT IN ('sent',"
 	                          " 'delivered', 'failed', 'expired')",
@@ -268,7 +273,8 @@ test_429_storm(void **state)
 	/* Retry-After was honoured: a retried row waited at least its second. */
 	assert_true(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_retry'"
 	                         " AND (detail->>'retry_after_ms')::int = 1000",
-	                NULL, NULL) > 0);
+	                NULL, NULL)
+	    > 0);
 }
 
 static void
@@ -313,7 +319,8 @@ test_expired_never_sent(void **state)
 	fake_twilio_fail_500(smskit_fake(), 0);
 	assert_int_equal(fake_twilio_count_to(smskit_fake(), phone), 0);
 	assert_true(smskit_qlong("SELECT attempts FROM sms_outbox WHERE verification_id = $1::uuid",
-	                vid, NULL) >= 1);
+	                vid, NULL)
+	    >= 1);
 }
 
 static void
@@ -331,10 +338,11 @@ test_reconcile(void **state)
 	fake_twilio_msg_free(&m);
 	wait_outbox(vid, "delivered", 15000);
 	assert_true(metric_reaches("phoneauth_sms_reconciled_total", before + 1));
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events e JOIN sms_outbox o ON"
-	                              " o.twilio_sid = e.message_sid WHERE e.event = 'sms_status'"
-	                              " AND e.actor = 'sms-worker' AND o.verification_id = $1::uuid",
-	                     vid, NULL),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM audit_events e JOIN sms_outbox o ON"
+	                 " o.twilio_sid = e.message_sid WHERE e.event = 'sms_status'"
+	                 " AND e.actor = 'sms-worker' AND o.verification_id = $1::uuid",
+	        vid, NULL),
 	    1);
 }
 

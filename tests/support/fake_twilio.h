@@ -13,10 +13,10 @@
 struct fake_twilio;
 
 struct fake_twilio_opts {
-	const char *listen;       /* "127.0.0.1:PORT" */
-	const char *account_sid;  /* "AC" + 32 hex: the only account the URL may name */
-	const char *auth_token;   /* Basic password for account_sid; signs callbacks */
-	const char *api_key;      /* optional "SK" + 32 hex: Basic user accepted with api_secret */
+	const char *listen; /* "127.0.0.1:PORT" */
+	const char *account_sid; /* "AC" + 32 hex: the only account the URL may name */
+	const char *auth_token; /* Basic password for account_sid; signs callbacks */
+	const char *api_key; /* optional "SK" + 32 hex: Basic user accepted with api_secret */
 	const char *api_secret;
 	/* After each accepted message, post "sent" then "delivered" callbacks (when the message had
 	 * a StatusCallback) from a background thread, auto_callback_ms apart; 0 = never. */
@@ -35,12 +35,12 @@ struct fake_twilio_opts {
 
 /* One message the fake accepted (answered 201). Strings are owned by the fake. */
 struct fake_twilio_msg {
-	char        sid[35];     /* "SM" + 32 hex */
+	char        sid[35]; /* "SM" + 32 hex */
 	const char *to, *from, *messaging_service_sid, *body, *status_callback;
 	int         validity_period; /* 0 when absent */
-	const char *auth_user;       /* the Basic user it came with (account SID or API key) */
-	const char *status;          /* what GET .../Messages/{sid}.json answers now */
-	int         error_code;      /* 0 = null */
+	const char *auth_user; /* the Basic user it came with (account SID or API key) */
+	const char *status; /* what GET .../Messages/{sid}.json answers now */
+	int         error_code; /* 0 = null */
 };
 
 int  fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o); /* 0 = ok */
@@ -86,8 +86,8 @@ void fake_twilio_set_latency(struct fake_twilio *f, int ms);
 /* ---- status ---------------------------------------------------------------------------------- */
 
 /* Sets what GET .../Messages/{sid}.json answers for sid, without a callback (reconciliation). */
-void fake_twilio_set_status(struct fake_twilio *f, const char *sid, const char *status,
-    int error_code);
+void fake_twilio_set_status(
+    struct fake_twilio *f, const char *sid, const char *status, int error_code);
 /* POSTs a status callback for sid to the message's StatusCallback URL: form fields MessageSid,
  * MessageStatus, AccountSid, From, To, ApiVersion=2010-04-01, SmsSid, SmsStatus, ErrorCode (when
  * error_code != 0), RawDlrDoneDate (when raw_dlr_done_date != NULL), signed with the auth token

@@ -58,8 +58,8 @@ env_merge(const char *const extra[])
 	if ((out = calloc(n + m + 1, sizeof *out)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		const char *eq  = strchr(environ[i], '=');
-		size_t      len = eq ? (size_t) (eq - environ[i]) + 1 : strlen(environ[i]);
+		const char *eq       = strchr(environ[i], '=');
+		size_t      len      = eq ? (size_t) (eq - environ[i]) + 1 : strlen(environ[i]);
 		bool        replaced = false;
 
 		for (size_t j = 0; j < m && !replaced; j++)
@@ -93,8 +93,8 @@ spawn_to_fd(pid_t *pid, const char *const argv[], const char *const env[], int f
 }
 
 int
-harness_spawn(struct harness_proc *p, const char *const argv[], const char *const env[],
-    const char *tag)
+harness_spawn(
+    struct harness_proc *p, const char *const argv[], const char *const env[], const char *tag)
 {
 	int fd, rv;
 
@@ -157,7 +157,7 @@ harness_run(const char *const argv[], const char *const env[], char *out, size_t
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	n = pread(fd, out, outsz - 1, 0);
+	n                  = pread(fd, out, outsz - 1, 0);
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -188,9 +188,9 @@ harness_migrate(const char *url)
 {
 	char        env_url[1024], out[4096];
 	const char *argv[] = { PHONEAUTH_AUTH_BIN, "migrate", NULL };
-	const char *env[]  = { env_url, "PHONEAUTH_MIGRATIONS_DIR=" PHONEAUTH_SOURCE_DIR "/migrations",
-		 NULL };
-	int         st;
+	const char *env[]
+	    = { env_url, "PHONEAUTH_MIGRATIONS_DIR=" PHONEAUTH_SOURCE_DIR "/migrations", NULL };
+	int st;
 
 	(void) snprintf(env_url, sizeof env_url, "DATABASE_URL=%s", url);
 	st = harness_run(argv, env, out, sizeof out);
@@ -202,15 +202,16 @@ harness_migrate(const char *url)
 int
 harness_free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t          len = sizeof sa;
-	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
-	int                port = -1;
+	struct sockaddr_in sa
+	    = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len  = sizeof sa;
+	int       fd   = socket(AF_INET, SOCK_STREAM, 0);
+	int       port = -1;
 
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
+	if (bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0
+	    && getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
 		port = ntohs(sa.sin_port);
 	close(fd);
 	return port;
@@ -219,11 +220,11 @@ harness_free_port(void)
 bool
 harness_wait_health(const char *url, int timeout_ms)
 {
-	struct pa_client_opts         o   = { .url = url, .timeout_ms = 500 };
-	Phoneauth__V1__HealthRequest  req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
-	struct pa_client             *c;
-	uint64_t                      until = pa_now_ns() + (uint64_t) timeout_ms * 1000000u;
-	bool                          ok    = false;
+	struct pa_client_opts        o   = { .url = url, .timeout_ms = 500 };
+	Phoneauth__V1__HealthRequest req = PHONEAUTH__V1__HEALTH_REQUEST__INIT;
+	struct pa_client            *c;
+	uint64_t                     until = pa_now_ns() + (uint64_t) timeout_ms * 1000000u;
+	bool                         ok    = false;
 
 	if (pa_client_open(&c, &o) != PA_OK)
 		return false;
@@ -231,7 +232,8 @@ harness_wait_health(const char *url, int timeout_ms)
 		struct pa_reply r;
 
 		if (pa_client_call(c, "/phoneauth.v1.Auth/Health", &req.base,
-		        &phoneauth__v1__health_response__descriptor, NULL, &r) == PA_OK) {
+		        &phoneauth__v1__health_response__descriptor, NULL, &r)
+		    == PA_OK) {
 			ok = r.code == PHONEAUTH__V1__CODE__OK;
 			pa_reply_clear(&r);
 		}
@@ -252,7 +254,7 @@ curl_sink(char *data, size_t size, size_t n, void *arg)
 long
 harness_http_get(const char *url, struct pa_strbuf *body)
 {
-	CURL *c = curl_easy_init();
+	CURL *c    = curl_easy_init();
 	long  code = 0;
 
 	if (c == NULL)
@@ -270,9 +272,9 @@ harness_http_get(const char *url, struct pa_strbuf *body)
 char *
 harness_read_log(const struct harness_proc *p)
 {
-	FILE  *f = fopen(p->log_path, "rb");
-	char  *buf;
-	long   n;
+	FILE *f = fopen(p->log_path, "rb");
+	char *buf;
+	long  n;
 
 	if (f == NULL)
 		return NULL;
@@ -283,8 +285,8 @@ harness_read_log(const struct harness_proc *p)
 		(void) fclose(f);
 		return NULL;
 	}
-	n       = (long) fread(buf, 1, (size_t) n, f);
-	buf[n]  = '\0';
+	n      = (long) fread(buf, 1, (size_t) n, f);
+	buf[n] = '\0';
 	(void) fclose(f);
 	return buf;
 }

@@ -11,10 +11,11 @@
 
 /* Keys and cheap Argon2 limits every test service gets (test-only values). */
 #define HARNESS_OUTBOX_KEY "6f7574626f782d6b65792d666f722d74657374732d6f6e6c792d303132333435"
-#define HARNESS_SERVICE_ENV                                                                 \
-	"PHONEAUTH_OTP_KEY=6f74702d6b65792d666f722d74657374732d6f6e6c792d303132333435363738",  \
-	    "PHONEAUTH_OUTBOX_KEY=" HARNESS_OUTBOX_KEY,                                      \
-	    "PHONEAUTH_TOKEN_KEY=746f6b656e2d6b65792d666f722d74657374732d6f6e6c792d30313233343536", \
+#define HARNESS_SERVICE_ENV                                                                   \
+	"PHONEAUTH_OTP_KEY=6f74702d6b65792d666f722d74657374732d6f6e6c792d303132333435363738", \
+	    "PHONEAUTH_OUTBOX_KEY=" HARNESS_OUTBOX_KEY,                                       \
+	    "PHONEAUTH_TOKEN_KEY="                                                            \
+	    "746f6b656e2d6b65792d666f722d74657374732d6f6e6c792d30313233343536",               \
 	    "PHONEAUTH_PWHASH_OPS=1", "PHONEAUTH_PWHASH_MEM_KIB=8"
 
 struct harness_proc {
@@ -34,8 +35,8 @@ int harness_free_port(void);
 /* Starts argv[0] with the current environment plus env ("NAME=value", NULL-terminated;
  * an entry replaces a variable of the same name); stdout and stderr go to a log file named
  * after tag. Returns 0 on success. */
-int harness_spawn(struct harness_proc *p, const char *const argv[], const char *const env[],
-    const char *tag);
+int harness_spawn(
+    struct harness_proc *p, const char *const argv[], const char *const env[], const char *tag);
 
 /* Sends sig (0: none) and waits up to timeout_ms for the exit; SIGKILLs after that. Returns the
  * exit status, 128+N for a signal, or -1 when it had to be killed. Sets *elapsed_ms if given. */

@@ -66,10 +66,10 @@ spawn_auth(void)
 		 "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
 		 "PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
 
-	return harness_spawn(&kit.auth, argv, env, "auth_twilio") == 0 &&
-	               harness_wait_health(kit.rpc_url, 10000) ?
-	           0 :
-	           -1;
+	return harness_spawn(&kit.auth, argv, env, "auth_twilio") == 0
+	        && harness_wait_health(kit.rpc_url, 10000)
+	    ? 0
+	    : -1;
 }
 
 int
@@ -82,40 +82,45 @@ smskit_restart_auth(int sig)
 int
 smskit_setup(const char *db_name)
 {
-	struct fake_twilio_opts fo     = { .account_sid = SMSKIT_ACCOUNT, .auth_token = SMSKIT_TOKEN,
-		    .api_key = SMSKIT_API_KEY, .api_secret = SMSKIT_API_SECRET };
-	struct pa_client_opts   co     = { .timeout_ms = 10000 };
+	struct fake_twilio_opts fo = { .account_sid = SMSKIT_ACCOUNT,
+		.auth_token                         = SMSKIT_TOKEN,
+		.api_key                            = SMSKIT_API_KEY,
+		.api_secret                         = SMSKIT_API_SECRET };
+	struct pa_client_opts   co = { .timeout_ms = 10000 };
 
 	kit.phone_seq = 2000;
-	if (harness_newdb(harness_pgdir(), db_name, kit.db_url, sizeof kit.db_url) != 0 ||
-	    harness_migrate(kit.db_url) != 0) {
+	if (harness_newdb(harness_pgdir(), db_name, kit.db_url, sizeof kit.db_url) != 0
+	    || harness_migrate(kit.db_url) != 0) {
 		fprintf(stderr, "smskit: no database\n");
 		return -1;
 	}
-	(void) snprintf(kit.fake_listen, sizeof kit.fake_listen, "127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    kit.fake_listen, sizeof kit.fake_listen, "127.0.0.1:%d", harness_free_port());
 	fo.listen = kit.fake_listen;
 	if (fake_twilio_start(&kit.fake, &fo) != 0) {
 		fprintf(stderr, "smskit: the fake Twilio did not start on %s\n", kit.fake_listen);
 		return -1;
 	}
 	(void) snprintf(kit.rpc_url, sizeof kit.rpc_url, "tcp://127.0.0.1:%d", harness_free_port());
-	(void) snprintf(kit.jobs_url, sizeof kit.jobs_url, "tcp://127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    kit.jobs_url, sizeof kit.jobs_url, "tcp://127.0.0.1:%d", harness_free_port());
 	(void) snprintf(kit.env_db, sizeof kit.env_db, "DATABASE_URL=%s", kit.db_url);
 	(void) snprintf(kit.env_rpc, sizeof kit.env_rpc, "PHONEAUTH_RPC_URL=%s", kit.rpc_url);
 	(void) snprintf(kit.env_jobs, sizeof kit.env_jobs, "PHONEAUTH_JOBS_URL=%s", kit.jobs_url);
-	(void) snprintf(kit.env_http, sizeof kit.env_http, "PHONEAUTH_HTTP=127.0.0.1:%d",
-	    harness_free_port());
-	(void) snprintf(kit.env_admin, sizeof kit.env_admin, "PHONEAUTH_ADMIN_URL=tcp://127.0.0.1:%d",
-	    harness_free_port());
-	(void) snprintf(kit.env_base, sizeof kit.env_base, "TWILIO_API_BASE=%s",
-	    fake_twilio_base(kit.fake));
+	(void) snprintf(
+	    kit.env_http, sizeof kit.env_http, "PHONEAUTH_HTTP=127.0.0.1:%d", harness_free_port());
+	(void) snprintf(kit.env_admin, sizeof kit.env_admin,
+	    "PHONEAUTH_ADMIN_URL=tcp://127.0.0.1:%d", harness_free_port());
+	(void) snprintf(
+	    kit.env_base, sizeof kit.env_base, "TWILIO_API_BASE=%s", fake_twilio_base(kit.fake));
 	/* StartSignup needs a live worker row before any worker of ours has run. */
 	if ((kit.pg = PQconnectdb(kit.db_url)) == NULL || PQstatus(kit.pg) != CONNECTION_OK) {
 		fprintf(stderr, "smskit: cannot connect\n");
 		return -1;
 	}
-	PQclear(PQexec(kit.pg, "INSERT INTO sms_workers VALUES ('smskit', 'test', 1, now(), now()"
-	                       " + interval '1 day')"));
+	PQclear(PQexec(kit.pg,
+	    "INSERT INTO sms_workers VALUES ('smskit', 'test', 1, now(), now()"
+	    " + interval '1 day')"));
 	co.url = kit.rpc_url;
 	if (spawn_auth() != 0 || pa_client_open(&kit.client, &co) != PA_OK) {
 		fprintf(stderr, "smskit: the auth service did not start\n");
@@ -125,8 +130,8 @@ smskit_setup(const char *db_name)
 }
 
 int
-smskit_setup_with_worker(const char *db_name, struct smskit_worker *w, const char *tag,
-    const char *const *env)
+smskit_setup_with_worker(
+    const char *db_name, struct smskit_worker *w, const char *tag, const char *const *env)
 {
 	return smskit_setup(db_name) == 0 && smskit_start_worker(w, tag, env) == 0 ? 0 : -1;
 }
@@ -160,18 +165,19 @@ smskit_start_worker(struct smskit_worker *w, const char *tag, const char *const 
 	const char *env[40] = { kit.env_db, kit.env_jobs, kit.env_base, HARNESS_SERVICE_ENV,
 		"PHONEAUTH_SMS_BACKEND=twilio", "TWILIO_ACCOUNT_SID=" SMSKIT_ACCOUNT,
 		"TWILIO_AUTH_TOKEN=" SMSKIT_TOKEN, "TWILIO_API_KEY=" SMSKIT_API_KEY,
-		"TWILIO_API_SECRET=" SMSKIT_API_SECRET, "TWILIO_MESSAGING_SERVICE_SID=" SMSKIT_SERVICE,
-		"PHONEAUTH_LEASE=5s", "PHONEAUTH_SWEEP=1s", "PHONEAUTH_HEARTBEAT=1s",
-		"PHONEAUTH_TWILIO_TIMEOUT=3s", "PHONEAUTH_TWILIO_CONNECT_TIMEOUT=1s", env_whttp, env_cb };
-	int         n = 0;
+		"TWILIO_API_SECRET=" SMSKIT_API_SECRET,
+		"TWILIO_MESSAGING_SERVICE_SID=" SMSKIT_SERVICE, "PHONEAUTH_LEASE=5s",
+		"PHONEAUTH_SWEEP=1s", "PHONEAUTH_HEARTBEAT=1s", "PHONEAUTH_TWILIO_TIMEOUT=3s",
+		"PHONEAUTH_TWILIO_CONNECT_TIMEOUT=1s", env_whttp, env_cb };
+	int         n       = 0;
 
 	if (w->http_port == 0) {
 		w->http_port = harness_free_port();
 		(void) snprintf(w->callback_url, sizeof w->callback_url,
 		    "http://127.0.0.1:%d/twilio/status", w->http_port);
 	}
-	(void) snprintf(env_whttp, sizeof env_whttp, "PHONEAUTH_WORKER_HTTP=127.0.0.1:%d",
-	    w->http_port);
+	(void) snprintf(
+	    env_whttp, sizeof env_whttp, "PHONEAUTH_WORKER_HTTP=127.0.0.1:%d", w->http_port);
 	(void) snprintf(env_cb, sizeof env_cb, "PHONEAUTH_STATUS_CALLBACK_URL=%s", w->callback_url);
 	while (env[n] != NULL)
 		n++;
@@ -191,9 +197,9 @@ smskit_start_worker(struct smskit_worker *w, const char *tag, const char *const 
 		return -1;
 	/* Ready when /healthz answers: the heartbeat reached the database. */
 	for (int t = 0; t < 10000; t += 50) {
-		char url[64];
+		char             url[64];
 		struct pa_strbuf body = { 0 };
-		long st;
+		long             st;
 
 		(void) snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", w->http_port);
 		st = harness_http_get(url, &body);
@@ -245,7 +251,8 @@ signup_on(struct pa_client *c, const char *phone, char vid[37], char *err, size_
 
 	req.phone = (char *) phone;
 	if (pa_client_call(c, "/phoneauth.v1.Auth/StartSignup", &req.base,
-	        &phoneauth__v1__start_signup_response__descriptor, NULL, &r) != PA_OK) {
+	        &phoneauth__v1__start_signup_response__descriptor, NULL, &r)
+	    != PA_OK) {
 		(void) snprintf(err, errsz, "StartSignup: no answer");
 		return -1;
 	}
@@ -254,8 +261,8 @@ signup_on(struct pa_client *c, const char *phone, char vid[37], char *err, size_
 		pa_reply_clear(&r);
 		return -1;
 	}
-	(void) snprintf(vid, 37, "%s",
-	    ((Phoneauth__V1__StartSignupResponse *) r.body)->sent->verification_id);
+	(void) snprintf(
+	    vid, 37, "%s", ((Phoneauth__V1__StartSignupResponse *) r.body)->sent->verification_id);
 	pa_reply_clear(&r);
 	return 0;
 }
@@ -279,7 +286,8 @@ smskit_verify(const char *vid, const char *code)
 	req.verification_id = (char *) vid;
 	req.code            = (char *) code;
 	if (pa_client_call(kit.client, "/phoneauth.v1.Auth/VerifyCode", &req.base,
-	        &phoneauth__v1__verify_code_response__descriptor, NULL, &r) != PA_OK)
+	        &phoneauth__v1__verify_code_response__descriptor, NULL, &r)
+	    != PA_OK)
 		return -1;
 	rc = (int) r.code;
 	pa_reply_clear(&r);
@@ -287,10 +295,10 @@ smskit_verify(const char *vid, const char *code)
 }
 
 struct signup_job {
-	int          from, to;
+	int from, to;
 	char (*phones)[16];
-	char         err[300];
-	int          rv;
+	char err[300];
+	int  rv;
 };
 
 static void *
@@ -321,8 +329,9 @@ smskit_signups(int n, char (*phones)[16])
 	for (int i = 0; i < n; i++)
 		smskit_phone(phones[i]);
 	for (int i = 0; i < NTHREADS; i++) {
-		jobs[i] = (struct signup_job) { .from = n * i / NTHREADS, .to = n * (i + 1) / NTHREADS,
-			.phones = phones };
+		jobs[i] = (struct signup_job) {
+			.from = n * i / NTHREADS, .to = n * (i + 1) / NTHREADS, .phones = phones
+		};
 		assert_int_equal(pthread_create(&t[i], NULL, signup_thread, &jobs[i]), 0);
 	}
 	for (int i = 0; i < NTHREADS; i++)
@@ -403,8 +412,8 @@ smskit_wait_fake_count(int n, int timeout_ms)
 static void
 scan(const char *name, const char *log)
 {
-	const char *secrets[] = { SMSKIT_TOKEN, SMSKIT_API_SECRET, SMSKIT_ADMIN_TOKEN,
-		"verification code" };
+	const char *secrets[]
+	    = { SMSKIT_TOKEN, SMSKIT_API_SECRET, SMSKIT_ADMIN_TOKEN, "verification code" };
 
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		if (strstr(log, secrets[i]) != NULL)
@@ -442,7 +451,8 @@ smskit_wait_audit_signed(int timeout_ms)
 	char *max = smskit_q1("SELECT max(id)::text FROM audit_events", NULL, NULL);
 
 	if (!smskit_wait_q("SELECT (coalesce(max(last_id), 0) >= $1::bigint)::text"
-	                   " FROM audit_checkpoints", max, "true", timeout_ms))
+	                   " FROM audit_checkpoints",
+	        max, "true", timeout_ms))
 		fail_msg("audit rows up to %s were not signed within %d ms", max, timeout_ms);
 	return max;
 }
@@ -452,11 +462,11 @@ smskit_check_audit_chain(void)
 {
 	Phoneauth__V1__VerifyAuditRequest   req = PHONEAUTH__V1__VERIFY_AUDIT_REQUEST__INIT;
 	Phoneauth__V1__VerifyAuditResponse *v;
-	struct pa_client_opts               o = { .url = smskit_admin_url(), .timeout_ms = 60000,
-		              .admin_token = SMSKIT_ADMIN_TOKEN };
-	struct pa_client                   *c;
-	struct pa_reply                     r;
-	char                               *max = smskit_wait_audit_signed(20000);
+	struct pa_client_opts               o
+	    = { .url = smskit_admin_url(), .timeout_ms = 60000, .admin_token = SMSKIT_ADMIN_TOKEN };
+	struct pa_client *c;
+	struct pa_reply   r;
+	char             *max = smskit_wait_audit_signed(20000);
 	assert_int_equal(pa_client_open(&c, &o), PA_OK);
 	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/VerifyAudit", &req.base,
 	                     &phoneauth__v1__verify_audit_response__descriptor, NULL, &r),

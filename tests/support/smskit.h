@@ -46,8 +46,8 @@ const char *smskit_db_url(void);
 int smskit_start_worker(struct smskit_worker *w, const char *tag, const char *const *env);
 /* smskit_setup, then one worker (a cmocka group setup); and its teardown: the worker, then the
  * rest. */
-int smskit_setup_with_worker(const char *db_name, struct smskit_worker *w, const char *tag,
-    const char *const *env);
+int smskit_setup_with_worker(
+    const char *db_name, struct smskit_worker *w, const char *tag, const char *const *env);
 int smskit_teardown_with_worker(struct smskit_worker *w);
 /* The worker's log (malloc'd). */
 char *smskit_worker_log(const struct smskit_worker *w);

@@ -14,18 +14,18 @@
 static void
 test_request_roundtrip(void **state)
 {
-	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
-	Phoneauth__V1__CallerMetadata     meta = PHONEAUTH__V1__CALLER_METADATA__INIT;
-	Phoneauth__V1__RequestEnvelope    env  = PHONEAUTH__V1__REQUEST_ENVELOPE__INIT;
-	Phoneauth__V1__RequestEnvelope   *back;
+	Phoneauth__V1__StartSignupRequest  req  = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
+	Phoneauth__V1__CallerMetadata      meta = PHONEAUTH__V1__CALLER_METADATA__INIT;
+	Phoneauth__V1__RequestEnvelope     env  = PHONEAUTH__V1__REQUEST_ENVELOPE__INIT;
+	Phoneauth__V1__RequestEnvelope    *back;
 	Phoneauth__V1__StartSignupRequest *inner;
-	uint8_t                           payload[256], buf[512];
-	size_t                            plen, len;
+	uint8_t                            payload[256], buf[512];
+	size_t                             plen, len;
 
-	req.subscription_id = "sub_1";
-	req.phone           = "+12015550123";
-	plen                = phoneauth__v1__start_signup_request__pack(&req, payload);
-	meta.end_user_ip    = "203.0.113.9";
+	req.subscription_id  = "sub_1";
+	req.phone            = "+12015550123";
+	plen                 = phoneauth__v1__start_signup_request__pack(&req, payload);
+	meta.end_user_ip     = "203.0.113.9";
 	env.method           = "/phoneauth.v1.Auth/StartSignup";
 	env.request_id       = "r-1";
 	env.deadline_unix_ms = 1234567890123;
@@ -39,7 +39,8 @@ test_request_roundtrip(void **state)
 	assert_string_equal(back->method, "/phoneauth.v1.Auth/StartSignup");
 	assert_int_equal(back->deadline_unix_ms, 1234567890123);
 	assert_string_equal(back->caller->end_user_ip, "203.0.113.9");
-	inner = phoneauth__v1__start_signup_request__unpack(NULL, back->payload.len, back->payload.data);
+	inner = phoneauth__v1__start_signup_request__unpack(
+	    NULL, back->payload.len, back->payload.data);
 	assert_non_null(inner);
 	assert_string_equal(inner->phone, "+12015550123");
 	phoneauth__v1__start_signup_request__free_unpacked(inner, NULL);
@@ -112,7 +113,8 @@ test_garbage(void **state)
 static void
 test_names(void **state)
 {
-	assert_string_equal(pa_code_name(PHONEAUTH__V1__CODE__INVALID_ARGUMENT), "INVALID_ARGUMENT");
+	assert_string_equal(
+	    pa_code_name(PHONEAUTH__V1__CODE__INVALID_ARGUMENT), "INVALID_ARGUMENT");
 	assert_string_equal(pa_code_name(PHONEAUTH__V1__CODE__UNAUTHENTICATED), "UNAUTHENTICATED");
 	assert_string_equal(pa_code_name((pa_code) 99), "UNKNOWN");
 	assert_string_equal(pa_reason_name(PHONEAUTH__V1__REASON__BAD_PAYLOAD), "BAD_PAYLOAD");

@@ -93,10 +93,11 @@ test_fancy_feathers(void **state)
 	assert_int_equal(p.identity, PA_IDENTITY_PHONE);
 	assert_false(p.non_enumerating);
 	assert_int_equal(p.password_min_len, 8);
-	assert_int_equal(p.password_max_bytes, 128);
+	assert_int_equal(p.password_max_len, 128);
 	assert_true(p.password_need_upper);
 	assert_true(p.password_need_digit);
 	assert_true(p.password_need_special);
+	assert_false(p.password_space_special);
 	assert_string_equal(p.brand, "Fancy Feathers");
 	assert_string_equal(p.sms_template,
 	    "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.");
@@ -142,9 +143,11 @@ test_lawnflow(void **state)
 	assert_int_equal(p.identity, PA_IDENTITY_EMAIL_PHONE);
 	assert_true(p.non_enumerating);
 	assert_int_equal(p.password_min_len, 8);
+	assert_int_equal(p.password_max_len, 128);
 	assert_false(p.password_need_upper);
 	assert_false(p.password_need_digit);
 	assert_false(p.password_need_special);
+	assert_false(p.password_space_special);
 	assert_string_equal(p.brand, "LawnFlow");
 	assert_string_equal(p.sms_template,
 	    "Your {brand} verification code is {code}. It expires in {minutes} minutes.");
@@ -187,6 +190,8 @@ test_every_setting_filled_and_printed(void **state)
 		assert_non_null(strstr(out, "PHONEAUTH_IDENTITY="));
 		assert_non_null(strstr(out, "PHONEAUTH_MSG_RATE_LIMITED_IP="));
 		assert_non_null(strstr(out, "PHONEAUTH_CODE_TTL="));
+		assert_non_null(strstr(out, "PHONEAUTH_PASSWORD_MAX=128\n"));
+		assert_non_null(strstr(out, "PHONEAUTH_PASSWORD_SPACE_SPECIAL="));
 		if (i == 0)
 			assert_non_null(strstr(out,
 			    "PHONEAUTH_SMS_TEMPLATE={brand}: Your verification "
@@ -441,8 +446,38 @@ test_password_rules_fancy(void **state)
 		{ "alllower1!", PA_PW_NEED_UPPER },
 		{ "NoDigits!!", PA_PW_NEED_DIGIT },
 		{ "NoSpecial1", PA_PW_NEED_SPECIAL },
-		{ "With Space1", PA_PW_OK }, /* a space is special */
-		{ "Unicode1\xc3\xa9x", PA_PW_OK }, /* é is special */
+		{ "With Space1", PA_PW_NEED_SPECIAL }, /* a space is not special by default */
+		{ "Unicode1\xc3\xa9x", PA_PW_NEED_SPECIAL }, /* é is a letter, not a special */
+		{ "Unicode1\xc3\xa9x!", PA_PW_OK },
+		{ "\xc3\x89"
+		  "clair#2024",
+		    PA_PW_OK }, /* É (U+00C9, Lu) is a capital */
+		{ "\xd0\x96"
+		  "ar\xd0\xb0#2024",
+		    PA_PW_OK }, /* Ж (U+0416, Lu) is a capital */
+		{ "\xc7\x85"
+		  "abcde1!",
+		    PA_PW_OK }, /* ǅ (U+01C5, Lt) is a capital */
+		{ "\xc3\xa9"
+		  "clair#2024",
+		    PA_PW_NEED_UPPER }, /* é is not */
+		{ "abcdefg\xc3\xa9"
+		  "1A",
+		    PA_PW_NEED_SPECIAL },
+		{ "Abcdefg 1", PA_PW_NEED_SPECIAL }, /* ASCII space */
+		{ "Abcdefg\xc2\xa0"
+		  "1",
+		    PA_PW_NEED_SPECIAL }, /* U+00A0, a space (Zs) too */
+		{ "Abcdefgx\xcc\x81"
+		  "1",
+		    PA_PW_NEED_SPECIAL }, /* U+0301 after x (no precomposed x́): a mark, not special
+		                           */
+		{ "Abcdefgh\xd9\xa3!", PA_PW_OK }, /* U+0663 ARABIC-INDIC THREE is a digit (Nd) */
+		{ "Abcdefgh\xe2\x85\xa2!", PA_PW_NEED_DIGIT }, /* U+2162 ROMAN NUMERAL THREE: Nl */
+		{ "Abcdefg1\xe2\x82\xac", PA_PW_OK }, /* € (Sc) is special */
+		{ "Abcdefg1\xf0\x9f\x94\x91", PA_PW_OK }, /* an emoji (So) is special */
+		{ "Abcdefg1\t", PA_PW_OK }, /* a tab (Cc) is neither letter, digit nor space */
+		{ "ABCDEFG1\xe3\x80\x80", PA_PW_NEED_SPECIAL }, /* U+3000 IDEOGRAPHIC SPACE (Zs) */
 		{ "\xc3\xa9\xc3\xa9\xc3\xa9"
 		  "A1!",
 		    PA_PW_TOO_SHORT }, /* 6 characters in 9 bytes */
@@ -461,7 +496,7 @@ test_password_rules_fancy(void **state)
 			fail_msg("\"%s\": verdict %d, want %d", cases[i].pw, got, cases[i].want);
 	}
 
-	/* 200 bytes that would otherwise pass; 128 is the cap, 128 exactly is fine. */
+	/* 200 ASCII characters that would otherwise pass; 128 is the cap, 128 exactly is fine. */
 	memset(big, 'a', 200);
 	memcpy(big, "A1!", 3);
 	big[200] = '\0';
@@ -470,6 +505,165 @@ test_password_rules_fancy(void **state)
 	assert_int_equal(pa_policy_check_password(&p, big, 128), PA_PW_OK);
 	/* len, not strlen: an embedded prefix is checked as given. */
 	assert_int_equal(pa_policy_check_password(&p, "short1!AXXXX", 8), PA_PW_OK);
+	pa_policy_free(&p);
+}
+
+/* The cap counts characters: "A1#" + 125 "é" is 128 characters in 253 bytes, one more "é" is
+ * 129. Decomposed, each "é" is "e" + U+0301 (3 bytes, 2 code points) and NFC makes it one
+ * character again: 378 bytes, still 128 characters. */
+static void
+test_password_max_counts_characters(void **state)
+{
+	struct pa_policy p;
+	char             pw[3 + 3 * 126 + 1];
+	size_t           n;
+
+	load_ok(&p);
+	memcpy(pw, "A1#", 3);
+	n = 3;
+	for (int k = 0; k < 125; k++, n += 2)
+		memcpy(pw + n, "\xc3\xa9", 2);
+	pw[n] = '\0';
+	assert_int_equal(n, 253);
+	assert_int_equal(pa_policy_check_password(&p, pw, n), PA_PW_OK);
+	memcpy(pw + n, "\xc3\xa9", 2);
+	assert_int_equal(pa_policy_check_password(&p, pw, n + 2), PA_PW_TOO_LONG);
+
+	n = 3;
+	for (int k = 0; k < 125; k++, n += 3)
+		memcpy(pw + n, "e\xcc\x81", 3);
+	assert_int_equal(n, 378);
+	assert_int_equal(pa_policy_check_password(&p, pw, n), PA_PW_OK);
+	memcpy(pw + n, "e\xcc\x81", 3);
+	assert_int_equal(pa_policy_check_password(&p, pw, n + 3), PA_PW_TOO_LONG);
+
+	/* The minimum counts characters after NFC too: "Abcd" "e" U+0301 "1!" is 8 code points
+	 * but 7 characters ... */
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "Abcde\xcc\x81"
+	                     "1!",
+	                     9),
+	    PA_PW_TOO_SHORT);
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "Abcdee\xcc\x81"
+	                     "1!",
+	                     10),
+	    PA_PW_OK);
+	/* ... and a byte count far past 16 per allowed character is refused before decoding. */
+	{
+		static char huge[16 * 129 + 16];
+
+		memset(huge, 'a', sizeof huge);
+		assert_int_equal(pa_policy_check_password(&p, huge, sizeof huge), PA_PW_TOO_LONG);
+	}
+	pa_policy_free(&p);
+}
+
+static void
+test_password_space_special(void **state)
+{
+	struct pa_policy p;
+
+	env_set("PHONEAUTH_PASSWORD_SPACE_SPECIAL", "true");
+	load_ok(&p);
+	assert_true(p.password_space_special);
+	assert_int_equal(pa_policy_check_password(&p, "Abcdefg 1", 9), PA_PW_OK);
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "Abcdefg\xc2\xa0"
+	                     "1",
+	                     10),
+	    PA_PW_OK);
+	/* Still not a letter: a space alone does not make a capital or a digit. */
+	assert_int_equal(pa_policy_check_password(&p, "abcdefg 1", 9), PA_PW_NEED_UPPER);
+	assert_int_equal(pa_policy_check_password(&p, "Abcdefg h", 9), PA_PW_NEED_DIGIT);
+	pa_policy_free(&p);
+}
+
+/* Not UTF-8: refused whatever the profile, lawnflow's lax rules included. */
+static void
+test_password_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"Abcdefg1!\xff", /* never in UTF-8 */
+		"Abcdefg1!\xc3", /* truncated */
+		"Abcdefg1!\xc3(", /* a lead byte without its continuation */
+		"Abcdefg1!\x80", /* a lone continuation byte */
+		"Abcdefg1!\xc0\xaf", /* overlong "/" */
+		"Abcdefg1!\xed\xa0\x80", /* U+D800, a surrogate */
+		"Abcdefg1!\xf4\x90\x80\x80", /* past U+10FFFF */
+	};
+	static const char *const names[] = { "fancy-feathers", "lawnflow" };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct pa_policy p;
+
+		env_n = 0;
+		env_set("PHONEAUTH_PROFILE", names[i]);
+		load_ok(&p);
+		for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			enum pa_pw_verdict got
+			    = pa_policy_check_password(&p, bad[k], strlen(bad[k]));
+
+			if (got != PA_PW_INVALID)
+				fail_msg("%s, bad[%zu]: verdict %d, want PA_PW_INVALID", names[i],
+				    k, got);
+		}
+		pa_policy_free(&p);
+	}
+	{
+		char   untouched[] = "untouched";
+		char  *nfc         = untouched;
+		size_t len         = 7;
+
+		assert_err(pa_policy_password_nfc(bad[0], strlen(bad[0]), &nfc, &len), PA_EINVAL);
+		assert_string_equal(nfc, "untouched");
+		assert_int_equal(len, 7);
+	}
+}
+
+/* NFC: "e" + U+0301 and "é" have one normal form, which is what gets hashed. */
+static void
+test_password_nfc(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "Cafe\xcc\x81#2024", "Caf\xc3\xa9#2024" }, /* composed */
+		{ "Caf\xc3\xa9#2024", "Caf\xc3\xa9#2024" }, /* already NFC */
+		{ "A\xcc\x8a", "\xc3\x85" }, /* A + ring above -> U+00C5 */
+		{ "\xe2\x84\xab", "\xc3\x85" }, /* U+212B ANGSTROM SIGN (singleton) -> U+00C5 */
+		{ "\xef\xac\x81", "\xef\xac\x81" }, /* U+FB01 "fi": NFC keeps it, NFKC would not */
+		{ "\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80" }, /* Hangul jamo -> U+AC00 */
+		{ "q\xcc\xa3\xcc\x87", "q\xcc\xa3\xcc\x87" }, /* marks in canonical order */
+		{ "q\xcc\x87\xcc\xa3", "q\xcc\xa3\xcc\x87" }, /* reordered */
+		{ "", "" },
+	};
+	struct pa_policy p;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char  *nfc = NULL;
+		size_t len = 0;
+
+		assert_ok(pa_policy_password_nfc(cases[i].in, strlen(cases[i].in), &nfc, &len));
+		assert_int_equal(len, strlen(cases[i].want));
+		assert_memory_equal(nfc, cases[i].want, len + 1);
+		pa_policy_password_nfc_free(nfc, len);
+	}
+	pa_policy_password_nfc_free(NULL, 0);
+	assert_int_equal(pa_policy_password_chars("Caf\xc3\xa9", 5), 4);
+	assert_int_equal(pa_policy_password_chars("", 0), 0);
+
+	/* The rules see the NFC form: the decomposed and precomposed spellings get one verdict. */
+	load_ok(&p);
+	assert_int_equal(pa_policy_check_password(&p, cases[0].in, strlen(cases[0].in)), PA_PW_OK);
+	assert_int_equal(
+	    pa_policy_check_password(&p, cases[0].want, strlen(cases[0].want)), PA_PW_OK);
+	/* "E" + U+0301 is "É": a capital either way. */
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "E\xcc\x81"
+	                     "clair#2024",
+	                     13),
+	    PA_PW_OK);
 	pa_policy_free(&p);
 }
 
@@ -501,6 +695,10 @@ main(void)
 		cmocka_unit_test_setup(test_cross_field_rules, setup),
 		cmocka_unit_test_setup(test_password_rules_fancy, setup),
 		cmocka_unit_test_setup(test_password_rules_lawnflow, setup),
+		cmocka_unit_test_setup(test_password_max_counts_characters, setup),
+		cmocka_unit_test_setup(test_password_space_special, setup),
+		cmocka_unit_test_setup(test_password_invalid_utf8, setup),
+		cmocka_unit_test_setup(test_password_nfc, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,12 @@
 
 #include <sodium.h>
 
-#include "worker.h"
+#include "twilio.h"
+#include "twsig.h"
 
 #define VEC_URL "https://mycompany.com/myapp.php?foo=1&bar=2"
 /* Twilio's RequestValidator example (twilio-python, twilio-php, twilio-csharp tests). */
-#define VEC_BODY                                                                       \
+#define VEC_BODY                                                                          \
 	"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309" \
 	"&To=%2B18005551212"
 #define VEC_SIG "RSOYDt4T1cUTdK1PDd93/VVr8B8="
@@ -59,9 +60,9 @@ test_signature_refusals(void **state)
 
 	(void) state;
 	parse(VEC_BODY, &f);
-	assert_false(smsw_twsig_check("12346", VEC_URL, &f, VEC_SIG));          /* wrong token */
-	assert_false(smsw_twsig_check("12345", VEC_URL "&x=1", &f, VEC_SIG));   /* other URL */
-	assert_false(smsw_twsig_check("12345", VEC_URL, &f, NULL));             /* no header */
+	assert_false(smsw_twsig_check("12346", VEC_URL, &f, VEC_SIG)); /* wrong token */
+	assert_false(smsw_twsig_check("12345", VEC_URL "&x=1", &f, VEC_SIG)); /* other URL */
+	assert_false(smsw_twsig_check("12345", VEC_URL, &f, NULL)); /* no header */
 	assert_false(smsw_twsig_check("12345", VEC_URL, &f, ""));
 	assert_false(smsw_twsig_check("12345", VEC_URL, &f, "RSOYDt4T1cUTdK1PDd93/VVr8B8"));
 	assert_false(smsw_twsig_check("12345", VEC_URL, &f, "RSOYDt4T1cUTdK1PDd93/VVr8B8=="));
@@ -98,14 +99,14 @@ test_signature_port_variant(void **state)
 	/* Twilio may sign https://host:443/... while we know https://host/...; its helper
 	 * libraries accept both, and so do we. */
 	parse(VEC_BODY, &f);
-	assert_int_equal(smsw_twsig_compute("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2",
-	                     &f, sig),
+	assert_int_equal(
+	    smsw_twsig_compute("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &f, sig),
 	    PA_OK);
 	assert_true(smsw_twsig_check("12345", VEC_URL, &f, sig));
-	assert_true(smsw_twsig_check("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &f,
-	    VEC_SIG));
-	assert_false(smsw_twsig_check("12345", "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
-	    &f, VEC_SIG));
+	assert_true(smsw_twsig_check(
+	    "12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &f, VEC_SIG));
+	assert_false(smsw_twsig_check(
+	    "12345", "https://mycompany.com:8443/myapp.php?foo=1&bar=2", &f, VEC_SIG));
 	smsw_form_free(&f);
 }
 
@@ -139,23 +140,29 @@ static struct smsw_config
 config(void)
 {
 	static char sid[] = "AC0123456789abcdef0123456789abcdef", tok[] = "token";
-	static char svc[] = "MG0123456789abcdef0123456789abcdef";
-	static char cb[] = "https://sms.example.com/twilio/status", base[] = "https://api.twilio.com";
+	static char svc[]  = "MG0123456789abcdef0123456789abcdef";
+	static char cb[]   = "https://sms.example.com/twilio/status",
+	            base[] = "https://api.twilio.com";
 
-	return (struct smsw_config) { .account_sid = sid, .auth_token = tok,
-		.messaging_service_sid = svc, .status_callback_url = cb, .api_base = base,
-		.max_attempts = 5, .lease_s = 30, .request_timeout_s = 15 };
+	return (struct smsw_config) { .account_sid = sid,
+		.auth_token                        = tok,
+		.messaging_service_sid             = svc,
+		.status_callback_url               = cb,
+		.api_base                          = base,
+		.max_attempts                      = 5,
+		.lease_s                           = 30,
+		.request_timeout_s                 = 15 };
 }
 
 static void
 test_form_build(void **state)
 {
-	struct smsw_config c = config();
+	struct smsw_config c      = config();
 	char               body[] = "Fancy Feathers: Your verification code is 1234.\nIt will "
 	                            "expire in 5 minutes.";
-	struct smsw_job    j = { .phone = "+12015550123", .body = body, .body_len = sizeof body - 1 };
-	struct pa_strbuf   out = { .secret = true };
-	struct smsw_form   f;
+	struct smsw_job  j = { .phone = "+12015550123", .body = body, .body_len = sizeof body - 1 };
+	struct pa_strbuf out = { .secret = true };
+	struct smsw_form f;
 
 	(void) state;
 	assert_int_equal(smsw_twilio_form(&c, &j, 297, &out), PA_OK);
@@ -185,15 +192,14 @@ test_form_build(void **state)
 	pa_strbuf_free(&out);
 }
 
-static const char created[] =
-    "{\"account_sid\":\"AC0123456789abcdef0123456789abcdef\",\"api_version\":\"2010-04-01\","
-    "\"body\":\"x\",\"error_code\":null,\"error_message\":null,\"num_segments\":\"1\","
-    "\"sid\":\"SM0123456789abcdef0123456789abcdef\",\"status\":\"accepted\","
-    "\"to\":\"+12015550123\"}";
+static const char created[]
+    = "{\"account_sid\":\"AC0123456789abcdef0123456789abcdef\",\"api_version\":\"2010-04-01\","
+      "\"body\":\"x\",\"error_code\":null,\"error_message\":null,\"num_segments\":\"1\","
+      "\"sid\":\"SM0123456789abcdef0123456789abcdef\",\"status\":\"accepted\","
+      "\"to\":\"+12015550123\"}";
 
 static void
-classify(long http, const char *body, const char *retry_after, int attempts,
-    struct smsw_result *r)
+classify(long http, const char *body, const char *retry_after, int attempts, struct smsw_result *r)
 {
 	struct smsw_config c = config();
 
@@ -217,16 +223,16 @@ test_classify(void **state)
 	classify(200, "not json", NULL, 1, &r);
 	assert_int_equal(r.outcome, SMSW_FAILED);
 
-	classify(429, "{\"code\":20429,\"message\":\"Too Many Requests\",\"status\":429}", " 3",
-	    1, &r);
+	classify(
+	    429, "{\"code\":20429,\"message\":\"Too Many Requests\",\"status\":429}", " 3", 1, &r);
 	assert_int_equal(r.outcome, SMSW_RETRY);
 	assert_int_equal(r.retry_after_ms, 3000);
 	assert_int_equal(r.error_code, 20429);
 	classify(429, NULL, "Wed, 21 Oct 2026 07:28:00 GMT", 1, &r); /* a date: our backoff */
 	assert_int_equal(r.outcome, SMSW_RETRY);
 	assert_in_range(r.retry_after_ms, 250, 500);
-	classify(500, "{\"code\":20500,\"message\":\"Internal Server Error\",\"status\":500}",
-	    NULL, 2, &r);
+	classify(500, "{\"code\":20500,\"message\":\"Internal Server Error\",\"status\":500}", NULL,
+	    2, &r);
 	assert_int_equal(r.outcome, SMSW_RETRY);
 	assert_in_range(r.retry_after_ms, 500, 1000);
 	classify(0, NULL, NULL, 1, &r); /* timeout, refused connection */
@@ -280,16 +286,19 @@ test_parse_message(void **state)
 	assert_int_equal(smsw_twilio_parse_message(created, strlen(created), status, &code), PA_OK);
 	assert_string_equal(status, "accepted");
 	assert_int_equal(code, 0);
-	assert_int_equal(smsw_twilio_parse_message("{\"status\":\"undelivered\",\"error_code\":30003}",
-	                     44, status, &code),
+	assert_int_equal(
+	    smsw_twilio_parse_message(
+	        "{\"status\":\"undelivered\",\"error_code\":30003}", 44, status, &code),
 	    PA_OK);
 	assert_string_equal(status, "undelivered");
 	assert_int_equal(code, 30003);
 	assert_int_equal(smsw_twilio_parse_message("[1]", 3, status, &code), PA_EINVAL);
 	assert_int_equal(smsw_twilio_parse_message("{}", 2, status, &code), PA_EINVAL);
 	/* Only a status word is taken: it is logged and stored. */
-	assert_int_equal(smsw_twilio_parse_message("{\"status\":\"\"}", 13, status, &code), PA_EINVAL);
-	assert_int_equal(smsw_twilio_parse_message("{\"status\":\"sent level=x\"}", 25, status, &code),
+	assert_int_equal(
+	    smsw_twilio_parse_message("{\"status\":\"\"}", 13, status, &code), PA_EINVAL);
+	assert_int_equal(
+	    smsw_twilio_parse_message("{\"status\":\"sent level=x\"}", 25, status, &code),
 	    PA_EINVAL);
 	assert_true(smsw_status_word_ok("partially_delivered"));
 	assert_false(smsw_status_word_ok("Delivered"));
@@ -313,7 +322,7 @@ test_config_check(void **state)
 	assert_non_null(strstr(err, "TWILIO_MESSAGING_SERVICE_SID"));
 	assert_non_null(strstr(err, "PHONEAUTH_SMS_BACKEND=console"));
 
-	c = config();
+	c         = config();
 	c.api_key = (char[]) { "SK0123456789abcdef0123456789abcdef" };
 	assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_EINVAL);
 	assert_non_null(strstr(err, "TWILIO_API_SECRET"));

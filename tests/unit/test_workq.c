@@ -1,4 +1,5 @@
-/* test_workq.c: the bounded queue refuses when full, runs every accepted job, and drains on free. */
+/* test_workq.c: the bounded queue refuses when full, runs every accepted job, and drains on free.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +35,7 @@ static void
 test_full_and_drain(void **state)
 {
 	struct pa_workq     *q;
-	struct pa_workq_opts o = { .threads = 2, .capacity = 4, .init = init, .run = run };
+	struct pa_workq_opts o   = { .threads = 2, .capacity = 4, .init = init, .run = run };
 	int                  one = 1, accepted = 0, refused = 0;
 
 	atomic_store(&ran, 0);

@@ -10,11 +10,12 @@
 #include "common/err.h"
 
 enum pa_conf_type {
-	PA_CONF_STR,      /* char * (heap, owned by the struct; free with pa_conf_free) */
-	PA_CONF_SECRET,   /* char *, like STR, but printed only as set/missing and wiped on free */
-	PA_CONF_INT,      /* int, within [min, max] */
-	PA_CONF_BOOL,     /* bool: 1/0, true/false, yes/no, on/off */
-	PA_CONF_DURATION, /* int seconds: "90", "90s", "10m", "2h", "1d", within [min, max] seconds */
+	PA_CONF_STR, /* char * (heap, owned by the struct; free with pa_conf_free) */
+	PA_CONF_SECRET, /* char *, like STR, but printed only as set/missing and wiped on free */
+	PA_CONF_INT, /* int, within [min, max] */
+	PA_CONF_BOOL, /* bool: 1/0, true/false, yes/no, on/off */
+	PA_CONF_DURATION, /* int seconds: "90", "90s", "10m", "2h", "1d", within [min, max] seconds
+	                   */
 };
 
 enum pa_conf_flags {
@@ -22,13 +23,13 @@ enum pa_conf_flags {
 };
 
 struct pa_conf_item {
-	const char       *env;    /* variable name, e.g. "PHONEAUTH_RPC_URL" */
+	const char       *env; /* variable name, e.g. "PHONEAUTH_RPC_URL" */
 	enum pa_conf_type type;
 	size_t            offset; /* offsetof() the field in the target struct */
-	const char       *def;    /* default text; NULL = leave the field as it is when unset */
+	const char       *def; /* default text; NULL = leave the field as it is when unset */
 	long              min, max;
 	unsigned          flags;
-	const char       *help;   /* one line for --help and the README table */
+	const char       *help; /* one line for --help and the README table */
 };
 
 /* Looks a variable up; getenv() fits. Returns NULL when unset. */

@@ -5,28 +5,28 @@
 #define PA_MUSTCHECK __attribute__((warn_unused_result))
 
 /* XX(name, text): every failure a libcommon function can report. */
-#define PA_ERR_MAP(XX)                                                    \
-	XX(OK, "ok")                                                      \
-	XX(ENOMEM, "out of memory")                                       \
-	XX(EINVAL, "invalid argument")                                    \
-	XX(ENOTFOUND, "not found")                                        \
-	XX(EEXIST, "already exists")                                      \
-	XX(EUNAVAILABLE, "service unavailable")                           \
-	XX(ECLOSED, "closed")                                             \
-	XX(ETIMEDOUT, "timed out")                                        \
-	XX(EPROTO, "protocol error")                                      \
-	XX(ETOOBIG, "too large")                                          \
-	XX(ECRYPTO, "cryptographic operation failed")                     \
-	XX(EDB, "database error")                                         \
-	XX(EIO, "input/output error")                                     \
-	XX(ELIMIT, "limit reached")                                       \
+#define PA_ERR_MAP(XX)                                \
+	XX(OK, "ok")                                  \
+	XX(ENOMEM, "out of memory")                   \
+	XX(EINVAL, "invalid argument")                \
+	XX(ENOTFOUND, "not found")                    \
+	XX(EEXIST, "already exists")                  \
+	XX(EUNAVAILABLE, "service unavailable")       \
+	XX(ECLOSED, "closed")                         \
+	XX(ETIMEDOUT, "timed out")                    \
+	XX(EPROTO, "protocol error")                  \
+	XX(ETOOBIG, "too large")                      \
+	XX(ECRYPTO, "cryptographic operation failed") \
+	XX(EDB, "database error")                     \
+	XX(EIO, "input/output error")                 \
+	XX(ELIMIT, "limit reached")                   \
 	XX(EINTERNAL, "internal error")
 
 typedef enum pa_err {
 #define PA_ERR_ENUM(name, text) PA_##name,
 	PA_ERR_MAP(PA_ERR_ENUM)
 #undef PA_ERR_ENUM
-	PA_ERR_COUNT
+	    PA_ERR_COUNT
 } pa_err;
 
 /* Static text for err; never NULL. */

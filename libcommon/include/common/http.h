@@ -14,7 +14,7 @@ struct pa_workq;
 
 struct pa_http_request {
 	const char *method;
-	const char *uri;  /* path and query as sent */
+	const char *uri; /* path and query as sent */
 	const char *body; /* collected body (POST), not NUL-terminated */
 	size_t      body_len;
 	void       *nng_req; /* for pa_http_header() */
@@ -37,12 +37,13 @@ struct pa_http_response {
 
 /* Fills res. Handlers registered with blocking=false run on an NNG thread and must not
  * block; blocking ones run on the queue given to pa_http_new, whose thread state is passed. */
-typedef void pa_http_handler_fn(void *state, const struct pa_http_request *req,
-    struct pa_http_response *res, void *arg);
+typedef void pa_http_handler_fn(
+    void *state, const struct pa_http_request *req, struct pa_http_response *res, void *arg);
 
 /* Prepares a server on addr ("127.0.0.1:7480"). blocking_q may be NULL when no handler
  * blocks; it must outlive the server. Nothing listens until pa_http_start(). */
-pa_err pa_http_new(struct pa_http **out, const char *addr, struct pa_workq *blocking_q) PA_MUSTCHECK;
+pa_err pa_http_new(
+    struct pa_http **out, const char *addr, struct pa_workq *blocking_q) PA_MUSTCHECK;
 
 /* Routes an exact path and method to fn. Call before pa_http_start(). */
 pa_err pa_http_route(struct pa_http *h, const char *method, const char *path,

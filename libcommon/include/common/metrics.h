@@ -21,12 +21,11 @@ struct pa_hist {
 /* Records one observation; safe from any thread. */
 void pa_hist_observe_ns(struct pa_hist *h, uint64_t ns);
 /* Prints NAME_bucket/_sum/_count lines with labels ("method=\"x\"" or ""). */
-void pa_hist_write(struct pa_strbuf *out, const char *name, const char *labels,
-    const struct pa_hist *h);
+void pa_hist_write(
+    struct pa_strbuf *out, const char *name, const char *labels, const struct pa_hist *h);
 
 /* Prints a "# HELP" and "# TYPE" header. */
-void pa_metrics_header(struct pa_strbuf *out, const char *name, const char *type,
-    const char *help);
+void pa_metrics_header(struct pa_strbuf *out, const char *name, const char *type, const char *help);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pa_now_ns(void);

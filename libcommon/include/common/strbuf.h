@@ -15,7 +15,8 @@ struct pa_strbuf {
 	bool   secret; /* set before the first write: growth and free wipe the old bytes */
 };
 
-void pa_strbuf_printf(struct pa_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pa_strbuf_printf(struct pa_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void pa_strbuf_append(struct pa_strbuf *b, const char *s, size_t len);
 /* Frees the buffer and zeroes it, so it can be reused. */
 void pa_strbuf_free(struct pa_strbuf *b);

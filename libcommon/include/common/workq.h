@@ -18,8 +18,8 @@ typedef void pa_workq_job_fn(void *state, void *job);
 struct pa_workq_opts {
 	unsigned          threads;
 	unsigned          capacity; /* jobs waiting, not counting those running */
-	pa_workq_init_fn *init;     /* optional */
-	pa_workq_fini_fn *fini;     /* optional */
+	pa_workq_init_fn *init; /* optional */
+	pa_workq_fini_fn *fini; /* optional */
 	pa_workq_job_fn  *run;
 	void             *arg;
 };

@@ -1,18 +1,19 @@
-/* outbox.c: the worker side of the outbox. Rows are claimed with a lease in one statement (FOR
- * UPDATE SKIP LOCKED), so many workers on many machines never take the same row; a lease that
- * runs out (a dead worker) makes the row claimable again. Every outcome is recorded only while
- * the lease is still ours, together with its audit row, in one round trip. */
+/* store.c: the worker's SQL over sms_outbox (from the claim on), message_status_events,
+ * sms_opt_outs and sms_workers, and its one write to users. Rows are claimed with a lease in one
+ * statement (FOR UPDATE SKIP LOCKED), so many workers on many machines never take the same row;
+ * a lease that runs out (a dead worker) makes the row claimable again. Every outcome is recorded
+ * only while the lease is still ours, together with its audit row (audit_append()), in one
+ * statement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "common/log.h"
 #include "common/phone.h"
-#include "worker.h"
+#include "common/strbuf.h"
+#include "store.h"
 
 /* Rows whose code has less than this left are expired rather than sent: Twilio's smallest
  * ValidityPeriod is 1 s, and a code that arrives dead is worse than none. */
@@ -33,6 +34,9 @@
 	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"              \
 	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, " \
 	"o.attempts, coalesce(c.why, '')"
+
+/* The claim's columns, in RETURNING order. */
+enum { C_ID, C_STATE, C_WAS, C_VERIFICATION, C_PHONE, C_SEALED, C_TTL, C_ATTEMPTS, C_WHY };
 
 #define DUE                                                     \
 	" (o2.state = 'queued' AND o2.next_attempt_at <= now()" \
@@ -58,12 +62,12 @@ static const struct pa_stmt st_claim_due
     = { CLAIM_FROM DUE " ORDER BY o2.id LIMIT $1::int FOR UPDATE SKIP LOCKED)" CLAIM_SET, 3 };
 
 #define MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
-#define AUDIT(event, outcome)                                                           \
-	" a AS (INSERT INTO audit_events (event, actor, phone_masked, verification_id," \
-	"  message_sid, outcome, detail)"                                               \
-	"  SELECT " event ", 'sms-worker', $6, o.verification_id, $3, " outcome         \
-	", $7::jsonb FROM o"                                                            \
-	"  RETURNING 1)"
+/* The audit row of an outcome, one per row of o. The final SELECT reads audit_id, so the CTE
+ * (a plain SELECT, which PostgreSQL runs only as far as it is read) runs for every row. */
+#define AUDIT(event, outcome)                                                                  \
+	" a AS (SELECT audit_append(" event ", 'sms-worker', NULL, $6, o.verification_id, $3," \
+	"  NULL, " outcome ", $7::jsonb) AS audit_id FROM o)"
+#define OUTCOME_RESULT " SELECT count(*), (SELECT count(audit_id) FROM a) FROM o"
 
 /* A SID stored late may already have callbacks waiting (outbox_id NULL): the best of them is
  * applied here and they are linked to the row. */
@@ -82,19 +86,21 @@ static const struct pa_stmt st_sent
 	"  WHERE e.twilio_sid = $3 AND e.outbox_id IS NULL RETURNING 1),"
 	" v AS (UPDATE verifications v SET message_sid = $3 FROM o WHERE v.id = o.verification_id"
 	"  AND v.state = 'verified' AND v.message_sid IS NULL AND $3 IS NOT NULL RETURNING "
-	"1)," AUDIT("'sms_sent'", "$4") " SELECT count(*) FROM o",
+	"1)," AUDIT("'sms_sent'", "$4::text") OUTCOME_RESULT,
 	      7 };
-/* Permanent: the error is kept; 21610 (the person replied STOP) opts the phone out. */
+/* Permanent: the error is kept; 21610 (the person replied STOP) opts the phone out here and,
+ * in the same transaction, in users (smsw_store_user_opted_out). */
 static const struct pa_stmt st_failed
     = { "WITH o AS (UPDATE sms_outbox SET state = 'failed', error_code = nullif($4::int, 0),"
 	"  error_message = $5" MINE " RETURNING id, verification_id, phone_e164),"
 	" x AS (INSERT INTO sms_opt_outs (phone_e164, error_code)"
 	"  SELECT phone_e164, $4::int FROM o WHERE $4::int = 21610 ON CONFLICT DO NOTHING "
-	"RETURNING 1),"
-	" u AS (UPDATE users SET opted_out_at = now() FROM o WHERE $4::int = 21610"
-	"  AND users.phone_e164 = o.phone_e164 AND users.opted_out_at IS NULL RETURNING 1)," AUDIT(
-	    "'sms_failed'", "'failed'") " SELECT count(*) FROM o",
+	"RETURNING 1)," AUDIT("'sms_failed'",
+	    "'failed'") " SELECT count(*),"
+	                " (SELECT count(audit_id) FROM a), (SELECT phone_e164 FROM o) FROM o",
 	      7 };
+static const struct pa_stmt st_user_opted_out
+    = { "UPDATE users SET opted_out_at = now() WHERE phone_e164 = $1 AND opted_out_at IS NULL", 1 };
 /* Back to the queue after a delay, unless the code would be dead by then. */
 static const struct pa_stmt st_retry
     = { "WITH o AS (UPDATE sms_outbox SET"
@@ -103,19 +109,13 @@ static const struct pa_stmt st_retry
 	"  next_attempt_at = now() + make_interval(secs => $4::double precision),"
 	"  error_code = nullif($5::int, 0), lease_owner = NULL, lease_until = NULL" MINE
 	" RETURNING id, verification_id, state),"
-	" a AS (INSERT INTO audit_events (event, actor, phone_masked, verification_id,"
-	"  message_sid, outcome, detail)"
-	"  SELECT CASE WHEN o.state = 'expired' THEN 'sms_expired' ELSE 'sms_retry' END,"
-	"   'sms-worker', $6, o.verification_id, $3, o.state, $7::jsonb FROM o RETURNING 1)"
-	" SELECT count(*) FROM o",
+	" a AS (SELECT audit_append(CASE WHEN o.state = 'expired' THEN 'sms_expired'"
+	"   ELSE 'sms_retry' END, 'sms-worker', NULL, $6, o.verification_id, $3, NULL, o.state,"
+	"   $7::jsonb) AS audit_id FROM o)" OUTCOME_RESULT,
 	      7 };
-static const struct pa_stmt st_release
-    = { "UPDATE sms_outbox SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
-	" attempts = greatest(attempts - 1, 0)" MINE,
-	      2 };
 static const struct pa_stmt st_audit_expired
-    = { "INSERT INTO audit_events (event, actor, phone_masked, verification_id, outcome)"
-	" VALUES ('sms_expired', 'sms-worker', $1, $2::uuid, 'expired')",
+    = { "SELECT audit_append('sms_expired', 'sms-worker', NULL, $1, $2::uuid, NULL, NULL,"
+	" 'expired', NULL)",
 	      2 };
 static const struct pa_stmt st_audit_cancelled
     = { "SELECT audit_append('sms_cancelled', 'sms-worker', NULL, $1, $2::uuid, NULL, NULL,"
@@ -133,71 +133,88 @@ static const struct pa_stmt st_reconcile
 	"  AND sent_at > now() - interval '7 days'"
 	"  AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::int))"
 	" ORDER BY sent_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-	" RETURNING twilio_sid",
+	" RETURNING twilio_sid, phone_e164",
 	      2 };
+/* One statement: the event, the forward move and the audit row. The caller guesses the row's
+ * phone ($5, masked in $6) so that the audit row can show it without a round trip first; when
+ * the guess is wrong (g.go false) nothing is written and the caller runs it again with the
+ * phone returned. */
 static const struct pa_stmt st_status
     = { "WITH o AS (SELECT id, verification_id, phone_e164, twilio_status, state FROM sms_outbox"
 	"  WHERE twilio_sid = $1 FOR UPDATE),"
+	" g AS (SELECT NOT EXISTS (SELECT 1 FROM o WHERE phone_e164 IS DISTINCT FROM $5::text)"
+	"  AS go),"
 	" u AS (UPDATE sms_outbox s SET twilio_status = $2,"
 	"  state = coalesce(twilio_status_final_state($2), s.state),"
 	"  error_code = coalesce(nullif($3::int, 0), s.error_code), status_updated_at = now()"
-	"  FROM o WHERE s.id = o.id AND o.state = 'sent'"
+	"  FROM o, g WHERE g.go AND s.id = o.id AND o.state = 'sent'"
 	"   AND twilio_status_rank($2) > twilio_status_rank(o.twilio_status) RETURNING s.id),"
 	" e AS (INSERT INTO message_status_events (outbox_id, twilio_sid, status, error_code,"
-	"  raw_dlr_done_date) VALUES ((SELECT id FROM o), $1, $2, nullif($3::int, 0), $4)"
-	"  RETURNING 1)"
-	" SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u), (SELECT phone_e164 FROM o),"
-	"  (SELECT verification_id::text FROM o)",
-	      4 };
-static const struct pa_stmt st_status_audit
-    = { "INSERT INTO audit_events (event, actor, phone_masked, verification_id, message_sid,"
-	" outcome, detail) VALUES ('sms_status', $1, $2, $3::uuid, $4, $5, $6::jsonb)",
-	      6 };
+	"  raw_dlr_done_date) SELECT (SELECT id FROM o), $1, $2, nullif($3::int, 0), $4::text"
+	"  FROM g WHERE g.go RETURNING 1),"
+	" a AS (SELECT audit_append('sms_status', $7::text, NULL,"
+	"  CASE WHEN EXISTS (SELECT 1 FROM o) THEN $6::text END, (SELECT verification_id FROM o),"
+	"  $1, NULL, $2, jsonb_build_object('applied', EXISTS (SELECT 1 FROM u))"
+	"   || CASE WHEN $3::int <> 0 THEN jsonb_build_object('error_code', $3::int)"
+	"   ELSE '{}'::jsonb END) AS audit_id FROM g WHERE g.go)"
+	" SELECT g.go, (SELECT count(*) FROM o), (SELECT count(*) FROM u),"
+	"  (SELECT phone_e164 FROM o), (SELECT count(audit_id) FROM a) FROM g",
+	      7 };
+enum { S_GO, S_KNOWN, S_MOVED, S_PHONE };
 
-void
-smsw_job_clear(struct smsw_job *j)
+/* The sealed body of a claimed row, from its hex text; NULL when it does not decode. */
+static void
+sealed_from_hex(struct smsw_job *j, const char *hex)
 {
-	if (j->body != NULL) {
-		sodium_memzero(j->body, j->body_len);
-		free(j->body);
+	size_t hexlen = strlen(hex), len = hexlen / 2, bin_len = 0;
+
+	if (len == 0 || (j->sealed = malloc(len)) == NULL)
+		return;
+	if (sodium_hex2bin(j->sealed, len, hex, hexlen, NULL, &bin_len, NULL) != 0
+	    || bin_len != len) {
+		free(j->sealed);
+		j->sealed = NULL;
+		return;
 	}
-	*j = (struct smsw_job) { 0 };
+	j->sealed_len = len;
 }
 
-/* Opens the sealed body of a claimed row into j. */
-static pa_err
-open_body(struct smsw *w, struct smsw_job *j, const char *hex)
+static struct smsw_job
+claimed_row(const PGresult *res, int i)
 {
-	size_t         hexlen = strlen(hex), sealed_len = hexlen / 2, bin_len = 0;
-	unsigned char *sealed;
-	pa_err         rv;
+	struct smsw_job j     = { .id = strtoll(PQgetvalue(res, i, C_ID), NULL, 10) };
+	const char     *state = PQgetvalue(res, i, C_STATE);
 
-	if (sealed_len == 0 || (sealed = malloc(sealed_len)) == NULL)
-		return sealed_len == 0 ? PA_EINVAL : PA_ENOMEM;
-	if (sodium_hex2bin(sealed, sealed_len, hex, hexlen, NULL, &bin_len, NULL) != 0
-	    || bin_len != sealed_len) {
-		free(sealed);
-		return PA_EINVAL;
-	}
-	rv = pa_open(&j->body, &j->body_len, &w->outbox_keys, j->verification_id,
-	    strlen(j->verification_id), sealed, sealed_len);
-	free(sealed);
-	return rv;
+	(void) snprintf(
+	    j.verification_id, sizeof j.verification_id, "%s", PQgetvalue(res, i, C_VERIFICATION));
+	(void) snprintf(j.phone, sizeof j.phone, "%s", PQgetvalue(res, i, C_PHONE));
+	(void) snprintf(j.why, sizeof j.why, "%s", PQgetvalue(res, i, C_WHY));
+	j.ttl_left_s = atoi(PQgetvalue(res, i, C_TTL));
+	j.attempts   = atoi(PQgetvalue(res, i, C_ATTEMPTS));
+	j.reclaimed  = strcmp(PQgetvalue(res, i, C_WAS), "sending") == 0;
+	if (strcmp(state, "cancelled") == 0)
+		j.state = SMSW_CLAIM_CANCELLED;
+	else if (strcmp(state, "expired") == 0)
+		j.state = SMSW_CLAIM_EXPIRED;
+	else
+		sealed_from_hex(&j, PQgetvalue(res, i, C_SEALED));
+	return j;
 }
 
 pa_err
-smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_job *out, int *n)
+smsw_store_claim(struct pa_db *db, const struct smsw_lessee *l, const int64_t *ids, int nids,
+    int max, struct smsw_job *out, int *n)
 {
 	struct pa_strbuf arr = { 0 };
 	char             lease[16], lim[16];
-	const char      *params[4] = { lim, w->id, lease, NULL };
+	const char      *params[4] = { lim, l->owner, lease, NULL };
 	PGresult        *res;
 	pa_err           rv;
 
 	*n = 0;
 	if (max <= 0 || (ids != NULL && nids <= 0))
 		return PA_OK;
-	(void) snprintf(lease, sizeof lease, "%d", w->cfg.lease_s);
+	(void) snprintf(lease, sizeof lease, "%d", l->lease_s);
 	(void) snprintf(lim, sizeof lim, "%d", max);
 	if (ids != NULL) {
 		pa_strbuf_append(&arr, "{", 1);
@@ -211,79 +228,36 @@ smsw_claim(struct smsw *w, const int64_t *ids, int nids, int max, struct smsw_jo
 		params[0] = arr.data;
 		params[3] = lim;
 	}
-	rv = pa_db_exec(w->db, ids != NULL ? &st_claim_ids : &st_claim_due, params, &res);
+	rv = pa_db_exec(db, ids != NULL ? &st_claim_ids : &st_claim_due, params, &res);
 	pa_strbuf_free(&arr);
 	if (rv != PA_OK)
 		return rv;
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct smsw_job j = { .id = strtoll(PQgetvalue(res, i, 0), NULL, 10) };
-		char            masked[PA_PHONE_MASK_MAX];
-
-		(void) snprintf(
-		    j.verification_id, sizeof j.verification_id, "%s", PQgetvalue(res, i, 3));
-		(void) snprintf(j.phone, sizeof j.phone, "%s", PQgetvalue(res, i, 4));
-		j.ttl_left_s = atoi(PQgetvalue(res, i, 6));
-		j.attempts   = atoi(PQgetvalue(res, i, 7));
-		j.reclaimed  = strcmp(PQgetvalue(res, i, 2), "sending") == 0;
-		if (strcmp(PQgetvalue(res, i, 1), "cancelled") == 0) {
-			const char *ap[4] = { pa_phone_mask(j.phone, masked), j.verification_id,
-				PQgetvalue(res, i, 8), PQgetvalue(res, i, 7) };
-
-			smsw_metrics.cancelled++;
-			pa_log_info("sms_cancelled",
-			    "outbox_id=%lld phone=%s attempts=%d reason=%s", (long long) j.id,
-			    masked, j.attempts, ap[2]);
-			if ((rv = pa_db_exec(w->db, &st_audit_cancelled, ap, NULL)) != PA_OK)
-				pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
-				    (long long) j.id, pa_err_name(rv));
-			continue;
-		}
-		if (strcmp(PQgetvalue(res, i, 1), "expired") == 0) {
-			const char *ap[2] = { pa_phone_mask(j.phone, masked), j.verification_id };
-
-			smsw_metrics.sends[SMSW_EXPIRED]++;
-			pa_log_info("sms_expired", "outbox_id=%lld phone=%s attempts=%d",
-			    (long long) j.id, masked, j.attempts);
-			if ((rv = pa_db_exec(w->db, &st_audit_expired, ap, NULL)) != PA_OK)
-				pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
-				    (long long) j.id, pa_err_name(rv));
-			continue;
-		}
-		if (j.reclaimed) {
-			/* The only window for a second send: the previous holder may have reached
-			 * Twilio before it died. */
-			smsw_metrics.reclaimed++;
-			pa_log_warn("sms_reclaimed",
-			    "outbox_id=%lld phone=%s attempts=%d "
-			    "note=\"lease ran out; it may have been sent once\"",
-			    (long long) j.id, pa_phone_mask(j.phone, masked), j.attempts);
-		}
-		if ((rv = open_body(w, &j, PQgetvalue(res, i, 5))) != PA_OK) {
-			/* A body that does not open now never will (its key was dropped from
-			 * PHONEAUTH_OUTBOX_KEY, or it was altered): fail it instead of retrying. */
-			struct smsw_result fr = { .outcome = SMSW_FAILED,
-				.status                    = "failed",
-				.error_message
-				= "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
-			bool               lost;
-
-			pa_log_error("sms_body_unreadable", "outbox_id=%lld error=%s",
-			    (long long) j.id, pa_err_name(rv));
-			if (smsw_finish(w, &j, &fr, &lost) == PA_OK)
-				smsw_metrics.sends[SMSW_FAILED]++;
-			smsw_job_clear(&j);
-			continue;
-		}
-		if (*n < max)
-			out[(*n)++] = j;
-		else
-			smsw_job_clear(&j);
-	}
+	/* LIMIT max: every row fits. */
+	for (int i = 0; i < PQntuples(res) && *n < max; i++)
+		out[(*n)++] = claimed_row(res, i);
 	PQclear(res);
 	return PA_OK;
 }
 
-/* {"key": n, ...} for the audit detail; pairs of (name, value) ending with NULL. */
+pa_err
+smsw_store_audit_unsent(struct pa_db *db, const struct smsw_job *j)
+{
+	char        masked[PA_PHONE_MASK_MAX], attempts[16];
+	const char *params[4]
+	    = { pa_phone_mask(j->phone, masked), j->verification_id, j->why, attempts };
+
+	(void) snprintf(attempts, sizeof attempts, "%d", j->attempts);
+	switch (j->state) {
+	case SMSW_CLAIM_CANCELLED:
+		return pa_db_exec(db, &st_audit_cancelled, params, NULL);
+	case SMSW_CLAIM_EXPIRED:
+		return pa_db_exec(db, &st_audit_expired, params, NULL);
+	default:
+		return PA_EINVAL;
+	}
+}
+
+/* {"key": n, ...} for the audit detail: the pairs whose value is not 0. */
 static char *
 detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int v3)
 {
@@ -302,12 +276,46 @@ detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int 
 	return s;
 }
 
+/* FAILED: with 21610 the row's failure and the user's opt-out commit together. */
+static pa_err
+finish_failed(struct pa_db *db, const char *const *params, int error_code, bool *lost)
+{
+	PGresult *res;
+	pa_err    rv;
+
+	if (error_code != 21610) {
+		if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
+			return rv;
+		*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+		PQclear(res);
+		return PA_OK;
+	}
+	if ((rv = pa_db_begin(db)) != PA_OK)
+		return rv;
+	if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
+		goto out_fail;
+	*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	if (!*lost && (rv = smsw_store_user_opted_out(db, PQgetvalue(res, 0, 2))) != PA_OK) {
+		PQclear(res);
+		goto out_fail;
+	}
+	PQclear(res);
+	if ((rv = pa_db_commit(db)) != PA_OK)
+		goto out_fail;
+	return PA_OK;
+out_fail:
+	*lost = false;
+	pa_db_rollback(db);
+	return rv;
+}
+
 pa_err
-smsw_finish(struct smsw *w, const struct smsw_job *j, const struct smsw_result *r, bool *lost)
+smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
+    const struct smsw_result *r, bool *lost)
 {
 	char                  idtxt[24], masked[PA_PHONE_MASK_MAX], code[16], delay[32];
 	char                 *detail    = NULL;
-	const char           *params[7] = { idtxt, w->id, NULL, NULL, NULL, masked, NULL };
+	const char           *params[7] = { idtxt, owner, NULL, NULL, NULL, masked, NULL };
 	const struct pa_stmt *st;
 	PGresult             *res;
 	pa_err                rv;
@@ -345,7 +353,12 @@ smsw_finish(struct smsw *w, const struct smsw_job *j, const struct smsw_result *
 	if (detail == NULL)
 		return PA_ENOMEM;
 	params[6] = detail;
-	rv        = pa_db_exec(w->db, st, params, &res);
+	if (st == &st_failed) {
+		rv = finish_failed(db, params, r->error_code, lost);
+		free(detail);
+		return rv;
+	}
+	rv = pa_db_exec(db, st, params, &res);
 	free(detail);
 	if (rv != PA_OK)
 		return rv;
@@ -355,92 +368,75 @@ smsw_finish(struct smsw *w, const struct smsw_job *j, const struct smsw_result *
 }
 
 pa_err
-smsw_release(struct smsw *w, const struct smsw_job *j)
+smsw_store_user_opted_out(struct pa_db *db, const char *phone)
 {
-	char        idtxt[24];
-	const char *params[2] = { idtxt, w->id };
+	const char *params[1] = { phone };
 
-	(void) snprintf(idtxt, sizeof idtxt, "%lld", (long long) j->id);
-	return pa_db_exec(w->db, &st_release, params, NULL);
+	return pa_db_exec(db, &st_user_opted_out, params, NULL);
 }
 
 pa_err
-smsw_heartbeat(struct smsw *w)
+smsw_store_heartbeat(struct pa_db *db, const char *id, const char *host, int pid)
 {
-	char        pid[16];
-	const char *params[3] = { w->id, w->host, pid };
+	char        pidtxt[16];
+	const char *params[3] = { id, host, pidtxt };
 
-	(void) snprintf(pid, sizeof pid, "%d", (int) getpid());
-	return pa_db_exec(w->db, &st_heartbeat, params, NULL);
+	(void) snprintf(pidtxt, sizeof pidtxt, "%d", pid);
+	return pa_db_exec(db, &st_heartbeat, params, NULL);
 }
 
 pa_err
-smsw_reconcile_take(struct smsw *w, int max, char (*sids)[40], int *n)
+smsw_store_reconcile_take(
+    struct pa_db *db, int after_s, int max, struct smsw_reconcile_row *out, int *n)
 {
 	char        after[16], lim[16];
 	const char *params[2] = { after, lim };
 	PGresult   *res;
 	pa_err      rv;
 
-	(void) snprintf(after, sizeof after, "%d", w->cfg.reconcile_after_s);
+	(void) snprintf(after, sizeof after, "%d", after_s);
 	(void) snprintf(lim, sizeof lim, "%d", max);
-	if ((rv = pa_db_exec(w->db, &st_reconcile, params, &res)) != PA_OK)
+	if ((rv = pa_db_exec(db, &st_reconcile, params, &res)) != PA_OK)
 		return rv;
 	*n = 0;
-	for (int i = 0; i < PQntuples(res) && *n < max; i++)
-		(void) snprintf(sids[(*n)++], 40, "%s", PQgetvalue(res, i, 0));
+	for (int i = 0; i < PQntuples(res) && *n < max; i++, (*n)++) {
+		(void) snprintf(out[*n].sid, sizeof out[*n].sid, "%s", PQgetvalue(res, i, 0));
+		(void) snprintf(out[*n].phone, sizeof out[*n].phone, "%s", PQgetvalue(res, i, 1));
+	}
 	PQclear(res);
 	return PA_OK;
 }
 
 pa_err
-smsw_status_record(struct pa_db *db, const char *actor, const char *sid, const char *status,
-    int error_code, const char *raw_dlr, enum smsw_cb_result *result)
+smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
+    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result)
 {
-	char        code[16], masked[PA_PHONE_MASK_MAX];
-	const char *params[4] = { sid, status, code, raw_dlr };
-	const char *aparams[6];
-	char       *detail = NULL;
+	char        code[16], masked[PA_PHONE_MASK_MAX], guess[SMSW_PHONE_SIZE];
+	const char *params[7] = { sid, status, code, raw_dlr, phone, NULL, actor };
 	PGresult   *res;
-	bool        known, moved;
 	pa_err      rv;
 
 	(void) snprintf(code, sizeof code, "%d", error_code);
-	if ((rv = pa_db_begin(db)) != PA_OK)
-		return rv;
-	if ((rv = pa_db_exec(db, &st_status, params, &res)) != PA_OK)
-		goto out_fail;
-	known      = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-	moved      = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
-	*result    = !known ? SMSW_CB_UNKNOWN_SID : moved ? SMSW_CB_APPLIED : SMSW_CB_STALE;
-	aparams[0] = actor;
-	aparams[1] = known ? pa_phone_mask(PQgetvalue(res, 0, 2), masked) : NULL;
-	aparams[2] = known ? PQgetvalue(res, 0, 3) : NULL;
-	aparams[3] = sid;
-	aparams[4] = status;
-	{
-		json_object *o = json_object_new_object();
+	for (int try = 0; try < 2; try++) {
+		bool go, known, moved;
 
-		if (o != NULL) {
-			(void) json_object_object_add(o, "applied", json_object_new_boolean(moved));
-			if (error_code != 0)
-				(void) json_object_object_add(
-				    o, "error_code", json_object_new_int(error_code));
-			detail = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-			json_object_put(o);
+		params[5] = params[4] != NULL ? pa_phone_mask(params[4], masked) : NULL;
+		if ((rv = pa_db_exec(db, &st_status, params, &res)) != PA_OK)
+			return rv;
+		go    = strcmp(PQgetvalue(res, 0, S_GO), "t") == 0;
+		known = strcmp(PQgetvalue(res, 0, S_KNOWN), "0") != 0;
+		moved = strcmp(PQgetvalue(res, 0, S_MOVED), "0") != 0;
+		if (go) {
+			PQclear(res);
+			*result = !known ? SMSW_CB_UNKNOWN_SID
+			    : moved      ? SMSW_CB_APPLIED
+			                 : SMSW_CB_STALE;
+			return PA_OK;
 		}
+		/* The row's phone was not the one guessed: nothing was written; again with it. */
+		(void) snprintf(guess, sizeof guess, "%s", PQgetvalue(res, 0, S_PHONE));
+		params[4] = guess;
+		PQclear(res);
 	}
-	aparams[5] = detail;
-	if (detail == NULL)
-		rv = PA_ENOMEM;
-	else
-		rv = pa_db_exec(db, &st_status_audit, aparams, NULL);
-	free(detail);
-	PQclear(res);
-	if (rv != PA_OK || (rv = pa_db_commit(db)) != PA_OK)
-		goto out_fail;
-	return PA_OK;
-out_fail:
-	pa_db_rollback(db);
-	return rv;
+	return PA_EIO; /* cannot happen: a row's phone never changes */
 }

@@ -1,0 +1,40 @@
+/* twilio.h: Twilio's Messages API on the wire (../shared/twilio-oai/twilio_api_v2010.json): the
+ * form a create POSTs, what its answers mean (sent, failed for good, or try again later), the
+ * Message JSON a reconciliation GET reads, and the retry backoff. No I/O: xfer.c moves the
+ * bytes. */
+#ifndef PHONEAUTH_SMSW_TWILIO_H
+#define PHONEAUTH_SMSW_TWILIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/strbuf.h"
+#include "config.h"
+#include "message.h"
+
+/* The form body of a Messages.json POST for j (its phone and body), into out
+ * (application/x-www-form-urlencoded). It holds the code: the caller wipes it. */
+pa_err smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, int validity_s,
+    struct pa_strbuf *out) PA_MUSTCHECK;
+
+/* Classifies Twilio's answer to a create: http_status 0 means no answer (curl error). body is
+ * the reply (may be NULL), retry_after the Retry-After header value (may be NULL), attempts the
+ * tries so far. Fills r (outcome SENT, FAILED or RETRY). */
+void smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *body,
+    size_t body_len, const char *retry_after, int attempts, struct smsw_result *r);
+
+/* A Twilio status word as it may be logged and stored: 1 to 23 of [a-z_] ("delivered"). */
+bool smsw_status_word_ok(const char *s);
+/* Parses a Message JSON (a GET reply): status and error_code. */
+pa_err smsw_twilio_parse_message(
+    const char *body, size_t len, char status[24], int *error_code) PA_MUSTCHECK;
+
+/* Whether a Twilio error code means "never retry this message". */
+bool smsw_twilio_permanent(int code);
+
+/* The delay before try number attempts+1: exponential from 500 ms, capped at 30 s, with jitter
+ * (half fixed, half random). */
+int smsw_backoff_ms(int attempts);
+
+#endif

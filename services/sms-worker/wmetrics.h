@@ -1,0 +1,33 @@
+/* wmetrics.h: the worker's counters, all in one place: sends by outcome, Twilio's answers and
+ * latency, status reports by result, reclaimed, reconciled and cancelled rows, queue depth,
+ * requests in flight and the last heartbeat. The send loop and the status endpoint bump them
+ * (the store never does); wmetrics.c defines them and writes the Prometheus page. */
+#ifndef PHONEAUTH_SMSW_WMETRICS_H
+#define PHONEAUTH_SMSW_WMETRICS_H
+
+#include <stdatomic.h>
+
+#include "common/metrics.h"
+#include "common/strbuf.h"
+#include "message.h"
+
+struct smsw_metrics {
+	atomic_uint_fast64_t sends[SMSW_NOUTCOMES];
+	atomic_uint_fast64_t callbacks[SMSW_CB_NRESULTS];
+	atomic_uint_fast64_t http_status[6]; /* Twilio answers by class: 0 = no answer, 2..5 */
+	atomic_uint_fast64_t reclaimed; /* rows taken over from a worker whose lease ran out */
+	atomic_uint_fast64_t reconciled; /* GETs that moved a status */
+	atomic_uint_fast64_t cancelled; /* rows whose code a resend or restart replaced */
+	atomic_int_fast64_t  queued_ids; /* pushed ids not yet claimed */
+	atomic_int_fast64_t  in_flight; /* Twilio requests running */
+	atomic_int_fast64_t
+	               last_heartbeat_ms; /* unix ms of the last heartbeat written; 0 = failing */
+	struct pa_hist twilio_latency;
+};
+
+extern struct smsw_metrics smsw_metrics;
+
+/* The Prometheus text page (GET /metrics). */
+void smsw_metrics_write(struct pa_strbuf *out);
+
+#endif
