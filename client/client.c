@@ -387,3 +387,29 @@ phoneauth_admin_verify_audit(struct phoneauth_client *c,
 		*resp = (Phoneauth__V1__VerifyAuditResponse *) typed_body(rv, out);
 	return rv;
 }
+
+phoneauth_err
+phoneauth_admin_list_breakers(struct phoneauth_client *c,
+    const Phoneauth__V1__ListBreakersRequest *req, const Phoneauth__V1__CallerMetadata *caller,
+    struct phoneauth_reply *out, Phoneauth__V1__ListBreakersResponse **resp)
+{
+	phoneauth_err rv = phoneauth_call(c, "/phoneauth.v1.Admin/ListBreakers", &req->base,
+	    &phoneauth__v1__list_breakers_response__descriptor, caller, out);
+
+	if (resp != NULL)
+		*resp = (Phoneauth__V1__ListBreakersResponse *) typed_body(rv, out);
+	return rv;
+}
+
+phoneauth_err
+phoneauth_admin_rearm_breaker(struct phoneauth_client *c,
+    const Phoneauth__V1__RearmBreakerRequest *req, const Phoneauth__V1__CallerMetadata *caller,
+    struct phoneauth_reply *out, Phoneauth__V1__RearmBreakerResponse **resp)
+{
+	phoneauth_err rv = phoneauth_call(c, "/phoneauth.v1.Admin/RearmBreaker", &req->base,
+	    &phoneauth__v1__rearm_breaker_response__descriptor, caller, out);
+
+	if (resp != NULL)
+		*resp = (Phoneauth__V1__RearmBreakerResponse *) typed_body(rv, out);
+	return rv;
+}

@@ -56,7 +56,8 @@ group_teardown(void **state)
 static int
 test_setup(void **state)
 {
-	PQclear(seckit_q("TRUNCATE pump_events, pump_breakers, pump_daily, captcha_used", NULL, NULL));
+	PQclear(
+	    seckit_q("TRUNCATE pump_events, pump_breakers, pump_daily, captcha_used", NULL, NULL));
 	fake_siteverify_set_mode(sv, FAKE_SITEVERIFY_UP, 0);
 	seckit_set_captcha(NULL);
 	return seckit_test_setup(state);
@@ -105,8 +106,8 @@ reg_id_expect(int i, pa_code code, pa_reason reason, const char *msg, const char
 	pa_reply_clear(&r);
 }
 
-static const char *const env_breaker[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID",
-	"PHONEAUTH_PUMP=on", "PHONEAUTH_PUMP_COOLOFF=2s", "PHONEAUTH_SENDS_PER_IP_HOUR=1000", NULL };
+static const char *const env_breaker[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
+	"PHONEAUTH_PUMP_COOLOFF=2s", "PHONEAUTH_SENDS_PER_IP_HOUR=1000", NULL };
 
 /* A new destination has 3 unverified sends an hour (PHONEAUTH_PUMP_HOUR_MIN); the 4th trips its
  * breakers and is refused with DESTINATION_PAUSED (no captcha configured), with the audit rows
@@ -137,8 +138,8 @@ test_trip_and_rearm(void **state)
 		pa_reply_clear(&r);
 	}
 	SK_CHECK(sms_count() == before + 3, "the refused send cost no SMS");
-	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_breakers WHERE state = 'tripped'", NULL,
-	             NULL)
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM pump_breakers WHERE state = 'tripped'", NULL, NULL)
 	        == 2,
 	    "the country and the prefix breaker tripped");
 	SK_CHECK(seckit_qlong("SELECT count(*) FROM audit_events WHERE event = 'breaker_tripped'"
@@ -191,12 +192,12 @@ test_two_instances_share_one_breaker(void **state)
 	reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "send 1 on instance a");
 	reg_id_expect(1, C(OK), RS(REASON_UNSPECIFIED), NULL, "send 2 on instance b");
 	reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "send 3 on instance a");
-	reg_id_expect(1, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED,
-	    "send 4 on instance b");
-	reg_id_expect(0, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED,
-	    "send 5 on instance a");
-	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'send'", NULL, NULL)
-	        == 3,
+	reg_id_expect(
+	    1, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED, "send 4 on instance b");
+	reg_id_expect(
+	    0, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED, "send 5 on instance a");
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'send'", NULL, NULL) == 3,
 	    "3 sends counted in all");
 	seckit_done();
 }
@@ -225,8 +226,8 @@ test_resend_counts(void **state)
 	SK_EXPECT(&r, C(RESOURCE_EXHAUSTED), RS(DESTINATION_PAUSED), MSG_PAUSED,
 	    "a resend that would be the 4th unverified send");
 	pa_reply_clear(&r);
-	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'send'", NULL, NULL)
-	        == 3,
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'send'", NULL, NULL) == 3,
 	    "3 sends counted, the resend among them");
 	seckit_done();
 }
@@ -249,11 +250,12 @@ test_verified_volume_keeps_sending(void **state)
 	reg(0, NULL, "+6281299990001", &r);
 	SK_EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), NULL, "an 11th send after 10 verified");
 	pa_reply_clear(&r);
-	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_breakers WHERE state = 'tripped'", NULL,
-	             NULL)
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM pump_breakers WHERE state = 'tripped'", NULL, NULL)
 	        == 0,
 	    "no breaker tripped");
-	SK_CHECK(seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'verified'", NULL, NULL)
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM pump_events WHERE kind = 'verified'", NULL, NULL)
 	        == 10,
 	    "10 verifications counted");
 	seckit_done();
@@ -270,14 +272,14 @@ test_captcha_step_up(void **state)
 	const char *const env[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
 		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_CAPTCHA=on-risk",
 		"PHONEAUTH_CAPTCHA_SECRET=" SECRET, env_url, "PHONEAUTH_CAPTCHA_TIMEOUT=1s", NULL };
-	struct pa_reply r;
-	char            phone[20], us[16], seen_ip[64];
-	long            before;
-	int             asked;
+	struct pa_reply   r;
+	char              phone[20], us[16], seen_ip[64];
+	long              before;
+	int               asked;
 
 	(void) state;
-	(void) snprintf(env_url, sizeof env_url, "PHONEAUTH_CAPTCHA_VERIFY_URL=%s",
-	    fake_siteverify_url(sv));
+	(void) snprintf(
+	    env_url, sizeof env_url, "PHONEAUTH_CAPTCHA_VERIFY_URL=%s", fake_siteverify_url(sv));
 	seckit_start(0, "captcha", env);
 	for (int k = 0; k < 3; k++)
 		reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "a send within the budget");
@@ -301,8 +303,8 @@ test_captcha_step_up(void **state)
 	pa_reply_clear(&r);
 	SK_CHECK(sms_count() == before + 1, "the captcha-passed send cost one SMS");
 	fake_siteverify_last_ip(sv, seen_ip, sizeof seen_ip);
-	SK_CHECK(strcmp(seen_ip, "203.0.113.77") == 0, "remoteip is the end user's (saw %s)",
-	    seen_ip);
+	SK_CHECK(
+	    strcmp(seen_ip, "203.0.113.77") == 0, "remoteip is the end user's (saw %s)", seen_ip);
 	asked = fake_siteverify_requests(sv);
 	reg_id_expect(0, C(FAILED_PRECONDITION), RS(CHALLENGE_REQUIRED), MSG_CHALLENGE,
 	    "the same token again");
@@ -355,17 +357,16 @@ test_send_budget(void **state)
 	const char *const env_off[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
 		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_PUMP_HOUR_MIN=1000",
 		"PHONEAUTH_PUMP_DAY_MIN=1000", "PHONEAUTH_SEND_BUDGET_HOUR=3", NULL };
-	const char *const env_on[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
-		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_PUMP_HOUR_MIN=1000",
-		"PHONEAUTH_PUMP_DAY_MIN=1000", "PHONEAUTH_SEND_BUDGET_HOUR=3",
-		"PHONEAUTH_CAPTCHA=on-risk",
-		"PHONEAUTH_CAPTCHA_SECRET=" SECRET, env_url, NULL };
-	struct pa_reply r;
-	char            us[16];
+	const char *const env_on[]  = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
+		 "PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_PUMP_HOUR_MIN=1000",
+		 "PHONEAUTH_PUMP_DAY_MIN=1000", "PHONEAUTH_SEND_BUDGET_HOUR=3",
+		 "PHONEAUTH_CAPTCHA=on-risk", "PHONEAUTH_CAPTCHA_SECRET=" SECRET, env_url, NULL };
+	struct pa_reply   r;
+	char              us[16];
 
 	(void) state;
-	(void) snprintf(env_url, sizeof env_url, "PHONEAUTH_CAPTCHA_VERIFY_URL=%s",
-	    fake_siteverify_url(sv));
+	(void) snprintf(
+	    env_url, sizeof env_url, "PHONEAUTH_CAPTCHA_VERIFY_URL=%s", fake_siteverify_url(sv));
 	seckit_start(0, "budget", env_off);
 	for (int k = 0; k < 3; k++) {
 		seckit_new_phone(us);
@@ -402,8 +403,8 @@ test_ip_countries(void **state)
 {
 	const char *const env[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
 		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_PUMP_IP_COUNTRIES=1", NULL };
-	struct pa_reply r;
-	char            us[16], phone[20];
+	struct pa_reply   r;
+	char              us[16], phone[20];
 
 	(void) state;
 	seckit_start(0, "ip", env);
@@ -413,8 +414,8 @@ test_ip_countries(void **state)
 	pa_reply_clear(&r);
 	id_phone(phone);
 	reg(0, "2001:db8:77:1::2", phone, &r);
-	SK_EXPECT(&r, C(RESOURCE_EXHAUSTED), RS(IP_LIMIT), NULL,
-	    "a second country from the same /64");
+	SK_EXPECT(
+	    &r, C(RESOURCE_EXHAUSTED), RS(IP_LIMIT), NULL, "a second country from the same /64");
 	pa_reply_clear(&r);
 	reg(0, "2001:db8:77:2::1", phone, &r);
 	SK_EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), NULL, "the same number from another /64");
@@ -446,8 +447,8 @@ test_admin_list_and_rearm(void **state)
 {
 	const char *const env[] = { "PHONEAUTH_ALLOWED_COUNTRIES=US,ID", "PHONEAUTH_PUMP=on",
 		"PHONEAUTH_SENDS_PER_IP_HOUR=1000", "PHONEAUTH_ADMIN_TOKEN=" ADMIN_TOKEN, NULL };
-	static char out[65536];
-	int         st;
+	static char       out[65536];
+	int               st;
 
 	(void) state;
 	seckit_start(0, "admin", env);
@@ -460,7 +461,8 @@ test_admin_list_and_rearm(void **state)
 	    "the prefix breaker is listed tripped with 3 sends, 0 verified:\n%s", out);
 	SK_CHECK(strstr(out, "country  ID ") != NULL, "the country breaker is listed:\n%s", out);
 	st = cli((const char *[]) { "--json", "breakers", NULL }, out, sizeof out);
-	SK_CHECK(st == 0 && strstr(out, "\"rearm_at_unix_ms\"") != NULL, "breakers --json: %s", out);
+	SK_CHECK(
+	    st == 0 && strstr(out, "\"rearm_at_unix_ms\"") != NULL, "breakers --json: %s", out);
 	st = cli((const char *[]) { "rearm", "prefix", "+62812", NULL }, out, sizeof out);
 	SK_CHECK(st == 0 && strstr(out, "Re-armed.") != NULL, "rearm prefix exits 0: %s", out);
 	st = cli((const char *[]) { "rearm", "country", "ID", NULL }, out, sizeof out);
@@ -473,7 +475,8 @@ test_admin_list_and_rearm(void **state)
 	             NULL, NULL)
 	        == 2,
 	    "two admin re-arms audited");
-	SK_CHECK(seckit_metric(0, "phoneauth_pump_rearms_total{level=\"prefix\",by=\"admin\"}") == 1,
+	SK_CHECK(
+	    seckit_metric(0, "phoneauth_pump_rearms_total{level=\"prefix\",by=\"admin\"}") == 1,
 	    "phoneauth_pump_rearms_total{level=prefix,by=admin} is 1");
 	reg_id_expect(0, C(OK), RS(REASON_UNSPECIFIED), NULL, "a send right after the re-arm");
 	st = cli((const char *[]) { "stats", NULL }, out, sizeof out);
@@ -486,15 +489,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_trip_and_rearm, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_trip_and_rearm, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_two_instances_share_one_breaker, test_setup, seckit_test_teardown),
-		cmocka_unit_test_setup_teardown(test_resend_counts, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_resend_counts, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_verified_volume_keeps_sending, test_setup, seckit_test_teardown),
-		cmocka_unit_test_setup_teardown(test_captcha_step_up, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_captcha_step_up, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(test_send_budget, test_setup, seckit_test_teardown),
-		cmocka_unit_test_setup_teardown(test_ip_countries, test_setup, seckit_test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ip_countries, test_setup, seckit_test_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_admin_list_and_rearm, test_setup, seckit_test_teardown),
 	};

@@ -379,7 +379,7 @@ seckit_call(int i, const char *ip, const char *method, const ProtobufCMessage *r
 
 	md.end_user_ip   = (char *) (ip != NULL ? ip : "");
 	md.captcha_token = (char *) (captcha_token != NULL ? captcha_token : "");
-	md.user_agent  = (char *) "test_security";
+	md.user_agent    = (char *) "test_security";
 	(void) snprintf(path, sizeof path, "/phoneauth.v1.Auth/%s", method);
 	return pa_client_call(inst[i].client, path, req, desc, &md, r);
 }

@@ -152,6 +152,13 @@ phoneauth_err phoneauth_admin_stats(struct phoneauth_client *c,
 phoneauth_err phoneauth_admin_verify_audit(struct phoneauth_client *c,
     const Phoneauth__V1__VerifyAuditRequest *req, const Phoneauth__V1__CallerMetadata *caller,
     struct phoneauth_reply *out, Phoneauth__V1__VerifyAuditResponse **resp) PHONEAUTH_MUSTCHECK;
+/* The SMS pumping breakers (README "SMS pumping defence"): list them, re-arm one. */
+phoneauth_err phoneauth_admin_list_breakers(struct phoneauth_client *c,
+    const Phoneauth__V1__ListBreakersRequest *req, const Phoneauth__V1__CallerMetadata *caller,
+    struct phoneauth_reply *out, Phoneauth__V1__ListBreakersResponse **resp) PHONEAUTH_MUSTCHECK;
+phoneauth_err phoneauth_admin_rearm_breaker(struct phoneauth_client *c,
+    const Phoneauth__V1__RearmBreakerRequest *req, const Phoneauth__V1__CallerMetadata *caller,
+    struct phoneauth_reply *out, Phoneauth__V1__RearmBreakerResponse **resp) PHONEAUTH_MUSTCHECK;
 
 #ifdef __cplusplus
 }
