@@ -168,7 +168,8 @@ export class Auth {
 
 /**
  * The admin tooling's client, for the Admin listener (PHONEAUTH_ADMIN_URL): listUsers, getUser,
- * listAuditEvents, listMessages, stats, verifyAudit. Every call carries the admin token.
+ * listAuditEvents, listMessages, stats, verifyAudit, listBreakers, rearmBreaker. Every call
+ * carries the admin token.
  */
 export interface Admin extends ServiceClient<typeof AdminService> {}
 export class Admin {

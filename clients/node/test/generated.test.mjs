@@ -24,7 +24,7 @@ test("one method per RPC, and no response field hides the envelope's message", (
     }
   }
   assert.equal(AuthService.methods.length, 12);
-  assert.equal(AdminService.methods.length, 6);
+  assert.equal(AdminService.methods.length, 8);
   auth.close();
   admin.close();
 });
