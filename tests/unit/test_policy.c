@@ -92,6 +92,7 @@ test_fancy_feathers(void **state)
 	assert_true(p.subscription_required);
 	assert_int_equal(p.identity, PA_IDENTITY_PHONE);
 	assert_false(p.non_enumerating);
+	assert_int_equal(p.phone_mask, PA_PHONE_MASK_STARS);
 	assert_int_equal(p.password_min_len, 8);
 	assert_int_equal(p.password_max_len, 128);
 	assert_true(p.password_need_upper);
@@ -142,6 +143,7 @@ test_lawnflow(void **state)
 	assert_false(p.subscription_required);
 	assert_int_equal(p.identity, PA_IDENTITY_EMAIL_PHONE);
 	assert_true(p.non_enumerating);
+	assert_int_equal(p.phone_mask, PA_PHONE_MASK_GROUPED);
 	assert_int_equal(p.password_min_len, 8);
 	assert_int_equal(p.password_max_len, 128);
 	assert_false(p.password_need_upper);
@@ -188,6 +190,7 @@ test_every_setting_filled_and_printed(void **state)
 		assert_null(strstr(out, "=\n"));
 		assert_non_null(strstr(out, "PHONEAUTH_PROFILE="));
 		assert_non_null(strstr(out, "PHONEAUTH_IDENTITY="));
+		assert_non_null(strstr(out, "PHONEAUTH_PHONE_MASK="));
 		assert_non_null(strstr(out, "PHONEAUTH_MSG_RATE_LIMITED_IP="));
 		assert_non_null(strstr(out, "PHONEAUTH_CODE_TTL="));
 		assert_non_null(strstr(out, "PHONEAUTH_PASSWORD_MAX=128\n"));
@@ -353,6 +356,11 @@ test_bad_overrides(void **state)
 	assert_string_equal(err, "PHONEAUTH_IDENTITY must be phone or email+phone (got \"email\")");
 	env_set("PHONEAUTH_IDENTITY", "phone");
 
+	env_set("PHONEAUTH_PHONE_MASK", "dots");
+	err = load_bad("PHONEAUTH_PHONE_MASK");
+	assert_string_equal(err, "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"dots\")");
+	env_set("PHONEAUTH_PHONE_MASK", "grouped");
+
 	env_set("PHONEAUTH_TRIES_PER_CODE", "0");
 	load_bad("PHONEAUTH_TRIES_PER_CODE");
 	env_set("PHONEAUTH_TRIES_PER_CODE", "3");
@@ -470,7 +478,8 @@ test_password_rules_fancy(void **state)
 		    PA_PW_NEED_SPECIAL }, /* U+00A0, a space (Zs) too */
 		{ "Abcdefgx\xcc\x81"
 		  "1",
-		    PA_PW_NEED_SPECIAL }, /* U+0301 after x (no precomposed x́): a mark, not special */
+		    PA_PW_NEED_SPECIAL }, /* U+0301 after x (no precomposed x́): a mark, not special
+		                           */
 		{ "Abcdefgh\xd9\xa3!", PA_PW_OK }, /* U+0663 ARABIC-INDIC THREE is a digit (Nd) */
 		{ "Abcdefgh\xe2\x85\xa2!", PA_PW_NEED_DIGIT }, /* U+2162 ROMAN NUMERAL THREE: Nl */
 		{ "Abcdefg1\xe2\x82\xac", PA_PW_OK }, /* € (Sc) is special */
@@ -567,7 +576,11 @@ test_password_space_special(void **state)
 	load_ok(&p);
 	assert_true(p.password_space_special);
 	assert_int_equal(pa_policy_check_password(&p, "Abcdefg 1", 9), PA_PW_OK);
-	assert_int_equal(pa_policy_check_password(&p, "Abcdefg\xc2\xa0" "1", 10), PA_PW_OK);
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "Abcdefg\xc2\xa0"
+	                     "1",
+	                     10),
+	    PA_PW_OK);
 	/* Still not a letter: a space alone does not make a capital or a digit. */
 	assert_int_equal(pa_policy_check_password(&p, "abcdefg 1", 9), PA_PW_NEED_UPPER);
 	assert_int_equal(pa_policy_check_password(&p, "Abcdefg h", 9), PA_PW_NEED_DIGIT);
@@ -596,11 +609,12 @@ test_password_invalid_utf8(void **state)
 		env_set("PHONEAUTH_PROFILE", names[i]);
 		load_ok(&p);
 		for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-			enum pa_pw_verdict got = pa_policy_check_password(&p, bad[k], strlen(bad[k]));
+			enum pa_pw_verdict got
+			    = pa_policy_check_password(&p, bad[k], strlen(bad[k]));
 
 			if (got != PA_PW_INVALID)
-				fail_msg("%s, bad[%zu]: verdict %d, want PA_PW_INVALID", names[i], k,
-				    got);
+				fail_msg("%s, bad[%zu]: verdict %d, want PA_PW_INVALID", names[i],
+				    k, got);
 		}
 		pa_policy_free(&p);
 	}
@@ -653,8 +667,9 @@ test_password_nfc(void **state)
 	assert_int_equal(
 	    pa_policy_check_password(&p, cases[0].want, strlen(cases[0].want)), PA_PW_OK);
 	/* "E" + U+0301 is "É": a capital either way. */
-	assert_int_equal(pa_policy_check_password(&p, "E\xcc\x81"
-	                                              "clair#2024",
+	assert_int_equal(pa_policy_check_password(&p,
+	                     "E\xcc\x81"
+	                     "clair#2024",
 	                     13),
 	    PA_PW_OK);
 	pa_policy_free(&p);
