@@ -93,7 +93,8 @@ if [ "${PHONEAUTH_SITE:-}" = 1 ]; then
   pids+=($!)
   site_msg="
   Site        http://$SITE_LISTEN/   (${PHONEAUTH_PROFILE:-fancy-feathers}; admin page: user admin, password $SITE_ADMIN_PASSWORD)
-              the SMS worker prints each code below (console mode)"
+              the SMS worker prints each code below (console mode); the Auth listener now
+              wants a client token: . $site_keys before using the CLI"
 fi
 
 cat >&2 <<MSG
