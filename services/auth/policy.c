@@ -36,6 +36,7 @@ static const struct pa_policy profile_fancy_feathers = {
 	.subscription_required      = true,
 	.identity                   = PA_IDENTITY_PHONE,
 	.non_enumerating            = false,
+	.phone_mask                 = PA_PHONE_MASK_STARS,
 	.password_min_len           = 8,
 	.password_max_len           = 128,
 	.password_need_upper        = true,
@@ -101,6 +102,7 @@ static const struct pa_policy profile_lawnflow = {
 	.subscription_required      = false,
 	.identity                   = PA_IDENTITY_EMAIL_PHONE,
 	.non_enumerating            = true,
+	.phone_mask                 = PA_PHONE_MASK_GROUPED, /* the seed's "+1 (***) ***-1234" */
 	.password_min_len           = 8,
 	.password_max_len           = 128,
 	.password_need_upper        = false,
@@ -237,6 +239,7 @@ static const struct pa_conf_item policy_items[] = {
 struct policy_select {
 	char *profile;
 	char *identity;
+	char *phone_mask;
 };
 
 static const struct pa_conf_item select_items[] = {
@@ -244,12 +247,19 @@ static const struct pa_conf_item select_items[] = {
 	    "fancy-feathers", 0, 0, 0, "site profile: " PROFILE_NAMES },
 	{ "PHONEAUTH_IDENTITY", PA_CONF_STR, offsetof(struct policy_select, identity), NULL, 0, 0,
 	    0, "phone or email+phone" },
+	{ "PHONEAUTH_PHONE_MASK", PA_CONF_STR, offsetof(struct policy_select, phone_mask), NULL, 0,
+	    0, 0, "how replies mask a phone: stars or grouped" },
 };
 #define N_SELECT_ITEMS (sizeof select_items / sizeof select_items[0])
 
 static const char *const identity_names[] = {
 	[PA_IDENTITY_PHONE]       = "phone",
 	[PA_IDENTITY_EMAIL_PHONE] = "email+phone",
+};
+
+static const char *const phone_mask_names[] = {
+	[PA_PHONE_MASK_STARS]   = "stars",
+	[PA_PHONE_MASK_GROUPED] = "grouped",
 };
 
 static char **
@@ -490,6 +500,25 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 		}
 		p.identity = (enum pa_identity) i;
 	}
+	if (sel.phone_mask != NULL) {
+		size_t i;
+
+		for (i = 0; i < sizeof phone_mask_names / sizeof phone_mask_names[0]; i++)
+			if (strcmp(sel.phone_mask, phone_mask_names[i]) == 0)
+				break;
+		if (i == sizeof phone_mask_names / sizeof phone_mask_names[0]) {
+			if (plain_word(sel.phone_mask))
+				policy_errf(err, errsz,
+				    "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"%s\")",
+				    sel.phone_mask);
+			else
+				policy_errf(
+				    err, errsz, "PHONEAUTH_PHONE_MASK must be stars or grouped");
+			rv = PA_EINVAL;
+			goto out_free_policy;
+		}
+		p.phone_mask = (enum pa_phone_mask_style) i;
+	}
 	if ((rv = pa_conf_load(&p, policy_items, N_POLICY_ITEMS, getenv_fn, err, errsz)) != PA_OK)
 		goto out_free_policy;
 	if ((rv = policy_check(&p, err, errsz)) != PA_OK)
@@ -518,6 +547,7 @@ pa_policy_print(FILE *f, const struct pa_policy *p)
 {
 	(void) fprintf(f, "PHONEAUTH_PROFILE=%s\n", p->name != NULL ? p->name : "");
 	(void) fprintf(f, "PHONEAUTH_IDENTITY=%s\n", identity_names[p->identity]);
+	(void) fprintf(f, "PHONEAUTH_PHONE_MASK=%s\n", phone_mask_names[p->phone_mask]);
 	pa_conf_print(f, p, policy_items, N_POLICY_ITEMS);
 }
 
