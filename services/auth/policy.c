@@ -278,21 +278,6 @@ plain_word(const char *s)
 	    && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
 }
 
-static void policy_errf(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-policy_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* Copies the profile into p with every string duplicated, so p owns all of them. */
 static pa_err
 policy_copy(struct pa_policy *p, const struct pa_policy *profile)
@@ -418,7 +403,7 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 		case PH_MINUTES:
 			break;
 		case PH_NONE:
-			policy_errf(err, errsz,
+			pa_errf(err, errsz,
 			    "PHONEAUTH_SMS_TEMPLATE may use only the placeholders {code}, {brand} "
 			    "and "
 			    "{minutes} (and no other \"{\")");
@@ -426,23 +411,23 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 		}
 	}
 	if (!has_code) {
-		policy_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
+		pa_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
 		return PA_EINVAL;
 	}
 	if (render(p, longest_code + (10 - p->code_length), NULL) >= PA_SMS_BODY_MAX) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_SMS_TEMPLATE renders to more than %d bytes (with PHONEAUTH_BRAND)",
 		    PA_SMS_BODY_MAX - 1);
 		return PA_EINVAL;
 	}
 	if (p->resend_cooldown_s >= p->code_ttl_s) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_RESEND_COOLDOWN (%ds) must be shorter than PHONEAUTH_CODE_TTL (%ds)",
 		    p->resend_cooldown_s, p->code_ttl_s);
 		return PA_EINVAL;
 	}
 	if (p->password_min_len > p->password_max_len) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_PASSWORD_MIN (%d) must not exceed PHONEAUTH_PASSWORD_MAX (%d)",
 		    p->password_min_len, p->password_max_len);
 		return PA_EINVAL;
@@ -469,16 +454,15 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 			profile = profiles[i];
 	if (profile == NULL) {
 		if (plain_word(sel.profile))
-			policy_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s (got \"%s\")",
+			pa_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s (got \"%s\")",
 			    PROFILE_NAMES, sel.profile);
 		else
-			policy_errf(
-			    err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
+			pa_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
 		rv = PA_EINVAL;
 		goto out_free_sel;
 	}
 	if ((rv = policy_copy(&p, profile)) != PA_OK) {
-		policy_errf(err, errsz, "PHONEAUTH_PROFILE: out of memory");
+		pa_errf(err, errsz, "PHONEAUTH_PROFILE: out of memory");
 		goto out_free_policy;
 	}
 	if (sel.identity != NULL) {
@@ -489,11 +473,11 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 				break;
 		if (i == sizeof identity_names / sizeof identity_names[0]) {
 			if (plain_word(sel.identity))
-				policy_errf(err, errsz,
+				pa_errf(err, errsz,
 				    "PHONEAUTH_IDENTITY must be phone or email+phone (got \"%s\")",
 				    sel.identity);
 			else
-				policy_errf(
+				pa_errf(
 				    err, errsz, "PHONEAUTH_IDENTITY must be phone or email+phone");
 			rv = PA_EINVAL;
 			goto out_free_policy;
@@ -508,11 +492,11 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 				break;
 		if (i == sizeof phone_mask_names / sizeof phone_mask_names[0]) {
 			if (plain_word(sel.phone_mask))
-				policy_errf(err, errsz,
+				pa_errf(err, errsz,
 				    "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"%s\")",
 				    sel.phone_mask);
 			else
-				policy_errf(
+				pa_errf(
 				    err, errsz, "PHONEAUTH_PHONE_MASK must be stars or grouped");
 			rv = PA_EINVAL;
 			goto out_free_policy;
