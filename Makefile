@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CTEST_ARGS   ?=
 
-.PHONY: all deps build run test test-unit test-tsan test-node fuzz bench bench-pumping clean format
+.PHONY: all deps build run site test test-unit test-tsan test-node test-browser fuzz bench bench-pumping clean format
 
 all: build
 
@@ -29,6 +29,7 @@ test: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 	@$(MAKE) --no-print-directory test-node
+	@$(MAKE) --no-print-directory test-browser
 
 # The Node client (clients/node, @phoneauth/client): npm ci, regenerate the protobuf code and build
 # the ESM and CommonJS outputs, then its tests against the ASan binaries of $(ASAN_DIR) with their
@@ -39,6 +40,28 @@ test-node: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS) --target phoneauth-auth phoneauth-sms-worker phoneauth-fake-twilio
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	cd $(NODE_CLIENT) && PHONEAUTH_BUILD_DIR=$(abspath $(ASAN_DIR)) npm test --silent
+
+# The reference site (examples/site) in Debian's Chromium through playwright-core (pinned in
+# examples/site/package-lock.json; no browser is downloaded): both profiles' journeys against the
+# ASan binaries with their own PostgreSQL, SMS worker and fake Twilio. Screenshots of every page
+# in $(ASAN_DIR)/site-test/screenshots/; a failure prints its page's.
+SITE_DIR ?= examples/site
+test-browser: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Asan >/dev/null
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target phoneauth-auth phoneauth-sms-worker phoneauth-fake-twilio
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(SITE_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	cd $(SITE_DIR) && PHONEAUTH_BUILD_DIR=$(abspath $(ASAN_DIR)) npm run --silent test:browser
+
+# The whole stack and the reference site for PROFILE (fancy-feathers or lawnflow), each profile
+# with its own PostgreSQL under .run/site-PROFILE/; the SMS worker prints the codes (console), or
+# PHONEAUTH_FAKE_TWILIO=1 sends them to the fake Twilio. Prints the site's URL; Ctrl-C stops all.
+PROFILE ?= fancy-feathers
+site: build
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(SITE_DIR) && npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	BUILD_DIR=$(abspath $(BUILD_DIR)) PHONEAUTH_PROFILE=$(PROFILE) PHONEAUTH_SITE=1 \
+	  PHONEAUTH_RUN_DIR=$(CURDIR)/.run/site-$(PROFILE) bash scripts/run.sh
 
 # The RPC core and the threaded services under ThreadSanitizer: the envelope, the work queues,
 # the slow pool's admission gate, the RPC server and client end to end (test_rpc drains under

@@ -11,6 +11,8 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 curl ca-certificates openssl
   docker-compose  # tests/deploy validates compose.yaml with it; no Docker engine is installed
   clang-format    # the format test (scripts/check-format.sh)
+  # make test-browser drives Debian's Chromium (examples/site); the emoji font draws ✅ and ❌.
+  chromium fonts-noto-color-emoji
 )
 [ "${PHONEAUTH_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PHONEAUTH_DEPS_EXTRA" && PACKAGES+=("${extra[@]}")
 

@@ -2,9 +2,12 @@
 # run.sh: `make run`: a private PostgreSQL under .run/, migrations, phoneauth-auth, and (once
 # built) one SMS worker in console mode unless TWILIO_* variables are set. With
 # PHONEAUTH_FAKE_TWILIO=1 the worker sends to the test suite's fake Twilio, which answers like
-# Twilio and posts signed "sent" and "delivered" callbacks. Ctrl-C stops it all.
-# The console worker's messages (with their codes) also go to .run/sms.log, where the README's
-# quick start reads them. PHONEAUTH_RUN_DIR moves .run/ (the quick-start test runs its own stack).
+# Twilio and posts signed "sent" and "delivered" callbacks. With PHONEAUTH_SITE=1 (`make site`)
+# it also starts the reference site (examples/site) for PHONEAUTH_PROFILE on SITE_LISTEN
+# (127.0.0.1:3000), with a client token on the Auth listener. The console worker's messages
+# (with their codes) also go to .run/sms.log, where the README's quick start reads them.
+# PHONEAUTH_RUN_DIR (default .run/) holds the cluster, the development keys and sms.log (the
+# quick-start test runs its own stack there). Ctrl-C stops it all.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +37,21 @@ keys=$run/dev-keys.env
 )
 # shellcheck disable=SC1090
 . "$keys"
+if [ "${PHONEAUTH_SITE:-}" = 1 ]; then
+  # The site's own secrets: the Auth listener's client token (so the service counts per-IP limits
+  # by the end-user IP the site sends) and the admin page's password.
+  site_keys=$run/site-keys.env
+  (
+    umask 077
+    touch "$site_keys"
+    for kv in PHONEAUTH_CLIENT_TOKEN:24 SITE_ADMIN_PASSWORD:8; do
+      grep -q "^export ${kv%%:*}=" "$site_keys" ||
+        echo "export ${kv%%:*}=$(head -c"${kv#*:}" /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$site_keys"
+    done
+  )
+  # shellcheck disable=SC1090
+  . "$site_keys"
+fi
 
 "$build/services/auth/phoneauth-auth" migrate
 
@@ -71,13 +89,24 @@ if [ -x "$worker" ]; then
   pids+=($!)
 fi
 
+site_msg=
+if [ "${PHONEAUTH_SITE:-}" = 1 ]; then
+  export SITE_LISTEN=${SITE_LISTEN:-127.0.0.1:3000}
+  node "$top/examples/site/server.mjs" &
+  pids+=($!)
+  site_msg="
+  Site        http://$SITE_LISTEN/   (${PHONEAUTH_PROFILE:-fancy-feathers}; admin page: user admin, password $SITE_ADMIN_PASSWORD)
+              the SMS worker prints each code below (console mode); the Auth listener now
+              wants a client token: . $site_keys before using the CLI"
+fi
+
 cat >&2 <<MSG
 
 phoneauth is running:
   Auth RPC    $PHONEAUTH_RPC_URL
   Admin RPC   $PHONEAUTH_ADMIN_URL   (token in $keys)
   HTTP        http://$PHONEAUTH_HTTP/healthz  http://$PHONEAUTH_HTTP/metrics
-  PostgreSQL  $DATABASE_URL
+  PostgreSQL  $DATABASE_URL$site_msg
 
 Try it from another terminal (README.md, "Quick start"):
   $build/cli/phoneauth health

@@ -13,21 +13,6 @@
 /* How much of a rejected value an error line quotes. */
 #define CONF_QUOTE_MAX 64
 
-static void conf_errf(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-conf_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* Copies s into out for an error line: '"', '\\' and non-printable bytes escaped, cut at
  * CONF_QUOTE_MAX bytes with "..." so a huge or binary value cannot flood a log line. */
 static void
@@ -193,15 +178,14 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 	case PA_CONF_SECRET:
 		rv = conf_set_string((char **) (void *) field, value, it->type);
 		if (rv != PA_OK)
-			conf_errf(err, errsz, "%s: out of memory", it->env);
+			pa_errf(err, errsz, "%s: out of memory", it->env);
 		return rv;
 	case PA_CONF_INT:
 		if (!conf_parse_int(value, &lv) || lv < it->min || lv > it->max || lv < INT_MIN
 		    || lv > INT_MAX) {
 			conf_quote(got, sizeof got, value);
-			conf_errf(err, errsz,
-			    "%s must be an integer from %ld to %ld (got \"%s\"%s)", it->env,
-			    it->min, it->max, got, from_default ? ", the default" : "");
+			pa_errf(err, errsz, "%s must be an integer from %ld to %ld (got \"%s\"%s)",
+			    it->env, it->min, it->max, got, from_default ? ", the default" : "");
 			return bad;
 		}
 		*(int *) (void *) field = (int) lv;
@@ -210,7 +194,7 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 		if (!pa_duration_parse(value, &lv) || lv < it->min || lv > it->max
 		    || lv > INT_MAX) {
 			conf_quote(got, sizeof got, value);
-			conf_errf(err, errsz,
+			pa_errf(err, errsz,
 			    "%s must be a duration from %ld to %ld seconds, written like 90, 90s, "
 			    "10m "
 			    "or 2h (got \"%s\"%s)",
@@ -222,7 +206,7 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 	case PA_CONF_BOOL:
 		if (!conf_parse_bool(value, &bv)) {
 			conf_quote(got, sizeof got, value);
-			conf_errf(err, errsz,
+			pa_errf(err, errsz,
 			    "%s must be a boolean: 1/0, true/false, yes/no or on/off (got "
 			    "\"%s\"%s)",
 			    it->env, got, from_default ? ", the default" : "");
@@ -231,7 +215,7 @@ conf_apply(void *target, const struct pa_conf_item *it, const char *value, bool 
 		*(bool *) (void *) field = bv;
 		return PA_OK;
 	}
-	conf_errf(err, errsz, "%s: unknown config type %d", it->env, (int) it->type);
+	pa_errf(err, errsz, "%s: unknown config type %d", it->env, (int) it->type);
 	return PA_EINTERNAL;
 }
 
@@ -252,7 +236,7 @@ pa_conf_load(void *target, const struct pa_conf_item *items, size_t n, pa_getenv
 		if (value != NULL) {
 			rv = conf_apply(target, it, value, false, err, errsz);
 		} else if ((it->flags & PA_CONF_REQUIRED) != 0) {
-			conf_errf(err, errsz, "%s is required but not set", it->env);
+			pa_errf(err, errsz, "%s is required but not set", it->env);
 			rv = PA_EINVAL;
 		} else if (it->def != NULL) {
 			rv = conf_apply(target, it, it->def, true, err, errsz);

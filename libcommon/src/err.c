@@ -1,6 +1,9 @@
 /* err.c: text and names for pa_err, generated from PA_ERR_MAP. */
 #include "common/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *
 pa_strerror(pa_err err)
 {
@@ -29,4 +32,16 @@ pa_err_name(pa_err err)
 		break;
 	}
 	return "UNKNOWN";
+}
+
+void
+pa_errf(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	(void) vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
 }

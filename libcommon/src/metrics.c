@@ -46,6 +46,14 @@ pa_metrics_header(struct pa_strbuf *out, const char *name, const char *type, con
 	pa_strbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+void
+pa_metrics_one(
+    struct pa_strbuf *out, const char *name, const char *type, const char *help, long long v)
+{
+	pa_metrics_header(out, name, type, help);
+	pa_strbuf_printf(out, "%s %lld\n", name, v);
+}
+
 uint64_t
 pa_now_ns(void)
 {

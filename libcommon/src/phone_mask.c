@@ -45,3 +45,24 @@ out_opaque:
 	memcpy(out, "***", 4);
 	return out;
 }
+
+const char *
+pa_phone_mask_styled(const char *e164, enum pa_phone_mask_style style, char out[PA_PHONE_MASK_MAX])
+{
+	size_t len, cc;
+
+	if (pa_phone_mask(e164, out)[0] != '+' || style != PA_PHONE_MASK_GROUPED)
+		return out;
+	/* pa_phone_mask accepted it: '+', 5..15 digits, room for the calling code and four. */
+	len = strlen(e164 + 1);
+	cc  = calling_code_len(e164 + 1);
+	if (cc == 1 && e164[1] == '1' && len == 11) {
+		memcpy(out, "+1 (***) ***-", 13);
+		memcpy(out + 13, e164 + 8, 5); /* the last four and the NUL */
+		return out;
+	}
+	/* "+44******3456" -> "+44 ******3456": one more byte, at most 17 of PA_PHONE_MASK_MAX. */
+	memmove(out + 2 + cc, out + 1 + cc, len - cc + 1);
+	out[1 + cc] = ' ';
+	return out;
+}

@@ -170,15 +170,15 @@ like_prefix(const char *s, char *out, size_t outsz)
 
 static void
 user_fill(struct pa_rpc_call *call, Phoneauth__V1__UserSummary *u,
-    const struct auth_views_user *row, bool *oom)
+    const struct auth_views_user *row, enum pa_phone_mask_style style, bool *oom)
 {
 	char masked[PA_PHONE_MASK_MAX];
 
 	phoneauth__v1__user_summary__init(u);
-	u->user_id      = auth_admin_dup(call, row->id, oom);
-	u->phone_e164   = auth_admin_dup(call, row->phone_e164, oom);
-	u->phone_masked = auth_admin_dup(
-	    call, row->phone_e164[0] ? pa_phone_mask(row->phone_e164, masked) : "", oom);
+	u->user_id             = auth_admin_dup(call, row->id, oom);
+	u->phone_e164          = auth_admin_dup(call, row->phone_e164, oom);
+	u->phone_masked        = auth_admin_dup(call,
+            row->phone_e164[0] ? pa_phone_mask_styled(row->phone_e164, style, masked) : "", oom);
 	u->email               = auth_admin_dup(call, row->email, oom);
 	u->verified            = row->verified;
 	u->verified_at_unix_ms = row->verified_at_ms;
@@ -251,7 +251,7 @@ auth_admin_list_users(struct pa_rpc_call *call, void *state, const void *in_, vo
 			break;
 		}
 		auth_views_user_at(&pg, i, &row);
-		user_fill(call, out->users[i], &row, &oom);
+		user_fill(call, out->users[i], &row, w->app->policy.phone_mask, &oom);
 	}
 	if (!oom && pg.n > n) {
 		auth_views_user_at(&pg, n - 1, &row);
@@ -392,7 +392,7 @@ auth_admin_get_user(struct pa_rpc_call *call, void *state, const void *in_, void
 	if ((out->user = pa_rpc_call_alloc(call, sizeof *out->user)) == NULL)
 		oom = true;
 	else
-		user_fill(call, out->user, &u.user, &oom);
+		user_fill(call, out->user, &u.user, w->app->policy.phone_mask, &oom);
 	out->verification_id = auth_admin_dup(call, u.verification_id, &oom);
 	out->delivery_status = auth_admin_dup(call, u.delivery_status, &oom);
 	out->sessions        = (uint32_t) u.sessions;

@@ -100,14 +100,15 @@ auth_admin_list_audit_events(struct pa_rpc_call *call, void *state, const void *
 
 static void
 message_fill(struct pa_rpc_call *call, Phoneauth__V1__Message *m,
-    const struct auth_views_message *row, bool *oom)
+    const struct auth_views_message *row, enum pa_phone_mask_style style, bool *oom)
 {
 	char masked[PA_PHONE_MASK_MAX];
 
 	phoneauth__v1__message__init(m);
-	m->id                 = (uint64_t) row->id;
-	m->verification_id    = auth_admin_dup(call, row->verification_id, oom);
-	m->phone_masked       = auth_admin_dup(call, pa_phone_mask(row->phone_e164, masked), oom);
+	m->id              = (uint64_t) row->id;
+	m->verification_id = auth_admin_dup(call, row->verification_id, oom);
+	m->phone_masked
+	    = auth_admin_dup(call, pa_phone_mask_styled(row->phone_e164, style, masked), oom);
 	m->state              = auth_admin_dup(call, row->state, oom);
 	m->message_sid        = auth_admin_dup(call, row->message_sid, oom);
 	m->twilio_status      = auth_admin_dup(call, row->twilio_status, oom);
@@ -159,7 +160,7 @@ auth_admin_list_messages(struct pa_rpc_call *call, void *state, const void *in_,
 			break;
 		}
 		auth_views_message_at(&pg, i, &row);
-		message_fill(call, out->messages[i], &row, &oom);
+		message_fill(call, out->messages[i], &row, w->app->policy.phone_mask, &oom);
 	}
 	next[0] = '\0';
 	if (!oom && pg.n > n) {

@@ -220,18 +220,15 @@ auth_auditchain_write_metrics(struct pa_strbuf *out, struct auth_auditchain *c)
 {
 	if (c == NULL)
 		return;
-	pa_metrics_header(out, "phoneauth_audit_checkpoints_total", "counter",
-	    "Signed audit checkpoints written by this process.");
-	pa_strbuf_printf(out, "phoneauth_audit_checkpoints_total %llu\n",
-	    (unsigned long long) atomic_load(&c->checkpoints));
-	pa_metrics_header(out, "phoneauth_audit_checkpoint_failures_total", "counter",
-	    "Checkpoint runs that failed (retried at the next interval).");
-	pa_strbuf_printf(out, "phoneauth_audit_checkpoint_failures_total %llu\n",
-	    (unsigned long long) atomic_load(&c->failures));
-	pa_metrics_header(out, "phoneauth_audit_signed_id", "gauge",
-	    "Highest audit row id covered by a checkpoint this process wrote.");
-	pa_strbuf_printf(
-	    out, "phoneauth_audit_signed_id %llu\n", (unsigned long long) atomic_load(&c->covered));
+	pa_metrics_one(out, "phoneauth_audit_checkpoints_total", "counter",
+	    "Signed audit checkpoints written by this process.",
+	    (long long) atomic_load(&c->checkpoints));
+	pa_metrics_one(out, "phoneauth_audit_checkpoint_failures_total", "counter",
+	    "Checkpoint runs that failed (retried at the next interval).",
+	    (long long) atomic_load(&c->failures));
+	pa_metrics_one(out, "phoneauth_audit_signed_id", "gauge",
+	    "Highest audit row id covered by a checkpoint this process wrote.",
+	    (long long) atomic_load(&c->covered));
 }
 
 /* ---- verification ---------------------------------------------------------------------------- */

@@ -123,10 +123,11 @@ auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *i
 		return NULL;
 	phoneauth__v1__code_sent__init(m);
 	m->verification_id = pa_rpc_call_strdup(call, id);
-	m->phone_masked    = pa_rpc_call_strdup(call, phone[0] ? pa_phone_mask(phone, masked) : "");
-	m->resend_after_s  = (uint32_t) p->resend_cooldown_s;
-	m->expires_in_s    = (uint32_t) p->code_ttl_s;
-	m->code_length     = (uint32_t) auth_code_length(p, purpose);
+	m->phone_masked    = pa_rpc_call_strdup(
+	       call, phone[0] ? pa_phone_mask_styled(phone, p->phone_mask, masked) : "");
+	m->resend_after_s = (uint32_t) p->resend_cooldown_s;
+	m->expires_in_s   = (uint32_t) p->code_ttl_s;
+	m->code_length    = (uint32_t) auth_code_length(p, purpose);
 	return m->verification_id != NULL && m->phone_masked != NULL ? m : NULL;
 }
 

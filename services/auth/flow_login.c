@@ -216,8 +216,9 @@ auth_validate_session(struct pa_rpc_call *call, void *state, const void *in_, vo
 	if (!found)
 		return pa_rpc_fail(CODE(UNAUTHENTICATED), REASON(SESSION_INVALID),
 		    w->app->policy.msg_session_invalid);
-	out->user_id         = pa_rpc_call_strdup(call, s.user_id);
-	out->phone_masked    = pa_rpc_call_strdup(call, pa_phone_mask(s.phone, masked));
+	out->user_id      = pa_rpc_call_strdup(call, s.user_id);
+	out->phone_masked = pa_rpc_call_strdup(
+	    call, pa_phone_mask_styled(s.phone, w->app->policy.phone_mask, masked));
 	out->email           = pa_rpc_call_strdup(call, s.email);
 	out->phone_verified  = s.phone_verified;
 	out->expires_at_unix = s.expires_at;

@@ -55,7 +55,8 @@ auth_link_subscription(struct pa_rpc_call *call, void *state, const void *in_, v
 	    || (rv = pa_db_commit(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	out->subscription_id = pa_rpc_call_strdup(call, in->subscription_id);
-	out->phone_masked    = pa_rpc_call_strdup(call, pa_phone_mask(phone.e164, masked));
+	out->phone_masked    = pa_rpc_call_strdup(
+	       call, pa_phone_mask_styled(phone.e164, w->app->policy.phone_mask, masked));
 	if (out->subscription_id == NULL || out->phone_masked == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(NULL);

@@ -36,6 +36,7 @@ static const struct pa_policy profile_fancy_feathers = {
 	.subscription_required      = true,
 	.identity                   = PA_IDENTITY_PHONE,
 	.non_enumerating            = false,
+	.phone_mask                 = PA_PHONE_MASK_STARS,
 	.password_min_len           = 8,
 	.password_max_len           = 128,
 	.password_need_upper        = true,
@@ -107,6 +108,7 @@ static const struct pa_policy profile_lawnflow = {
 	.subscription_required      = false,
 	.identity                   = PA_IDENTITY_EMAIL_PHONE,
 	.non_enumerating            = true,
+	.phone_mask                 = PA_PHONE_MASK_GROUPED, /* the seed's "+1 (***) ***-1234" */
 	.password_min_len           = 8,
 	.password_max_len           = 128,
 	.password_need_upper        = false,
@@ -253,6 +255,7 @@ static const struct pa_conf_item policy_items[] = {
 struct policy_select {
 	char *profile;
 	char *identity;
+	char *phone_mask;
 };
 
 static const struct pa_conf_item select_items[] = {
@@ -260,12 +263,19 @@ static const struct pa_conf_item select_items[] = {
 	    "fancy-feathers", 0, 0, 0, "site profile: " PROFILE_NAMES },
 	{ "PHONEAUTH_IDENTITY", PA_CONF_STR, offsetof(struct policy_select, identity), NULL, 0, 0,
 	    0, "phone or email+phone" },
+	{ "PHONEAUTH_PHONE_MASK", PA_CONF_STR, offsetof(struct policy_select, phone_mask), NULL, 0,
+	    0, 0, "how replies mask a phone: stars or grouped" },
 };
 #define N_SELECT_ITEMS (sizeof select_items / sizeof select_items[0])
 
 static const char *const identity_names[] = {
 	[PA_IDENTITY_PHONE]       = "phone",
 	[PA_IDENTITY_EMAIL_PHONE] = "email+phone",
+};
+
+static const char *const phone_mask_names[] = {
+	[PA_PHONE_MASK_STARS]   = "stars",
+	[PA_PHONE_MASK_GROUPED] = "grouped",
 };
 
 static char **
@@ -282,21 +292,6 @@ plain_word(const char *s)
 
 	return n <= 40
 	    && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
-}
-
-static void policy_errf(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-policy_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
 }
 
 /* Copies the profile into p with every string duplicated, so p owns all of them. */
@@ -424,7 +419,7 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 		case PH_MINUTES:
 			break;
 		case PH_NONE:
-			policy_errf(err, errsz,
+			pa_errf(err, errsz,
 			    "PHONEAUTH_SMS_TEMPLATE may use only the placeholders {code}, {brand} "
 			    "and "
 			    "{minutes} (and no other \"{\")");
@@ -432,23 +427,23 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 		}
 	}
 	if (!has_code) {
-		policy_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
+		pa_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
 		return PA_EINVAL;
 	}
 	if (render(p, longest_code + (10 - p->code_length), NULL) >= PA_SMS_BODY_MAX) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_SMS_TEMPLATE renders to more than %d bytes (with PHONEAUTH_BRAND)",
 		    PA_SMS_BODY_MAX - 1);
 		return PA_EINVAL;
 	}
 	if (p->resend_cooldown_s >= p->code_ttl_s) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_RESEND_COOLDOWN (%ds) must be shorter than PHONEAUTH_CODE_TTL (%ds)",
 		    p->resend_cooldown_s, p->code_ttl_s);
 		return PA_EINVAL;
 	}
 	if (p->password_min_len > p->password_max_len) {
-		policy_errf(err, errsz,
+		pa_errf(err, errsz,
 		    "PHONEAUTH_PASSWORD_MIN (%d) must not exceed PHONEAUTH_PASSWORD_MAX (%d)",
 		    p->password_min_len, p->password_max_len);
 		return PA_EINVAL;
@@ -475,16 +470,15 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 			profile = profiles[i];
 	if (profile == NULL) {
 		if (plain_word(sel.profile))
-			policy_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s (got \"%s\")",
+			pa_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s (got \"%s\")",
 			    PROFILE_NAMES, sel.profile);
 		else
-			policy_errf(
-			    err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
+			pa_errf(err, errsz, "PHONEAUTH_PROFILE must be one of %s", PROFILE_NAMES);
 		rv = PA_EINVAL;
 		goto out_free_sel;
 	}
 	if ((rv = policy_copy(&p, profile)) != PA_OK) {
-		policy_errf(err, errsz, "PHONEAUTH_PROFILE: out of memory");
+		pa_errf(err, errsz, "PHONEAUTH_PROFILE: out of memory");
 		goto out_free_policy;
 	}
 	if (sel.identity != NULL) {
@@ -495,16 +489,35 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 				break;
 		if (i == sizeof identity_names / sizeof identity_names[0]) {
 			if (plain_word(sel.identity))
-				policy_errf(err, errsz,
+				pa_errf(err, errsz,
 				    "PHONEAUTH_IDENTITY must be phone or email+phone (got \"%s\")",
 				    sel.identity);
 			else
-				policy_errf(
+				pa_errf(
 				    err, errsz, "PHONEAUTH_IDENTITY must be phone or email+phone");
 			rv = PA_EINVAL;
 			goto out_free_policy;
 		}
 		p.identity = (enum pa_identity) i;
+	}
+	if (sel.phone_mask != NULL) {
+		size_t i;
+
+		for (i = 0; i < sizeof phone_mask_names / sizeof phone_mask_names[0]; i++)
+			if (strcmp(sel.phone_mask, phone_mask_names[i]) == 0)
+				break;
+		if (i == sizeof phone_mask_names / sizeof phone_mask_names[0]) {
+			if (plain_word(sel.phone_mask))
+				pa_errf(err, errsz,
+				    "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"%s\")",
+				    sel.phone_mask);
+			else
+				pa_errf(
+				    err, errsz, "PHONEAUTH_PHONE_MASK must be stars or grouped");
+			rv = PA_EINVAL;
+			goto out_free_policy;
+		}
+		p.phone_mask = (enum pa_phone_mask_style) i;
 	}
 	if ((rv = pa_conf_load(&p, policy_items, N_POLICY_ITEMS, getenv_fn, err, errsz)) != PA_OK)
 		goto out_free_policy;
@@ -534,6 +547,7 @@ pa_policy_print(FILE *f, const struct pa_policy *p)
 {
 	(void) fprintf(f, "PHONEAUTH_PROFILE=%s\n", p->name != NULL ? p->name : "");
 	(void) fprintf(f, "PHONEAUTH_IDENTITY=%s\n", identity_names[p->identity]);
+	(void) fprintf(f, "PHONEAUTH_PHONE_MASK=%s\n", phone_mask_names[p->phone_mask]);
 	pa_conf_print(f, p, policy_items, N_POLICY_ITEMS);
 }
 

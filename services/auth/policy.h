@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/phone.h"
 
 enum pa_identity {
 	PA_IDENTITY_PHONE, /* the verified phone is the user id (fancy-feathers) */
@@ -56,6 +57,9 @@ struct pa_policy {
 	enum pa_identity identity; /* [PHONEAUTH_IDENTITY] = phone | email+phone */
 	bool             non_enumerating; /* replies never reveal whether an email/phone exists
 	                                   * [PHONEAUTH_NON_ENUMERATING] */
+	enum pa_phone_mask_style phone_mask; /* how replies show a phone: stars ("+1******1234")
+	                                      * or grouped ("+1 (***) ***-1234")
+	                                      * [PHONEAUTH_PHONE_MASK] */
 
 	/* password rules (see pa_policy_check_password) */
 	int password_min_len; /* characters (NFC code points) [PHONEAUTH_PASSWORD_MIN] */

@@ -164,20 +164,16 @@ auth_retention_write_metrics(struct pa_strbuf *out, struct auth_retention *r)
 		pa_strbuf_printf(out, "phoneauth_retention_deleted_total{table=\"%s\"} %llu\n",
 		    auth_retention_table_name((enum auth_retention_table) t),
 		    (unsigned long long) atomic_load(&r->deleted[t]));
-	pa_metrics_header(out, "phoneauth_retention_runs_total", "counter",
-	    "Retention runs this process completed holding the lock.");
-	pa_strbuf_printf(out, "phoneauth_retention_runs_total %llu\n",
-	    (unsigned long long) atomic_load(&r->runs));
-	pa_metrics_header(out, "phoneauth_retention_skipped_total", "counter",
-	    "Retention runs left to another auth instance that held the lock.");
-	pa_strbuf_printf(out, "phoneauth_retention_skipped_total %llu\n",
-	    (unsigned long long) atomic_load(&r->skipped));
-	pa_metrics_header(out, "phoneauth_retention_failures_total", "counter",
-	    "Retention runs that failed (retried at the next interval).");
-	pa_strbuf_printf(out, "phoneauth_retention_failures_total %llu\n",
-	    (unsigned long long) atomic_load(&r->failures));
-	pa_metrics_header(out, "phoneauth_retention_last_success_seconds", "gauge",
-	    "Unix time of this process's last completed retention run (0: none yet).");
-	pa_strbuf_printf(out, "phoneauth_retention_last_success_seconds %llu\n",
-	    (unsigned long long) atomic_load(&r->last_ok_s));
+	pa_metrics_one(out, "phoneauth_retention_runs_total", "counter",
+	    "Retention runs this process completed holding the lock.",
+	    (long long) atomic_load(&r->runs));
+	pa_metrics_one(out, "phoneauth_retention_skipped_total", "counter",
+	    "Retention runs left to another auth instance that held the lock.",
+	    (long long) atomic_load(&r->skipped));
+	pa_metrics_one(out, "phoneauth_retention_failures_total", "counter",
+	    "Retention runs that failed (retried at the next interval).",
+	    (long long) atomic_load(&r->failures));
+	pa_metrics_one(out, "phoneauth_retention_last_success_seconds", "gauge",
+	    "Unix time of this process's last completed retention run (0: none yet).",
+	    (long long) atomic_load(&r->last_ok_s));
 }

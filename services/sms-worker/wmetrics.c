@@ -50,25 +50,20 @@ smsw_metrics_write(struct pa_strbuf *out)
 	for (int i = 0; i < SMSW_CB_NRESULTS; i++)
 		pa_strbuf_printf(out, "phoneauth_sms_status_callbacks_total{result=\"%s\"} %llu\n",
 		    cb_names[i], (unsigned long long) atomic_load(&m->callbacks[i]));
-	pa_metrics_header(out, "phoneauth_sms_reclaimed_total", "counter",
-	    "Rows taken over after another worker's lease ran out (each may have gone out once).");
-	pa_strbuf_printf(out, "phoneauth_sms_reclaimed_total %llu\n",
-	    (unsigned long long) atomic_load(&m->reclaimed));
-	pa_metrics_header(out, "phoneauth_sms_reconciled_total", "counter",
-	    "Statuses learned by asking Twilio (the callback never came).");
-	pa_strbuf_printf(out, "phoneauth_sms_reconciled_total %llu\n",
-	    (unsigned long long) atomic_load(&m->reconciled));
-	pa_metrics_header(out, "phoneauth_sms_cancelled_total", "counter",
-	    "Rows cancelled unsent because a resend or restart replaced their code.");
-	pa_strbuf_printf(out, "phoneauth_sms_cancelled_total %llu\n",
-	    (unsigned long long) atomic_load(&m->cancelled));
-	pa_metrics_header(out, "phoneauth_sms_queue_depth", "gauge",
-	    "Pushed jobs waiting for a free request slot.");
-	pa_strbuf_printf(
-	    out, "phoneauth_sms_queue_depth %lld\n", (long long) atomic_load(&m->queued_ids));
-	pa_metrics_header(out, "phoneauth_sms_in_flight", "gauge", "Twilio requests running.");
-	pa_strbuf_printf(
-	    out, "phoneauth_sms_in_flight %lld\n", (long long) atomic_load(&m->in_flight));
+	pa_metrics_one(out, "phoneauth_sms_reclaimed_total", "counter",
+	    "Rows taken over after another worker's lease ran out (each may have gone out once).",
+	    (long long) atomic_load(&m->reclaimed));
+	pa_metrics_one(out, "phoneauth_sms_reconciled_total", "counter",
+	    "Statuses learned by asking Twilio (the callback never came).",
+	    (long long) atomic_load(&m->reconciled));
+	pa_metrics_one(out, "phoneauth_sms_cancelled_total", "counter",
+	    "Rows cancelled unsent because a resend or restart replaced their code.",
+	    (long long) atomic_load(&m->cancelled));
+	pa_metrics_one(out, "phoneauth_sms_queue_depth", "gauge",
+	    "Pushed jobs waiting for a free request slot.",
+	    (long long) atomic_load(&m->queued_ids));
+	pa_metrics_one(out, "phoneauth_sms_in_flight", "gauge", "Twilio requests running.",
+	    (long long) atomic_load(&m->in_flight));
 	pa_metrics_header(out, "phoneauth_database_up", "gauge",
 	    "Whether the last heartbeat reached the database.");
 	pa_strbuf_printf(

@@ -65,6 +65,7 @@ static const char *const fast_env[] = { "PHONEAUTH_RESEND_COOLDOWN=1s", NULL };
 
 static const struct flowkit_profile profile = {
 	.name                = "lawnflow",
+	.grouped_mask        = true, /* the profile's PHONEAUTH_PHONE_MASK */
 	.db_name             = "t_flows_lf",
 	.tag                 = { "auth_flows_lf", "auth_flows_lf_fast" },
 	.fast_env            = fast_env,

@@ -341,7 +341,8 @@ flowkit_national(const char *e164, char out[32])
 void
 flowkit_masked(const char *e164, char out[24])
 {
-	(void) snprintf(out, 24, "+1******%s", e164 + strlen(e164) - 4);
+	(void) snprintf(out, 24, prof->grouped_mask ? "+1 (***) ***-%s" : "+1******%s",
+	    e164 + strlen(e164) - 4);
 }
 
 void

@@ -51,6 +51,9 @@ struct flowkit_profile {
 	 * a right code, a wrong code, a dead session (NULL: not checked), a completed reset. */
 	const char *msg_otp_sent, *msg_send_limit, *msg_verified, *msg_code_invalid;
 	const char *msg_session_invalid, *msg_reset_done;
+	/* phone_masked in replies is "+1 (***) ***-1234" (PHONEAUTH_PHONE_MASK=grouped), not
+	 * "+1******1234". */
+	bool grouped_mask;
 };
 
 /* ---- setup ----------------------------------------------------------------------------------- */

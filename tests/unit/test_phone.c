@@ -326,6 +326,39 @@ test_threads(void **state)
 	}
 }
 
+/* The two styles a profile picks for replies (PHONEAUTH_PHONE_MASK). */
+static void
+test_mask_styles(void **state)
+{
+	char out[PA_PHONE_MASK_MAX];
+
+	(void) state;
+	assert_string_equal(
+	    pa_phone_mask_styled("+12015550123", PA_PHONE_MASK_STARS, out), "+1******0123");
+	assert_string_equal(
+	    pa_phone_mask_styled("+12015551234", PA_PHONE_MASK_GROUPED, out), "+1 (***) ***-1234");
+	assert_string_equal(
+	    pa_phone_mask_styled("+447400123456", PA_PHONE_MASK_GROUPED, out), "+44 ******3456");
+	assert_string_equal(
+	    pa_phone_mask_styled("+353861234567", PA_PHONE_MASK_GROUPED, out), "+353 *****4567");
+	assert_string_equal(
+	    pa_phone_mask_styled("+79161234567", PA_PHONE_MASK_GROUPED, out), "+7 ******4567");
+	/* +1 but not ten digits: no NANP grouping. */
+	assert_string_equal(
+	    pa_phone_mask_styled("+1201555012", PA_PHONE_MASK_GROUPED, out), "+1 *****5012");
+	/* The longest E.164 number fits. */
+	assert_string_equal(pa_phone_mask_styled("+999123456789012", PA_PHONE_MASK_GROUPED, out),
+	    "+999 ********9012");
+	/* What pa_phone_mask refuses stays opaque in every style. */
+	assert_string_equal(pa_phone_mask_styled("+1555", PA_PHONE_MASK_GROUPED, out), "***");
+	assert_string_equal(pa_phone_mask_styled(NULL, PA_PHONE_MASK_GROUPED, out), "***");
+	assert_string_equal(pa_phone_mask_styled("2015551234", PA_PHONE_MASK_GROUPED, out), "***");
+	assert_string_equal(pa_phone_mask_styled("+35567", PA_PHONE_MASK_GROUPED, out), "***");
+	/* An unknown style is stars. */
+	assert_string_equal(pa_phone_mask_styled("+12015551234", (enum pa_phone_mask_style) 9, out),
+	    "+1******1234");
+}
+
 int
 main(void)
 {
@@ -342,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_out_may_be_null),
 		cmocka_unit_test(test_verdict_text),
 		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_mask_styles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,7 @@ test_fancy_feathers(void **state)
 	assert_true(p.subscription_required);
 	assert_int_equal(p.identity, PA_IDENTITY_PHONE);
 	assert_false(p.non_enumerating);
+	assert_int_equal(p.phone_mask, PA_PHONE_MASK_STARS);
 	assert_int_equal(p.password_min_len, 8);
 	assert_int_equal(p.password_max_len, 128);
 	assert_true(p.password_need_upper);
@@ -142,6 +143,7 @@ test_lawnflow(void **state)
 	assert_false(p.subscription_required);
 	assert_int_equal(p.identity, PA_IDENTITY_EMAIL_PHONE);
 	assert_true(p.non_enumerating);
+	assert_int_equal(p.phone_mask, PA_PHONE_MASK_GROUPED);
 	assert_int_equal(p.password_min_len, 8);
 	assert_int_equal(p.password_max_len, 128);
 	assert_false(p.password_need_upper);
@@ -188,6 +190,7 @@ test_every_setting_filled_and_printed(void **state)
 		assert_null(strstr(out, "=\n"));
 		assert_non_null(strstr(out, "PHONEAUTH_PROFILE="));
 		assert_non_null(strstr(out, "PHONEAUTH_IDENTITY="));
+		assert_non_null(strstr(out, "PHONEAUTH_PHONE_MASK="));
 		assert_non_null(strstr(out, "PHONEAUTH_MSG_RATE_LIMITED_IP="));
 		assert_non_null(strstr(out, "PHONEAUTH_CODE_TTL="));
 		assert_non_null(strstr(out, "PHONEAUTH_PASSWORD_MAX=128\n"));
@@ -352,6 +355,11 @@ test_bad_overrides(void **state)
 	err = load_bad("PHONEAUTH_IDENTITY");
 	assert_string_equal(err, "PHONEAUTH_IDENTITY must be phone or email+phone (got \"email\")");
 	env_set("PHONEAUTH_IDENTITY", "phone");
+
+	env_set("PHONEAUTH_PHONE_MASK", "dots");
+	err = load_bad("PHONEAUTH_PHONE_MASK");
+	assert_string_equal(err, "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"dots\")");
+	env_set("PHONEAUTH_PHONE_MASK", "grouped");
 
 	env_set("PHONEAUTH_TRIES_PER_CODE", "0");
 	load_bad("PHONEAUTH_TRIES_PER_CODE");

@@ -2,6 +2,8 @@
 #ifndef PHONEAUTH_COMMON_ERR_H
 #define PHONEAUTH_COMMON_ERR_H
 
+#include <stddef.h>
+
 #define PA_MUSTCHECK __attribute__((warn_unused_result))
 
 /* XX(name, text): every failure a libcommon function can report. */
@@ -33,5 +35,9 @@ typedef enum pa_err {
 const char *pa_strerror(pa_err err);
 /* Static symbolic name for err ("EINVAL"); never NULL. */
 const char *pa_err_name(pa_err err);
+
+/* printf into err[0..errsz): the one-line reason a function returning a pa_err gives its caller.
+ * Nothing happens when err is NULL or errsz is 0. */
+void pa_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -26,6 +26,9 @@ void pa_hist_write(
 
 /* Prints a "# HELP" and "# TYPE" header. */
 void pa_metrics_header(struct pa_strbuf *out, const char *name, const char *type, const char *help);
+/* A metric of one sample without labels: its header, then "name v". */
+void pa_metrics_one(
+    struct pa_strbuf *out, const char *name, const char *type, const char *help, long long v);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pa_now_ns(void);

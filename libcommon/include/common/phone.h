@@ -97,6 +97,19 @@ bool pa_phone_regions_valid(const char *list);
  * ("+35567"), comes out as "***". Returns out. */
 const char *pa_phone_mask(const char *e164, char out[PA_PHONE_MASK_MAX]);
 
+/* How replies to sites show a masked phone (a profile setting, PHONEAUTH_PHONE_MASK). */
+enum pa_phone_mask_style {
+	PA_PHONE_MASK_STARS, /* "+1******1234", as pa_phone_mask */
+	PA_PHONE_MASK_GROUPED, /* "+1 (***) ***-1234" for a NANP number (+1 and 10 digits); any
+	                        * other: the calling code, a space, stars, the last four
+	                        * ("+44 ******3456") */
+};
+
+/* pa_phone_mask in the given style; anything pa_phone_mask shows as "***" stays "***", and an
+ * unknown style is STARS. Returns out. */
+const char *pa_phone_mask_styled(
+    const char *e164, enum pa_phone_mask_style style, char out[PA_PHONE_MASK_MAX]);
+
 #ifdef __cplusplus
 }
 #endif

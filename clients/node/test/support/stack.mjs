@@ -157,7 +157,8 @@ export class FakeTwilio {
 
 /**
  * One phoneauth-auth (and, unless noWorker, one phoneauth-sms-worker) on a fresh database.
- * opts: { name, profile, env, rpcUrl, fake, noWorker }
+ * opts: { name, profile, env, rpcUrl, fake, noWorker, clientToken } (clientToken: the Auth
+ * listener requires it, and the health check sends it)
  */
 export class Stack {
   static async start(opts) {
@@ -165,6 +166,7 @@ export class Stack {
     s.name = opts.name;
     s.tls = opts.tlsClient;
     s.tlsClient = opts.tlsClient;
+    s.clientToken = opts.clientToken;
     s.db = newDb(opts.name);
     execFileSync(BIN.auth, ["migrate"], {
       env: { PATH: process.env.PATH, ...SERVICE_ENV, DATABASE_URL: s.db, PHONEAUTH_MIGRATIONS_DIR: join(SOURCE_DIR, "migrations") },
@@ -188,6 +190,7 @@ export class Stack {
       PHONEAUTH_TRUST_END_USER_IP: "true",
       PHONEAUTH_RESEND_COOLDOWN: "1s",
       PHONEAUTH_MIGRATIONS_DIR: join(SOURCE_DIR, "migrations"),
+      ...(opts.clientToken ? { PHONEAUTH_CLIENT_TOKEN: opts.clientToken } : {}),
       ...(opts.env ?? {}),
     };
     if (opts.noWorker) {
@@ -229,7 +232,7 @@ export class Stack {
   /** Waits until the auth log says it listens (a Health through the client would hide bugs). */
   async waitHealthy(ms = 20000) {
     const { Auth } = await import("../../dist/esm/index.js");
-    const c = new Auth({ url: this.rpcUrl, timeoutMs: 500, tls: this.tls });
+    const c = new Auth({ url: this.rpcUrl, timeoutMs: 500, tls: this.tls, clientToken: this.clientToken });
     const end = Date.now() + ms;
     try {
       for (;;) {
