@@ -1,5 +1,5 @@
 -- start_signup_pipelined.sql: start_signup.sql's statements sent in the round trips the service
--- uses (verification.c, pa_db_exec_batch): the account check; BEGIN, the phone's lock and the
+-- uses (code.c, pa_db_exec_batch): the account check; BEGIN, the phone's lock and the
 -- pending lookup; both send limits; the verification, the outbox row, the audit row and COMMIT.
 -- Needs -M prepared (pipelines do), -D seq=S with S apart from other runs on the same database.
 \set n :client_id * 10000000 + :seq
@@ -8,15 +8,16 @@ SELECT 1 FROM users WHERE phone_e164 = ('+' || (17000000000 + :n)) AND phone_ver
 \startpipeline
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtextextended('verification:' || ('+' || (17000000000 + :n)), 0));
-SELECT id::text, greatest(0, ceil(extract(epoch FROM last_sent_at + make_interval(secs => 30::int) - now())))::int FROM verifications WHERE phone_e164 = ('+' || (17000000000 + :n)) AND purpose = 'signup' AND state = 'pending' FOR UPDATE;
+SELECT id::text, greatest(0, ceil(extract(epoch FROM last_sent_at + make_interval(secs => 30::int) - now())))::int FROM verifications WHERE phone_e164 = ('+' || (17000000000 + :n)) AND purpose = 'signup' AND identity = '' AND state = 'pending' ORDER BY created_at DESC LIMIT 1 FOR UPDATE;
 \endpipeline
 \startpipeline
 SELECT rate_limit_take('send_phone', ('+' || (17000000000 + :n)), make_interval(secs => 3600::int), 5::int);
+SELECT rate_limit_take('send_phone_ip', ('+' || (17000000000 + :n)) || '|' || host(('10.0.0.0'::inet + :n)), make_interval(secs => 3600::int), 3::int);
 SELECT rate_limit_take('send_ip', host(('10.0.0.0'::inet + :n)), make_interval(secs => 3600::int), 20::int);
 \endpipeline
 \startpipeline
-INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac, expires_at, max_attempts, last_sent_at, end_user_ip, phantom) VALUES (('51000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, 'signup', NULL::uuid, NULL, ('+' || (17000000000 + :n)), '\xabababababababababababababababababababababababababababababababab'::bytea, now() + make_interval(secs => 300::int), 100::int, now(), ('10.0.0.0'::inet + :n), false);
+INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac, expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash) VALUES (('51000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, 'signup', NULL::uuid, NULL, ('+' || (17000000000 + :n)), '\xabababababababababababababababababababababababababababababababab'::bytea, now() + make_interval(secs => 300::int), 100::int, now(), ('10.0.0.0'::inet + :n), false, '', NULL);
 INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after) VALUES (('51000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, ('+' || (17000000000 + :n)), '\xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd'::bytea, now() + make_interval(secs => 300::int)) RETURNING id;
-INSERT INTO audit_events (event, actor, user_id, phone_masked, verification_id, message_sid, end_user_ip, outcome, detail) VALUES ('code_sent', coalesce(NULL, 'site'), NULL::uuid, '+1******' || right(:n::text, 4), ('51000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, NULL, ('10.0.0.0'::inet + :n), 'queued', '{"purpose":"signup"}'::jsonb);
+SELECT audit_append('code_sent', NULL, NULL::uuid, '+1******' || right(:n::text, 4), ('51000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, NULL, ('10.0.0.0'::inet + :n), 'queued', '{"purpose":"signup"}'::jsonb);
 COMMIT;
 \endpipeline
