@@ -1,7 +1,8 @@
 -- start_signup.sql: pgbench's StartSignup, the statements services/auth/code.c sends for
 -- one new phone (Fancy Feathers without subscriptions, no pending code, an end-user IP of its own),
 -- in the same order: the account check before the transaction, then the per-phone lock, the
--- pending-code lookup, the three send limits (phone, the phone's share per IP, IP), the verification, the outbox row and the audit row.
+-- pending-code lookup, the three send limits (phone, the phone's share per IP, IP), the
+-- verification, the outbox row and the audit row.
 -- What the service computes in C (UUID, code MAC, sealed SMS, masked phone) is a constant or an
 -- expression of the same size here. Needs -D seq=0 (a per-client counter pgbench keeps between
 -- transactions); phones are +17NNNNNNNNN, ids 51000000-...-N, IPs 10.0.0.0 + N.
