@@ -89,9 +89,9 @@ struct pa_db_step auth_codes_try_step(struct auth_args *a, const char *id, bool 
 struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id, const char *state,
     const unsigned char *token_hash, int token_ttl_s);
 
-/* The sms_feedback row of a verified code (migration 0014): the SMS worker reports Outcome=confirmed
- * on its message to Twilio. Inserted once per verification; from then on the worker's store owns
- * the row (claims, posts, outcomes), as with sms_outbox. */
+/* The sms_feedback row of a verified code (migration 0014): the SMS worker reports
+ * Outcome=confirmed on its message to Twilio. Inserted once per verification; from then on the
+ * worker's store owns the row (claims, posts, outcomes), as with sms_outbox. */
 struct pa_db_step auth_feedback_insert_step(struct auth_args *a, const char *id);
 
 /* The verified verification a single-use token stands for, locked. hashes[0..n) are the token's

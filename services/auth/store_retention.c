@@ -33,12 +33,12 @@ static const struct pa_stmt st_status = { "DELETE FROM message_status_events WHE
 
 /* Twilio conversion feedback (migration 0014): finished, or never finished (the worker's setting
  * is off, or the message never got a SID) and not leased. */
-#define FEEDBACK_OLD                                                  \
+#define FEEDBACK_OLD                                                           \
 	"(final_at < " CUTOFF " OR (final_at IS NULL AND created_at < " CUTOFF \
 	" AND (lease_until IS NULL OR lease_until < now())))"
 static const struct pa_stmt st_feedback
-    = { "DELETE FROM sms_feedback WHERE id = ANY (ARRAY(SELECT id FROM sms_feedback WHERE "
-	FEEDBACK_OLD " LIMIT $2::int)) AND " FEEDBACK_OLD,
+    = { "DELETE FROM sms_feedback WHERE id = ANY (ARRAY(SELECT id FROM sms_feedback "
+	"WHERE " FEEDBACK_OLD " LIMIT $2::int)) AND " FEEDBACK_OLD,
 	      2 };
 
 /* The expression is verifications_ended_idx's (migration 0011). */

@@ -283,10 +283,9 @@ finish_feedback(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long ht
 	pa_err             rv;
 
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
-	smsw_twilio_feedback_classify(&e->w->cfg, http, x->reply.data, x->reply.len,
-	    x->retry_after, x->fb.attempts, &r);
-	if ((rv = smsw_store_feedback_finish(e->w->db, e->w->id, &x->fb, &r, http, &lost))
-	        != PA_OK
+	smsw_twilio_feedback_classify(
+	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->fb.attempts, &r);
+	if ((rv = smsw_store_feedback_finish(e->w->db, e->w->id, &x->fb, &r, http, &lost)) != PA_OK
 	    || lost) {
 		smsw_metrics.feedback[SMSW_FB_UNRECORDED]++;
 		pa_log_warn("feedback_unrecorded",

@@ -504,9 +504,9 @@ smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, int max
 			(*skipped)++;
 			continue;
 		}
-		*f    = (struct smsw_feedback) { .id = strtoll(PQgetvalue(res, i, 0), NULL, 10) };
-		(void) snprintf(f->verification_id, sizeof f->verification_id, "%s",
-		    PQgetvalue(res, i, 1));
+		*f = (struct smsw_feedback) { .id = strtoll(PQgetvalue(res, i, 0), NULL, 10) };
+		(void) snprintf(
+		    f->verification_id, sizeof f->verification_id, "%s", PQgetvalue(res, i, 1));
 		(void) snprintf(f->message_sid, sizeof f->message_sid, "%s", PQgetvalue(res, i, 2));
 		f->attempts  = atoi(PQgetvalue(res, i, 3));
 		f->reclaimed = strcmp(PQgetvalue(res, i, 4), "sending") == 0;

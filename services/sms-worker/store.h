@@ -87,7 +87,8 @@ pa_err smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, 
 /* Records the answer to f's Feedback POST while f's lease is still owner's, with its audit row
  * (event sms_feedback, outcome confirmed, retry or failed): SENT marks it done, FAILED failed,
  * RETRY queues it again after r->retry_after_ms. *lost: the lease was gone, nothing written. */
-pa_err smsw_store_feedback_finish(struct pa_db *db, const char *owner, const struct smsw_feedback *f,
-    const struct smsw_result *r, long http_status, bool *lost) PA_MUSTCHECK;
+pa_err smsw_store_feedback_finish(struct pa_db *db, const char *owner,
+    const struct smsw_feedback *f, const struct smsw_result *r, long http_status,
+    bool *lost) PA_MUSTCHECK;
 
 #endif

@@ -1,8 +1,8 @@
 /* twilio.h: Twilio's Messages API on the wire (../shared/twilio-oai/twilio_api_v2010.json): the
  * form a create POSTs (with ProvideFeedback when PHONEAUTH_TWILIO_FEEDBACK is on), a Feedback
- * POST's form and answers, what a create's answers mean (sent, failed for good, or try again later), the
- * Message JSON a reconciliation GET reads, and the retry backoff. No I/O: xfer.c moves the
- * bytes. */
+ * POST's form and answers, what a create's answers mean (sent, failed for good, or try again
+ * later), the Message JSON a reconciliation GET reads, and the retry backoff. No I/O: xfer.c moves
+ * the bytes. */
 #ifndef PHONEAUTH_SMSW_TWILIO_H
 #define PHONEAUTH_SMSW_TWILIO_H
 

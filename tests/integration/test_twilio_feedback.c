@@ -63,7 +63,8 @@ test_confirmed_once(void **state)
 {
 	struct fake_twilio_msg m;
 	char                   phone[16], vid[37], code[8];
-	double confirmed = smskit_metric(&worker, "phoneauth_twilio_feedback_total{outcome=\"confirmed\"}");
+	double                 confirmed
+	    = smskit_metric(&worker, "phoneauth_twilio_feedback_total{outcome=\"confirmed\"}");
 
 	(void) state;
 	smskit_phone(phone);
@@ -77,10 +78,11 @@ test_confirmed_once(void **state)
 	                 " AND message_sid = $2 AND attempts = 1 AND http_status = 200",
 	        vid, m.sid),
 	    1);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_feedback'"
-	                              " AND verification_id = $1::uuid AND message_sid = $2"
-	                              " AND outcome = 'confirmed'",
-	                     vid, m.sid),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_feedback'"
+	                 " AND verification_id = $1::uuid AND message_sid = $2"
+	                 " AND outcome = 'confirmed'",
+	        vid, m.sid),
 	    1);
 	assert_true(metric_reaches(
 	    "phoneauth_twilio_feedback_total{outcome=\"confirmed\"}", confirmed + 1));
@@ -96,7 +98,8 @@ test_retried_on_5xx(void **state)
 	struct fake_twilio_msg m;
 	char                   phone[16], vid[37], code[8];
 	int                    before = fake_twilio_feedback_requests(smskit_fake());
-	double retries = smskit_metric(&worker, "phoneauth_twilio_feedback_total{outcome=\"retry\"}");
+	double                 retries
+	    = smskit_metric(&worker, "phoneauth_twilio_feedback_total{outcome=\"retry\"}");
 
 	(void) state;
 	smskit_phone(phone);
@@ -109,12 +112,13 @@ test_retried_on_5xx(void **state)
 	assert_int_equal(fake_twilio_feedback_requests(smskit_fake()) - before, 3);
 	assert_int_equal(fake_twilio_feedback_count(smskit_fake(), m.sid), 1);
 	assert_int_equal(
-	    smskit_qlong("SELECT attempts FROM sms_feedback WHERE verification_id = $1::uuid", vid,
-	        NULL),
+	    smskit_qlong(
+	        "SELECT attempts FROM sms_feedback WHERE verification_id = $1::uuid", vid, NULL),
 	    3);
-	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_feedback'"
-	                              " AND verification_id = $1::uuid AND outcome = 'retry'",
-	                     vid, NULL),
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_feedback'"
+	                 " AND verification_id = $1::uuid AND outcome = 'retry'",
+	        vid, NULL),
 	    2);
 	assert_true(
 	    metric_reaches("phoneauth_twilio_feedback_total{outcome=\"retry\"}", retries + 2));
@@ -137,8 +141,8 @@ test_unverified_never_confirmed(void **state)
 	    PHONEAUTH__V1__CODE__OK);
 	harness_sleep_ms(2500);
 	assert_int_equal(
-	    smskit_qlong("SELECT count(*) FROM sms_feedback WHERE verification_id = $1::uuid", vid,
-	        NULL),
+	    smskit_qlong(
+	        "SELECT count(*) FROM sms_feedback WHERE verification_id = $1::uuid", vid, NULL),
 	    0);
 	assert_int_equal(fake_twilio_feedback_count(smskit_fake(), m.sid), 0);
 	fake_twilio_msg_free(&m);

@@ -631,7 +631,8 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 		}
 	}
 	if (pf != NULL && strcmp(pf, "true") != 0 && strcmp(pf, "false") != 0) {
-		ft_reply_error(res, 400, 20001, "ProvideFeedback must be true or false, not '%s'.", pf);
+		ft_reply_error(
+		    res, 400, 20001, "ProvideFeedback must be true or false, not '%s'.", pf);
 		return false;
 	}
 	if (cb != NULL && strncmp(cb, "http://", 7) != 0 && strncmp(cb, "https://", 8) != 0) {
@@ -692,10 +693,9 @@ ft_msg_new(const struct ft_form *fm, const char *user)
 	m->status_callback = ft_strdup(ft_form_get(fm, "StatusCallback"));
 	m->auth_user       = ft_strdup(user);
 	/* Twilio answers "accepted" when it still has to pick a sender from the service's pool. */
-	m->status          = ft_strdup(mss != NULL && from == NULL ? "accepted" : "queued");
-	m->validity_period = vp != NULL ? atoi(vp) : 0;
-	m->provide_feedback
-	    = ft_form_get(fm, "ProvideFeedback") != NULL
+	m->status           = ft_strdup(mss != NULL && from == NULL ? "accepted" : "queued");
+	m->validity_period  = vp != NULL ? atoi(vp) : 0;
+	m->provide_feedback = ft_form_get(fm, "ProvideFeedback") != NULL
 	    && strcmp(ft_form_get(fm, "ProvideFeedback"), "true") == 0;
 	m->created = m->updated = time(NULL);
 	if (m->to == NULL || m->body == NULL || m->auth_user == NULL || m->status == NULL
@@ -883,7 +883,7 @@ ft_feedback(struct fake_twilio *f, const struct pa_http_request *req, struct pa_
 {
 	const char    *ct = pa_http_header(req, "Content-Type"), *outcome;
 	char           sid[35], created[40];
-	size_t         n = strlen(rest);
+	size_t         n  = strlen(rest);
 	struct ft_form fm = { 0 };
 	struct ft_msg *m;
 	json_object   *o;
@@ -909,7 +909,8 @@ ft_feedback(struct fake_twilio *f, const struct pa_http_request *req, struct pa_
 		goto out_rejected;
 	}
 	outcome = ft_form_get(&fm, "Outcome");
-	if (outcome == NULL || (strcmp(outcome, "confirmed") != 0 && strcmp(outcome, "unconfirmed") != 0)) {
+	if (outcome == NULL
+	    || (strcmp(outcome, "confirmed") != 0 && strcmp(outcome, "unconfirmed") != 0)) {
 		ft_form_free(&fm);
 		ft_reply_error(res, 400, 20001, "Outcome must be confirmed or unconfirmed.");
 		goto out_rejected;
@@ -938,8 +939,8 @@ ft_feedback(struct fake_twilio *f, const struct pa_http_request *req, struct pa_
 			ft_reply_error(res, 400, 20001,
 			    "Message %s was not sent with ProvideFeedback=true.", sid);
 		else
-			ft_reply_error(res, 404, 20404,
-			    "The requested resource %s was not found", req->uri);
+			ft_reply_error(
+			    res, 404, 20404, "The requested resource %s was not found", req->uri);
 		goto out_rejected;
 	}
 	if ((o = json_object_new_object()) == NULL) {
@@ -1003,9 +1004,9 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 	bool                parsed, fb;
 
 	parsed = ft_split_path(req->uri, path, sizeof path, &acct, &rest);
-	fb     = post && parsed && strncmp(rest, "Messages/", 9) == 0
-	    && strlen(rest) > 14 && strcmp(rest + strlen(rest) - 14, "/Feedback.json") == 0;
-	post   = post && parsed && strcmp(rest, "Messages.json") == 0;
+	fb     = post && parsed && strncmp(rest, "Messages/", 9) == 0 && strlen(rest) > 14
+	    && strcmp(rest + strlen(rest) - 14, "/Feedback.json") == 0;
+	post = post && parsed && strcmp(rest, "Messages.json") == 0;
 	pthread_mutex_lock(&f->mtx);
 	f->inflight++;
 	if (post)

@@ -228,9 +228,8 @@ test_feedback_classify(void **state)
 {
 	struct smsw_config c = config();
 	struct smsw_result r;
-	const char         ok[]
-	    = "{\"account_sid\":\"AC0123456789abcdef0123456789abcdef\",\"message_sid\":"
-	      "\"SM0123456789abcdef0123456789abcdef\",\"outcome\":\"confirmed\"}";
+	const char ok[] = "{\"account_sid\":\"AC0123456789abcdef0123456789abcdef\",\"message_sid\":"
+	                  "\"SM0123456789abcdef0123456789abcdef\",\"outcome\":\"confirmed\"}";
 	const char e500[] = "{\"code\":20500,\"message\":\"Internal Server Error\",\"status\":500}";
 	const char e404[] = "{\"code\":20404,\"message\":\"not found\",\"status\":404}";
 
