@@ -188,6 +188,8 @@ static const struct pa_stmt st_feedback_claim
 	" RETURNING f.id, f.verification_id::text, coalesce(f.message_sid, ''), f.attempts,"
 	"  c.was",
 	      3 };
+/* The feedback claim's columns, in RETURNING order. */
+enum { F_ID, F_VERIFICATION, F_SID, F_ATTEMPTS, F_WAS };
 #define FB_MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
 /* An answer to a Feedback POST, with its audit row: done, failed, or back to the queue. */
 static const struct pa_stmt st_feedback_finish
@@ -500,16 +502,17 @@ smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, int max
 	for (int i = 0; i < PQntuples(res) && *n < max; i++) {
 		struct smsw_feedback *f = &out[*n];
 
-		if (PQgetvalue(res, i, 2)[0] == '\0') {
+		if (PQgetvalue(res, i, F_SID)[0] == '\0') {
 			(*skipped)++;
 			continue;
 		}
-		*f = (struct smsw_feedback) { .id = strtoll(PQgetvalue(res, i, 0), NULL, 10) };
+		*f = (struct smsw_feedback) { .id = strtoll(PQgetvalue(res, i, F_ID), NULL, 10) };
+		(void) snprintf(f->verification_id, sizeof f->verification_id, "%s",
+		    PQgetvalue(res, i, F_VERIFICATION));
 		(void) snprintf(
-		    f->verification_id, sizeof f->verification_id, "%s", PQgetvalue(res, i, 1));
-		(void) snprintf(f->message_sid, sizeof f->message_sid, "%s", PQgetvalue(res, i, 2));
-		f->attempts  = atoi(PQgetvalue(res, i, 3));
-		f->reclaimed = strcmp(PQgetvalue(res, i, 4), "sending") == 0;
+		    f->message_sid, sizeof f->message_sid, "%s", PQgetvalue(res, i, F_SID));
+		f->attempts  = atoi(PQgetvalue(res, i, F_ATTEMPTS));
+		f->reclaimed = strcmp(PQgetvalue(res, i, F_WAS), "sending") == 0;
 		(*n)++;
 	}
 	PQclear(res);
