@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,39 @@ test_unverified_never_confirmed(void **state)
 	fake_twilio_msg_free(&m);
 }
 
+/* PHONEAUTH_TWILIO_FEEDBACK=off: sends do not ask for feedback and nothing is posted; the owed row
+ * waits (for a worker with it on, or the retention job). Runs last: it replaces the worker. */
+static void
+test_off(void **state)
+{
+	const char *const      env[] = { "PHONEAUTH_TWILIO_FEEDBACK=off", NULL };
+	struct fake_twilio_msg m;
+	char                   phone[16], vid[37], code[8];
+	int                    before;
+
+	(void) state;
+	assert_int_equal(harness_stop(&worker.proc, SIGTERM, 10000, NULL), 0);
+	assert_int_equal(smskit_start_worker(&worker, "smsw_feedback_off", env), 0);
+	before = fake_twilio_feedback_requests(smskit_fake());
+	smskit_phone(phone);
+	smskit_signup(phone, vid);
+	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid"
+	                          " ORDER BY id DESC LIMIT 1",
+	    vid, "sent", 10000));
+	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
+	assert_false(m.provide_feedback);
+	(void) snprintf(code, sizeof code, "%.4s", m.body + strlen(FF_SMS_PREFIX));
+	assert_int_equal(smskit_verify(vid, code), PHONEAUTH__V1__CODE__OK);
+	harness_sleep_ms(2500);
+	assert_int_equal(fake_twilio_feedback_requests(smskit_fake()), before);
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM sms_feedback WHERE verification_id = $1::uuid"
+	                 " AND state = 'queued' AND attempts = 0",
+	        vid, NULL),
+	    1);
+	fake_twilio_msg_free(&m);
+}
+
 static void
 test_logs_clean(void **state)
 {
@@ -167,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_retried_on_5xx),
 		cmocka_unit_test(test_unverified_never_confirmed),
 		cmocka_unit_test(test_logs_clean),
+		cmocka_unit_test(test_off),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
