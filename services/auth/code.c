@@ -301,9 +301,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
 	unsigned char           hash[AUTH_MAC_BYTES];
 	char                    token[PA_TOKEN_LEN + 1];
-	struct auth_args        a[5];
+	struct auth_args        a[6];
 	struct auth_audit_row   arow;
-	struct pa_db_step       steps[6];
+	struct pa_db_step       steps[7];
 	size_t                  n = 0;
 	PGresult               *res;
 	pa_err                  rv;
@@ -335,6 +335,8 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
 	if (auth_pump_counting(w->app))
 		steps[n++] = auth_breakers_verified_step(&a[4], id);
+	/* Twilio's conversion signal, posted by the SMS worker (its setting says whether). */
+	steps[n++] = auth_feedback_insert_step(&a[5], id);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_checked",
 	        .phone_e164               = v->phone,

@@ -27,6 +27,7 @@ window_of(const struct auth_config *cfg, enum auth_retention_table t)
 		return cfg->unverified_user_ttl_s;
 	case AUTH_RET_OUTBOX:
 	case AUTH_RET_STATUS_EVENTS:
+	case AUTH_RET_FEEDBACK:
 		return cfg->retain_outbox_s;
 	case AUTH_RET_VERIFICATIONS:
 		return cfg->retain_verifications_s;

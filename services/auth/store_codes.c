@@ -55,6 +55,10 @@ static const struct pa_stmt st_verified
 	"  ORDER BY o.id DESC LIMIT 1)"
 	" WHERE id = $1::uuid RETURNING message_sid",
 	      4 };
+/* Twilio's conversion signal (migration 0014): the SMS worker confirms the verified code's
+ * message once it has a SID. */
+static const struct pa_stmt st_feedback
+    = { "INSERT INTO sms_feedback (verification_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING", 1 };
 /* Up to one hash per key of the ring; the unused ones are NULL and match nothing. */
 static const struct pa_stmt st_by_token
     = { "SELECT id::text, phone_e164, coalesce(subscription_id, ''), coalesce(user_id::text, '')"
@@ -249,6 +253,14 @@ auth_codes_verified_step(struct auth_args *a, const char *id, const char *state,
 		a->len[2] = AUTH_MAC_BYTES;
 	a->p[3] = auth_args_int(a, 0, token_ttl_s);
 	return step(&st_verified, a, NULL);
+}
+
+struct pa_db_step
+auth_feedback_insert_step(struct auth_args *a, const char *id)
+{
+	args_text(a);
+	a->p[0] = id;
+	return step(&st_feedback, a, NULL);
 }
 
 pa_err

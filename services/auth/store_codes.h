@@ -1,6 +1,7 @@
 /* store_codes.h: the verifications table (one code conversation each) and the sms_outbox rows
  * auth inserts (the sealed SMS that carries a code; from then on the SMS worker's store owns the
- * row: claims, sends, statuses). Functions named *_step build one statement of a batch that the
+ * row: claims, sends, statuses), and the sms_feedback row of a verified code (the worker's from
+ * then on too). Functions named *_step build one statement of a batch that the
  * caller runs with pa_db_exec_batch (so a flow's statements on several tables share a round
  * trip); *_row reads and frees that step's result. The rest run at once. */
 #ifndef PHONEAUTH_AUTH_STORE_CODES_H
@@ -87,6 +88,11 @@ struct pa_db_step auth_codes_try_step(struct auth_args *a, const char *id, bool 
  * hash NULL), verified now, with the SID of the SMS that carried it. */
 struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id, const char *state,
     const unsigned char *token_hash, int token_ttl_s);
+
+/* The sms_feedback row of a verified code (migration 0014): the SMS worker reports
+ * Outcome=confirmed on its message to Twilio. Inserted once per verification; from then on the
+ * worker's store owns the row (claims, posts, outcomes), as with sms_outbox. */
+struct pa_db_step auth_feedback_insert_step(struct auth_args *a, const char *id);
 
 /* The verified verification a single-use token stands for, locked. hashes[0..n) are the token's
  * hashes under each key of the ring (n <= PA_KEYRING_MAX). */

@@ -31,6 +31,16 @@ static const struct pa_stmt st_status = { "DELETE FROM message_status_events WHE
 	                                  " WHERE " STATUS_OLD " LIMIT $2::int)) AND " STATUS_OLD,
 	2 };
 
+/* Twilio conversion feedback (migration 0014): finished, or never finished (the worker's setting
+ * is off, or the message never got a SID) and not leased. */
+#define FEEDBACK_OLD                                                           \
+	"(final_at < " CUTOFF " OR (final_at IS NULL AND created_at < " CUTOFF \
+	" AND (lease_until IS NULL OR lease_until < now())))"
+static const struct pa_stmt st_feedback
+    = { "DELETE FROM sms_feedback WHERE id = ANY (ARRAY(SELECT id FROM sms_feedback "
+	"WHERE " FEEDBACK_OLD " LIMIT $2::int)) AND " FEEDBACK_OLD,
+	      2 };
+
 /* The expression is verifications_ended_idx's (migration 0011). */
 #define VERIF_OLD(v)                                                                     \
 	"greatest(" v ".updated_at, " v ".expires_at, " v ".token_expires_at) < " CUTOFF \
@@ -80,6 +90,7 @@ static const struct {
 	[AUTH_RET_USERS]         = { "users", &st_users },
 	[AUTH_RET_OUTBOX]        = { "sms_outbox", &st_outbox },
 	[AUTH_RET_STATUS_EVENTS] = { "message_status_events", &st_status },
+	[AUTH_RET_FEEDBACK]      = { "sms_feedback", &st_feedback },
 	[AUTH_RET_VERIFICATIONS] = { "verifications", &st_verifications },
 	[AUTH_RET_SESSIONS]      = { "sessions", &st_sessions },
 	[AUTH_RET_RATE_EVENTS]   = { "rate_events", &st_rate },

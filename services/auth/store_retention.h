@@ -2,7 +2,8 @@
  * deleted because of their age, one batched DELETE per table: users (never verified, older than
  * PHONEAUTH_UNVERIFIED_USER_TTL; their verifications, outbox rows, status events and sessions go
  * with them by ON DELETE CASCADE), sms_outbox (their status events cascade),
- * message_status_events (only the ones that never found their outbox row), verifications,
+ * message_status_events (only the ones that never found their outbox row), sms_feedback,
+ * verifications,
  * sessions and rate_events. (The only other DELETE is store_limits.c's clearing of one subject's
  * events.) audit_events and audit_checkpoints are never deleted: the triggers of 0001 forbid it,
  * and README.md says how an operator archives them. */
@@ -20,6 +21,7 @@ enum auth_retention_table {
 	AUTH_RET_USERS,
 	AUTH_RET_OUTBOX,
 	AUTH_RET_STATUS_EVENTS,
+	AUTH_RET_FEEDBACK,
 	AUTH_RET_VERIFICATIONS,
 	AUTH_RET_SESSIONS,
 	AUTH_RET_RATE_EVENTS,
@@ -38,6 +40,8 @@ const char *auth_retention_table_name(enum auth_retention_table t);
  *   sms_outbox     final before the window, or 'sent' before it with no final status, or
  *                  queued/sending (lease lapsed) with its not_after before it;
  *   message_status_events  with no outbox row, received before the window;
+ *   sms_feedback   finished (done, failed, skipped) before the window, or unfinished and
+ *                  created before it (not leased), e.g. while PHONEAUTH_TWILIO_FEEDBACK is off;
  *   verifications  ended before the window (greatest of last change, code and token expiry),
  *                  no user's verified_by points at it and no outbox row is left;
  *   sessions       expired or revoked before the window;

@@ -51,6 +51,10 @@ const struct pa_conf_item smsw_config_items[] = {
 	    "ask Twilio about a sent message with no final status after this long"),
 	W_INT("PHONEAUTH_CALLBACK_THREADS", callback_threads, "2", 1, 64,
 	    "threads (and database connections) serving status callbacks"),
+	{ "PHONEAUTH_TWILIO_FEEDBACK", PA_CONF_BOOL, offsetof(struct smsw_config, feedback), "on",
+	    0, 0, 0,
+	    "send ProvideFeedback=true and report Outcome=confirmed on each verified code's "
+	    "message" },
 	W_STR("TWILIO_API_BASE", api_base, "https://api.twilio.com", 0,
 	    "Twilio's API origin (tests aim it at a fake)"),
 	W_STR("TWILIO_ACCOUNT_SID", account_sid, NULL, 0, "Twilio account (AC...)"),

@@ -26,6 +26,7 @@ struct smsw_config {
 	int   request_timeout_s;
 	int   reconcile_after_s; /* a 'sent' row with no final status this long is asked about */
 	int   callback_threads;
+	bool  feedback; /* ProvideFeedback and Outcome=confirmed on verified codes */
 	/* Twilio */
 	char *api_base;
 	char *account_sid;

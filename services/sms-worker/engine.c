@@ -38,6 +38,7 @@ struct smsw_engine {
 	pthread_mutex_t mu; /* guards ids */
 	struct pa_ring  ids;
 	uint64_t        next_sweep, early_sweep, next_beat, next_reconcile;
+	uint64_t        next_feedback; /* the next look for owed conversion feedback */
 };
 
 void
@@ -271,6 +272,50 @@ finish_get(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 	smsw_xfer_free(x);
 }
 
+/* A Feedback POST's answer, recorded while the lease holds. An answer we cannot record leaves the
+ * row leased: once the lease runs out it is posted again, which only sets the same outcome on the
+ * same message (Twilio keeps one Feedback per message). */
+static void
+finish_feedback(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
+{
+	struct smsw_result r;
+	bool               lost = false;
+	pa_err             rv;
+
+	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
+	smsw_twilio_feedback_classify(
+	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->fb.attempts, &r);
+	if ((rv = smsw_store_feedback_finish(e->w->db, e->w->id, &x->fb, &r, http, &lost)) != PA_OK
+	    || lost) {
+		smsw_metrics.feedback[SMSW_FB_UNRECORDED]++;
+		pa_log_warn("feedback_unrecorded",
+		    "feedback_id=%lld sid=%s http_status=%ld error=%s note=\"posted again once "
+		    "the lease runs out\"",
+		    (long long) x->fb.id, x->sid, http, lost ? "lease_lost" : pa_err_name(rv));
+	} else if (r.outcome == SMSW_SENT) {
+		smsw_metrics.feedback[SMSW_FB_CONFIRMED]++;
+		pa_log_info("feedback_confirmed", "feedback_id=%lld sid=%s attempt=%d",
+		    (long long) x->fb.id, x->sid, x->fb.attempts);
+	} else if (r.outcome == SMSW_RETRY) {
+		uint64_t due = pa_now_ns() + (uint64_t) r.retry_after_ms * NS_PER_MS;
+
+		smsw_metrics.feedback[SMSW_FB_RETRY]++;
+		pa_log_warn("feedback_retry",
+		    "feedback_id=%lld sid=%s attempt=%d http_status=%ld error_code=%d "
+		    "curl=\"%s\" retry_in_ms=%d",
+		    (long long) x->fb.id, x->sid, x->fb.attempts, http, r.error_code,
+		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc), r.retry_after_ms);
+		if (due < e->next_feedback)
+			e->next_feedback = due;
+	} else {
+		smsw_metrics.feedback[SMSW_FB_FAILED]++;
+		pa_log_warn("feedback_failed",
+		    "feedback_id=%lld sid=%s attempt=%d http_status=%ld error_code=%d",
+		    (long long) x->fb.id, x->sid, x->fb.attempts, http, r.error_code);
+	}
+	smsw_xfer_free(x);
+}
+
 static void
 drain_done(struct smsw_engine *e)
 {
@@ -282,6 +327,8 @@ drain_done(struct smsw_engine *e)
 		count_in_flight(e);
 		if (x->kind == SMSW_XFER_SEND)
 			finish_send(e, x, cc, http);
+		else if (x->kind == SMSW_XFER_FEEDBACK)
+			finish_feedback(e, x, cc, http);
 		else
 			finish_get(e, x, cc, http);
 	}
@@ -477,6 +524,49 @@ reconcile(struct smsw_engine *e)
 	}
 }
 
+/* Claims owed conversion feedback (sms_feedback) with a lease and posts it, in the slots sends
+ * leave free. */
+static void
+feedback(struct smsw_engine *e, uint64_t now)
+{
+	struct smsw_feedback rows[RECONCILE_BATCH];
+	int                  n = 0, skipped = 0, slots = free_slots(e);
+
+	e->next_feedback = now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;
+	if (slots <= 0)
+		return;
+	if (smsw_store_feedback_claim(e->w->db, &e->lessee,
+	        slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, rows, &n, &skipped)
+	    != PA_OK) {
+		pa_log_warn("feedback_claim_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
+		return;
+	}
+	smsw_metrics.feedback[SMSW_FB_SKIPPED] += (uint_fast64_t) skipped;
+	for (int i = 0; i < n; i++) {
+		struct smsw_xfer *x = smsw_xfer_new(SMSW_XFER_FEEDBACK);
+		pa_err            rv;
+
+		if (x == NULL)
+			return; /* the lease runs out and another try picks it up */
+		if (rows[i].reclaimed)
+			pa_log_warn("feedback_reclaimed",
+			    "feedback_id=%lld sid=%s note=\"lease ran out; it may have been "
+			    "posted once\"",
+			    (long long) rows[i].id, rows[i].message_sid);
+		x->fb = rows[i];
+		memcpy(x->sid, rows[i].message_sid, sizeof x->sid);
+		if ((rv = smsw_xfer_start(e->http, x)) != PA_OK) {
+			pa_log_error("feedback_start_failed", "feedback_id=%lld error=%s",
+			    (long long) rows[i].id, pa_err_name(rv));
+			smsw_xfer_free(x);
+		}
+		count_in_flight(e);
+	}
+	/* A full batch means more may be due. */
+	if (n + skipped == (slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH))
+		e->next_feedback = now;
+}
+
 static void
 tick(struct smsw_engine *e, bool stopping)
 {
@@ -498,6 +588,8 @@ tick(struct smsw_engine *e, bool stopping)
 	claim_pushed(e);
 	if (now >= e->next_sweep || (e->early_sweep != 0 && now >= e->early_sweep))
 		sweep(e, now);
+	if (!e->console && e->w->cfg.feedback && now >= e->next_feedback)
+		feedback(e, now);
 	if (!e->console && now >= e->next_reconcile) {
 		reconcile(e);
 		e->next_reconcile = now + RECONCILE_EVERY_NS;
@@ -517,6 +609,8 @@ poll_ms(const struct smsw_engine *e)
 			next = e->next_sweep;
 		if (e->early_sweep != 0 && e->early_sweep < next)
 			next = e->early_sweep;
+		if (!e->console && e->w->cfg.feedback && e->next_feedback < next)
+			next = e->next_feedback;
 	}
 	if (e->unrecorded != NULL)
 		next = now + 100 * NS_PER_MS;

@@ -2,8 +2,9 @@
  * database connection and the HTTP transfers: it claims rows (pushed ids first, then the sweep)
  * through the store, opens their bodies, keeps up to PHONEAUTH_SEND_CONCURRENCY Twilio requests
  * in flight, records each answer while the lease holds, ends the rows the store hands back
- * unsendable (expired, cancelled, unreadable), heartbeats, and asks Twilio about messages whose
- * final status never arrived. */
+ * unsendable (expired, cancelled, unreadable), heartbeats, asks Twilio about messages whose
+ * final status never arrived, and reports verified codes' messages to Twilio's Feedback resource
+ * (PHONEAUTH_TWILIO_FEEDBACK). */
 #ifndef PHONEAUTH_SMSW_ENGINE_H
 #define PHONEAUTH_SMSW_ENGINE_H
 

@@ -61,6 +61,15 @@ struct smsw_result {
 	int               retry_after_ms; /* RETRY: the delay before the next try */
 };
 
+/* One claimed sms_feedback row (migration 0014): Outcome=confirmed is owed on message_sid. */
+struct smsw_feedback {
+	int64_t id;
+	char    verification_id[37];
+	char    message_sid[SMSW_SID_SIZE];
+	int     attempts; /* including this one */
+	bool    reclaimed; /* a dead worker held it: it may have been posted once */
+};
+
 /* What a delivery status report (a callback or a reconciliation GET) came to. */
 enum smsw_cb_result {
 	SMSW_CB_APPLIED, /* status moved forward */

@@ -1,6 +1,7 @@
 /* store.h: the SMS worker's SQL, and nothing else: typed rows in and out, no logging, no metrics,
  * no decisions. It owns the worker's tables: sms_outbox from the claim on (claims with a lease,
- * outcomes, releases, reconciliation marks), message_status_events, sms_opt_outs and
+ * outcomes, releases, reconciliation marks), sms_feedback likewise, message_status_events,
+ * sms_opt_outs and
  * sms_workers (heartbeats). Every audit row it writes goes through the database's
  * audit_append() (migration 0008), in the same statement as the change it records.
  *
@@ -75,5 +76,19 @@ pa_err smsw_store_reconcile_take(
 pa_err smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
     int error_code, const char *raw_dlr, const char *phone,
     enum smsw_cb_result *result) PA_MUSTCHECK;
+
+/* Twilio's conversion signal (sms_feedback, migration 0014; auth inserts a row when a code is
+ * verified, this store owns it from then on). Claims up to max due rows whose message has a SID,
+ * leased to l->owner like outbox rows, into out[0..*n); the rows whose message ended without a
+ * SID are marked 'skipped' by the same statement and only counted (*skipped). */
+pa_err smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, int max,
+    struct smsw_feedback *out, int *n, int *skipped) PA_MUSTCHECK;
+
+/* Records the answer to f's Feedback POST while f's lease is still owner's, with its audit row
+ * (event sms_feedback, outcome confirmed, retry or failed): SENT marks it done, FAILED failed,
+ * RETRY queues it again after r->retry_after_ms. *lost: the lease was gone, nothing written. */
+pa_err smsw_store_feedback_finish(struct pa_db *db, const char *owner,
+    const struct smsw_feedback *f, const struct smsw_result *r, long http_status,
+    bool *lost) PA_MUSTCHECK;
 
 #endif

@@ -52,6 +52,16 @@ smsw_twilio_form(
 	        : validity_s > 36000 ? 36000
 	                             : validity_s);
 	form_add(out, "ValidityPeriod", validity);
+	/* We will tell Twilio which messages led to a verified code (the Feedback resource). */
+	if (c->feedback)
+		form_add(out, "ProvideFeedback", "true");
+	return out->oom ? PA_ENOMEM : PA_OK;
+}
+
+pa_err
+smsw_twilio_feedback_form(struct pa_strbuf *out)
+{
+	form_add(out, "Outcome", "confirmed");
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
 
@@ -232,4 +242,38 @@ smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *er
 	*error_code = json_int(o, "error_code");
 	json_object_put(o);
 	return PA_OK;
+}
+
+void
+smsw_twilio_feedback_classify(const struct smsw_config *c, long http_status, const char *body,
+    size_t body_len, const char *retry_after, int attempts, struct smsw_result *r)
+{
+	json_object *o = parse(body, body_len);
+	const char  *msg;
+
+	*r = (struct smsw_result) { 0 };
+	if (o != NULL && (http_status < 200 || http_status >= 300)) {
+		r->error_code = json_int(o, "code");
+		if ((msg = json_str(o, "message")) != NULL)
+			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
+	}
+	if (o != NULL)
+		json_object_put(o);
+	if (http_status >= 200 && http_status < 300) {
+		r->outcome = SMSW_SENT;
+		(void) snprintf(r->status, sizeof r->status, "confirmed");
+		return;
+	}
+	if (http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500) {
+		retry(r, attempts,
+		    http_status == 429 || http_status == 503 ? retry_after_ms(retry_after) : -1);
+		if (attempts < c->max_attempts)
+			return;
+	}
+	/* Any other 4xx (the message is unknown, too old, or feedback was not asked for) says the
+	 * same next time; a retry past PHONEAUTH_SEND_ATTEMPTS gives up too. */
+	r->outcome = SMSW_FAILED;
+	(void) snprintf(r->status, sizeof r->status, "failed");
+	if (r->error_message[0] == '\0')
+		(void) snprintf(r->error_message, sizeof r->error_message, "HTTP %ld", http_status);
 }

@@ -1,7 +1,8 @@
 /* twilio.h: Twilio's Messages API on the wire (../shared/twilio-oai/twilio_api_v2010.json): the
- * form a create POSTs, what its answers mean (sent, failed for good, or try again later), the
- * Message JSON a reconciliation GET reads, and the retry backoff. No I/O: xfer.c moves the
- * bytes. */
+ * form a create POSTs (with ProvideFeedback when PHONEAUTH_TWILIO_FEEDBACK is on), a Feedback
+ * POST's form and answers, what a create's answers mean (sent, failed for good, or try again
+ * later), the Message JSON a reconciliation GET reads, and the retry backoff. No I/O: xfer.c moves
+ * the bytes. */
 #ifndef PHONEAUTH_SMSW_TWILIO_H
 #define PHONEAUTH_SMSW_TWILIO_H
 
@@ -22,6 +23,16 @@ pa_err smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, i
  * the reply (may be NULL), retry_after the Retry-After header value (may be NULL), attempts the
  * tries so far. Fills r (outcome SENT, FAILED or RETRY). */
 void smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *body,
+    size_t body_len, const char *retry_after, int attempts, struct smsw_result *r);
+
+/* The form body of a Feedback.json POST (CreateMessageFeedback, application/x-www-form-urlencoded):
+ * Outcome=confirmed, the message's code was verified. */
+pa_err smsw_twilio_feedback_form(struct pa_strbuf *out) PA_MUSTCHECK;
+
+/* Classifies Twilio's answer to a Feedback POST: 2xx SENT (status "confirmed"); no answer, 408,
+ * 429 and 5xx RETRY (Retry-After for 429/503, else the backoff) until attempts reaches
+ * c->max_attempts; any other 4xx FAILED (it would answer the same again). */
+void smsw_twilio_feedback_classify(const struct smsw_config *c, long http_status, const char *body,
     size_t body_len, const char *retry_after, int attempts, struct smsw_result *r);
 
 /* A Twilio status word as it may be logged and stored: 1 to 23 of [a-z_] ("delivered"). */

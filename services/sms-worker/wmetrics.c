@@ -21,6 +21,13 @@ static const char *const cb_names[SMSW_CB_NRESULTS] = {
 	[SMSW_CB_BAD_REQUEST]   = "bad_request",
 	[SMSW_CB_ERROR]         = "error",
 };
+static const char *const fb_names[SMSW_FB_NOUTCOMES] = {
+	[SMSW_FB_CONFIRMED]  = "confirmed",
+	[SMSW_FB_RETRY]      = "retry",
+	[SMSW_FB_FAILED]     = "failed",
+	[SMSW_FB_SKIPPED]    = "skipped",
+	[SMSW_FB_UNRECORDED] = "unrecorded",
+};
 static const char *const class_names[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
 void
@@ -50,6 +57,12 @@ smsw_metrics_write(struct pa_strbuf *out)
 	for (int i = 0; i < SMSW_CB_NRESULTS; i++)
 		pa_strbuf_printf(out, "phoneauth_sms_status_callbacks_total{result=\"%s\"} %llu\n",
 		    cb_names[i], (unsigned long long) atomic_load(&m->callbacks[i]));
+	pa_metrics_header(out, "phoneauth_twilio_feedback_total", "counter",
+	    "Twilio conversion feedback (Outcome=confirmed on a verified code's message) by "
+	    "outcome.");
+	for (int i = 0; i < SMSW_FB_NOUTCOMES; i++)
+		pa_strbuf_printf(out, "phoneauth_twilio_feedback_total{outcome=\"%s\"} %llu\n",
+		    fb_names[i], (unsigned long long) atomic_load(&m->feedback[i]));
 	pa_metrics_one(out, "phoneauth_sms_reclaimed_total", "counter",
 	    "Rows taken over after another worker's lease ran out (each may have gone out once).",
 	    (long long) atomic_load(&m->reclaimed));

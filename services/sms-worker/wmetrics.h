@@ -11,9 +11,20 @@
 #include "common/strbuf.h"
 #include "message.h"
 
+/* What became of a Feedback POST (phoneauth_twilio_feedback_total{outcome}). */
+enum smsw_fb_outcome {
+	SMSW_FB_CONFIRMED, /* Twilio took Outcome=confirmed */
+	SMSW_FB_RETRY, /* 429, 5xx, no answer: again later */
+	SMSW_FB_FAILED, /* 4xx, or too many tries: given up */
+	SMSW_FB_SKIPPED, /* the verified code's message never got a SID */
+	SMSW_FB_UNRECORDED, /* answered, but not recorded before the lease ran out */
+	SMSW_FB_NOUTCOMES
+};
+
 struct smsw_metrics {
 	atomic_uint_fast64_t sends[SMSW_NOUTCOMES];
 	atomic_uint_fast64_t callbacks[SMSW_CB_NRESULTS];
+	atomic_uint_fast64_t feedback[SMSW_FB_NOUTCOMES];
 	atomic_uint_fast64_t http_status[6]; /* Twilio answers by class: 0 = no answer, 2..5 */
 	atomic_uint_fast64_t reclaimed; /* rows taken over from a worker whose lease ran out */
 	atomic_uint_fast64_t reconciled; /* GETs that moved a status */

@@ -147,6 +147,12 @@ prepare(struct smsw_http *h, struct smsw_xfer *x)
 		n = snprintf(x->url, sizeof x->url, "%s/%s.json", h->messages_url, x->sid);
 		return n < 0 || (size_t) n >= sizeof x->url ? PA_EINVAL : PA_OK;
 	}
+	if (x->kind == SMSW_XFER_FEEDBACK) {
+		n = snprintf(x->url, sizeof x->url, "%s/%s/Feedback.json", h->messages_url, x->sid);
+		if (n < 0 || (size_t) n >= sizeof x->url)
+			return PA_EINVAL;
+		return smsw_twilio_feedback_form(&x->form);
+	}
 	/* Cannot overflow: smsw_http_new checked the length. */
 	n = snprintf(x->url, sizeof x->url, "%s.json", h->messages_url);
 	if (n < 0 || (size_t) n >= sizeof x->url)
@@ -191,7 +197,7 @@ smsw_xfer_start(struct smsw_http *h, struct smsw_xfer *x)
 	    && curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_HEADERDATA, x) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
-	if (ok && x->kind == SMSW_XFER_SEND)
+	if (ok && x->kind != SMSW_XFER_GET)
 		ok = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) x->form.len) == CURLE_OK
 		    && curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->form.data) == CURLE_OK;
 	if (!ok)

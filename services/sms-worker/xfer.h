@@ -1,8 +1,9 @@
 /* xfer.h: the HTTP transfers to Twilio, over one libcurl multi handle that reuses its
- * connections: a Messages.json POST for a job (the form from twilio.c) or a GET of one message
- * (reconciliation), with the account's credentials, timeouts and TLS checks. Many run at once;
- * the send loop starts them, runs the handle and takes each transfer back when it ends. Only the
- * loop's thread touches it, except smsw_http_wakeup. */
+ * connections: a Messages.json POST for a job (the form from twilio.c), a GET of one message
+ * (reconciliation) or a message's Feedback.json POST (Outcome=confirmed), with the account's
+ * credentials, timeouts and TLS checks. Many run at once; the send loop starts them, runs the
+ * handle and takes each transfer back when it ends. Only the loop's thread touches it, except
+ * smsw_http_wakeup. */
 #ifndef PHONEAUTH_SMSW_XFER_H
 #define PHONEAUTH_SMSW_XFER_H
 
@@ -17,14 +18,15 @@
 
 struct smsw_http;
 
-enum smsw_xfer_kind { SMSW_XFER_SEND, SMSW_XFER_GET };
+enum smsw_xfer_kind { SMSW_XFER_SEND, SMSW_XFER_GET, SMSW_XFER_FEEDBACK };
 
 /* One transfer. The send loop owns it from smsw_xfer_new to smsw_xfer_free; while it runs
  * (between a start and smsw_http_done) the multi handle points to it. */
 struct smsw_xfer {
-	enum smsw_xfer_kind kind;
-	struct smsw_job     job; /* SEND: the claimed row */
-	char                sid[SMSW_SID_SIZE]; /* GET */
+	enum smsw_xfer_kind  kind;
+	struct smsw_job      job; /* SEND: the claimed row */
+	char                 sid[SMSW_SID_SIZE]; /* GET, FEEDBACK: the message */
+	struct smsw_feedback fb; /* FEEDBACK: the claimed sms_feedback row */
 	char  phone[SMSW_PHONE_SIZE]; /* GET: the row's phone, for the status's audit row */
 	CURL *easy;
 	struct curl_slist *headers;
@@ -54,7 +56,8 @@ void smsw_xfer_free(struct smsw_xfer *x);
 void smsw_xfer_wipe(struct smsw_xfer *x);
 
 /* Starts x: SEND posts the form of x->job with ValidityPeriod x->job.ttl_left_s, GET fetches
- * x->sid. On failure x is not running and the caller still frees it. */
+ * x->sid, FEEDBACK posts Outcome=confirmed to x->sid's Feedback.json. On failure x is not running
+ * and the caller still frees it. */
 pa_err smsw_xfer_start(struct smsw_http *h, struct smsw_xfer *x) PA_MUSTCHECK;
 
 /* Transfers running. */

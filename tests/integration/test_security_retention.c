@@ -184,6 +184,36 @@ test_f8_retention_bounds_tables(void **state)
 		SK_CHECK(v > 0, "%s is %s on /metrics", sample, v < 0 ? "absent" : "0");
 	}
 
+	/* Issue 14: conversion feedback long finished goes too (the steady user's verification,
+	 * which stays because the user points at it). */
+	SK_CHECK(seckit_qlong("WITH f AS (INSERT INTO sms_feedback (verification_id, state,"
+	                      " message_sid, created_at, final_at)"
+	                      " SELECT verified_by, 'done', 'SM00000000000000000000000000000001',"
+	                      " now() - interval '1 hour', now() - interval '1 hour' FROM users"
+	                      " WHERE lower(email) = lower($1)"
+	                      " ON CONFLICT (verification_id) DO UPDATE SET state = 'done',"
+	                      " final_at = now() - interval '1 hour', lease_owner = NULL,"
+	                      " lease_until = NULL RETURNING 1) SELECT count(*) FROM f",
+	             email_u, NULL)
+	        == 1,
+	    "no old sms_feedback row could be written");
+	for (int t = 0; t < 50
+	     && seckit_qlong("SELECT count(*) FROM sms_feedback f JOIN users u"
+	                     " ON u.verified_by = f.verification_id"
+	                     " WHERE lower(u.email) = lower($1)",
+	            email_u, NULL)
+	         > 0;
+	     t++)
+		harness_sleep_ms(100);
+	SK_CHECK(
+	    seckit_qlong("SELECT count(*) FROM sms_feedback f JOIN users u"
+	                 " ON u.verified_by = f.verification_id WHERE lower(u.email) = lower($1)",
+	        email_u, NULL)
+	        == 0,
+	    "a finished sms_feedback row outlived PHONEAUTH_RETAIN_OUTBOX=2s");
+	SK_CHECK(seckit_metric(0, "phoneauth_retention_deleted_total{table=\"sms_feedback\"}") > 0,
+	    "phoneauth_retention_deleted_total{table=\"sms_feedback\"} is not positive");
+
 	/* The registration from before the load has expired; its email starts afresh. */
 	SK_CHECK(seckit_qlong(
 	             "SELECT count(*) FROM users WHERE lower(email) = lower($1)", old_email, NULL)

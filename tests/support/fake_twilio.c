@@ -41,6 +41,9 @@ struct ft_msg {
 	int    validity_period;
 	int    error_code;
 	time_t created, updated;
+	bool   provide_feedback; /* ProvideFeedback=true */
+	int    feedback_posts; /* Feedback POSTs it accepted (200) */
+	char   outcome[16]; /* the Feedback's Outcome, "" before any */
 };
 
 /* A fail_number rule. */
@@ -79,6 +82,7 @@ struct fake_twilio {
 
 	int requests, rejected;
 	int fail429, retry_after_s, fail500;
+	int fb_requests, fb_fail500; /* Feedback.json POSTs; how many more get 500 */
 	int latency_ms;
 
 	struct ft_msg **msgs;
@@ -578,6 +582,7 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 	const char *body = ft_form_get(fm, "Body");
 	const char *vp   = ft_form_get(fm, "ValidityPeriod");
 	const char *cb   = ft_form_get(fm, "StatusCallback");
+	const char *pf   = ft_form_get(fm, "ProvideFeedback");
 
 	if (to == NULL || to[0] == '\0') {
 		ft_reply_error(res, 400, 21604, "A 'To' phone number is required.");
@@ -624,6 +629,11 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 			    "Invalid validity period value: %s (seconds, from 1 to 36000).", vp);
 			return false;
 		}
+	}
+	if (pf != NULL && strcmp(pf, "true") != 0 && strcmp(pf, "false") != 0) {
+		ft_reply_error(
+		    res, 400, 20001, "ProvideFeedback must be true or false, not '%s'.", pf);
+		return false;
 	}
 	if (cb != NULL && strncmp(cb, "http://", 7) != 0 && strncmp(cb, "https://", 8) != 0) {
 		ft_reply_error(
@@ -683,8 +693,10 @@ ft_msg_new(const struct ft_form *fm, const char *user)
 	m->status_callback = ft_strdup(ft_form_get(fm, "StatusCallback"));
 	m->auth_user       = ft_strdup(user);
 	/* Twilio answers "accepted" when it still has to pick a sender from the service's pool. */
-	m->status          = ft_strdup(mss != NULL && from == NULL ? "accepted" : "queued");
-	m->validity_period = vp != NULL ? atoi(vp) : 0;
+	m->status           = ft_strdup(mss != NULL && from == NULL ? "accepted" : "queued");
+	m->validity_period  = vp != NULL ? atoi(vp) : 0;
+	m->provide_feedback = ft_form_get(fm, "ProvideFeedback") != NULL
+	    && strcmp(ft_form_get(fm, "ProvideFeedback"), "true") == 0;
 	m->created = m->updated = time(NULL);
 	if (m->to == NULL || m->body == NULL || m->auth_user == NULL || m->status == NULL
 	    || (from != NULL && m->from == NULL) || (mss != NULL && m->mss == NULL)
@@ -860,6 +872,98 @@ out_rejected:
 	pthread_mutex_unlock(&f->mtx);
 }
 
+/* ---- POST Messages/{Sid}/Feedback.json ----------------------------------------------------- */
+
+/* CreateMessageFeedback: a form with Outcome (confirmed or unconfirmed), 200 with the
+ * MessageFeedback JSON; the message must exist and have asked for feedback. rest is
+ * "Messages/{Sid}/Feedback.json". */
+static void
+ft_feedback(struct fake_twilio *f, const struct pa_http_request *req, struct pa_http_response *res,
+    const char *acct, const char *rest)
+{
+	const char    *ct = pa_http_header(req, "Content-Type"), *outcome;
+	char           sid[35], created[40];
+	size_t         n  = strlen(rest);
+	struct ft_form fm = { 0 };
+	struct ft_msg *m;
+	json_object   *o;
+	bool           ok = true, fail = false;
+	int            status = 404;
+
+	if (strcmp(acct, f->account_sid) != 0 || n != 9 + 34 + 14
+	    || strcmp(rest + 9 + 34, "/Feedback.json") != 0) {
+		ft_reply_error(
+		    res, 404, 20404, "The requested resource %s was not found", req->uri);
+		goto out_rejected;
+	}
+	memcpy(sid, rest + 9, 34);
+	sid[34] = '\0';
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+		ft_reply_error(res, 400, 20001,
+		    "Content-Type must be application/x-www-form-urlencoded, not '%s'.",
+		    ct != NULL ? ct : "");
+		goto out_rejected;
+	}
+	if (ft_form_parse(&fm, req->body, req->body_len) != FT_FORM_OK) {
+		ft_reply_error(res, 400, 20001, "The form body is malformed.");
+		goto out_rejected;
+	}
+	outcome = ft_form_get(&fm, "Outcome");
+	if (outcome == NULL
+	    || (strcmp(outcome, "confirmed") != 0 && strcmp(outcome, "unconfirmed") != 0)) {
+		ft_form_free(&fm);
+		ft_reply_error(res, 400, 20001, "Outcome must be confirmed or unconfirmed.");
+		goto out_rejected;
+	}
+	pthread_mutex_lock(&f->mtx);
+	if (f->fb_fail500 > 0) {
+		f->fb_fail500--;
+		fail = true;
+	} else if ((m = ft_find_locked(f, sid)) != NULL && m->provide_feedback) {
+		m->feedback_posts++;
+		(void) snprintf(m->outcome, sizeof m->outcome, "%s", outcome);
+		status = 200;
+		ft_rfc2822(m->created, created);
+	} else if (m != NULL) {
+		status = 400;
+	}
+	pthread_mutex_unlock(&f->mtx);
+	if (fail) {
+		ft_form_free(&fm);
+		ft_reply_error(res, 500, 20500, "Internal Server Error");
+		return;
+	}
+	if (status != 200) {
+		ft_form_free(&fm);
+		if (status == 400)
+			ft_reply_error(res, 400, 20001,
+			    "Message %s was not sent with ProvideFeedback=true.", sid);
+		else
+			ft_reply_error(
+			    res, 404, 20404, "The requested resource %s was not found", req->uri);
+		goto out_rejected;
+	}
+	if ((o = json_object_new_object()) == NULL) {
+		ft_form_free(&fm);
+		ft_reply_error(res, 500, 20500, "Internal Server Error");
+		return;
+	}
+	ft_json_str(o, "account_sid", f->account_sid, &ok);
+	ft_json_str(o, "message_sid", sid, &ok);
+	ft_json_str(o, "outcome", outcome, &ok);
+	ft_json_str(o, "date_created", created, &ok);
+	ft_json_str(o, "date_updated", created, &ok);
+	ft_json_str(o, "uri", req->uri, &ok);
+	ft_form_free(&fm);
+	ft_reply_json(res, 200, o, ok);
+	return;
+
+out_rejected:
+	pthread_mutex_lock(&f->mtx);
+	f->rejected++;
+	pthread_mutex_unlock(&f->mtx);
+}
+
 /* ---- the handlers ---------------------------------------------------------------------------- */
 
 static void
@@ -897,27 +1001,33 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 	const char         *acct = NULL, *rest = NULL;
 	char                path[512], user[128];
 	bool                post = strcmp(req->method, "POST") == 0;
-	bool                parsed;
+	bool                parsed, fb;
 
 	parsed = ft_split_path(req->uri, path, sizeof path, &acct, &rest);
-	post   = post && parsed && strcmp(rest, "Messages.json") == 0;
+	fb     = post && parsed && strncmp(rest, "Messages/", 9) == 0 && strlen(rest) > 14
+	    && strcmp(rest + strlen(rest) - 14, "/Feedback.json") == 0;
+	post = post && parsed && strcmp(rest, "Messages.json") == 0;
 	pthread_mutex_lock(&f->mtx);
 	f->inflight++;
 	if (post)
 		f->requests++;
+	if (fb)
+		f->fb_requests++;
 	pthread_mutex_unlock(&f->mtx);
 
 	if (!ft_auth(f, req, user, sizeof user)) {
 		res->headers[res->nheaders].name    = "WWW-Authenticate";
 		res->headers[res->nheaders++].value = "Basic realm=\"Twilio API\"";
 		ft_reply_error(res, 401, 20003, "Authenticate");
-		if (post) {
+		if (post || fb) {
 			pthread_mutex_lock(&f->mtx);
 			f->rejected++;
 			pthread_mutex_unlock(&f->mtx);
 		}
 	} else if (post) {
 		ft_post(f, req, res, acct, user);
+	} else if (fb) {
+		ft_feedback(f, req, res, acct, rest);
 	} else if (parsed && strcmp(req->method, "GET") == 0) {
 		ft_get(f, req, res, acct, rest);
 	} else {
@@ -1405,6 +1515,8 @@ fake_twilio_last_to(struct fake_twilio *f, const char *to, struct fake_twilio_ms
 		c.auth_user             = ft_strdup(m->auth_user);
 		c.status                = ft_strdup(m->status);
 		c.error_code            = m->error_code;
+		c.provide_feedback      = m->provide_feedback;
+		c.feedback_posts        = m->feedback_posts;
 	}
 	ok = m != NULL && c.to != NULL && c.body != NULL && c.auth_user != NULL && c.status != NULL
 	    && (m->from == NULL || c.from != NULL)
@@ -1551,5 +1663,49 @@ fake_twilio_set_status(struct fake_twilio *f, const char *sid, const char *statu
 	pthread_mutex_lock(&f->mtx);
 	if ((m = ft_find_locked(f, sid)) != NULL)
 		(void) ft_set_status_locked(m, status, error_code);
+	pthread_mutex_unlock(&f->mtx);
+}
+
+int
+fake_twilio_feedback_requests(struct fake_twilio *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->mtx);
+	n = f->fb_requests;
+	pthread_mutex_unlock(&f->mtx);
+	return n;
+}
+
+int
+fake_twilio_feedback_count(struct fake_twilio *f, const char *sid)
+{
+	struct ft_msg *m;
+	int            n;
+
+	pthread_mutex_lock(&f->mtx);
+	m = ft_find_locked(f, sid);
+	n = m != NULL ? m->feedback_posts : 0;
+	pthread_mutex_unlock(&f->mtx);
+	return n;
+}
+
+int
+fake_twilio_feedback_total(struct fake_twilio *f)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&f->mtx);
+	for (size_t i = 0; i < f->nmsgs; i++)
+		n += f->msgs[i]->feedback_posts;
+	pthread_mutex_unlock(&f->mtx);
+	return n;
+}
+
+void
+fake_twilio_fail_feedback_500(struct fake_twilio *f, int n)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->fb_fail500 = n > 0 ? n : 0;
 	pthread_mutex_unlock(&f->mtx);
 }

@@ -1,6 +1,7 @@
 /* fake_twilio.h: a fake of Twilio's Messages API for tests and local runs, on NNG's HTTP server.
  * It checks what phoneauth-sms-worker sends the way Twilio would (Basic auth, form fields),
- * answers with Twilio-shaped JSON (../shared/twilio-oai), records every message it accepted, can be
+ * answers with Twilio-shaped JSON (../shared/twilio-oai), records every message it accepted and
+ * the Feedback POSTs (Outcome) on each, can be
  * told to fail (429 with Retry-After, 500, Twilio error JSON for a number), to stall or to answer
  * slowly (added latency), and posts status callbacks signed like Twilio's (X-Twilio-Signature).
  * Thread-safe: the test thread drives it while NNG threads serve requests. */
@@ -41,6 +42,8 @@ struct fake_twilio_msg {
 	const char *auth_user; /* the Basic user it came with (account SID or API key) */
 	const char *status; /* what GET .../Messages/{sid}.json answers now */
 	int         error_code; /* 0 = null */
+	bool        provide_feedback; /* it came with ProvideFeedback=true */
+	int         feedback_posts; /* Feedback POSTs accepted for it */
 };
 
 int  fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o); /* 0 = ok */
@@ -66,12 +69,23 @@ void fake_twilio_msg_free(struct fake_twilio_msg *m);
 /* Largest number of accepted messages to any one number (2+ means a duplicate send). */
 int fake_twilio_max_per_number(struct fake_twilio *f);
 
+/* Feedback.json POSTs received (POST .../Messages/{Sid}/Feedback.json), whatever the answer. */
+int fake_twilio_feedback_requests(struct fake_twilio *f);
+/* Feedback POSTs accepted (200) for sid; 0 for an unknown sid. */
+int fake_twilio_feedback_count(struct fake_twilio *f, const char *sid);
+/* Feedback POSTs accepted for all messages. */
+int fake_twilio_feedback_total(struct fake_twilio *f);
+
 /* ---- how it answers -------------------------------------------------------------------------- */
 
 /* The next n Messages POSTs get 429 {"code":20429,...} with "Retry-After: retry_after_s". */
 void fake_twilio_fail_429(struct fake_twilio *f, int n, int retry_after_s);
 /* The next n Messages POSTs get 500 with a Twilio error JSON. */
 void fake_twilio_fail_500(struct fake_twilio *f, int n);
+/* The next n Feedback POSTs get 500 with a Twilio error JSON. (A Feedback POST needs Outcome
+ * confirmed or unconfirmed, the message to exist and to have come with ProvideFeedback=true: 400
+ * or 404 otherwise, counted as rejected.) */
+void fake_twilio_fail_feedback_500(struct fake_twilio *f, int n);
 /* Every POST to `to` gets 400 with Twilio error JSON {code, message, more_info, status:400}
  * (21211, 21408, 21610, 21614 ...); code 0 removes the rule. */
 void fake_twilio_fail_number(struct fake_twilio *f, const char *to, int code);

@@ -415,6 +415,69 @@ test_post_accepted(void **state)
 }
 
 static void
+post_feedback(struct reply *r, const char *sid, const char *form)
+{
+	char url[256];
+
+	(void) snprintf(url, sizeof url, "%s/Messages/%s/Feedback.json", fx.base, sid);
+	request(r, url, ACCT, TOKEN, "application/x-www-form-urlencoded", form);
+}
+
+/* CreateMessageFeedback: Outcome on a message sent with ProvideFeedback=true, 200 with the
+ * MessageFeedback JSON; counted per message; 500 on demand; refused otherwise. */
+static void
+test_feedback(void **state)
+{
+	struct reply           r;
+	struct fake_twilio_msg m;
+	char                   sid[35], plain[35], want[256];
+
+	(void) state;
+	post(&r, GOOD_FORM "&ProvideFeedback=true");
+	assert_int_equal(r.status, 201);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, TO, &m));
+	assert_true(m.provide_feedback);
+	fake_twilio_msg_free(&m);
+	post(&r, GOOD_FORM);
+	(void) snprintf(plain, sizeof plain, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	post(&r, GOOD_FORM "&ProvideFeedback=maybe");
+	assert_twilio_error(&r, 400, 20001);
+	reply_free(&r);
+
+	fake_twilio_fail_feedback_500(fx.f, 1);
+	post_feedback(&r, sid, "Outcome=confirmed");
+	assert_twilio_error(&r, 500, 20500);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_feedback_count(fx.f, sid), 0);
+	post_feedback(&r, sid, "Outcome=confirmed");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jstr(&r, "message_sid"), sid);
+	assert_string_equal(jstr(&r, "account_sid"), ACCT);
+	assert_string_equal(jstr(&r, "outcome"), "confirmed");
+	(void) snprintf(
+	    want, sizeof want, "/2010-04-01/Accounts/" ACCT "/Messages/%s/Feedback.json", sid);
+	assert_string_equal(jstr(&r, "uri"), want);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_feedback_count(fx.f, sid), 1);
+
+	post_feedback(&r, sid, "Outcome=delivered");
+	assert_twilio_error(&r, 400, 20001);
+	reply_free(&r);
+	post_feedback(&r, plain, "Outcome=confirmed");
+	assert_twilio_error(&r, 400, 20001);
+	reply_free(&r);
+	post_feedback(&r, "SM00000000000000000000000000000000", "Outcome=confirmed");
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_feedback_requests(fx.f), 5);
+	assert_int_equal(fake_twilio_feedback_total(fx.f), 1);
+	assert_int_equal(fake_twilio_rejected(fx.f), 4);
+}
+
+static void
 test_messaging_service_and_api_key(void **state)
 {
 	struct reply           r;
@@ -876,6 +939,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_releases_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feedback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_callback, setup_auto, teardown),
 	};
 

@@ -189,7 +189,74 @@ test_form_build(void **state)
 	pa_strbuf_free(&out);
 	assert_int_equal(smsw_twilio_form(&c, &j, 90000, &out), PA_OK);
 	assert_non_null(strstr(out.data, "&ValidityPeriod=36000"));
+	assert_null(strstr(out.data, "ProvideFeedback"));
 	pa_strbuf_free(&out);
+}
+
+/* Issue 14, item 5, as twilio_api_v2010.json has them: the Message create's ProvideFeedback
+ * (boolean) when PHONEAUTH_TWILIO_FEEDBACK is on, and CreateMessageFeedbackRequest's one field,
+ * Outcome (message_feedback_enum_outcome: confirmed or unconfirmed), both
+ * application/x-www-form-urlencoded. */
+static void
+test_feedback_forms(void **state)
+{
+	struct smsw_config c      = config();
+	char               body[] = "code 1234";
+	struct smsw_job  j = { .phone = "+12015550123", .body = body, .body_len = sizeof body - 1 };
+	struct pa_strbuf out = { .secret = true };
+	struct smsw_form f;
+
+	(void) state;
+	c.feedback = true;
+	assert_int_equal(smsw_twilio_form(&c, &j, 297, &out), PA_OK);
+	assert_string_equal(out.data,
+	    "To=%2B12015550123&MessagingServiceSid=MG0123456789abcdef0123456789abcdef"
+	    "&Body=code%201234&StatusCallback=https%3A%2F%2Fsms.example.com%2Ftwilio%2F"
+	    "status&ValidityPeriod=297&ProvideFeedback=true");
+	parse(out.data, &f);
+	assert_string_equal(smsw_form_get(&f, "ProvideFeedback"), "true");
+	smsw_form_free(&f);
+	pa_strbuf_free(&out);
+
+	assert_int_equal(smsw_twilio_feedback_form(&out), PA_OK);
+	assert_string_equal(out.data, "Outcome=confirmed");
+	pa_strbuf_free(&out);
+}
+
+static void
+test_feedback_classify(void **state)
+{
+	struct smsw_config c = config();
+	struct smsw_result r;
+	const char ok[] = "{\"account_sid\":\"AC0123456789abcdef0123456789abcdef\",\"message_sid\":"
+	                  "\"SM0123456789abcdef0123456789abcdef\",\"outcome\":\"confirmed\"}";
+	const char e500[] = "{\"code\":20500,\"message\":\"Internal Server Error\",\"status\":500}";
+	const char e404[] = "{\"code\":20404,\"message\":\"not found\",\"status\":404}";
+
+	(void) state;
+	smsw_twilio_feedback_classify(&c, 200, ok, strlen(ok), NULL, 1, &r);
+	assert_int_equal(r.outcome, SMSW_SENT);
+	assert_string_equal(r.status, "confirmed");
+	smsw_twilio_feedback_classify(&c, 201, NULL, 0, NULL, 1, &r);
+	assert_int_equal(r.outcome, SMSW_SENT);
+	smsw_twilio_feedback_classify(&c, 500, e500, strlen(e500), NULL, 2, &r);
+	assert_int_equal(r.outcome, SMSW_RETRY);
+	assert_int_equal(r.error_code, 20500);
+	assert_in_range(r.retry_after_ms, 500, 1000);
+	smsw_twilio_feedback_classify(&c, 429, NULL, 0, "7", 1, &r);
+	assert_int_equal(r.outcome, SMSW_RETRY);
+	assert_int_equal(r.retry_after_ms, 7000);
+	smsw_twilio_feedback_classify(&c, 0, NULL, 0, NULL, 1, &r); /* no answer */
+	assert_int_equal(r.outcome, SMSW_RETRY);
+	/* A 4xx says the same next time; so does a 5xx past PHONEAUTH_SEND_ATTEMPTS. */
+	smsw_twilio_feedback_classify(&c, 404, e404, strlen(e404), NULL, 1, &r);
+	assert_int_equal(r.outcome, SMSW_FAILED);
+	assert_int_equal(r.error_code, 20404);
+	smsw_twilio_feedback_classify(&c, 400, NULL, 0, NULL, 1, &r);
+	assert_int_equal(r.outcome, SMSW_FAILED);
+	assert_string_equal(r.error_message, "HTTP 400");
+	smsw_twilio_feedback_classify(&c, 503, NULL, 0, NULL, 5, &r);
+	assert_int_equal(r.outcome, SMSW_FAILED);
 }
 
 static const char created[]
@@ -346,6 +413,8 @@ main(void)
 		cmocka_unit_test(test_signature_port_variant),
 		cmocka_unit_test(test_form_parse),
 		cmocka_unit_test(test_form_build),
+		cmocka_unit_test(test_feedback_forms),
+		cmocka_unit_test(test_feedback_classify),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_parse_message),
