@@ -313,6 +313,24 @@ test_f4_ff_stranger_cannot_cancel_code(void **state)
 	    "the signup code after a stranger's StartPasswordReset");
 	pa_reply_clear(&r);
 
+	/* A pending signup code, then a stranger's StartSignup for the same phone on a
+	 * subscription of the stranger's own (LinkSubscription links any phone): the person's code
+	 * still works (the security review: every signup had the same identity). */
+	seckit_new_phone(phone);
+	seckit_new_ip(ip1);
+	seckit_new_ip(ip2);
+	seckit_ff_signup(0, ip1, phone, vid, code);
+	harness_sleep_ms(1100);
+	{
+		char svid[40], scode[16];
+
+		seckit_ff_signup(0, ip2, phone, svid, scode);
+	}
+	seckit_verify(0, ip1, vid, code, &r);
+	SK_EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), MSG_VERIFIED,
+	    "the signup code after a stranger's StartSignup on another subscription");
+	pa_reply_clear(&r);
+
 	/* The owner's pending reset code, then a stranger's reset for the same account. */
 	seckit_new_phone(phone);
 	seckit_new_ip(ip1);
@@ -423,6 +441,17 @@ test_f9_ip_limits_not_bypassed(void **state)
 	SK_CHECK(ok == 3, "(b) %d of 4 sends from one /64 went out, want 3", ok);
 	SK_CHECK(send_one(0, v6[4], &r), "(b) a send from another /64 was refused");
 	pa_reply_clear(&r);
+
+	/* (d) IPv4-mapped IPv6 addresses (what dual-stack servers report) count by their IPv4:
+	 * two of them are two buckets, not one ::/64 (the security review). */
+	{
+		const char *const mapped[4] = { "::ffff:198.51.100.7", "::ffff:198.51.100.7",
+			"::ffff:198.51.100.7", "::ffff:198.51.100.8" };
+
+		ok = sends(0, mapped, 4, "(d) IPv4-mapped");
+		SK_CHECK(ok == 4,
+		    "(d) %d of 4 sends from two IPv4-mapped addresses went out, want 4", ok);
+	}
 
 	/* Untrusted IPs may share the no-IP bucket, which (a) filled: at most 3 of 4. */
 	seckit_start(1, "sec_ff_f9_untrusted", env_untrusted);

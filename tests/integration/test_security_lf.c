@@ -126,7 +126,9 @@ verification_state(const char *vid)
  * verifying it makes the account, with the second password and the second phone. A verified
  * account is never taken over that way (nothing sent, same reply, old password only). And an
  * unverified registration does not hold its phone: another email registers it and gets the
- * account. */
+ * account. Once one registration's code verified the account, the others' codes neither verify
+ * nor resend (the security review's takeover: an old pending code would replace the owner's
+ * phone and password). */
 static void
 test_f2_unverified_registration_holds_nothing(void **state)
 {
@@ -165,6 +167,26 @@ test_f2_unverified_registration_holds_nothing(void **state)
 		SK_CHECK(v != NULL && strcmp(v, ph[1]) == 0,
 		    "the verified account's phone is %s, want the second phone", v ? v : "(none)");
 		free(v);
+		/* The first registration's code, still pending, must not take the now verified
+		 * account over (its phone and password would replace the owner's). */
+		if (seckit_outbox_code(vid1, code) > 0) {
+			struct pa_reply r;
+
+			seckit_verify(0, ip, vid1, code, &r);
+			SK_CHECK(r.code != C(OK),
+			    "the first registration's old code verified after the account was: "
+			    "its phone and password take the account over");
+			pa_reply_clear(&r);
+			SK_CHECK(login_works(0, ip, eA, "second-pass-2"),
+			    "after the old code, the owner's password no longer logs in");
+			SK_CHECK(!login_works(0, ip, eA, "first-pass-1"),
+			    "after the old code, the first registration's password logs in");
+			seckit_resend(0, ip, vid1, &r);
+			SK_CHECK(r.code != C(OK),
+			    "the first registration's code can still be resent after the account "
+			    "was verified");
+			pa_reply_clear(&r);
+		}
 	}
 
 	/* A verified account: a registration with its email and another phone changes nothing. */
@@ -252,6 +274,42 @@ test_f3_lf_login_throttle_non_enumerating(void **state)
 	}
 	SK_CHECK(login_works(0, y, eE, "the-owner-pass-1"),
 	    "the owner's right password from another IP was refused after a stranger's failures");
+	seckit_done();
+}
+
+/* Finding 3's oracle through Register (the security review): Register(E, P, pw) then Login(E, pw)
+ * must read the same whether E was free (a new unverified user) or belongs to a verified account
+ * (a phantom registration): an unverified registration logs nobody in, and says nothing. */
+static void
+test_f3_lf_register_then_login_says_nothing(void **state)
+{
+	char            p1[16], p2[16], p3[16], ip[48], eV[64], eN[64], vid[40], sig[1024];
+	char            sN[1024], sV[1024];
+	struct pa_reply r;
+
+	(void) state;
+	seckit_start(0, "sec_lf_f3_oracle", env_lf);
+	seckit_new_phone(p1);
+	seckit_new_phone(p2);
+	seckit_new_phone(p3);
+	seckit_new_email(eV);
+	seckit_new_email(eN);
+	seckit_new_ip(ip);
+	seckit_lf_user(0, ip, eV, "verified-owner-7", p1);
+	seckit_new_ip(ip);
+	register_ok(0, ip, eN, "probe-pass-77", p2, vid, sig);
+	register_ok(0, ip, eV, "probe-pass-77", p3, vid, sig);
+	seckit_new_ip(ip);
+	seckit_login(0, ip, eN, "probe-pass-77", &r);
+	reply_sig(&r, NULL, sN, sizeof sN);
+	pa_reply_clear(&r);
+	seckit_login(0, ip, eV, "probe-pass-77", &r);
+	reply_sig(&r, NULL, sV, sizeof sV);
+	pa_reply_clear(&r);
+	SK_CHECK(strcmp(sN, sV) == 0,
+	    "Login after Register tells a free email from a verified account's:\n"
+	    "    free     %s\n    verified %s",
+	    sN, sV);
 	seckit_done();
 }
 
@@ -347,6 +405,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_f2_unverified_registration_holds_nothing),
 		T(test_f3_lf_login_throttle_non_enumerating),
+		T(test_f3_lf_register_then_login_says_nothing),
 		T(test_f4_lf_stranger_cannot_cancel_code),
 	};
 #undef T
