@@ -68,6 +68,12 @@ auth_caller_ip_key(const struct auth_app *app, struct pa_rpc_call *call, char ke
 		(void) snprintf(key, AUTH_IP_KEY_MAX, "%s", ip);
 		return key;
 	}
+	/* ::ffff:a.b.c.d (a dual-stack server's way of saying a.b.c.d) is that IPv4 address. */
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		if (inet_ntop(AF_INET, &a6.s6_addr[12], text, sizeof text) != NULL)
+			(void) snprintf(key, AUTH_IP_KEY_MAX, "%s", text);
+		return key;
+	}
 	for (int i = 0; i < 16; i++) {
 		int keep = bits - 8 * i;
 

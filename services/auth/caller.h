@@ -23,11 +23,11 @@ const char *auth_caller_ip(struct pa_rpc_call *call);
 struct auth_app;
 
 /* The subject that per-IP limits count the caller under, written to key: an IPv4 address as
- * is; an IPv6 address cut to its first PHONEAUTH_IPV6_PREFIX bits ("2001:db8:5ec:1::/64"), since
- * one subscriber holds a whole /64; and one shared bucket ("none") for a call without a valid
- * end_user_ip, and for every call when the IP cannot be trusted: no client token is set (any
- * program that reaches the port could name any IP) unless PHONEAUTH_TRUST_END_USER_IP=true.
- * Returns key. */
+ * is (an IPv4-mapped IPv6 address too); an IPv6 address cut to its first PHONEAUTH_IPV6_PREFIX
+ * bits ("2001:db8:5ec:1::/64"), since one subscriber holds a whole /64; and one shared bucket
+ * ("none") for a call without a valid end_user_ip, and for every call when the IP cannot be
+ * trusted: no client token is set (any program that reaches the port could name any IP) unless
+ * PHONEAUTH_TRUST_END_USER_IP=true. Returns key. */
 const char *auth_caller_ip_key(
     const struct auth_app *app, struct pa_rpc_call *call, char key[AUTH_IP_KEY_MAX]);
 

@@ -303,7 +303,7 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	char                    token[PA_TOKEN_LEN + 1];
 	struct auth_args        a[6];
 	struct auth_audit_row   arow;
-	struct pa_db_step       steps[7];
+	struct pa_db_step       steps[8];
 	size_t                  n = 0;
 	PGresult               *res;
 	pa_err                  rv;
@@ -314,10 +314,19 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
 			return auth_db_fail(w, call, rv);
 		n = 0;
-		if (auth_accounts_phone_taken_row(res)) {
+		switch (auth_accounts_phone_taken_row(res)) {
+		case AUTH_REGISTER_OK:
+			break;
+		case AUTH_REGISTER_PHONE_TAKEN:
 			pa_db_rollback(w->db);
 			return pa_rpc_fail(
 			    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
+		case AUTH_REGISTER_GONE:
+			/* Another of the user's registrations verified it first: this code is as
+			 * spent as a used one, and must not change the verified account. */
+			pa_db_rollback(w->db);
+			return pa_rpc_fail(
+			    CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
 		}
 	} else {
 		if ((rv = pa_token_new(token)) != PA_OK)
@@ -331,8 +340,11 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	}
 	steps[n++] = auth_codes_verified_step(&a[2], id, register_ ? "consumed" : "verified",
 	    register_ ? NULL : hash, p->signup_token_ttl_s);
-	if (register_)
+	if (register_) {
 		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
+		/* The user's other pending registrations end: none may verify or resend now. */
+		steps[n++] = auth_codes_expire_others_step(&a[1], v->user_id, id);
+	}
 	if (auth_pump_counting(w->app))
 		steps[n++] = auth_breakers_verified_step(&a[4], id);
 	/* Twilio's conversion signal, posted by the SMS worker (its setting says whether). */

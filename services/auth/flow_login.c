@@ -176,6 +176,10 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	}
 	right = found && rv == PA_OK;
 	sodium_memzero(u.password_hash, sizeof u.password_hash);
+	/* Where logins must not tell who exists, an unverified registration logs nobody in and says
+	 * nothing: "verify first" would tell that the email was free when it was registered. */
+	if (right && !u.verified && p->non_enumerating)
+		right = false;
 	if (!right) {
 		if (found
 		    && auth_audit_write(w->db,

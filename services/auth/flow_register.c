@@ -37,7 +37,7 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 			return PA_OK;
 		(void) snprintf(user_id, AUTH_UUID_LEN, "%s", u.id);
 		*phantom = false;
-		return PA_OK;
+		return auth_accounts_touch(w->db, user_id);
 	}
 	if ((rv = auth_accounts_phone_verified(w->db, phone, &taken)) != PA_OK || taken)
 		return rv;

@@ -116,7 +116,10 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 		return r;
 	req.phone_e164      = phone.e164;
 	req.subscription_id = p->subscription_required ? in->subscription_id : NULL;
-	req.pump            = &pass;
+	/* Anyone can link a subscription of their own to any phone: a start on one subscription
+	 * must not end the pending code of another's (migration 0010). */
+	req.identity = req.subscription_id;
+	req.pump     = &pass;
 	if ((rv = pa_db_begin(w->db)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))

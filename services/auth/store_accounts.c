@@ -16,16 +16,22 @@ static const struct pa_stmt st_subscription_user
     = { "UPDATE subscriptions SET user_id = $2::uuid WHERE id = $1", 2 };
 static const struct pa_stmt st_phone_verified
     = { "SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL", 1 };
+/* The registration's user, locked (two of its codes verifying at once run one after the other),
+ * whether it is verified already, and whether another verified account uses the phone. No row:
+ * the user is gone (retention). */
 static const struct pa_stmt st_phone_taken
-    = { "SELECT 1 FROM users WHERE phone_e164 = $1 AND phone_verified_at IS NOT NULL"
-	" AND id <> $2::uuid",
+    = { "SELECT u.phone_verified_at IS NOT NULL, EXISTS (SELECT 1 FROM users o"
+	"  WHERE o.phone_e164 = $1 AND o.phone_verified_at IS NOT NULL AND o.id <> u.id)"
+	" FROM users u WHERE u.id = $2::uuid FOR UPDATE OF u",
 	      2 };
-/* The verified registration's phone and password become the user's (migration 0010). */
+/* The verified registration's phone and password become the user's (migration 0010), only while
+ * it is unverified: a verified account is never changed by another of its registrations. */
 static const struct pa_stmt st_user_verified
     = { "UPDATE users u SET phone_verified_at = now(), verified_by = v.id,"
 	" phone_e164 = v.phone_e164, password_hash = coalesce(v.password_hash, u.password_hash),"
 	" failed_logins = 0, locked_until = NULL"
-	" FROM verifications v WHERE u.id = $1::uuid AND v.id = $2::uuid",
+	" FROM verifications v WHERE u.id = $1::uuid AND v.id = $2::uuid"
+	" AND u.phone_verified_at IS NULL",
 	      2 };
 static const struct pa_stmt st_create_user
     = { "INSERT INTO users (phone_e164, email, password_hash, phone_verified_at, verified_by,"
@@ -34,6 +40,8 @@ static const struct pa_stmt st_create_user
 	" WHERE id = $1::uuid"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
 	      3 };
+static const struct pa_stmt st_touch
+    = { "UPDATE users SET updated_at = now() WHERE id = $1::uuid", 1 };
 static const struct pa_stmt st_user_by_email
     = { "SELECT id::text, phone_e164, phone_verified_at IS NOT NULL FROM users"
 	" WHERE lower(email) = lower($1) FOR UPDATE",
@@ -130,13 +138,19 @@ auth_accounts_phone_taken_step(
 	return (struct pa_db_step) { &st_phone_taken, a->p, res, NULL };
 }
 
-bool
+enum { TAKEN_VERIFIED, TAKEN_PHONE };
+
+enum auth_register_check
 auth_accounts_phone_taken_row(PGresult *res)
 {
-	bool taken = PQntuples(res) > 0;
+	enum auth_register_check c = AUTH_REGISTER_GONE;
 
+	if (PQntuples(res) > 0)
+		c = PQgetvalue(res, 0, TAKEN_VERIFIED)[0] == 't' ? AUTH_REGISTER_GONE
+		    : PQgetvalue(res, 0, TAKEN_PHONE)[0] == 't'  ? AUTH_REGISTER_PHONE_TAKEN
+		                                                 : AUTH_REGISTER_OK;
 	PQclear(res);
-	return taken;
+	return c;
 }
 
 struct pa_db_step
@@ -154,6 +168,14 @@ auth_accounts_create_from(struct pa_db *db, const char *verification_id, const c
 	const char *params[3] = { verification_id, email, pwhash };
 
 	return exec_first(db, &st_create_user, params, user_id, AUTH_UUID_LEN, created);
+}
+
+pa_err
+auth_accounts_touch(struct pa_db *db, const char *user_id)
+{
+	const char *params[1] = { user_id };
+
+	return pa_db_exec(db, &st_touch, params, NULL);
 }
 
 pa_err

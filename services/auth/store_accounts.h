@@ -26,10 +26,16 @@ pa_err auth_accounts_subscription_user(
 
 /* *taken: a verified account already uses this phone (it is the account's login). */
 pa_err auth_accounts_phone_verified(struct pa_db *db, const char *phone, bool *taken) PA_MUSTCHECK;
-/* As a batch step: a verified account other than user_id uses the phone. */
+/* As a batch step, before a registration's code verifies user_id with phone: user_id locked,
+ * and whether it may be verified. */
+enum auth_register_check {
+	AUTH_REGISTER_OK,
+	AUTH_REGISTER_PHONE_TAKEN, /* a verified account other than user_id uses the phone */
+	AUTH_REGISTER_GONE, /* user_id is verified already (by another code) or deleted */
+};
 struct pa_db_step auth_accounts_phone_taken_step(
     struct auth_args *a, const char *phone, const char *user_id, PGresult **res);
-bool auth_accounts_phone_taken_row(PGresult *res);
+enum auth_register_check auth_accounts_phone_taken_row(PGresult *res);
 /* As a batch step: user_id's phone is verified now, by verification_id, whose phone and
  * password (a registration's) become the user's. */
 struct pa_db_step auth_accounts_verified_step(
@@ -48,6 +54,9 @@ struct auth_user_by_email {
 };
 pa_err auth_accounts_by_email(
     struct pa_db *db, const char *email, struct auth_user_by_email *out, bool *found) PA_MUSTCHECK;
+/* An unverified user registered again: its retention clock (PHONEAUTH_UNVERIFIED_USER_TTL)
+ * starts afresh. */
+pa_err auth_accounts_touch(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
 /* A new unverified user; *created false when the email is taken meanwhile. */
 pa_err auth_accounts_register(struct pa_db *db, const char *email, const char *phone,
     const char *pwhash, char user_id[AUTH_UUID_LEN], bool *created) PA_MUSTCHECK;

@@ -19,6 +19,10 @@ static const struct pa_stmt st_pending
 	      4 };
 static const struct pa_stmt st_expire
     = { "UPDATE verifications SET state = 'expired' WHERE id = $1::uuid", 1 };
+static const struct pa_stmt st_expire_others
+    = { "UPDATE verifications SET state = 'expired' WHERE user_id = $1::uuid"
+	" AND purpose = 'register' AND state = 'pending' AND id <> $2::uuid",
+	      2 };
 static const struct pa_stmt st_insert
     = { "INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
 	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash)"
@@ -137,6 +141,15 @@ auth_codes_pending_row(PGresult *res, struct auth_pending *out)
 		out->resend_wait_s = atoi(PQgetvalue(res, 0, PENDING_WAIT));
 	}
 	PQclear(res);
+}
+
+struct pa_db_step
+auth_codes_expire_others_step(struct auth_args *a, const char *user_id, const char *id)
+{
+	args_text(a);
+	a->p[0] = user_id;
+	a->p[1] = id;
+	return step(&st_expire_others, a, NULL);
 }
 
 pa_err

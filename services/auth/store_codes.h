@@ -32,6 +32,10 @@ struct pa_db_step auth_codes_pending_step(struct auth_args *a, const char *phone
     const char *purpose, const char *identity, int cooldown_s, PGresult **res);
 void              auth_codes_pending_row(PGresult *res, struct auth_pending *out);
 
+/* As a batch step: every other pending registration of user_id than id ends (id verified it). */
+struct pa_db_step auth_codes_expire_others_step(
+    struct auth_args *a, const char *user_id, const char *id);
+
 /* Ends a pending verification that a new start replaces: its code stops working. */
 pa_err auth_codes_expire(struct pa_db *db, const char *id) PA_MUSTCHECK;
 

@@ -10,7 +10,9 @@
 
 #define CUTOFF "(now() - make_interval(secs => $1::int))"
 
-#define USER_OLD "phone_verified_at IS NULL AND created_at < " CUTOFF
+/* updated_at: a registration again (flow_register.c touches the row) starts the clock afresh, so a
+ * user is not deleted under a code just sent to it. */
+#define USER_OLD "phone_verified_at IS NULL AND updated_at < " CUTOFF
 static const struct pa_stmt st_users
     = { "DELETE FROM users WHERE id = ANY (ARRAY(SELECT id FROM users WHERE " USER_OLD
 	" LIMIT $2::int)) AND " USER_OLD,

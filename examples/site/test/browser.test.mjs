@@ -322,7 +322,8 @@ describe("LawnFlow", () => {
     await page.fill("#password", PASSWORD);
     await page.click("button[type=submit]");
     assert.match(page.url(), /\/login$/);
-    assert.equal(await message(page), "Please verify your phone number before logging in.");
+    // The non-enumerating profile says nothing of an unverified registration.
+    assert.equal(await message(page), "Invalid email, phone number or password.");
     await shot(page, "lf-login-before-verification");
   });
 
