@@ -313,6 +313,60 @@ test_f3_lf_register_then_login_says_nothing(void **state)
 	seckit_done();
 }
 
+/* StartPasswordReset by email (the security review): for an account's email and for an unknown
+ * one, every reply that follows reads the same: a second start inside the cooldown, a wrong code
+ * (attempts left) and a resend after the cooldown. */
+static void
+test_f3_lf_reset_by_email_says_nothing(void **state)
+{
+	char            phone[16], ip[48], eV[64], eU[64], vV[40], vU[40], sV[1024], sU[1024];
+	const char     *em[2]  = { eV, eU };
+	char           *vid[2] = { vV, vU };
+	struct pa_reply r;
+
+	(void) state;
+	seckit_start(0, "sec_lf_f3_reset", env_lf);
+	seckit_new_phone(phone);
+	seckit_new_email(eV);
+	seckit_new_email(eU);
+	seckit_new_ip(ip);
+	seckit_lf_user(0, ip, eV, "reset-owner-pass-1", phone);
+	harness_sleep_ms(1100);
+	for (int k = 0; k < 2; k++) {
+		seckit_new_ip(ip);
+		seckit_start_reset(0, ip, em[k], &r);
+		seckit_vid(r.code == C(OK)
+		        ? ((Phoneauth__V1__StartPasswordResetResponse *) r.body)->sent
+		        : NULL,
+		    vid[k]);
+		pa_reply_clear(&r);
+	}
+	for (int step = 0; step < 3; step++) {
+		static const char *const names[] = { "a second start inside the cooldown",
+			"a wrong code", "a resend after the cooldown" };
+		char                    *sig[2]  = { sV, sU };
+
+		if (step == 2)
+			harness_sleep_ms(1100);
+		for (int k = 0; k < 2; k++) {
+			seckit_new_ip(ip);
+			if (step == 0)
+				seckit_start_reset(0, ip, em[k], &r);
+			else if (step == 1)
+				seckit_verify(0, ip, vid[k], "000000", &r);
+			else
+				seckit_resend(0, ip, vid[k], &r);
+			reply_sig(&r, NULL, sig[k], 1024);
+			pa_reply_clear(&r);
+		}
+		SK_CHECK(strcmp(sV, sU) == 0,
+		    "reset by email, %s: an account's email and an unknown one read differently:\n"
+		    "    account %s\n    unknown %s",
+		    names[step], sV, sU);
+	}
+	seckit_done();
+}
+
 /* ---- finding 4 ------------------------------------------------------------------------------- */
 
 /* Finding 4 (LawnFlow): a person's pending registration code survives, past the cooldown and from
@@ -406,6 +460,7 @@ main(void)
 		T(test_f2_unverified_registration_holds_nothing),
 		T(test_f3_lf_login_throttle_non_enumerating),
 		T(test_f3_lf_register_then_login_says_nothing),
+		T(test_f3_lf_reset_by_email_says_nothing),
 		T(test_f4_lf_stranger_cannot_cancel_code),
 	};
 #undef T
