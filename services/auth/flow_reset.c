@@ -55,6 +55,10 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	    != PA_OK)
 		return auth_db_fail(w, call, rv);
 	req.phantom = !found;
+	/* An email with no account gets a phantom on a stand-in phone, so that everything after
+	 * (cooldown, limits, tries, resends) reads as it does for an account's. */
+	if (req.phantom && p->non_enumerating && phone[0] == '\0' && email != NULL)
+		auth_phantom_phone(email, phone);
 	if (req.phantom && (!p->non_enumerating || phone[0] == '\0')) {
 		if (p->non_enumerating)
 			return reset_nobody(w->app, call, out);

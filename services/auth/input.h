@@ -22,6 +22,12 @@ bool auth_email_ok(const char *email);
  * cases is one identity; out has room for 256 bytes. */
 void auth_email_identity(const char *email, char out[256]);
 
+/* The stand-in phone of an email that has no account, for a non-enumerating reset: "+999" (no
+ * country's code) and 11 digits from a hash of the email's identity, the same every time, so
+ * that its phantom verification has the cooldown, limits and tries a real one has. out has room
+ * for 17 bytes. */
+void auth_phantom_phone(const char *email, char out[17]);
+
 /* "phone or email" from what a person typed: a phone is normalised into phone (E.164, "" when
  * none), anything with '@' is *email when the profile has emails. Unparseable input matches no
  * one. */
