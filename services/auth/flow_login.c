@@ -159,12 +159,14 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	r = login_throttle(w, call, &keys, found || p->non_enumerating);
 	if (r.code != CODE(OK)) {
 		sodium_memzero(u.password_hash, sizeof u.password_hash);
+		/* An unknown login is audited too where the profile must not tell them apart, so
+		 * both cost the same round trip. */
 		return login_refused(w, call,
-		    found ? &(struct auth_audit) { .event = "login_refused",
-		        .user_id                          = u.id,
+		    found || p->non_enumerating ? &(struct auth_audit) { .event = "login_refused",
+		        .user_id = found ? u.id : NULL,
 		        .outcome = r.reason == REASON(ACCOUNT_LOCKED) ? "locked" : "ip_limit",
 		        .ip      = auth_caller_ip(call) }
-		          : NULL,
+		                                : NULL,
 		    r);
 	}
 	found = found && u.has_password;
@@ -181,10 +183,10 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	if (right && !u.verified && p->non_enumerating)
 		right = false;
 	if (!right) {
-		if (found
+		if ((found || p->non_enumerating)
 		    && auth_audit_write(w->db,
 		           &(struct auth_audit) { .event = "login_failed",
-		               .user_id                  = u.id,
+		               .user_id                  = found ? u.id : NULL,
 		               .outcome                  = "bad_password",
 		               .ip                       = auth_caller_ip(call) })
 		        != PA_OK)
