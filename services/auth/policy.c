@@ -451,12 +451,31 @@ policy_check(const struct pa_policy *p, char *err, size_t errsz)
 
 /* ---- load / free / print --------------------------------------------------------------------- */
 
+/* The index of value among names[0..n) into *out; false, with the error line (naming env and what
+ * it must be), for anything else. */
+static bool
+pick_name(const char *value, const char *const *names, size_t n, const char *env, const char *must,
+    int *out, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(value, names[i]) == 0) {
+			*out = (int) i;
+			return true;
+		}
+	if (plain_word(value))
+		pa_errf(err, errsz, "%s must be %s (got \"%s\")", env, must, value);
+	else
+		pa_errf(err, errsz, "%s must be %s", env, must);
+	return false;
+}
+
 pa_err
 pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t errsz)
 {
 	struct policy_select    sel     = { 0 };
 	struct pa_policy        p       = { 0 };
 	const struct pa_policy *profile = NULL;
+	int                     idx;
 	pa_err                  rv;
 
 	if (err != NULL && errsz > 0)
@@ -480,42 +499,22 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 		goto out_free_policy;
 	}
 	if (sel.identity != NULL) {
-		size_t i;
-
-		for (i = 0; i < sizeof identity_names / sizeof identity_names[0]; i++)
-			if (strcmp(sel.identity, identity_names[i]) == 0)
-				break;
-		if (i == sizeof identity_names / sizeof identity_names[0]) {
-			if (plain_word(sel.identity))
-				pa_errf(err, errsz,
-				    "PHONEAUTH_IDENTITY must be phone or email+phone (got \"%s\")",
-				    sel.identity);
-			else
-				pa_errf(
-				    err, errsz, "PHONEAUTH_IDENTITY must be phone or email+phone");
+		if (!pick_name(sel.identity, identity_names,
+		        sizeof identity_names / sizeof identity_names[0], "PHONEAUTH_IDENTITY",
+		        "phone or email+phone", &idx, err, errsz)) {
 			rv = PA_EINVAL;
 			goto out_free_policy;
 		}
-		p.identity = (enum pa_identity) i;
+		p.identity = (enum pa_identity) idx;
 	}
 	if (sel.phone_mask != NULL) {
-		size_t i;
-
-		for (i = 0; i < sizeof phone_mask_names / sizeof phone_mask_names[0]; i++)
-			if (strcmp(sel.phone_mask, phone_mask_names[i]) == 0)
-				break;
-		if (i == sizeof phone_mask_names / sizeof phone_mask_names[0]) {
-			if (plain_word(sel.phone_mask))
-				pa_errf(err, errsz,
-				    "PHONEAUTH_PHONE_MASK must be stars or grouped (got \"%s\")",
-				    sel.phone_mask);
-			else
-				pa_errf(
-				    err, errsz, "PHONEAUTH_PHONE_MASK must be stars or grouped");
+		if (!pick_name(sel.phone_mask, phone_mask_names,
+		        sizeof phone_mask_names / sizeof phone_mask_names[0],
+		        "PHONEAUTH_PHONE_MASK", "stars or grouped", &idx, err, errsz)) {
 			rv = PA_EINVAL;
 			goto out_free_policy;
 		}
-		p.phone_mask = (enum pa_phone_mask_style) i;
+		p.phone_mask = (enum pa_phone_mask_style) idx;
 	}
 	if ((rv = pa_conf_load(&p, policy_items, N_POLICY_ITEMS, getenv_fn, err, errsz)) != PA_OK)
 		goto out_free_policy;
