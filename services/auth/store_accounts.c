@@ -28,8 +28,7 @@ static const struct pa_stmt st_phone_taken
  * it is unverified: a verified account is never changed by another of its registrations. */
 static const struct pa_stmt st_user_verified
     = { "UPDATE users u SET phone_verified_at = now(), verified_by = v.id,"
-	" phone_e164 = v.phone_e164, password_hash = coalesce(v.password_hash, u.password_hash),"
-	" failed_logins = 0, locked_until = NULL"
+	" phone_e164 = v.phone_e164, password_hash = coalesce(v.password_hash, u.password_hash)"
 	" FROM verifications v WHERE u.id = $1::uuid AND v.id = $2::uuid"
 	" AND u.phone_verified_at IS NULL",
 	      2 };
@@ -50,20 +49,18 @@ static const struct pa_stmt st_register_user
     = { "INSERT INTO users (email, phone_e164, password_hash) VALUES ($1, $2, $3)"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
 	      3 };
-static const struct pa_stmt st_set_password
-    = { "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL"
-	" WHERE id = $1::uuid",
-	      2 };
+static const struct pa_stmt st_set_password = { "UPDATE users SET password_hash = $2"
+	                                        " WHERE id = $1::uuid",
+	2 };
 /* Prefers the verified owner of a phone; an unverified registration only answers "verify". */
 static const struct pa_stmt st_login_lookup
     = { "SELECT id::text, password_hash, phone_verified_at IS NOT NULL, phone_e164"
 	" FROM users WHERE (phone_e164 = $1 OR lower(email) = lower($2))"
 	" ORDER BY phone_verified_at IS NULL, created_at DESC LIMIT 1",
 	      2 };
-static const struct pa_stmt st_login_ok
-    = { "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now()"
-	" WHERE id = $1::uuid",
-	      1 };
+static const struct pa_stmt st_login_ok = { "UPDATE users SET last_login_at = now()"
+	                                    " WHERE id = $1::uuid",
+	1 };
 static const struct pa_stmt st_reset_lookup
     = { "SELECT id::text, phone_e164 FROM users WHERE phone_verified_at IS NOT NULL"
 	" AND (phone_e164 = $1 OR lower(email) = lower($2))",

@@ -60,7 +60,7 @@ pa_err auth_accounts_touch(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
 /* A new unverified user; *created false when the email is taken meanwhile. */
 pa_err auth_accounts_register(struct pa_db *db, const char *email, const char *phone,
     const char *pwhash, char user_id[AUTH_UUID_LEN], bool *created) PA_MUSTCHECK;
-/* A new password; failed logins and a lock are cleared. */
+/* A new password. */
 pa_err auth_accounts_set_password(
     struct pa_db *db, const char *user_id, const char *pwhash) PA_MUSTCHECK;
 
@@ -74,8 +74,8 @@ struct auth_login_user {
 };
 pa_err auth_accounts_login_lookup(struct pa_db *db, const char *phone, const char *email,
     struct auth_login_user *out, bool *found) PA_MUSTCHECK;
-/* A good login: last login now (and the failures and lock of older versions cleared: failed
- * logins are counted per login and IP in rate_events now, flow_login.c). */
+/* A good login: last login now. (Failed logins are counted per login and IP in rate_events,
+ * flow_login.c; users.failed_logins and locked_until are no longer read or written.) */
 pa_err auth_accounts_login_ok(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
 
 /* The verified account a reset is for (by phone or email); *found false when none. */
