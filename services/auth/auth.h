@@ -75,6 +75,13 @@ struct auth_config {
 	char *captcha_verify_url; /* "" or NULL: the provider's siteverify */
 	int   captcha_timeout_s; /* the whole siteverify request */
 	int   captcha_retry_after_s; /* what an UNAVAILABLE answer asks callers to wait */
+	/* Who makes and checks codes (issue 16): local (our MACs) or verify (Twilio Verify, through
+	 * the SMS workers, which hold the Twilio credentials and dial verify_check_url). */
+	char *code_backend;
+	char *verify_check_url; /* a REQ socket listens here; workers' REP sockets dial it */
+	char *verify_check_token; /* workers must present it (32+ characters) */
+	int   verify_check_timeout_s; /* one VerificationCheck, worker and Twilio included */
+	char *test_numbers; /* "+15005550006=123456,...": fixed codes, nothing sent */
 };
 
 extern const struct pa_conf_item auth_config_items[];

@@ -135,5 +135,18 @@ const struct pa_conf_item auth_config_items[] = {
 	    "the whole siteverify request, never retried"),
 	AUTH_DUR("PHONEAUTH_CAPTCHA_RETRY_AFTER", captcha_retry_after_s, "10s", 1, 3600,
 	    "retry_after_s of the answer when the captcha provider is down"),
+	AUTH_STR("PHONEAUTH_CODE_BACKEND", code_backend, "local", 0,
+	    "who makes and checks codes: local (our MACs) or verify (Twilio Verify)"),
+	AUTH_STR("PHONEAUTH_VERIFY_CHECK_URL", verify_check_url, "tcp://127.0.0.1:7403", 0,
+	    "where SMS workers dial in to check codes with Twilio Verify (verify backend)"),
+	{ "PHONEAUTH_VERIFY_CHECK_TOKEN", PA_CONF_SECRET,
+	    offsetof(struct auth_config, verify_check_token), NULL, 0, 0, 0,
+	    "token the SMS workers' Verify checks carry (32+ characters; verify backend)" },
+	AUTH_DUR("PHONEAUTH_VERIFY_CHECK_TIMEOUT", verify_check_timeout_s, "10s", 1, 60,
+	    "one code check with Twilio Verify, through a worker"),
+	{ "PHONEAUTH_TEST_NUMBERS", PA_CONF_SECRET, offsetof(struct auth_config, test_numbers),
+	    NULL, 0, 0, 0,
+	    "test numbers with fixed codes, nothing sent: +15005550006=123456,... "
+	    "(needs PHONEAUTH_ALLOW_TEST_NUMBERS)" },
 };
 const size_t auth_config_nitems = sizeof auth_config_items / sizeof auth_config_items[0];

@@ -31,6 +31,13 @@ static const struct pa_policy profile_fancy_feathers = {
 	.login_failures_per_ip_hour = 100,
 	.session_ttl_s              = 7 * 86400,
 	.signup_token_ttl_s         = 900,
+	.channels                   = PA_CHANNEL_BIT(PA_CHANNEL_SMS),
+	.default_channel            = PA_CHANNEL_SMS,
+	.fallback_channel           = PA_CHANNEL_SMS,
+	.login_second_factor        = PA_2FA_OFF,
+	.remember_device_ttl_s      = 30 * 86400,
+	.test_numbers_allowed       = false,
+	.locale                     = "en",
 	.subscription_required      = true,
 	.identity                   = PA_IDENTITY_PHONE,
 	.non_enumerating            = false,
@@ -80,6 +87,11 @@ static const struct pa_policy profile_fancy_feathers = {
 	.msg_send_budget = "We cannot send OTPs right now. Please try again later.",
 	.msg_challenge_unavailable
 	= "The security check is not available right now. Please try again shortly.",
+	.msg_channel_not_allowed = "Please choose another way to receive your OTP.",
+	.msg_second_factor
+	= "An OTP has been sent to your mobile number. Please enter it to finish logging in.",
+	.msg_verify_unavailable
+	= "We could not check your OTP right now. Please try again shortly.",
 };
 
 /* Rules, numbers and messages from seeds/004_0e0a7ea5adc4b8ab.txt. Messages never say whether an
@@ -103,6 +115,13 @@ static const struct pa_policy profile_lawnflow = {
 	.login_failures_per_ip_hour = 100,
 	.session_ttl_s              = 7 * 86400,
 	.signup_token_ttl_s         = 900,
+	.channels                   = PA_CHANNEL_BIT(PA_CHANNEL_SMS),
+	.default_channel            = PA_CHANNEL_SMS,
+	.fallback_channel           = PA_CHANNEL_SMS,
+	.login_second_factor        = PA_2FA_OFF,
+	.remember_device_ttl_s      = 30 * 86400,
+	.test_numbers_allowed       = false,
+	.locale                     = "en",
 	.subscription_required      = false,
 	.identity                   = PA_IDENTITY_EMAIL_PHONE,
 	.non_enumerating            = true,
@@ -147,6 +166,10 @@ static const struct pa_policy profile_lawnflow = {
 	.msg_send_budget = "We can't text codes right now. Please try again later.",
 	.msg_challenge_unavailable
 	= "The security check isn't available right now. Please try again in a moment.",
+	.msg_channel_not_allowed = "We can't send codes that way. Please choose another option.",
+	.msg_second_factor       = "Enter the code we sent to your phone to finish signing in.",
+	.msg_verify_unavailable
+	= "We couldn't check your code right now. Please try again in a moment.",
 };
 
 static const struct pa_policy *const profiles[] = { &profile_fancy_feathers, &profile_lawnflow };
@@ -207,6 +230,11 @@ static const struct pa_conf_item policy_items[] = {
 	BOOL("PHONEAUTH_SUBSCRIPTION_REQUIRED", subscription_required,
 	    "phone must match the subscription's"),
 	BOOL("PHONEAUTH_NON_ENUMERATING", non_enumerating, "never reveal whether a user exists"),
+	DUR("PHONEAUTH_REMEMBER_DEVICE_TTL", remember_device_ttl_s, 3600, 400 * 86400,
+	    "life of a remembered device (second factor: new-device)"),
+	BOOL("PHONEAUTH_ALLOW_TEST_NUMBERS", test_numbers_allowed,
+	    "PHONEAUTH_TEST_NUMBERS (fixed codes, nothing sent) may be used"),
+	STR("PHONEAUTH_LOCALE", locale, "default language of replies and codes (BCP 47)"),
 	INT("PHONEAUTH_PASSWORD_MIN", password_min_len, 1, 1024, "minimum password characters"),
 	INT("PHONEAUTH_PASSWORD_MAX", password_max_len, 1, 4096, "maximum password characters"),
 	BOOL("PHONEAUTH_PASSWORD_NEED_UPPER", password_need_upper,
@@ -246,6 +274,9 @@ static const struct pa_conf_item policy_items[] = {
 	MSG("DESTINATION_PAUSED", destination_paused),
 	MSG("SEND_BUDGET", send_budget),
 	MSG("CHALLENGE_UNAVAILABLE", challenge_unavailable),
+	MSG("CHANNEL_NOT_ALLOWED", channel_not_allowed),
+	MSG("SECOND_FACTOR", second_factor),
+	MSG("VERIFY_UNAVAILABLE", verify_unavailable),
 };
 #define N_POLICY_ITEMS (sizeof policy_items / sizeof policy_items[0])
 
@@ -254,6 +285,10 @@ struct policy_select {
 	char *profile;
 	char *identity;
 	char *phone_mask;
+	char *channels;
+	char *default_channel;
+	char *fallback_channel;
+	char *second_factor;
 };
 
 static const struct pa_conf_item select_items[] = {
@@ -263,6 +298,16 @@ static const struct pa_conf_item select_items[] = {
 	    0, "phone or email+phone" },
 	{ "PHONEAUTH_PHONE_MASK", PA_CONF_STR, offsetof(struct policy_select, phone_mask), NULL, 0,
 	    0, 0, "how replies mask a phone: stars or grouped" },
+	{ "PHONEAUTH_CHANNELS", PA_CONF_STR, offsetof(struct policy_select, channels), NULL, 0, 0,
+	    0, "channels codes may be sent on: sms, whatsapp (comma list)" },
+	{ "PHONEAUTH_DEFAULT_CHANNEL", PA_CONF_STR, offsetof(struct policy_select, default_channel),
+	    NULL, 0, 0, 0, "channel of a request that names none" },
+	{ "PHONEAUTH_FALLBACK_CHANNEL", PA_CONF_STR,
+	    offsetof(struct policy_select, fallback_channel), NULL, 0, 0, 0,
+	    "channel a code is sent on again when another fails for good: sms, whatsapp or none" },
+	{ "PHONEAUTH_LOGIN_SECOND_FACTOR", PA_CONF_STR,
+	    offsetof(struct policy_select, second_factor), NULL, 0, 0, 0,
+	    "a code after the right password: off, new-device or always" },
 };
 #define N_SELECT_ITEMS (sizeof select_items / sizeof select_items[0])
 
@@ -275,6 +320,25 @@ static const char *const phone_mask_names[] = {
 	[PA_PHONE_MASK_STARS]   = "stars",
 	[PA_PHONE_MASK_GROUPED] = "grouped",
 };
+
+static const char *const channel_names[] = {
+	[PA_CHANNEL_SMS]      = "sms",
+	[PA_CHANNEL_WHATSAPP] = "whatsapp",
+	[PA_CHANNEL_NONE]     = "none",
+};
+
+static const char *const second_factor_names[] = {
+	[PA_2FA_OFF]        = "off",
+	[PA_2FA_NEW_DEVICE] = "new-device",
+	[PA_2FA_ALWAYS]     = "always",
+};
+
+const char *
+pa_channel_name(enum pa_channel c)
+{
+	return (unsigned) c < sizeof channel_names / sizeof channel_names[0] ? channel_names[c]
+	                                                                     : "none";
+}
 
 static char **
 str_field(struct pa_policy *p, const struct pa_conf_item *it)
@@ -469,6 +533,85 @@ pick_name(const char *value, const char *const *names, size_t n, const char *env
 	return false;
 }
 
+/* PHONEAUTH_CHANNELS (a comma list of channel names), PHONEAUTH_DEFAULT_CHANNEL,
+ * PHONEAUTH_FALLBACK_CHANNEL and PHONEAUTH_LOGIN_SECOND_FACTOR into p, then checked together. */
+static bool
+select_channels(const struct policy_select *sel, struct pa_policy *p, char *err, size_t errsz)
+{
+	const size_t nch = sizeof channel_names / sizeof channel_names[0];
+	int          idx;
+
+	if (sel->channels != NULL) {
+		const char *s = sel->channels;
+
+		p->channels = 0;
+		while (*s != '\0') {
+			char   word[16];
+			size_t n = strcspn(s, ",");
+
+			if (n == 0 || n >= sizeof word) {
+				pa_errf(err, errsz,
+				    "PHONEAUTH_CHANNELS must be a comma list of sms, "
+				    "whatsapp");
+				return false;
+			}
+			memcpy(word, s, n);
+			word[n] = '\0';
+			if (!pick_name(word, channel_names, nch - 1, "PHONEAUTH_CHANNELS",
+			        "a comma list of sms, whatsapp", &idx, err, errsz))
+				return false;
+			p->channels |= PA_CHANNEL_BIT(idx);
+			s += n + (s[n] == ',');
+		}
+		if (p->channels == 0) {
+			pa_errf(err, errsz, "PHONEAUTH_CHANNELS must name at least one channel");
+			return false;
+		}
+		/* A profile's own default stays when it is still allowed. */
+		if ((p->channels & PA_CHANNEL_BIT(p->default_channel)) == 0)
+			p->default_channel = (p->channels & PA_CHANNEL_BIT(PA_CHANNEL_SMS))
+			    ? PA_CHANNEL_SMS
+			    : PA_CHANNEL_WHATSAPP;
+		if (p->fallback_channel != PA_CHANNEL_NONE
+		    && (p->channels & PA_CHANNEL_BIT(p->fallback_channel)) == 0)
+			p->fallback_channel = PA_CHANNEL_NONE;
+	}
+	if (sel->default_channel != NULL) {
+		if (!pick_name(sel->default_channel, channel_names, nch - 1,
+		        "PHONEAUTH_DEFAULT_CHANNEL", "sms or whatsapp", &idx, err, errsz))
+			return false;
+		p->default_channel = (enum pa_channel) idx;
+	}
+	if (sel->fallback_channel != NULL) {
+		if (!pick_name(sel->fallback_channel, channel_names, nch,
+		        "PHONEAUTH_FALLBACK_CHANNEL", "sms, whatsapp or none", &idx, err, errsz))
+			return false;
+		p->fallback_channel = (enum pa_channel) idx;
+	}
+	if (sel->second_factor != NULL) {
+		if (!pick_name(sel->second_factor, second_factor_names,
+		        sizeof second_factor_names / sizeof second_factor_names[0],
+		        "PHONEAUTH_LOGIN_SECOND_FACTOR", "off, new-device or always", &idx, err,
+		        errsz))
+			return false;
+		p->login_second_factor = (enum pa_second_factor) idx;
+	}
+	if ((p->channels & PA_CHANNEL_BIT(p->default_channel)) == 0) {
+		pa_errf(err, errsz,
+		    "PHONEAUTH_DEFAULT_CHANNEL (%s) must be one of PHONEAUTH_CHANNELS",
+		    channel_names[p->default_channel]);
+		return false;
+	}
+	if (p->fallback_channel != PA_CHANNEL_NONE
+	    && (p->channels & PA_CHANNEL_BIT(p->fallback_channel)) == 0) {
+		pa_errf(err, errsz,
+		    "PHONEAUTH_FALLBACK_CHANNEL (%s) must be none or one of PHONEAUTH_CHANNELS",
+		    channel_names[p->fallback_channel]);
+		return false;
+	}
+	return true;
+}
+
 pa_err
 pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t errsz)
 {
@@ -516,6 +659,10 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 		}
 		p.phone_mask = (enum pa_phone_mask_style) idx;
 	}
+	if (!select_channels(&sel, &p, err, errsz)) {
+		rv = PA_EINVAL;
+		goto out_free_policy;
+	}
 	if ((rv = pa_conf_load(&p, policy_items, N_POLICY_ITEMS, getenv_fn, err, errsz)) != PA_OK)
 		goto out_free_policy;
 	if ((rv = policy_check(&p, err, errsz)) != PA_OK)
@@ -545,5 +692,13 @@ pa_policy_print(FILE *f, const struct pa_policy *p)
 	(void) fprintf(f, "PHONEAUTH_PROFILE=%s\n", p->name != NULL ? p->name : "");
 	(void) fprintf(f, "PHONEAUTH_IDENTITY=%s\n", identity_names[p->identity]);
 	(void) fprintf(f, "PHONEAUTH_PHONE_MASK=%s\n", phone_mask_names[p->phone_mask]);
+	(void) fprintf(f, "PHONEAUTH_CHANNELS=");
+	for (size_t i = 0, n = 0; i < PA_CHANNEL_NONE; i++)
+		if (p->channels & PA_CHANNEL_BIT(i))
+			(void) fprintf(f, "%s%s", n++ > 0 ? "," : "", channel_names[i]);
+	(void) fprintf(f, "\nPHONEAUTH_DEFAULT_CHANNEL=%s\n", channel_names[p->default_channel]);
+	(void) fprintf(f, "PHONEAUTH_FALLBACK_CHANNEL=%s\n", channel_names[p->fallback_channel]);
+	(void) fprintf(
+	    f, "PHONEAUTH_LOGIN_SECOND_FACTOR=%s\n", second_factor_names[p->login_second_factor]);
 	pa_conf_print(f, p, policy_items, N_POLICY_ITEMS);
 }

@@ -17,6 +17,21 @@ enum pa_identity {
 	PA_IDENTITY_EMAIL_PHONE, /* email + password + phone; login by either (lawnflow) */
 };
 
+/* How a code reaches a person (the proto's Channel, less UNSPECIFIED). */
+enum pa_channel {
+	PA_CHANNEL_SMS,
+	PA_CHANNEL_WHATSAPP,
+	PA_CHANNEL_NONE, /* only as fallback_channel: no fallback */
+};
+#define PA_CHANNEL_BIT(c) (1u << (unsigned) (c))
+
+/* When Login asks for a code after the right password. */
+enum pa_second_factor {
+	PA_2FA_OFF,
+	PA_2FA_NEW_DEVICE, /* unless the device shows a live remembered-device token */
+	PA_2FA_ALWAYS,
+};
+
 /* Room for any SMS body pa_policy_render_sms can produce from a loaded policy. */
 #define PA_SMS_BODY_MAX 640
 
@@ -71,6 +86,19 @@ struct pa_policy {
 	bool password_space_special; /* a space counts as a special character
 	                              * [PHONEAUTH_PASSWORD_SPACE_SPECIAL] */
 
+	/* channels and the second factor (issue 16) */
+	unsigned channels; /* PA_CHANNEL_BIT of each allowed channel [PHONEAUTH_CHANNELS] =
+	                    * "sms", "sms,whatsapp" */
+	enum pa_channel default_channel; /* in channels [PHONEAUTH_DEFAULT_CHANNEL] */
+	enum pa_channel fallback_channel; /* when a send on another channel fails for good; in
+	                                   * channels, or none [PHONEAUTH_FALLBACK_CHANNEL] */
+	enum pa_second_factor login_second_factor; /* off | new-device | always
+	                                            * [PHONEAUTH_LOGIN_SECOND_FACTOR] */
+	int  remember_device_ttl_s; /* a remembered device's life [PHONEAUTH_REMEMBER_DEVICE_TTL] */
+	bool test_numbers_allowed; /* PHONEAUTH_TEST_NUMBERS may be used
+	                            * [PHONEAUTH_ALLOW_TEST_NUMBERS] */
+	char *locale; /* the default language, BCP 47 [PHONEAUTH_LOCALE] */
+
 	/* SMS */
 	char *brand; /* [PHONEAUTH_BRAND] */
 	char *sms_template; /* {code} (required), {brand}, {minutes} [PHONEAUTH_SMS_TEMPLATE] */
@@ -103,7 +131,13 @@ struct pa_policy {
 	char *msg_destination_paused; /* a tripped breaker, no captcha configured */
 	char *msg_send_budget; /* the SMS budget is spent, no captcha configured */
 	char *msg_challenge_unavailable; /* the captcha provider did not answer */
+	char *msg_channel_not_allowed; /* the channel asked for is not among channels */
+	char *msg_second_factor; /* Login: right password, a code was sent to finish */
+	char *msg_verify_unavailable; /* Twilio Verify could not check the code */
 };
+
+/* "sms", "whatsapp", "none". */
+const char *pa_channel_name(enum pa_channel c);
 
 /* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers"), then applies
  * each PHONEAUTH_* override that is set and non-empty, then checks the settings together (e.g.

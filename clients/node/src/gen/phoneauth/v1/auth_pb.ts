@@ -8,13 +8,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Channel } from "./rpc_pb.js";
+import { file_phoneauth_v1_rpc } from "./rpc_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file phoneauth/v1/auth.proto.
  */
 export const file_phoneauth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChdwaG9uZWF1dGgvdjEvYXV0aC5wcm90bxIMcGhvbmVhdXRoLnYxInwKCENvZGVTZW50EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCRIUCgxwaG9uZV9tYXNrZWQYAiABKAkSFgoOcmVzZW5kX2FmdGVyX3MYAyABKA0SFAoMZXhwaXJlc19pbl9zGAQgASgNEhMKC2NvZGVfbGVuZ3RoGAUgASgNIkEKF0xpbmtTdWJzY3JpcHRpb25SZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVwaG9uZRgCIAEoCSJJChhMaW5rU3Vic2NyaXB0aW9uUmVzcG9uc2USFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEhQKDHBob25lX21hc2tlZBgCIAEoCSI8ChJTdGFydFNpZ251cFJlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEg0KBXBob25lGAIgASgJIjsKE1N0YXJ0U2lnbnVwUmVzcG9uc2USJAoEc2VudBgBIAEoCzIWLnBob25lYXV0aC52MS5Db2RlU2VudCIsChFSZXNlbmRDb2RlUmVxdWVzdBIXCg92ZXJpZmljYXRpb25faWQYASABKAkiOgoSUmVzZW5kQ29kZVJlc3BvbnNlEiQKBHNlbnQYASABKAsyFi5waG9uZWF1dGgudjEuQ29kZVNlbnQiOgoRVmVyaWZ5Q29kZVJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJEgwKBGNvZGUYAiABKAkiaQoSVmVyaWZ5Q29kZVJlc3BvbnNlEhAKCHZlcmlmaWVkGAEgASgIEhQKDHNpZ251cF90b2tlbhgCIAEoCRIaChJ0b2tlbl9leHBpcmVzX2luX3MYAyABKA0SDwoHdXNlcl9pZBgEIAEoCSJnChRDcmVhdGVBY2NvdW50UmVxdWVzdBIUCgxzaWdudXBfdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkSGAoQcGFzc3dvcmRfY29uZmlybRgDIAEoCRINCgVlbWFpbBgEIAEoCSI6ChVDcmVhdGVBY2NvdW50UmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCghsb2dpbl9pZBgCIAEoCSJBCg9SZWdpc3RlclJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSDQoFcGhvbmUYAyABKAkiOAoQUmVnaXN0ZXJSZXNwb25zZRIkCgRzZW50GAEgASgLMhYucGhvbmVhdXRoLnYxLkNvZGVTZW50Ii8KDExvZ2luUmVxdWVzdBINCgVsb2dpbhgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJQCg1Mb2dpblJlc3BvbnNlEhUKDXNlc3Npb25fdG9rZW4YASABKAkSDwoHdXNlcl9pZBgCIAEoCRIXCg9leHBpcmVzX2F0X3VuaXgYAyABKAMiLwoWVmFsaWRhdGVTZXNzaW9uUmVxdWVzdBIVCg1zZXNzaW9uX3Rva2VuGAEgASgJIoABChdWYWxpZGF0ZVNlc3Npb25SZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEhQKDHBob25lX21hc2tlZBgCIAEoCRINCgVlbWFpbBgDIAEoCRIXCg9leHBpcmVzX2F0X3VuaXgYBCABKAMSFgoOcGhvbmVfdmVyaWZpZWQYBSABKAgiJgoNTG9nb3V0UmVxdWVzdBIVCg1zZXNzaW9uX3Rva2VuGAEgASgJIhAKDkxvZ291dFJlc3BvbnNlIioKGVN0YXJ0UGFzc3dvcmRSZXNldFJlcXVlc3QSDQoFbG9naW4YASABKAkiQgoaU3RhcnRQYXNzd29yZFJlc2V0UmVzcG9uc2USJAoEc2VudBgBIAEoCzIWLnBob25lYXV0aC52MS5Db2RlU2VudCJfChxDb21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0EhMKC3Jlc2V0X3Rva2VuGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhgKEHBhc3N3b3JkX2NvbmZpcm0YAyABKAkiMAodQ29tcGxldGVQYXNzd29yZFJlc2V0UmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCSIPCg1IZWFsdGhSZXF1ZXN0ImEKDkhlYWx0aFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSEwoLZGF0YWJhc2Vfb2sYAiABKAgSGAoQc21zX3dvcmtlcl9hbGl2ZRgDIAEoCBIPCgdwcm9maWxlGAQgASgJMpIICgRBdXRoEmEKEExpbmtTdWJzY3JpcHRpb24SJS5waG9uZWF1dGgudjEuTGlua1N1YnNjcmlwdGlvblJlcXVlc3QaJi5waG9uZWF1dGgudjEuTGlua1N1YnNjcmlwdGlvblJlc3BvbnNlElIKC1N0YXJ0U2lnbnVwEiAucGhvbmVhdXRoLnYxLlN0YXJ0U2lnbnVwUmVxdWVzdBohLnBob25lYXV0aC52MS5TdGFydFNpZ251cFJlc3BvbnNlEk8KClJlc2VuZENvZGUSHy5waG9uZWF1dGgudjEuUmVzZW5kQ29kZVJlcXVlc3QaIC5waG9uZWF1dGgudjEuUmVzZW5kQ29kZVJlc3BvbnNlEk8KClZlcmlmeUNvZGUSHy5waG9uZWF1dGgudjEuVmVyaWZ5Q29kZVJlcXVlc3QaIC5waG9uZWF1dGgudjEuVmVyaWZ5Q29kZVJlc3BvbnNlElgKDUNyZWF0ZUFjY291bnQSIi5waG9uZWF1dGgudjEuQ3JlYXRlQWNjb3VudFJlcXVlc3QaIy5waG9uZWF1dGgudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlElAKD1JlZ2lzdGVyQWNjb3VudBIdLnBob25lYXV0aC52MS5SZWdpc3RlclJlcXVlc3QaHi5waG9uZWF1dGgudjEuUmVnaXN0ZXJSZXNwb25zZRJACgVMb2dpbhIaLnBob25lYXV0aC52MS5Mb2dpblJlcXVlc3QaGy5waG9uZWF1dGgudjEuTG9naW5SZXNwb25zZRJeCg9WYWxpZGF0ZVNlc3Npb24SJC5waG9uZWF1dGgudjEuVmFsaWRhdGVTZXNzaW9uUmVxdWVzdBolLnBob25lYXV0aC52MS5WYWxpZGF0ZVNlc3Npb25SZXNwb25zZRJDCgZMb2dvdXQSGy5waG9uZWF1dGgudjEuTG9nb3V0UmVxdWVzdBocLnBob25lYXV0aC52MS5Mb2dvdXRSZXNwb25zZRJnChJTdGFydFBhc3N3b3JkUmVzZXQSJy5waG9uZWF1dGgudjEuU3RhcnRQYXNzd29yZFJlc2V0UmVxdWVzdBooLnBob25lYXV0aC52MS5TdGFydFBhc3N3b3JkUmVzZXRSZXNwb25zZRJwChVDb21wbGV0ZVBhc3N3b3JkUmVzZXQSKi5waG9uZWF1dGgudjEuQ29tcGxldGVQYXNzd29yZFJlc2V0UmVxdWVzdBorLnBob25lYXV0aC52MS5Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXNwb25zZRJDCgZIZWFsdGgSGy5waG9uZWF1dGgudjEuSGVhbHRoUmVxdWVzdBocLnBob25lYXV0aC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChdwaG9uZWF1dGgvdjEvYXV0aC5wcm90bxIMcGhvbmVhdXRoLnYxIqQBCghDb2RlU2VudBIXCg92ZXJpZmljYXRpb25faWQYASABKAkSFAoMcGhvbmVfbWFza2VkGAIgASgJEhYKDnJlc2VuZF9hZnRlcl9zGAMgASgNEhQKDGV4cGlyZXNfaW5fcxgEIAEoDRITCgtjb2RlX2xlbmd0aBgFIAEoDRImCgdjaGFubmVsGAYgASgOMhUucGhvbmVhdXRoLnYxLkNoYW5uZWwiQQoXTGlua1N1YnNjcmlwdGlvblJlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEg0KBXBob25lGAIgASgJIkkKGExpbmtTdWJzY3JpcHRpb25SZXNwb25zZRIXCg9zdWJzY3JpcHRpb25faWQYASABKAkSFAoMcGhvbmVfbWFza2VkGAIgASgJImQKElN0YXJ0U2lnbnVwUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkSDQoFcGhvbmUYAiABKAkSJgoHY2hhbm5lbBgDIAEoDjIVLnBob25lYXV0aC52MS5DaGFubmVsIjsKE1N0YXJ0U2lnbnVwUmVzcG9uc2USJAoEc2VudBgBIAEoCzIWLnBob25lYXV0aC52MS5Db2RlU2VudCJUChFSZXNlbmRDb2RlUmVxdWVzdBIXCg92ZXJpZmljYXRpb25faWQYASABKAkSJgoHY2hhbm5lbBgCIAEoDjIVLnBob25lYXV0aC52MS5DaGFubmVsIjoKElJlc2VuZENvZGVSZXNwb25zZRIkCgRzZW50GAEgASgLMhYucGhvbmVhdXRoLnYxLkNvZGVTZW50IlMKEVZlcmlmeUNvZGVSZXF1ZXN0EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCRIMCgRjb2RlGAIgASgJEhcKD3JlbWVtYmVyX2RldmljZRgDIAEoCCLXAQoSVmVyaWZ5Q29kZVJlc3BvbnNlEhAKCHZlcmlmaWVkGAEgASgIEhQKDHNpZ251cF90b2tlbhgCIAEoCRIaChJ0b2tlbl9leHBpcmVzX2luX3MYAyABKA0SDwoHdXNlcl9pZBgEIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAUgASgJEh8KF3Nlc3Npb25fZXhwaXJlc19hdF91bml4GAYgASgDEhQKDGRldmljZV90b2tlbhgHIAEoCRIeChZkZXZpY2VfZXhwaXJlc19hdF91bml4GAggASgDImcKFENyZWF0ZUFjY291bnRSZXF1ZXN0EhQKDHNpZ251cF90b2tlbhgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIYChBwYXNzd29yZF9jb25maXJtGAMgASgJEg0KBWVtYWlsGAQgASgJIjoKFUNyZWF0ZUFjY291bnRSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEhAKCGxvZ2luX2lkGAIgASgJImkKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRINCgVwaG9uZRgDIAEoCRImCgdjaGFubmVsGAQgASgOMhUucGhvbmVhdXRoLnYxLkNoYW5uZWwiOAoQUmVnaXN0ZXJSZXNwb25zZRIkCgRzZW50GAEgASgLMhYucGhvbmVhdXRoLnYxLkNvZGVTZW50Im0KDExvZ2luUmVxdWVzdBINCgVsb2dpbhgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkZXZpY2VfdG9rZW4YAyABKAkSJgoHY2hhbm5lbBgEIAEoDjIVLnBob25lYXV0aC52MS5DaGFubmVsIn8KDUxvZ2luUmVzcG9uc2USFQoNc2Vzc2lvbl90b2tlbhgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhcKD2V4cGlyZXNfYXRfdW5peBgDIAEoAxItCg1zZWNvbmRfZmFjdG9yGAQgASgLMhYucGhvbmVhdXRoLnYxLkNvZGVTZW50Ii8KFlZhbGlkYXRlU2Vzc2lvblJlcXVlc3QSFQoNc2Vzc2lvbl90b2tlbhgBIAEoCSKAAQoXVmFsaWRhdGVTZXNzaW9uUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIUCgxwaG9uZV9tYXNrZWQYAiABKAkSDQoFZW1haWwYAyABKAkSFwoPZXhwaXJlc19hdF91bml4GAQgASgDEhYKDnBob25lX3ZlcmlmaWVkGAUgASgIIiYKDUxvZ291dFJlcXVlc3QSFQoNc2Vzc2lvbl90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSJSChlTdGFydFBhc3N3b3JkUmVzZXRSZXF1ZXN0Eg0KBWxvZ2luGAEgASgJEiYKB2NoYW5uZWwYAiABKA4yFS5waG9uZWF1dGgudjEuQ2hhbm5lbCJCChpTdGFydFBhc3N3b3JkUmVzZXRSZXNwb25zZRIkCgRzZW50GAEgASgLMhYucGhvbmVhdXRoLnYxLkNvZGVTZW50Il8KHENvbXBsZXRlUGFzc3dvcmRSZXNldFJlcXVlc3QSEwoLcmVzZXRfdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkSGAoQcGFzc3dvcmRfY29uZmlybRgDIAEoCSIwCh1Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJIg8KDUhlYWx0aFJlcXVlc3QiYQoOSGVhbHRoUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRITCgtkYXRhYmFzZV9vaxgCIAEoCBIYChBzbXNfd29ya2VyX2FsaXZlGAMgASgIEg8KB3Byb2ZpbGUYBCABKAkykggKBEF1dGgSYQoQTGlua1N1YnNjcmlwdGlvbhIlLnBob25lYXV0aC52MS5MaW5rU3Vic2NyaXB0aW9uUmVxdWVzdBomLnBob25lYXV0aC52MS5MaW5rU3Vic2NyaXB0aW9uUmVzcG9uc2USUgoLU3RhcnRTaWdudXASIC5waG9uZWF1dGgudjEuU3RhcnRTaWdudXBSZXF1ZXN0GiEucGhvbmVhdXRoLnYxLlN0YXJ0U2lnbnVwUmVzcG9uc2USTwoKUmVzZW5kQ29kZRIfLnBob25lYXV0aC52MS5SZXNlbmRDb2RlUmVxdWVzdBogLnBob25lYXV0aC52MS5SZXNlbmRDb2RlUmVzcG9uc2USTwoKVmVyaWZ5Q29kZRIfLnBob25lYXV0aC52MS5WZXJpZnlDb2RlUmVxdWVzdBogLnBob25lYXV0aC52MS5WZXJpZnlDb2RlUmVzcG9uc2USWAoNQ3JlYXRlQWNjb3VudBIiLnBob25lYXV0aC52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBojLnBob25lYXV0aC52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USUAoPUmVnaXN0ZXJBY2NvdW50Eh0ucGhvbmVhdXRoLnYxLlJlZ2lzdGVyUmVxdWVzdBoeLnBob25lYXV0aC52MS5SZWdpc3RlclJlc3BvbnNlEkAKBUxvZ2luEhoucGhvbmVhdXRoLnYxLkxvZ2luUmVxdWVzdBobLnBob25lYXV0aC52MS5Mb2dpblJlc3BvbnNlEl4KD1ZhbGlkYXRlU2Vzc2lvbhIkLnBob25lYXV0aC52MS5WYWxpZGF0ZVNlc3Npb25SZXF1ZXN0GiUucGhvbmVhdXRoLnYxLlZhbGlkYXRlU2Vzc2lvblJlc3BvbnNlEkMKBkxvZ291dBIbLnBob25lYXV0aC52MS5Mb2dvdXRSZXF1ZXN0GhwucGhvbmVhdXRoLnYxLkxvZ291dFJlc3BvbnNlEmcKElN0YXJ0UGFzc3dvcmRSZXNldBInLnBob25lYXV0aC52MS5TdGFydFBhc3N3b3JkUmVzZXRSZXF1ZXN0GigucGhvbmVhdXRoLnYxLlN0YXJ0UGFzc3dvcmRSZXNldFJlc3BvbnNlEnAKFUNvbXBsZXRlUGFzc3dvcmRSZXNldBIqLnBob25lYXV0aC52MS5Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0GisucGhvbmVhdXRoLnYxLkNvbXBsZXRlUGFzc3dvcmRSZXNldFJlc3BvbnNlEkMKBkhlYWx0aBIbLnBob25lYXV0aC52MS5IZWFsdGhSZXF1ZXN0GhwucGhvbmVhdXRoLnYxLkhlYWx0aFJlc3BvbnNlYgZwcm90bzM", [file_phoneauth_v1_rpc]);
 
 /**
  * Sent when a code went out (or, non-enumerating, would have).
@@ -52,6 +54,13 @@ export type CodeSent = Message<"phoneauth.v1.CodeSent"> & {
    * @generated from field: uint32 code_length = 5;
    */
   codeLength: number;
+
+  /**
+   * the channel the code was sent on (a fallback may follow on SMS)
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 6;
+   */
+  channel: Channel;
 };
 
 /**
@@ -122,6 +131,13 @@ export type StartSignupRequest = Message<"phoneauth.v1.StartSignupRequest"> & {
    * @generated from field: string phone = 2;
    */
   phone: string;
+
+  /**
+   * unspecified: the profile's default
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 3;
+   */
+  channel: Channel;
 };
 
 /**
@@ -156,6 +172,13 @@ export type ResendCodeRequest = Message<"phoneauth.v1.ResendCodeRequest"> & {
    * @generated from field: string verification_id = 1;
    */
   verificationId: string;
+
+  /**
+   * unspecified: the channel of the last send
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 2;
+   */
+  channel: Channel;
 };
 
 /**
@@ -195,6 +218,14 @@ export type VerifyCodeRequest = Message<"phoneauth.v1.VerifyCodeRequest"> & {
    * @generated from field: string code = 2;
    */
   code: string;
+
+  /**
+   * A login code (the second factor): also issue a remembered-device token, so that the next
+   * logins from this device skip the code (PHONEAUTH_LOGIN_SECOND_FACTOR=new-device).
+   *
+   * @generated from field: bool remember_device = 3;
+   */
+  rememberDevice: boolean;
 };
 
 /**
@@ -231,6 +262,29 @@ export type VerifyCodeResponse = Message<"phoneauth.v1.VerifyCodeResponse"> & {
    * @generated from field: string user_id = 4;
    */
   userId: string;
+
+  /**
+   * A login code (the second factor): the session Login held back, and the remembered-device
+   * token when remember_device was asked (keep it in an HttpOnly cookie; it is hashed here).
+   *
+   * @generated from field: string session_token = 5;
+   */
+  sessionToken: string;
+
+  /**
+   * @generated from field: int64 session_expires_at_unix = 6;
+   */
+  sessionExpiresAtUnix: bigint;
+
+  /**
+   * @generated from field: string device_token = 7;
+   */
+  deviceToken: string;
+
+  /**
+   * @generated from field: int64 device_expires_at_unix = 8;
+   */
+  deviceExpiresAtUnix: bigint;
 };
 
 /**
@@ -316,6 +370,13 @@ export type RegisterRequest = Message<"phoneauth.v1.RegisterRequest"> & {
    * @generated from field: string phone = 3;
    */
   phone: string;
+
+  /**
+   * unspecified: the profile's default
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 4;
+   */
+  channel: Channel;
 };
 
 /**
@@ -359,6 +420,20 @@ export type LoginRequest = Message<"phoneauth.v1.LoginRequest"> & {
    * @generated from field: string password = 2;
    */
   password: string;
+
+  /**
+   * the remembered-device token VerifyCode gave, if the site has one
+   *
+   * @generated from field: string device_token = 3;
+   */
+  deviceToken: string;
+
+  /**
+   * for the second factor's code; unspecified: the default
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 4;
+   */
+  channel: Channel;
 };
 
 /**
@@ -373,6 +448,8 @@ export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
  */
 export type LoginResponse = Message<"phoneauth.v1.LoginResponse"> & {
   /**
+   * empty when second_factor is set
+   *
    * @generated from field: string session_token = 1;
    */
   sessionToken: string;
@@ -386,6 +463,15 @@ export type LoginResponse = Message<"phoneauth.v1.LoginResponse"> & {
    * @generated from field: int64 expires_at_unix = 3;
    */
   expiresAtUnix: bigint;
+
+  /**
+   * Set instead of a session when the profile asks for a second factor
+   * (PHONEAUTH_LOGIN_SECOND_FACTOR): a code went to the account's phone; VerifyCode with it
+   * returns the session.
+   *
+   * @generated from field: phoneauth.v1.CodeSent second_factor = 4;
+   */
+  secondFactor?: CodeSent | undefined;
 };
 
 /**
@@ -489,6 +575,13 @@ export type StartPasswordResetRequest = Message<"phoneauth.v1.StartPasswordReset
    * @generated from field: string login = 1;
    */
   login: string;
+
+  /**
+   * unspecified: the profile's default
+   *
+   * @generated from field: phoneauth.v1.Channel channel = 2;
+   */
+  channel: Channel;
 };
 
 /**
