@@ -176,23 +176,29 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	auth_uuid_new(out->id);
 	if ((rv = new_code(w->app, out->id, req->purpose, req->phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	v = (struct auth_code_new) { .id = out->id,
-		.purpose                 = req->purpose,
-		.user_id                 = req->user_id,
-		.subscription_id         = req->subscription_id,
-		.identity                = req->identity != NULL ? req->identity : "",
-		.password_hash           = req->password_hash,
-		.phone                   = req->phone_e164,
-		.ttl_s                   = p->code_ttl_s,
-		.max_attempts            = p->tries_per_code,
-		.ip                      = auth_caller_ip(call),
-		.phantom                 = req->phantom };
+	v         = (struct auth_code_new) { .id = out->id,
+		        .purpose                 = req->purpose,
+		        .user_id                 = req->user_id,
+		        .subscription_id         = req->subscription_id,
+		        .identity                = req->identity != NULL ? req->identity : "",
+		        .password_hash           = req->password_hash,
+		        .phone                   = req->phone_e164,
+		        .ttl_s                   = p->code_ttl_s,
+		        .max_attempts            = p->tries_per_code,
+		        .ip                      = auth_caller_ip(call),
+		        .phantom                 = req->phantom };
+	v.has_mac = true;
 	memcpy(v.mac, nc.mac, sizeof v.mac);
 	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
 	steps[n++] = auth_codes_insert_step(&a[0], &v);
 	if (!req->phantom)
-		steps[n++] = auth_outbox_insert_step(&a[1], out->id, req->phone_e164, nc.sealed,
-		    nc.sealed_len, p->code_ttl_s, &outbox);
+		steps[n++] = auth_outbox_insert_step(&a[1],
+		    &(struct auth_outbox_new) { .verification_id = out->id,
+		        .phone                                   = req->phone_e164,
+		        .sealed                                  = nc.sealed,
+		        .sealed_len                              = nc.sealed_len,
+		        .ttl_s                                   = p->code_ttl_s },
+		    &outbox);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_sent",
 	        .user_id                  = req->user_id,
@@ -269,8 +275,13 @@ auth_code_resend(
 		return auth_db_fail(w, call, rv);
 	steps[n++] = auth_codes_resend_step(&a[0], out->id, nc.mac, p->code_ttl_s);
 	if (!v.phantom)
-		steps[n++] = auth_outbox_insert_step(
-		    &a[1], out->id, v.phone, nc.sealed, nc.sealed_len, p->code_ttl_s, &outbox);
+		steps[n++] = auth_outbox_insert_step(&a[1],
+		    &(struct auth_outbox_new) { .verification_id = out->id,
+		        .phone                                   = v.phone,
+		        .sealed                                  = nc.sealed,
+		        .sealed_len                              = nc.sealed_len,
+		        .ttl_s                                   = p->code_ttl_s },
+		    &outbox);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_resent",
 	        .phone_e164               = v.phone,

@@ -18,8 +18,8 @@ struct pa_rpc_result auth_db_fail(struct auth_worker *w, struct pa_rpc_call *cal
 /* Storage for one store step's parameters while its batch runs: text values, raw byte lengths
  * (PA_DB_TEXT for text) and room for numbers printed as text. */
 struct auth_args {
-	const char *p[12];
-	int         len[12];
+	const char *p[16];
+	int         len[16];
 	char        num[4][24];
 };
 

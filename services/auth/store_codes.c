@@ -25,15 +25,22 @@ static const struct pa_stmt st_expire_others
 	      2 };
 static const struct pa_stmt st_insert
     = { "INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
-	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash)"
+	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash,"
+	" channel, locale, backend)"
 	" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::bytea,"
 	" now() + make_interval(secs => $7::int), $8::int, now(), $9::inet, $10::boolean, $11, "
-	"$12)",
-	      12 };
+	"$12, $13, $14, $15)",
+	      15 };
+/* A held fallback stands in for the row inserted just before it in the same batch (the
+ * sequence's value in this session). */
 static const struct pa_stmt st_outbox
-    = { "INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after)"
-	" VALUES ($1::uuid, $2, $3::bytea, now() + make_interval(secs => $4::int)) RETURNING id",
-	      4 };
+    = { "INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after, channel,"
+	" kind, locale, encoding, segments, state, fallback_for)"
+	" VALUES ($1::uuid, $2, $3::bytea, now() + make_interval(secs => $4::int), $5, $6, $7, $8,"
+	" $9::int, CASE WHEN $10::boolean THEN 'held' ELSE 'queued' END,"
+	" CASE WHEN $10::boolean THEN currval(pg_get_serial_sequence('sms_outbox', 'id')) END)"
+	" RETURNING id",
+	      10 };
 static const struct pa_stmt st_load
     = { "SELECT phone_e164, purpose, state, phantom, expires_at <= now(), attempts, max_attempts,"
 	" code_mac, coalesce(user_id::text, ''),"
@@ -169,7 +176,7 @@ auth_codes_insert_step(struct auth_args *a, const struct auth_code_new *v)
 	a->p[2]   = v->user_id;
 	a->p[3]   = v->subscription_id;
 	a->p[4]   = v->phone;
-	a->p[5]   = (const char *) v->mac;
+	a->p[5]   = v->has_mac ? (const char *) v->mac : NULL;
 	a->len[5] = AUTH_MAC_BYTES;
 	a->p[6]   = auth_args_int(a, 0, v->ttl_s);
 	a->p[7]   = auth_args_int(a, 1, v->max_attempts);
@@ -177,19 +184,27 @@ auth_codes_insert_step(struct auth_args *a, const struct auth_code_new *v)
 	a->p[9]   = v->phantom ? "true" : "false";
 	a->p[10]  = v->identity;
 	a->p[11]  = v->password_hash;
+	a->p[12]  = v->channel != NULL ? v->channel : "sms";
+	a->p[13]  = v->locale != NULL ? v->locale : "en";
+	a->p[14]  = v->backend != NULL ? v->backend : "local";
 	return step(&st_insert, a, NULL);
 }
 
 struct pa_db_step
-auth_outbox_insert_step(struct auth_args *a, const char *verification_id, const char *phone,
-    const unsigned char *sealed, size_t sealed_len, int ttl_s, PGresult **res)
+auth_outbox_insert_step(struct auth_args *a, const struct auth_outbox_new *o, PGresult **res)
 {
 	args_text(a);
-	a->p[0]   = verification_id;
-	a->p[1]   = phone;
-	a->p[2]   = (const char *) sealed;
-	a->len[2] = (int) sealed_len;
-	a->p[3]   = auth_args_int(a, 0, ttl_s);
+	a->p[0]   = o->verification_id;
+	a->p[1]   = o->phone;
+	a->p[2]   = (const char *) o->sealed;
+	a->len[2] = (int) o->sealed_len;
+	a->p[3]   = auth_args_int(a, 0, o->ttl_s);
+	a->p[4]   = o->channel != NULL ? o->channel : "sms";
+	a->p[5]   = o->kind != NULL ? o->kind : "message";
+	a->p[6]   = o->locale != NULL ? o->locale : "en";
+	a->p[7]   = o->encoding;
+	a->p[8]   = o->segments > 0 ? auth_args_int(a, 1, o->segments) : NULL;
+	a->p[9]   = o->held ? "true" : "false";
 	return step(&st_outbox, a, res);
 }
 

@@ -48,18 +48,36 @@ struct auth_code_new {
 	const char   *identity; /* "" when the phone alone says who (migration 0010) */
 	const char   *password_hash; /* register: the user's password once verified; or NULL */
 	const char   *phone;
+	bool          has_mac; /* false: Twilio Verify makes and checks the code */
 	unsigned char mac[AUTH_MAC_BYTES];
 	int           ttl_s;
 	int           max_attempts;
 	const char   *ip; /* or NULL */
 	bool          phantom;
+	const char   *channel; /* "sms" (NULL), "whatsapp": of the first send */
+	const char   *locale; /* BCP 47 of its texts; NULL: "en" */
+	const char   *backend; /* "local" (NULL), "verify", "test" (migration 0015) */
 };
 struct pa_db_step auth_codes_insert_step(struct auth_args *a, const struct auth_code_new *v);
 
-/* The sealed SMS of verification id; its row's id comes back through auth_outbox_id_row. */
-struct pa_db_step auth_outbox_insert_step(struct auth_args *a, const char *verification_id,
-    const char *phone, const unsigned char *sealed, size_t sealed_len, int ttl_s, PGresult **res);
-int64_t           auth_outbox_id_row(PGresult *res);
+/* One send of verification_id's code (migration 0015 has the columns' meaning). */
+struct auth_outbox_new {
+	const char          *verification_id;
+	const char          *phone;
+	const unsigned char *sealed; /* kind message: the sealed body; verify: NULL */
+	size_t               sealed_len;
+	int                  ttl_s; /* never sent after this */
+	const char          *channel; /* "sms" (NULL) or "whatsapp" */
+	const char          *kind; /* "message" (NULL) or "verify" */
+	const char          *locale; /* NULL: "en" */
+	const char          *encoding; /* an SMS body's "GSM-7" or "UCS-2"; else NULL */
+	int                  segments; /* an SMS body's; 0: NULL */
+	bool held; /* a fallback for the row inserted just before it in the same batch */
+};
+/* Its row's id comes back through auth_outbox_id_row. */
+struct pa_db_step auth_outbox_insert_step(
+    struct auth_args *a, const struct auth_outbox_new *o, PGresult **res);
+int64_t auth_outbox_id_row(PGresult *res);
 
 /* A verification as the code flows read it (locked for update). */
 struct auth_verification {
