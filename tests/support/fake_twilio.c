@@ -33,17 +33,21 @@
 #define FT_BODY_MAX_CHARS 1600
 #define FT_VALIDITY_MAX 36000
 #define FT_CALLBACK_TIMEOUT_S 5L
+#define FT_WA_PREFIX "whatsapp:"
+#define FT_WA_PREFIX_LEN 9
 
 /* One accepted message. The public struct fake_twilio_msg is only a copy handed to callers. */
 struct ft_msg {
-	char   sid[35];
-	char  *to, *from, *mss, *body, *status_callback, *auth_user, *status;
-	int    validity_period;
-	int    error_code;
-	time_t created, updated;
-	bool   provide_feedback; /* ProvideFeedback=true */
-	int    feedback_posts; /* Feedback POSTs it accepted (200) */
-	char   outcome[16]; /* the Feedback's Outcome, "" before any */
+	char        sid[35];
+	char       *to, *from, *mss, *body, *status_callback, *auth_user, *status;
+	int         validity_period;
+	int         error_code;
+	time_t      created, updated;
+	bool        provide_feedback; /* ProvideFeedback=true */
+	int         feedback_posts; /* Feedback POSTs it accepted (200) */
+	char        outcome[16]; /* the Feedback's Outcome, "" before any */
+	const char *channel; /* "sms" or "whatsapp" (a literal) */
+	char       *content_sid, *content_variables; /* NULL when absent */
 };
 
 /* A fail_number rule. */
@@ -56,7 +60,8 @@ struct ft_rule {
 struct ft_event {
 	struct ft_event *next;
 	char             sid[35];
-	bool             delivered; /* false: "sent" is next */
+	int              stage; /* 0: "sent" is next, 1: "delivered", 2: "read" (WhatsApp) */
+	bool             whatsapp; /* it goes on to "read" after "delivered" */
 	struct timespec  due; /* CLOCK_MONOTONIC */
 };
 
@@ -216,6 +221,8 @@ ft_msg_destroy(struct ft_msg *m)
 	free(m->status_callback);
 	free(m->auth_user);
 	free(m->status);
+	free(m->content_sid);
+	free(m->content_variables);
 	free(m);
 }
 
@@ -566,13 +573,60 @@ ft_number_message(int code)
 		return "Attempt to send to unsubscribed recipient";
 	case 21614:
 		return "'To' number is not a valid mobile number";
+	case 63003:
+		return "Channel could not find To address";
+	case 63016:
+		return "Failed to send freeform message because you are outside the allowed "
+		       "window. "
+		       "If you are using WhatsApp, please use a Message Template.";
+	case 63024:
+		return "Invalid message recipient";
+	case 63112:
+		return "The Meta and/or WhatsApp Business Account and/or Meta Business Manager has "
+		       "been disabled";
 	default:
 		return "The message could not be sent to this number";
 	}
 }
 
+/* "whatsapp:+E164" names a WhatsApp user; anything else is an SMS address. */
+static bool
+ft_is_whatsapp(const char *addr)
+{
+	return addr != NULL && strncmp(addr, FT_WA_PREFIX, FT_WA_PREFIX_LEN) == 0;
+}
+
+/* ContentVariables as the Content API takes it: one JSON object whose values are strings
+ * ({"1":"123456"}), and nothing after it. */
+static bool
+ft_content_variables_ok(const char *s)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object         *o;
+	bool                 ok;
+
+	if (tok == NULL)
+		return false;
+	o  = json_tokener_parse_ex(tok, s, (int) strlen(s));
+	ok = o != NULL && json_tokener_get_error(tok) == json_tokener_success
+	    && (size_t) json_tokener_get_parse_end(tok) == strlen(s)
+	    && json_object_is_type(o, json_type_object);
+	if (ok) {
+		json_object_object_foreach(o, key, val)
+		{
+			(void) key;
+			if (!json_object_is_type(val, json_type_string))
+				ok = false;
+		}
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ok;
+}
+
 /* Form validation as Twilio does it for this endpoint. Returns true when the form is fine; else
- * writes the 400 answer. */
+ * writes the 400 answer. A WhatsApp To ("whatsapp:+E164") needs a WhatsApp From or a messaging
+ * service; either channel takes Body or a content template (ContentSid, ContentVariables). */
 static bool
 ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 {
@@ -583,12 +637,16 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 	const char *vp   = ft_form_get(fm, "ValidityPeriod");
 	const char *cb   = ft_form_get(fm, "StatusCallback");
 	const char *pf   = ft_form_get(fm, "ProvideFeedback");
+	const char *csid = ft_form_get(fm, "ContentSid");
+	const char *cvar = ft_form_get(fm, "ContentVariables");
+	bool        wa;
 
 	if (to == NULL || to[0] == '\0') {
 		ft_reply_error(res, 400, 21604, "A 'To' phone number is required.");
 		return false;
 	}
-	if (!ft_is_e164(to)) {
+	wa = ft_is_whatsapp(to);
+	if (!ft_is_e164(wa ? to + FT_WA_PREFIX_LEN : to)) {
 		ft_reply_error(
 		    res, 400, 21211, "The 'To' number %s is not a valid phone number.", to);
 		return false;
@@ -597,7 +655,13 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 		ft_reply_error(res, 400, 21603, "The 'From' phone number is required.");
 		return false;
 	}
-	if (from != NULL && from[0] != '\0' && !ft_is_sender(from)) {
+	if (from != NULL && from[0] != '\0' && ft_is_whatsapp(from) != wa) {
+		ft_reply_error(res, 400, 21910,
+		    "Invalid From and To pair. From and To should be of the same channel");
+		return false;
+	}
+	if (from != NULL && from[0] != '\0'
+	    && !(wa ? ft_is_e164(from + FT_WA_PREFIX_LEN) : ft_is_sender(from))) {
 		ft_reply_error(res, 400, 21212,
 		    "The 'From' number %s is not a valid phone number, shortcode, "
 		    "or alphanumeric sender ID.",
@@ -608,11 +672,20 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 		ft_reply_error(res, 400, 21701, "The Messaging Service Sid %s is invalid.", mss);
 		return false;
 	}
-	if (body == NULL || body[0] == '\0') {
+	if (csid != NULL && !ft_is_sid(csid, "HX")) {
+		ft_reply_error(res, 400, 21655, "The ContentSid is Invalid");
+		return false;
+	}
+	if (cvar != NULL && (csid == NULL || !ft_content_variables_ok(cvar))) {
+		ft_reply_error(res, 400, 21656, "The ContentVariables Parameter is invalid");
+		return false;
+	}
+	/* With a template, the template is the content and Body may be left out. */
+	if (csid == NULL && (body == NULL || body[0] == '\0')) {
 		ft_reply_error(res, 400, 21602, "Message body is required.");
 		return false;
 	}
-	if (ft_utf8_chars(body) > FT_BODY_MAX_CHARS) {
+	if (body != NULL && ft_utf8_chars(body) > FT_BODY_MAX_CHARS) {
 		ft_reply_error(res, 400, 21617,
 		    "The concatenated message body exceeds the 1600 character limit.");
 		return false;
@@ -697,8 +770,14 @@ ft_msg_new(const struct ft_form *fm, const char *user)
 	m->validity_period  = vp != NULL ? atoi(vp) : 0;
 	m->provide_feedback = ft_form_get(fm, "ProvideFeedback") != NULL
 	    && strcmp(ft_form_get(fm, "ProvideFeedback"), "true") == 0;
+	m->channel           = ft_is_whatsapp(m->to) ? "whatsapp" : "sms";
+	m->content_sid       = ft_strdup(ft_form_get(fm, "ContentSid"));
+	m->content_variables = ft_strdup(ft_form_get(fm, "ContentVariables"));
 	m->created = m->updated = time(NULL);
-	if (m->to == NULL || m->body == NULL || m->auth_user == NULL || m->status == NULL
+	if (m->to == NULL || m->auth_user == NULL || m->status == NULL
+	    || (ft_form_get(fm, "Body") != NULL && m->body == NULL)
+	    || (ft_form_get(fm, "ContentSid") != NULL && m->content_sid == NULL)
+	    || (ft_form_get(fm, "ContentVariables") != NULL && m->content_variables == NULL)
 	    || (from != NULL && m->from == NULL) || (mss != NULL && m->mss == NULL)
 	    || (ft_form_get(fm, "StatusCallback") != NULL && m->status_callback == NULL)) {
 		ft_msg_destroy(m);
@@ -738,21 +817,40 @@ ft_accept(struct fake_twilio *f, struct ft_msg *m, struct pa_http_response *res)
 	f->msgs[f->nmsgs++] = m;
 	if (ev != NULL) {
 		memcpy(ev->sid, m->sid, sizeof ev->sid);
+		ev->whatsapp = strcmp(m->channel, "whatsapp") == 0;
 		ft_now_mono(&ev->due);
 		ft_add_ms(&ev->due, f->auto_callback_ms);
 		ft_schedule_locked(f, ev);
 	}
 	ft_reply_msg_locked(f, res, 201, m);
-	if (f->print) {
+	if (f->print && m->content_sid == NULL && strcmp(m->channel, "sms") == 0) {
 		/* One line per message; the number masked like every phoneauth log line. */
 		printf("to=%s body=%s\n", pa_phone_mask(m->to, mask),
 		    pa_log_value(body, sizeof body, m->body));
+		(void) fflush(stdout);
+	} else if (f->print) {
+		char vars[256];
+
+		/* A WhatsApp or template message: the channel and the template's variables too. */
+		if (ft_is_whatsapp(m->to))
+			printf(
+			    "to=" FT_WA_PREFIX "%s", pa_phone_mask(m->to + FT_WA_PREFIX_LEN, mask));
+		else
+			printf("to=%s", pa_phone_mask(m->to, mask));
+		printf(" channel=%s", m->channel);
+		if (m->content_sid != NULL)
+			printf(" content_sid=%s content_variables=%s", m->content_sid,
+			    pa_log_value(vars, sizeof vars,
+			        m->content_variables != NULL ? m->content_variables : ""));
+		if (m->body != NULL)
+			printf(" body=%s", pa_log_value(body, sizeof body, m->body));
+		printf("\n");
 		(void) fflush(stdout);
 	}
 	pthread_mutex_unlock(&f->mtx);
 	/* m stays in f->msgs until fake_twilio_stop, and nothing rewrites its to or body. */
 	if (f->on_accept != NULL)
-		f->on_accept(f->on_accept_arg, m->to, m->body);
+		f->on_accept(f->on_accept_arg, m->to, m->body != NULL ? m->body : "");
 }
 
 /* Sleeps for the configured latency, if any (a slow Twilio). */
@@ -1232,7 +1330,19 @@ fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *status,
 	return code;
 }
 
-/* Posts the automatic "sent" then "delivered" callbacks when they fall due. */
+/* Called with f->mtx held: the message was marked failed or undelivered (fake_twilio_callback
+ * or fake_twilio_set_status), so Twilio would send no further receipts for it. */
+static bool
+ft_failed_locked(struct fake_twilio *f, const char *sid)
+{
+	const struct ft_msg *m = ft_find_locked(f, sid);
+
+	return m != NULL
+	    && (strcmp(m->status, "failed") == 0 || strcmp(m->status, "undelivered") == 0);
+}
+
+/* Posts the automatic "sent" then "delivered" callbacks when they fall due, and "read" after
+ * them for a WhatsApp message. */
 static void *
 ft_callback_main(void *arg)
 {
@@ -1253,9 +1363,18 @@ ft_callback_main(void *arg)
 			continue;
 		}
 		f->events = ev->next;
+		if (ft_failed_locked(f, ev->sid)) {
+			free(ev); /* a test failed it after acceptance: no receipt follows */
+			continue;
+		}
 		pthread_mutex_unlock(&f->mtx);
-		if (!ev->delivered) {
+		if (ev->stage == 0) {
 			(void) fake_twilio_callback(f, ev->sid, "sent", 0, NULL, 1);
+		} else if (ev->stage == 2) {
+			(void) fake_twilio_callback(f, ev->sid, "read", 0, NULL, 1);
+		} else if (ev->whatsapp) {
+			/* WhatsApp receipts come from Meta, not from a carrier's DLR. */
+			(void) fake_twilio_callback(f, ev->sid, "delivered", 0, NULL, 1);
 		} else {
 			char      dlr[64] = "";
 			time_t    t       = time(NULL);
@@ -1269,8 +1388,8 @@ ft_callback_main(void *arg)
 			(void) fake_twilio_callback(f, ev->sid, "delivered", 0, dlr, 1);
 		}
 		pthread_mutex_lock(&f->mtx);
-		if (!ev->delivered) {
-			ev->delivered = true;
+		if (ev->stage == 0 || (ev->stage == 1 && ev->whatsapp)) {
+			ev->stage++;
 			ft_now_mono(&ev->due);
 			ft_add_ms(&ev->due, f->auto_callback_ms);
 			ft_schedule_locked(f, ev);
@@ -1472,6 +1591,18 @@ fake_twilio_count_to(struct fake_twilio *f, const char *to)
 }
 
 int
+fake_twilio_count_channel(struct fake_twilio *f, const char *channel)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&f->mtx);
+	for (size_t i = 0; i < f->nmsgs; i++)
+		n += strcmp(f->msgs[i]->channel, channel) == 0;
+	pthread_mutex_unlock(&f->mtx);
+	return n;
+}
+
+int
 fake_twilio_requests(struct fake_twilio *f)
 {
 	int n;
@@ -1517,8 +1648,14 @@ fake_twilio_last_to(struct fake_twilio *f, const char *to, struct fake_twilio_ms
 		c.error_code            = m->error_code;
 		c.provide_feedback      = m->provide_feedback;
 		c.feedback_posts        = m->feedback_posts;
+		c.channel               = m->channel;
+		c.content_sid           = ft_strdup(m->content_sid);
+		c.content_variables     = ft_strdup(m->content_variables);
 	}
-	ok = m != NULL && c.to != NULL && c.body != NULL && c.auth_user != NULL && c.status != NULL
+	ok = m != NULL && c.to != NULL && c.auth_user != NULL && c.status != NULL
+	    && (m->body == NULL || c.body != NULL)
+	    && (m->content_sid == NULL || c.content_sid != NULL)
+	    && (m->content_variables == NULL || c.content_variables != NULL)
 	    && (m->from == NULL || c.from != NULL)
 	    && (m->mss == NULL || c.messaging_service_sid != NULL)
 	    && (m->status_callback == NULL || c.status_callback != NULL);
@@ -1544,6 +1681,8 @@ fake_twilio_msg_free(struct fake_twilio_msg *m)
 	free((void *) m->status_callback);
 	free((void *) m->auth_user);
 	free((void *) m->status);
+	free((void *) m->content_sid);
+	free((void *) m->content_variables);
 	*m = (struct fake_twilio_msg) { 0 };
 }
 

@@ -34,6 +34,12 @@
 #define TO_ENC "%2B15551230001"
 #define FROM_ENC "%2B15005550006"
 #define GOOD_FORM "To=" TO_ENC "&From=" FROM_ENC "&Body=Your+code+is+123456"
+#define WA_TO "whatsapp:+6281234567890"
+#define WA_FROM "whatsapp:+14155238886"
+#define WA_TO_ENC "whatsapp%3A%2B6281234567890"
+#define WA_FROM_ENC "whatsapp%3A%2B14155238886"
+#define HX "HX0123456789abcdef0123456789abcdef"
+#define WA_FORM "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&Body=Your+code+is+123456"
 
 /* ---- a tiny StatusCallback receiver ---------------------------------------------------------- */
 
@@ -802,7 +808,8 @@ form_value(char **keys, char **values, size_t n, const char *key)
 
 /* Checks hit i: its fields, and that its signature is what fake_twilio_sign gives for them. */
 static void
-check_hit(int i, const char *sid, const char *status, int sign)
+check_hit_addr(
+    int i, const char *sid, const char *status, int sign, const char *to, const char *from)
 {
 	char  *keys[16], *values[16], sig[29], *body;
 	size_t n;
@@ -824,8 +831,8 @@ check_hit(int i, const char *sid, const char *status, int sign)
 	assert_string_equal(form_value(keys, values, n, "MessageStatus"), status);
 	assert_string_equal(form_value(keys, values, n, "SmsStatus"), status);
 	assert_string_equal(form_value(keys, values, n, "AccountSid"), ACCT);
-	assert_string_equal(form_value(keys, values, n, "To"), TO);
-	assert_string_equal(form_value(keys, values, n, "From"), FROM);
+	assert_string_equal(form_value(keys, values, n, "To"), to);
+	assert_string_equal(form_value(keys, values, n, "From"), from);
 	assert_string_equal(form_value(keys, values, n, "ApiVersion"), "2010-04-01");
 	if (sign != 0) {
 		char want[29];
@@ -843,6 +850,35 @@ check_hit(int i, const char *sid, const char *status, int sign)
 		curl_free(values[k]);
 	}
 	free(body);
+}
+
+static void
+check_hit(int i, const char *sid, const char *status, int sign)
+{
+	check_hit_addr(i, sid, status, sign, TO, FROM);
+}
+
+/* The value of key in hit i (a copy to free), or NULL. */
+static char *
+hit_value(int i, const char *key)
+{
+	char       *keys[16], *values[16], *body, *v;
+	const char *found;
+	size_t      n;
+
+	pthread_mutex_lock(&rx.mtx);
+	assert_true(i < rx.n);
+	assert_non_null(body = strdup(rx.hits[i].body));
+	pthread_mutex_unlock(&rx.mtx);
+	n     = form_split(body, keys, values, 16);
+	found = form_value(keys, values, n, key);
+	v     = found != NULL ? strdup(found) : NULL;
+	for (size_t k = 0; k < n; k++) {
+		curl_free(keys[k]);
+		curl_free(values[k]);
+	}
+	free(body);
+	return v;
 }
 
 static void
@@ -922,6 +958,184 @@ test_auto_callback(void **state)
 	reply_free(&r);
 }
 
+/* WhatsApp on Messages.json: a whatsapp: To with a WhatsApp From or a messaging service, Body
+ * or a content template; recorded with its channel and raw addresses. */
+static void
+test_whatsapp(void **state)
+{
+	struct reply           r;
+	struct fake_twilio_msg m;
+
+	post(&r, WA_FORM);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(jstr(&r, "to"), WA_TO);
+	assert_string_equal(jstr(&r, "from"), WA_FROM);
+	assert_string_equal(jstr(&r, "body"), "Your code is 123456");
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, WA_TO, &m));
+	assert_string_equal(m.channel, "whatsapp");
+	assert_string_equal(m.to, WA_TO);
+	assert_string_equal(m.from, WA_FROM);
+	assert_null(m.content_sid);
+	assert_null(m.content_variables);
+	fake_twilio_msg_free(&m);
+
+	/* A template through a messaging service: no Body at all. */
+	post(&r,
+	    "To=" WA_TO_ENC "&MessagingServiceSid=" MSS "&ContentSid=" HX
+	    "&ContentVariables=%7B%221%22%3A%22123456%22%7D");
+	assert_int_equal(r.status, 201);
+	assert_true(is_json_null(&r, "body"));
+	assert_true(is_json_null(&r, "from"));
+	assert_string_equal(jstr(&r, "messaging_service_sid"), MSS);
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, WA_TO, &m));
+	assert_string_equal(m.channel, "whatsapp");
+	assert_null(m.body);
+	assert_null(m.from);
+	assert_string_equal(m.content_sid, HX);
+	assert_string_equal(m.content_variables, "{\"1\":\"123456\"}");
+	fake_twilio_msg_free(&m);
+
+	post(&r, GOOD_FORM);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, TO, &m));
+	assert_string_equal(m.channel, "sms");
+	fake_twilio_msg_free(&m);
+	assert_int_equal(fake_twilio_count_channel(fx.f, "whatsapp"), 2);
+	assert_int_equal(fake_twilio_count_channel(fx.f, "sms"), 1);
+	assert_int_equal(fake_twilio_count_to(fx.f, WA_TO), 2);
+	assert_int_equal(fake_twilio_count_to(fx.f, "+6281234567890"), 0);
+	assert_int_equal(fake_twilio_rejected(fx.f), 0);
+}
+
+static void
+test_whatsapp_refused(void **state)
+{
+	static const struct {
+		const char *form;
+		int         code;
+	} cases[] = {
+		/* A WhatsApp To with an SMS sender, and the other way round. */
+		{ "To=" WA_TO_ENC "&From=" FROM_ENC "&Body=x", 21910 },
+		{ "To=" TO_ENC "&From=" WA_FROM_ENC "&Body=x", 21910 },
+		{ "To=whatsapp%3A6281234567890&From=" WA_FROM_ENC "&Body=x", 21211 },
+		{ "To=" WA_TO_ENC "&From=whatsapp%3Afoo&Body=x", 21212 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC, 21602 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=HX123", 21655 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" MSS, 21655 },
+		/* ContentVariables: an object of strings, and only with a ContentSid. */
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%5B1%5D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%7B%221%22%3A5%7D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX "&ContentVariables=%7B",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%7B%7D%7B%7D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&Body=x&ContentVariables=%7B%7D", 21656 },
+	};
+	struct reply r;
+	size_t       i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		post(&r, cases[i].form);
+		assert_twilio_error(&r, 400, cases[i].code);
+		reply_free(&r);
+	}
+	assert_int_equal(fake_twilio_count(fx.f), 0);
+	assert_int_equal(fake_twilio_rejected(fx.f), (int) i);
+
+	/* WhatsApp's own refusals come back as Twilio error JSON, and are not sender bugs. */
+	fake_twilio_fail_number(fx.f, WA_TO, 63016);
+	post(&r, WA_FORM);
+	assert_twilio_error(&r, 400, 63016);
+	reply_free(&r);
+	fake_twilio_fail_number(fx.f, WA_TO, 63112);
+	post(&r, WA_FORM);
+	assert_twilio_error(&r, 400, 63112);
+	reply_free(&r);
+	/* The rule names the raw To: the same number by SMS still goes. */
+	post(&r, "To=%2B6281234567890&From=" FROM_ENC "&Body=x");
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	fake_twilio_fail_number(fx.f, WA_TO, 0);
+	post(&r, WA_FORM);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_rejected(fx.f), (int) i);
+}
+
+static bool
+three_hits(void)
+{
+	return rx_count() >= 3;
+}
+
+/* A WhatsApp message's receipts: sent, delivered, read, with whatsapp: addresses and no
+ * carrier DLR date. */
+static void
+test_whatsapp_auto_callback(void **state)
+{
+	struct reply r;
+	char         sid[35], form[512], *v;
+
+	(void) snprintf(form, sizeof form, "%s&StatusCallback=%s", WA_FORM, fx.rx_url);
+	post(&r, form);
+	assert_int_equal(r.status, 201);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	wait_until(three_hits, 5000);
+	harness_sleep_ms(150); /* nothing comes after "read" */
+	assert_int_equal(rx_count(), 3);
+	check_hit_addr(0, sid, "sent", 1, WA_TO, WA_FROM);
+	check_hit_addr(1, sid, "delivered", 1, WA_TO, WA_FROM);
+	check_hit_addr(2, sid, "read", 1, WA_TO, WA_FROM);
+	assert_null(v = hit_value(1, "RawDlrDoneDate"));
+	get_sid(&r, sid);
+	assert_string_equal(jstr(&r, "status"), "read");
+	reply_free(&r);
+}
+
+/* A test fails an accepted WhatsApp message: the callback carries the error, GET shows it, and
+ * no automatic receipt follows it. */
+static void
+test_whatsapp_fail_after_accept(void **state)
+{
+	struct reply r;
+	char         sid[35], form[512], *v;
+
+	(void) snprintf(form, sizeof form, "%s&StatusCallback=%s", WA_FORM, fx.rx_url);
+	post(&r, form);
+	assert_int_equal(r.status, 201);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_int_equal(fake_twilio_callback(fx.f, sid, "undelivered", 63016, NULL, 1), 200);
+	wait_until(three_hits, 400); /* what the automatic receipts would have taken */
+	for (int i = 0; i < rx_count(); i++) {
+		char *st = hit_value(i, "MessageStatus");
+
+		assert_non_null(st);
+		assert_string_not_equal(st, "delivered");
+		assert_string_not_equal(st, "read");
+		if (strcmp(st, "undelivered") == 0) {
+			check_hit_addr(i, sid, "undelivered", 1, WA_TO, WA_FROM);
+			assert_non_null(v = hit_value(i, "ErrorCode"));
+			assert_string_equal(v, "63016");
+			free(v);
+		}
+		free(st);
+	}
+	get_sid(&r, sid);
+	assert_string_equal(jstr(&r, "status"), "undelivered");
+	assert_int_equal(jint(&r, "error_code"), 63016);
+	reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -941,6 +1155,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feedback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_callback, setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_auto_callback, setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_whatsapp_fail_after_accept, setup_auto, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
