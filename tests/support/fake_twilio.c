@@ -1,7 +1,8 @@
 /* fake_twilio.c: a fake of Twilio's Messages API (POST Messages.json, GET Messages/{Sid}.json) on
  * the project's NNG HTTP wrapper, for the integration tests and local runs. Every Messages request
  * runs as a blocking handler on a work queue of its own, so that a stalled request holds a queue
- * thread and not an NNG one. Status callbacks go out with libcurl, signed like Twilio's. */
+ * thread and not an NNG one. Status callbacks go out with libcurl, signed like Twilio's. The Verify
+ * v2 endpoints (fake_verify.c) share its listener, queue and lock. */
 #include "fake_twilio.h"
 
 #include <errno.h>
@@ -25,11 +26,12 @@
 #include "common/phone.h"
 #include "common/strbuf.h"
 #include "common/workq.h"
+#include "fake_twilio_int.h"
 
 #define FT_API_PREFIX "/2010-04-01/Accounts"
+#define FT_VERIFY_PREFIX "/v2/Services" /* fake_verify.c */
 #define FT_WORKQ_THREADS 64
 #define FT_WORKQ_CAP 4096
-#define FT_FORM_MAX_FIELDS 64
 #define FT_BODY_MAX_CHARS 1600
 #define FT_VALIDITY_MAX 36000
 #define FT_CALLBACK_TIMEOUT_S 5L
@@ -65,45 +67,9 @@ struct ft_event {
 	struct timespec  due; /* CLOCK_MONOTONIC */
 };
 
-struct fake_twilio {
-	char *listen, *account_sid, *auth_token, *api_key, *api_secret;
-	int   auto_callback_ms;
-	bool  print;
-	void (*on_accept)(void *arg, const char *to, const char *body);
-	void *on_accept_arg;
-	char  base[320];
-
-	struct pa_workq *q;
-	struct pa_http  *http;
-
-	pthread_mutex_t mtx;
-	pthread_cond_t  stall_cv; /* stalled handlers wait here; stop waits here for idle */
-	pthread_cond_t  cb_cv; /* the callback thread waits here (CLOCK_MONOTONIC) */
-	bool            stopping;
-	bool            stall;
-	unsigned        stall_gen; /* bumped when stall turns off: releases the held requests */
-	int             nstalled;
-	int             inflight; /* handlers running now */
-
-	int requests, rejected;
-	int fail429, retry_after_s, fail500;
-	int fb_requests, fb_fail500; /* Feedback.json POSTs; how many more get 500 */
-	int latency_ms;
-
-	struct ft_msg **msgs;
-	size_t          nmsgs, capmsgs;
-	struct ft_rule *rules;
-	size_t          nrules, caprules;
-
-	struct ft_event *events;
-	pthread_t        cb_thread;
-	bool             cb_started;
-	bool             curl_ready;
-};
-
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static char *
+char *
 ft_strdup(const char *s)
 {
 	return s == NULL ? NULL : strdup(s);
@@ -119,7 +85,7 @@ ft_rfc2822(time_t t, char out[40])
 		out[0] = '\0';
 }
 
-static bool
+bool
 ft_is_e164(const char *s)
 {
 	size_t n;
@@ -144,7 +110,7 @@ ft_is_hex(const char *s, size_t n)
 	return true;
 }
 
-static bool
+bool
 ft_is_sid(const char *s, const char *prefix)
 {
 	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 && ft_is_hex(s + 2, 32);
@@ -186,13 +152,13 @@ ft_utf8_chars(const char *s)
 	return n;
 }
 
-static void
+void
 ft_now_mono(struct timespec *ts)
 {
 	(void) clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
-static void
+void
 ft_add_ms(struct timespec *ts, int ms)
 {
 	ts->tv_sec += ms / 1000;
@@ -203,7 +169,7 @@ ft_add_ms(struct timespec *ts, int ms)
 	}
 }
 
-static bool
+bool
 ft_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -255,7 +221,7 @@ ft_set_status_locked(struct ft_msg *m, const char *status, int error_code)
 
 /* json-c reports a failed allocation as a NULL object; each helper folds that into *ok, so one
  * check at the end covers the whole document. */
-static void
+void
 ft_json_put(json_object *o, const char *key, json_object *v, bool *ok)
 {
 	if (json_object_object_add(o, key, v) != 0) {
@@ -264,7 +230,7 @@ ft_json_put(json_object *o, const char *key, json_object *v, bool *ok)
 	}
 }
 
-static void
+void
 ft_json_str(json_object *o, const char *key, const char *s, bool *ok)
 {
 	json_object *v = NULL;
@@ -274,7 +240,7 @@ ft_json_str(json_object *o, const char *key, const char *s, bool *ok)
 	ft_json_put(o, key, v, ok);
 }
 
-static void
+void
 ft_json_int(json_object *o, const char *key, int n, bool *ok)
 {
 	json_object *v = json_object_new_int(n);
@@ -285,7 +251,7 @@ ft_json_int(json_object *o, const char *key, int n, bool *ok)
 }
 
 /* Serialises o into res as the body and releases o. */
-static void
+void
 ft_reply_json(struct pa_http_response *res, int status, json_object *o, bool ok)
 {
 	const char *s = NULL;
@@ -308,10 +274,7 @@ ft_reply_json(struct pa_http_response *res, int status, json_object *o, bool ok)
 }
 
 /* Twilio's error document: {"code", "message", "more_info", "status"}. */
-static void ft_reply_error(struct pa_http_response *res, int status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
+void
 ft_reply_error(struct pa_http_response *res, int status, int code, const char *fmt, ...)
 {
 	json_object *o  = json_object_new_object();
@@ -383,14 +346,6 @@ ft_reply_msg_locked(
 
 /* ---- request parsing ------------------------------------------------------------------------- */
 
-struct ft_form {
-	size_t n;
-	char  *key[FT_FORM_MAX_FIELDS];
-	char  *val[FT_FORM_MAX_FIELDS];
-};
-
-enum ft_form_err { FT_FORM_OK, FT_FORM_NOMEM, FT_FORM_BAD };
-
 static int
 ft_hexval(char c)
 {
@@ -435,7 +390,7 @@ ft_form_decode(const char *s, size_t len, char **out)
 	return FT_FORM_OK;
 }
 
-static void
+void
 ft_form_free(struct ft_form *fm)
 {
 	for (size_t i = 0; i < fm->n; i++) {
@@ -445,7 +400,7 @@ ft_form_free(struct ft_form *fm)
 	fm->n = 0;
 }
 
-static enum ft_form_err
+enum ft_form_err
 ft_form_parse(struct ft_form *fm, const char *body, size_t len)
 {
 	size_t i = 0;
@@ -484,7 +439,7 @@ ft_form_parse(struct ft_form *fm, const char *body, size_t len)
 }
 
 /* The first value of key, or NULL. */
-static const char *
+const char *
 ft_form_get(const struct ft_form *fm, const char *key)
 {
 	for (size_t i = 0; i < fm->n; i++)
@@ -494,7 +449,7 @@ ft_form_get(const struct ft_form *fm, const char *key)
 }
 
 /* Checks the Basic credentials; on success copies the user into user (for the record). */
-static bool
+bool
 ft_auth(struct fake_twilio *f, const struct pa_http_request *req, char *user, size_t usersz)
 {
 	const char   *h = pa_http_header(req, "Authorization");
@@ -870,27 +825,32 @@ ft_delay(struct fake_twilio *f)
 		;
 }
 
-/* Holds the request while stall is on. Returns true when the caller must answer 503: it was
- * held and then released, or the fake is stopping. */
-static bool
-ft_hold(struct fake_twilio *f)
+bool
+ft_hold_on(struct fake_twilio *f, const bool *on, const unsigned *gen, int *nheld)
 {
-	unsigned gen;
+	unsigned g;
 
 	pthread_mutex_lock(&f->mtx);
-	if (!f->stall || f->stopping) {
+	if (!*on || f->stopping) {
 		bool stopping = f->stopping;
 
 		pthread_mutex_unlock(&f->mtx);
 		return stopping;
 	}
-	gen = f->stall_gen;
-	f->nstalled++;
-	while (f->stall_gen == gen && !f->stopping)
+	g = *gen;
+	(*nheld)++;
+	while (*gen == g && !f->stopping)
 		pthread_cond_wait(&f->stall_cv, &f->mtx);
-	f->nstalled--;
+	(*nheld)--;
 	pthread_mutex_unlock(&f->mtx);
 	return true;
+}
+
+/* Holds a Messages request while stall is on; see ft_hold_on. */
+static bool
+ft_hold(struct fake_twilio *f)
+{
+	return ft_hold_on(f, &f->stall, &f->stall_gen, &f->nstalled);
 }
 
 /* POST Messages.json from an authenticated user: account, form, failure modes, then accept. */
@@ -1090,6 +1050,24 @@ ft_get(struct fake_twilio *f, const struct pa_http_request *req, struct pa_http_
 		    res, 404, 20404, "The requested resource %s was not found", req->uri);
 }
 
+void
+ft_enter(struct fake_twilio *f)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->inflight++;
+	pthread_mutex_unlock(&f->mtx);
+}
+
+void
+ft_leave(struct fake_twilio *f)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->inflight--;
+	if (f->stopping)
+		(void) pthread_cond_broadcast(&f->stall_cv);
+	pthread_mutex_unlock(&f->mtx);
+}
+
 /* Serves everything under /2010-04-01/Accounts (both methods), so that a wrong account or an
  * unknown path gets Twilio's JSON 404 and not NNG's HTML one. Runs on the fake's work queue. */
 static void
@@ -1105,8 +1083,8 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 	fb     = post && parsed && strncmp(rest, "Messages/", 9) == 0 && strlen(rest) > 14
 	    && strcmp(rest + strlen(rest) - 14, "/Feedback.json") == 0;
 	post = post && parsed && strcmp(rest, "Messages.json") == 0;
+	ft_enter(f);
 	pthread_mutex_lock(&f->mtx);
-	f->inflight++;
 	if (post)
 		f->requests++;
 	if (fb)
@@ -1132,12 +1110,7 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 		ft_reply_error(
 		    res, 404, 20404, "The requested resource %s was not found", req->uri);
 	}
-
-	pthread_mutex_lock(&f->mtx);
-	f->inflight--;
-	if (f->stopping)
-		(void) pthread_cond_broadcast(&f->stall_cv);
-	pthread_mutex_unlock(&f->mtx);
+	ft_leave(f);
 }
 
 /* ---- status callbacks ------------------------------------------------------------------------ */
@@ -1457,11 +1430,15 @@ fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto out_stop;
 	f->curl_ready = true;
+	if ((f->verify = fv_new(o)) == NULL)
+		goto out_stop;
 	if (pa_workq_new(&f->q, &qo) != PA_OK)
 		goto out_stop;
 	if (pa_http_new(&f->http, f->listen, f->q) != PA_OK
 	    || pa_http_route_tree(f->http, "POST", FT_API_PREFIX, ft_handler, f, true) != PA_OK
-	    || pa_http_route_tree(f->http, "GET", FT_API_PREFIX, ft_handler, f, true) != PA_OK)
+	    || pa_http_route_tree(f->http, "GET", FT_API_PREFIX, ft_handler, f, true) != PA_OK
+	    || pa_http_route_tree(f->http, "POST", FT_VERIFY_PREFIX, fv_handler, f, true) != PA_OK
+	    || pa_http_route_tree(f->http, "GET", FT_VERIFY_PREFIX, fv_handler, f, true) != PA_OK)
 		goto out_stop;
 	if (f->auto_callback_ms > 0) {
 		if (pthread_create(&f->cb_thread, NULL, ft_callback_main, f) != 0)
@@ -1493,6 +1470,7 @@ ft_free(struct fake_twilio *f)
 	for (size_t i = 0; i < f->nrules; i++)
 		free(f->rules[i].to);
 	free(f->rules);
+	fv_free(f->verify);
 	while ((ev = f->events) != NULL) {
 		f->events = ev->next;
 		free(ev);

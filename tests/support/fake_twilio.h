@@ -35,6 +35,11 @@ struct fake_twilio_opts {
 	 * Lets a benchmark time arrivals and read codes without scanning every message. */
 	void (*on_accept)(void *arg, const char *to, const char *body);
 	void *on_accept_arg;
+	/* Verify v2 (fake_verify.h), served on the same listener: the only service SID
+	 * (VA + 32 hex) the URL may name; NULL = any well-formed VA SID. */
+	const char *verify_service_sid;
+	int         verify_code_length; /* digits of a Verify code, 4..10; 0 = 6 */
+	int         verify_ttl_s; /* how long a pending verification lives; 0 = 600 (Twilio's) */
 };
 
 /* One message the fake accepted (answered 201). Strings are owned by the fake. */
@@ -127,5 +132,8 @@ long fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *st
  * out gets 29 bytes (28 + NUL). An independent implementation (OpenSSL) of the worker's check. */
 void fake_twilio_sign(const char *token, const char *url, const char *const *keys,
     const char *const *values, size_t n, char out[29]);
+
+/* The Verify v2 half of the fake shares this listener and lock. */
+#include "fake_verify.h"
 
 #endif
