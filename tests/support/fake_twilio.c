@@ -1,7 +1,8 @@
 /* fake_twilio.c: a fake of Twilio's Messages API (POST Messages.json, GET Messages/{Sid}.json) on
  * the project's NNG HTTP wrapper, for the integration tests and local runs. Every Messages request
  * runs as a blocking handler on a work queue of its own, so that a stalled request holds a queue
- * thread and not an NNG one. Status callbacks go out with libcurl, signed like Twilio's. */
+ * thread and not an NNG one. Status callbacks go out with libcurl, signed like Twilio's. The Verify
+ * v2 endpoints (fake_verify.c) share its listener, queue and lock. */
 #include "fake_twilio.h"
 
 #include <errno.h>
@@ -25,25 +26,30 @@
 #include "common/phone.h"
 #include "common/strbuf.h"
 #include "common/workq.h"
+#include "fake_twilio_int.h"
 
 #define FT_API_PREFIX "/2010-04-01/Accounts"
+#define FT_VERIFY_PREFIX "/v2/Services" /* fake_verify.c */
 #define FT_WORKQ_THREADS 64
 #define FT_WORKQ_CAP 4096
-#define FT_FORM_MAX_FIELDS 64
 #define FT_BODY_MAX_CHARS 1600
 #define FT_VALIDITY_MAX 36000
 #define FT_CALLBACK_TIMEOUT_S 5L
+#define FT_WA_PREFIX "whatsapp:"
+#define FT_WA_PREFIX_LEN 9
 
 /* One accepted message. The public struct fake_twilio_msg is only a copy handed to callers. */
 struct ft_msg {
-	char   sid[35];
-	char  *to, *from, *mss, *body, *status_callback, *auth_user, *status;
-	int    validity_period;
-	int    error_code;
-	time_t created, updated;
-	bool   provide_feedback; /* ProvideFeedback=true */
-	int    feedback_posts; /* Feedback POSTs it accepted (200) */
-	char   outcome[16]; /* the Feedback's Outcome, "" before any */
+	char        sid[35];
+	char       *to, *from, *mss, *body, *status_callback, *auth_user, *status;
+	int         validity_period;
+	int         error_code;
+	time_t      created, updated;
+	bool        provide_feedback; /* ProvideFeedback=true */
+	int         feedback_posts; /* Feedback POSTs it accepted (200) */
+	char        outcome[16]; /* the Feedback's Outcome, "" before any */
+	const char *channel; /* "sms" or "whatsapp" (a literal) */
+	char       *content_sid, *content_variables; /* NULL when absent */
 };
 
 /* A fail_number rule. */
@@ -56,49 +62,14 @@ struct ft_rule {
 struct ft_event {
 	struct ft_event *next;
 	char             sid[35];
-	bool             delivered; /* false: "sent" is next */
+	int              stage; /* 0: "sent" is next, 1: "delivered", 2: "read" (WhatsApp) */
+	bool             whatsapp; /* it goes on to "read" after "delivered" */
 	struct timespec  due; /* CLOCK_MONOTONIC */
-};
-
-struct fake_twilio {
-	char *listen, *account_sid, *auth_token, *api_key, *api_secret;
-	int   auto_callback_ms;
-	bool  print;
-	void (*on_accept)(void *arg, const char *to, const char *body);
-	void *on_accept_arg;
-	char  base[320];
-
-	struct pa_workq *q;
-	struct pa_http  *http;
-
-	pthread_mutex_t mtx;
-	pthread_cond_t  stall_cv; /* stalled handlers wait here; stop waits here for idle */
-	pthread_cond_t  cb_cv; /* the callback thread waits here (CLOCK_MONOTONIC) */
-	bool            stopping;
-	bool            stall;
-	unsigned        stall_gen; /* bumped when stall turns off: releases the held requests */
-	int             nstalled;
-	int             inflight; /* handlers running now */
-
-	int requests, rejected;
-	int fail429, retry_after_s, fail500;
-	int fb_requests, fb_fail500; /* Feedback.json POSTs; how many more get 500 */
-	int latency_ms;
-
-	struct ft_msg **msgs;
-	size_t          nmsgs, capmsgs;
-	struct ft_rule *rules;
-	size_t          nrules, caprules;
-
-	struct ft_event *events;
-	pthread_t        cb_thread;
-	bool             cb_started;
-	bool             curl_ready;
 };
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static char *
+char *
 ft_strdup(const char *s)
 {
 	return s == NULL ? NULL : strdup(s);
@@ -114,7 +85,7 @@ ft_rfc2822(time_t t, char out[40])
 		out[0] = '\0';
 }
 
-static bool
+bool
 ft_is_e164(const char *s)
 {
 	size_t n;
@@ -139,7 +110,7 @@ ft_is_hex(const char *s, size_t n)
 	return true;
 }
 
-static bool
+bool
 ft_is_sid(const char *s, const char *prefix)
 {
 	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 && ft_is_hex(s + 2, 32);
@@ -181,13 +152,13 @@ ft_utf8_chars(const char *s)
 	return n;
 }
 
-static void
+void
 ft_now_mono(struct timespec *ts)
 {
 	(void) clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
-static void
+void
 ft_add_ms(struct timespec *ts, int ms)
 {
 	ts->tv_sec += ms / 1000;
@@ -198,7 +169,7 @@ ft_add_ms(struct timespec *ts, int ms)
 	}
 }
 
-static bool
+bool
 ft_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -216,6 +187,8 @@ ft_msg_destroy(struct ft_msg *m)
 	free(m->status_callback);
 	free(m->auth_user);
 	free(m->status);
+	free(m->content_sid);
+	free(m->content_variables);
 	free(m);
 }
 
@@ -248,7 +221,7 @@ ft_set_status_locked(struct ft_msg *m, const char *status, int error_code)
 
 /* json-c reports a failed allocation as a NULL object; each helper folds that into *ok, so one
  * check at the end covers the whole document. */
-static void
+void
 ft_json_put(json_object *o, const char *key, json_object *v, bool *ok)
 {
 	if (json_object_object_add(o, key, v) != 0) {
@@ -257,7 +230,7 @@ ft_json_put(json_object *o, const char *key, json_object *v, bool *ok)
 	}
 }
 
-static void
+void
 ft_json_str(json_object *o, const char *key, const char *s, bool *ok)
 {
 	json_object *v = NULL;
@@ -267,7 +240,7 @@ ft_json_str(json_object *o, const char *key, const char *s, bool *ok)
 	ft_json_put(o, key, v, ok);
 }
 
-static void
+void
 ft_json_int(json_object *o, const char *key, int n, bool *ok)
 {
 	json_object *v = json_object_new_int(n);
@@ -278,7 +251,7 @@ ft_json_int(json_object *o, const char *key, int n, bool *ok)
 }
 
 /* Serialises o into res as the body and releases o. */
-static void
+void
 ft_reply_json(struct pa_http_response *res, int status, json_object *o, bool ok)
 {
 	const char *s = NULL;
@@ -301,10 +274,7 @@ ft_reply_json(struct pa_http_response *res, int status, json_object *o, bool ok)
 }
 
 /* Twilio's error document: {"code", "message", "more_info", "status"}. */
-static void ft_reply_error(struct pa_http_response *res, int status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
+void
 ft_reply_error(struct pa_http_response *res, int status, int code, const char *fmt, ...)
 {
 	json_object *o  = json_object_new_object();
@@ -376,14 +346,6 @@ ft_reply_msg_locked(
 
 /* ---- request parsing ------------------------------------------------------------------------- */
 
-struct ft_form {
-	size_t n;
-	char  *key[FT_FORM_MAX_FIELDS];
-	char  *val[FT_FORM_MAX_FIELDS];
-};
-
-enum ft_form_err { FT_FORM_OK, FT_FORM_NOMEM, FT_FORM_BAD };
-
 static int
 ft_hexval(char c)
 {
@@ -428,7 +390,7 @@ ft_form_decode(const char *s, size_t len, char **out)
 	return FT_FORM_OK;
 }
 
-static void
+void
 ft_form_free(struct ft_form *fm)
 {
 	for (size_t i = 0; i < fm->n; i++) {
@@ -438,7 +400,7 @@ ft_form_free(struct ft_form *fm)
 	fm->n = 0;
 }
 
-static enum ft_form_err
+enum ft_form_err
 ft_form_parse(struct ft_form *fm, const char *body, size_t len)
 {
 	size_t i = 0;
@@ -477,7 +439,7 @@ ft_form_parse(struct ft_form *fm, const char *body, size_t len)
 }
 
 /* The first value of key, or NULL. */
-static const char *
+const char *
 ft_form_get(const struct ft_form *fm, const char *key)
 {
 	for (size_t i = 0; i < fm->n; i++)
@@ -487,7 +449,7 @@ ft_form_get(const struct ft_form *fm, const char *key)
 }
 
 /* Checks the Basic credentials; on success copies the user into user (for the record). */
-static bool
+bool
 ft_auth(struct fake_twilio *f, const struct pa_http_request *req, char *user, size_t usersz)
 {
 	const char   *h = pa_http_header(req, "Authorization");
@@ -566,13 +528,60 @@ ft_number_message(int code)
 		return "Attempt to send to unsubscribed recipient";
 	case 21614:
 		return "'To' number is not a valid mobile number";
+	case 63003:
+		return "Channel could not find To address";
+	case 63016:
+		return "Failed to send freeform message because you are outside the allowed "
+		       "window. "
+		       "If you are using WhatsApp, please use a Message Template.";
+	case 63024:
+		return "Invalid message recipient";
+	case 63112:
+		return "The Meta and/or WhatsApp Business Account and/or Meta Business Manager has "
+		       "been disabled";
 	default:
 		return "The message could not be sent to this number";
 	}
 }
 
+/* "whatsapp:+E164" names a WhatsApp user; anything else is an SMS address. */
+static bool
+ft_is_whatsapp(const char *addr)
+{
+	return addr != NULL && strncmp(addr, FT_WA_PREFIX, FT_WA_PREFIX_LEN) == 0;
+}
+
+/* ContentVariables as the Content API takes it: one JSON object whose values are strings
+ * ({"1":"123456"}), and nothing after it. */
+static bool
+ft_content_variables_ok(const char *s)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object         *o;
+	bool                 ok;
+
+	if (tok == NULL)
+		return false;
+	o  = json_tokener_parse_ex(tok, s, (int) strlen(s));
+	ok = o != NULL && json_tokener_get_error(tok) == json_tokener_success
+	    && (size_t) json_tokener_get_parse_end(tok) == strlen(s)
+	    && json_object_is_type(o, json_type_object);
+	if (ok) {
+		json_object_object_foreach(o, key, val)
+		{
+			(void) key;
+			if (!json_object_is_type(val, json_type_string))
+				ok = false;
+		}
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ok;
+}
+
 /* Form validation as Twilio does it for this endpoint. Returns true when the form is fine; else
- * writes the 400 answer. */
+ * writes the 400 answer. A WhatsApp To ("whatsapp:+E164") needs a WhatsApp From or a messaging
+ * service; either channel takes Body or a content template (ContentSid, ContentVariables). */
 static bool
 ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 {
@@ -583,12 +592,16 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 	const char *vp   = ft_form_get(fm, "ValidityPeriod");
 	const char *cb   = ft_form_get(fm, "StatusCallback");
 	const char *pf   = ft_form_get(fm, "ProvideFeedback");
+	const char *csid = ft_form_get(fm, "ContentSid");
+	const char *cvar = ft_form_get(fm, "ContentVariables");
+	bool        wa;
 
 	if (to == NULL || to[0] == '\0') {
 		ft_reply_error(res, 400, 21604, "A 'To' phone number is required.");
 		return false;
 	}
-	if (!ft_is_e164(to)) {
+	wa = ft_is_whatsapp(to);
+	if (!ft_is_e164(wa ? to + FT_WA_PREFIX_LEN : to)) {
 		ft_reply_error(
 		    res, 400, 21211, "The 'To' number %s is not a valid phone number.", to);
 		return false;
@@ -597,7 +610,13 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 		ft_reply_error(res, 400, 21603, "The 'From' phone number is required.");
 		return false;
 	}
-	if (from != NULL && from[0] != '\0' && !ft_is_sender(from)) {
+	if (from != NULL && from[0] != '\0' && ft_is_whatsapp(from) != wa) {
+		ft_reply_error(res, 400, 21910,
+		    "Invalid From and To pair. From and To should be of the same channel");
+		return false;
+	}
+	if (from != NULL && from[0] != '\0'
+	    && !(wa ? ft_is_e164(from + FT_WA_PREFIX_LEN) : ft_is_sender(from))) {
 		ft_reply_error(res, 400, 21212,
 		    "The 'From' number %s is not a valid phone number, shortcode, "
 		    "or alphanumeric sender ID.",
@@ -608,11 +627,20 @@ ft_validate(const struct ft_form *fm, struct pa_http_response *res)
 		ft_reply_error(res, 400, 21701, "The Messaging Service Sid %s is invalid.", mss);
 		return false;
 	}
-	if (body == NULL || body[0] == '\0') {
+	if (csid != NULL && !ft_is_sid(csid, "HX")) {
+		ft_reply_error(res, 400, 21655, "The ContentSid is Invalid");
+		return false;
+	}
+	if (cvar != NULL && (csid == NULL || !ft_content_variables_ok(cvar))) {
+		ft_reply_error(res, 400, 21656, "The ContentVariables Parameter is invalid");
+		return false;
+	}
+	/* With a template, the template is the content and Body may be left out. */
+	if (csid == NULL && (body == NULL || body[0] == '\0')) {
 		ft_reply_error(res, 400, 21602, "Message body is required.");
 		return false;
 	}
-	if (ft_utf8_chars(body) > FT_BODY_MAX_CHARS) {
+	if (body != NULL && ft_utf8_chars(body) > FT_BODY_MAX_CHARS) {
 		ft_reply_error(res, 400, 21617,
 		    "The concatenated message body exceeds the 1600 character limit.");
 		return false;
@@ -697,8 +725,14 @@ ft_msg_new(const struct ft_form *fm, const char *user)
 	m->validity_period  = vp != NULL ? atoi(vp) : 0;
 	m->provide_feedback = ft_form_get(fm, "ProvideFeedback") != NULL
 	    && strcmp(ft_form_get(fm, "ProvideFeedback"), "true") == 0;
+	m->channel           = ft_is_whatsapp(m->to) ? "whatsapp" : "sms";
+	m->content_sid       = ft_strdup(ft_form_get(fm, "ContentSid"));
+	m->content_variables = ft_strdup(ft_form_get(fm, "ContentVariables"));
 	m->created = m->updated = time(NULL);
-	if (m->to == NULL || m->body == NULL || m->auth_user == NULL || m->status == NULL
+	if (m->to == NULL || m->auth_user == NULL || m->status == NULL
+	    || (ft_form_get(fm, "Body") != NULL && m->body == NULL)
+	    || (ft_form_get(fm, "ContentSid") != NULL && m->content_sid == NULL)
+	    || (ft_form_get(fm, "ContentVariables") != NULL && m->content_variables == NULL)
 	    || (from != NULL && m->from == NULL) || (mss != NULL && m->mss == NULL)
 	    || (ft_form_get(fm, "StatusCallback") != NULL && m->status_callback == NULL)) {
 		ft_msg_destroy(m);
@@ -738,21 +772,40 @@ ft_accept(struct fake_twilio *f, struct ft_msg *m, struct pa_http_response *res)
 	f->msgs[f->nmsgs++] = m;
 	if (ev != NULL) {
 		memcpy(ev->sid, m->sid, sizeof ev->sid);
+		ev->whatsapp = strcmp(m->channel, "whatsapp") == 0;
 		ft_now_mono(&ev->due);
 		ft_add_ms(&ev->due, f->auto_callback_ms);
 		ft_schedule_locked(f, ev);
 	}
 	ft_reply_msg_locked(f, res, 201, m);
-	if (f->print) {
+	if (f->print && m->content_sid == NULL && strcmp(m->channel, "sms") == 0) {
 		/* One line per message; the number masked like every phoneauth log line. */
 		printf("to=%s body=%s\n", pa_phone_mask(m->to, mask),
 		    pa_log_value(body, sizeof body, m->body));
+		(void) fflush(stdout);
+	} else if (f->print) {
+		char vars[256];
+
+		/* A WhatsApp or template message: the channel and the template's variables too. */
+		if (ft_is_whatsapp(m->to))
+			printf(
+			    "to=" FT_WA_PREFIX "%s", pa_phone_mask(m->to + FT_WA_PREFIX_LEN, mask));
+		else
+			printf("to=%s", pa_phone_mask(m->to, mask));
+		printf(" channel=%s", m->channel);
+		if (m->content_sid != NULL)
+			printf(" content_sid=%s content_variables=%s", m->content_sid,
+			    pa_log_value(vars, sizeof vars,
+			        m->content_variables != NULL ? m->content_variables : ""));
+		if (m->body != NULL)
+			printf(" body=%s", pa_log_value(body, sizeof body, m->body));
+		printf("\n");
 		(void) fflush(stdout);
 	}
 	pthread_mutex_unlock(&f->mtx);
 	/* m stays in f->msgs until fake_twilio_stop, and nothing rewrites its to or body. */
 	if (f->on_accept != NULL)
-		f->on_accept(f->on_accept_arg, m->to, m->body);
+		f->on_accept(f->on_accept_arg, m->to, m->body != NULL ? m->body : "");
 }
 
 /* Sleeps for the configured latency, if any (a slow Twilio). */
@@ -772,27 +825,32 @@ ft_delay(struct fake_twilio *f)
 		;
 }
 
-/* Holds the request while stall is on. Returns true when the caller must answer 503: it was
- * held and then released, or the fake is stopping. */
-static bool
-ft_hold(struct fake_twilio *f)
+bool
+ft_hold_on(struct fake_twilio *f, const bool *on, const unsigned *gen, int *nheld)
 {
-	unsigned gen;
+	unsigned g;
 
 	pthread_mutex_lock(&f->mtx);
-	if (!f->stall || f->stopping) {
+	if (!*on || f->stopping) {
 		bool stopping = f->stopping;
 
 		pthread_mutex_unlock(&f->mtx);
 		return stopping;
 	}
-	gen = f->stall_gen;
-	f->nstalled++;
-	while (f->stall_gen == gen && !f->stopping)
+	g = *gen;
+	(*nheld)++;
+	while (*gen == g && !f->stopping)
 		pthread_cond_wait(&f->stall_cv, &f->mtx);
-	f->nstalled--;
+	(*nheld)--;
 	pthread_mutex_unlock(&f->mtx);
 	return true;
+}
+
+/* Holds a Messages request while stall is on; see ft_hold_on. */
+static bool
+ft_hold(struct fake_twilio *f)
+{
+	return ft_hold_on(f, &f->stall, &f->stall_gen, &f->nstalled);
 }
 
 /* POST Messages.json from an authenticated user: account, form, failure modes, then accept. */
@@ -992,6 +1050,24 @@ ft_get(struct fake_twilio *f, const struct pa_http_request *req, struct pa_http_
 		    res, 404, 20404, "The requested resource %s was not found", req->uri);
 }
 
+void
+ft_enter(struct fake_twilio *f)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->inflight++;
+	pthread_mutex_unlock(&f->mtx);
+}
+
+void
+ft_leave(struct fake_twilio *f)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->inflight--;
+	if (f->stopping)
+		(void) pthread_cond_broadcast(&f->stall_cv);
+	pthread_mutex_unlock(&f->mtx);
+}
+
 /* Serves everything under /2010-04-01/Accounts (both methods), so that a wrong account or an
  * unknown path gets Twilio's JSON 404 and not NNG's HTML one. Runs on the fake's work queue. */
 static void
@@ -1007,8 +1083,8 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 	fb     = post && parsed && strncmp(rest, "Messages/", 9) == 0 && strlen(rest) > 14
 	    && strcmp(rest + strlen(rest) - 14, "/Feedback.json") == 0;
 	post = post && parsed && strcmp(rest, "Messages.json") == 0;
+	ft_enter(f);
 	pthread_mutex_lock(&f->mtx);
-	f->inflight++;
 	if (post)
 		f->requests++;
 	if (fb)
@@ -1034,12 +1110,7 @@ ft_handler(void *state, const struct pa_http_request *req, struct pa_http_respon
 		ft_reply_error(
 		    res, 404, 20404, "The requested resource %s was not found", req->uri);
 	}
-
-	pthread_mutex_lock(&f->mtx);
-	f->inflight--;
-	if (f->stopping)
-		(void) pthread_cond_broadcast(&f->stall_cv);
-	pthread_mutex_unlock(&f->mtx);
+	ft_leave(f);
 }
 
 /* ---- status callbacks ------------------------------------------------------------------------ */
@@ -1232,7 +1303,19 @@ fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *status,
 	return code;
 }
 
-/* Posts the automatic "sent" then "delivered" callbacks when they fall due. */
+/* Called with f->mtx held: the message was marked failed or undelivered (fake_twilio_callback
+ * or fake_twilio_set_status), so Twilio would send no further receipts for it. */
+static bool
+ft_failed_locked(struct fake_twilio *f, const char *sid)
+{
+	const struct ft_msg *m = ft_find_locked(f, sid);
+
+	return m != NULL
+	    && (strcmp(m->status, "failed") == 0 || strcmp(m->status, "undelivered") == 0);
+}
+
+/* Posts the automatic "sent" then "delivered" callbacks when they fall due, and "read" after
+ * them for a WhatsApp message. */
 static void *
 ft_callback_main(void *arg)
 {
@@ -1253,9 +1336,18 @@ ft_callback_main(void *arg)
 			continue;
 		}
 		f->events = ev->next;
+		if (ft_failed_locked(f, ev->sid)) {
+			free(ev); /* a test failed it after acceptance: no receipt follows */
+			continue;
+		}
 		pthread_mutex_unlock(&f->mtx);
-		if (!ev->delivered) {
+		if (ev->stage == 0) {
 			(void) fake_twilio_callback(f, ev->sid, "sent", 0, NULL, 1);
+		} else if (ev->stage == 2) {
+			(void) fake_twilio_callback(f, ev->sid, "read", 0, NULL, 1);
+		} else if (ev->whatsapp) {
+			/* WhatsApp receipts come from Meta, not from a carrier's DLR. */
+			(void) fake_twilio_callback(f, ev->sid, "delivered", 0, NULL, 1);
 		} else {
 			char      dlr[64] = "";
 			time_t    t       = time(NULL);
@@ -1269,8 +1361,8 @@ ft_callback_main(void *arg)
 			(void) fake_twilio_callback(f, ev->sid, "delivered", 0, dlr, 1);
 		}
 		pthread_mutex_lock(&f->mtx);
-		if (!ev->delivered) {
-			ev->delivered = true;
+		if (ev->stage == 0 || (ev->stage == 1 && ev->whatsapp)) {
+			ev->stage++;
 			ft_now_mono(&ev->due);
 			ft_add_ms(&ev->due, f->auto_callback_ms);
 			ft_schedule_locked(f, ev);
@@ -1338,11 +1430,15 @@ fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto out_stop;
 	f->curl_ready = true;
+	if ((f->verify = fv_new(o)) == NULL)
+		goto out_stop;
 	if (pa_workq_new(&f->q, &qo) != PA_OK)
 		goto out_stop;
 	if (pa_http_new(&f->http, f->listen, f->q) != PA_OK
 	    || pa_http_route_tree(f->http, "POST", FT_API_PREFIX, ft_handler, f, true) != PA_OK
-	    || pa_http_route_tree(f->http, "GET", FT_API_PREFIX, ft_handler, f, true) != PA_OK)
+	    || pa_http_route_tree(f->http, "GET", FT_API_PREFIX, ft_handler, f, true) != PA_OK
+	    || pa_http_route_tree(f->http, "POST", FT_VERIFY_PREFIX, fv_handler, f, true) != PA_OK
+	    || pa_http_route_tree(f->http, "GET", FT_VERIFY_PREFIX, fv_handler, f, true) != PA_OK)
 		goto out_stop;
 	if (f->auto_callback_ms > 0) {
 		if (pthread_create(&f->cb_thread, NULL, ft_callback_main, f) != 0)
@@ -1374,6 +1470,7 @@ ft_free(struct fake_twilio *f)
 	for (size_t i = 0; i < f->nrules; i++)
 		free(f->rules[i].to);
 	free(f->rules);
+	fv_free(f->verify);
 	while ((ev = f->events) != NULL) {
 		f->events = ev->next;
 		free(ev);
@@ -1472,6 +1569,18 @@ fake_twilio_count_to(struct fake_twilio *f, const char *to)
 }
 
 int
+fake_twilio_count_channel(struct fake_twilio *f, const char *channel)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&f->mtx);
+	for (size_t i = 0; i < f->nmsgs; i++)
+		n += strcmp(f->msgs[i]->channel, channel) == 0;
+	pthread_mutex_unlock(&f->mtx);
+	return n;
+}
+
+int
 fake_twilio_requests(struct fake_twilio *f)
 {
 	int n;
@@ -1517,8 +1626,14 @@ fake_twilio_last_to(struct fake_twilio *f, const char *to, struct fake_twilio_ms
 		c.error_code            = m->error_code;
 		c.provide_feedback      = m->provide_feedback;
 		c.feedback_posts        = m->feedback_posts;
+		c.channel               = m->channel;
+		c.content_sid           = ft_strdup(m->content_sid);
+		c.content_variables     = ft_strdup(m->content_variables);
 	}
-	ok = m != NULL && c.to != NULL && c.body != NULL && c.auth_user != NULL && c.status != NULL
+	ok = m != NULL && c.to != NULL && c.auth_user != NULL && c.status != NULL
+	    && (m->body == NULL || c.body != NULL)
+	    && (m->content_sid == NULL || c.content_sid != NULL)
+	    && (m->content_variables == NULL || c.content_variables != NULL)
 	    && (m->from == NULL || c.from != NULL)
 	    && (m->mss == NULL || c.messaging_service_sid != NULL)
 	    && (m->status_callback == NULL || c.status_callback != NULL);
@@ -1544,6 +1659,8 @@ fake_twilio_msg_free(struct fake_twilio_msg *m)
 	free((void *) m->status_callback);
 	free((void *) m->auth_user);
 	free((void *) m->status);
+	free((void *) m->content_sid);
+	free((void *) m->content_variables);
 	*m = (struct fake_twilio_msg) { 0 };
 }
 

@@ -1,5 +1,6 @@
 /* fake_twilio.h: a fake of Twilio's Messages API for tests and local runs, on NNG's HTTP server.
- * It checks what phoneauth-sms-worker sends the way Twilio would (Basic auth, form fields),
+ * It checks what phoneauth-sms-worker sends the way Twilio would (Basic auth, form fields; SMS
+ * and WhatsApp, "whatsapp:+E164", with Body or a ContentSid template),
  * answers with Twilio-shaped JSON (../shared/twilio-oai), records every message it accepted and
  * the Feedback POSTs (Outcome) on each, can be
  * told to fail (429 with Retry-After, 500, Twilio error JSON for a number), to stall or to answer
@@ -19,8 +20,10 @@ struct fake_twilio_opts {
 	const char *auth_token; /* Basic password for account_sid; signs callbacks */
 	const char *api_key; /* optional "SK" + 32 hex: Basic user accepted with api_secret */
 	const char *api_secret;
-	/* After each accepted message, post "sent" then "delivered" callbacks (when the message had
-	 * a StatusCallback) from a background thread, auto_callback_ms apart; 0 = never. */
+	/* After each accepted message, post "sent" then "delivered" callbacks (then "read" for a
+	 * WhatsApp message) when the message had a StatusCallback, from a background thread,
+	 * auto_callback_ms apart; 0 = never. None follows once the message was set "failed" or
+	 * "undelivered" (fake_twilio_callback, fake_twilio_set_status). */
 	int auto_callback_ms;
 	/* Print each accepted message on stdout (the standalone fake). */
 	bool print;
@@ -32,18 +35,28 @@ struct fake_twilio_opts {
 	 * Lets a benchmark time arrivals and read codes without scanning every message. */
 	void (*on_accept)(void *arg, const char *to, const char *body);
 	void *on_accept_arg;
+	/* Verify v2 (fake_verify.h), served on the same listener: the only service SID
+	 * (VA + 32 hex) the URL may name; NULL = any well-formed VA SID. */
+	const char *verify_service_sid;
+	int         verify_code_length; /* digits of a Verify code, 4..10; 0 = 6 */
+	int         verify_ttl_s; /* how long a pending verification lives; 0 = 600 (Twilio's) */
 };
 
 /* One message the fake accepted (answered 201). Strings are owned by the fake. */
 struct fake_twilio_msg {
 	char        sid[35]; /* "SM" + 32 hex */
 	const char *to, *from, *messaging_service_sid, *body, *status_callback;
+	/* to and from are the raw form values ("whatsapp:+62..." on WhatsApp). body is NULL for a
+	 * template message (ContentSid without Body). */
 	int         validity_period; /* 0 when absent */
 	const char *auth_user; /* the Basic user it came with (account SID or API key) */
 	const char *status; /* what GET .../Messages/{sid}.json answers now */
 	int         error_code; /* 0 = null */
 	bool        provide_feedback; /* it came with ProvideFeedback=true */
 	int         feedback_posts; /* Feedback POSTs accepted for it */
+	const char *channel; /* "sms" or "whatsapp" (a literal, never freed) */
+	const char *content_sid; /* "HX" + 32 hex, or NULL */
+	const char *content_variables; /* the raw ContentVariables JSON, or NULL */
 };
 
 int  fake_twilio_start(struct fake_twilio **out, const struct fake_twilio_opts *o); /* 0 = ok */
@@ -56,8 +69,10 @@ const char *fake_twilio_base(const struct fake_twilio *f);
 
 /* Messages accepted so far (201 answers). */
 int fake_twilio_count(struct fake_twilio *f);
-/* Accepted messages to this E.164 number. */
+/* Accepted messages to this E.164 number (or raw To, "whatsapp:+62..."). */
 int fake_twilio_count_to(struct fake_twilio *f, const char *to);
+/* Accepted messages on a channel: "sms" or "whatsapp". */
+int fake_twilio_count_channel(struct fake_twilio *f, const char *channel);
 /* POST requests received on the Messages endpoint, whatever the answer. */
 int fake_twilio_requests(struct fake_twilio *f);
 /* POSTs refused for bad auth or bad form fields (400/401), i.e. bugs in the sender. */
@@ -86,8 +101,9 @@ void fake_twilio_fail_500(struct fake_twilio *f, int n);
  * confirmed or unconfirmed, the message to exist and to have come with ProvideFeedback=true: 400
  * or 404 otherwise, counted as rejected.) */
 void fake_twilio_fail_feedback_500(struct fake_twilio *f, int n);
-/* Every POST to `to` gets 400 with Twilio error JSON {code, message, more_info, status:400}
- * (21211, 21408, 21610, 21614 ...); code 0 removes the rule. */
+/* Every POST to `to` (the raw To: "+1555...", "whatsapp:+62...") gets 400 with Twilio error JSON
+ * {code, message, more_info, status:400} (21211, 21408, 21610, 21614, 63003, 63016, 63024,
+ * 63112 ...); code 0 removes the rule. */
 void fake_twilio_fail_number(struct fake_twilio *f, const char *to, int code);
 /* While on, Messages POSTs are held without an answer (and not recorded as accepted). Turning it
  * off answers the held ones with 503 and records nothing for them. */
@@ -103,10 +119,11 @@ void fake_twilio_set_latency(struct fake_twilio *f, int ms);
 void fake_twilio_set_status(
     struct fake_twilio *f, const char *sid, const char *status, int error_code);
 /* POSTs a status callback for sid to the message's StatusCallback URL: form fields MessageSid,
- * MessageStatus, AccountSid, From, To, ApiVersion=2010-04-01, SmsSid, SmsStatus, ErrorCode (when
- * error_code != 0), RawDlrDoneDate (when raw_dlr_done_date != NULL), signed with the auth token
- * over that URL. Also sets the GET status. sign: 1 = good signature, 0 = no header, -1 = a wrong
- * one. Returns the HTTP status the worker answered, or 0 when it could not be reached. */
+ * MessageStatus, AccountSid, From, To (raw, so "whatsapp:+..." on WhatsApp), ApiVersion=2010-04-01,
+ * SmsSid, SmsStatus, ErrorCode (when error_code != 0), RawDlrDoneDate (when raw_dlr_done_date !=
+ * NULL), signed with the auth token over that URL. Also sets the GET status. sign: 1 = good
+ * signature, 0 = no header, -1 = a wrong one. Returns the HTTP status the worker answered, or 0
+ * when it could not be reached. */
 long fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *status,
     int error_code, const char *raw_dlr_done_date, int sign);
 
@@ -115,5 +132,8 @@ long fake_twilio_callback(struct fake_twilio *f, const char *sid, const char *st
  * out gets 29 bytes (28 + NUL). An independent implementation (OpenSSL) of the worker's check. */
 void fake_twilio_sign(const char *token, const char *url, const char *const *keys,
     const char *const *values, size_t n, char out[29]);
+
+/* The Verify v2 half of the fake shares this listener and lock. */
+#include "fake_verify.h"
 
 #endif

@@ -1,6 +1,7 @@
-/* fake_twilio_main.c: phoneauth-fake-twilio, the fake Twilio Messages API as a process of its own,
- * so that `make run` and manual tests can point TWILIO_API_BASE at it. Credentials come from the
- * same environment variables the SMS worker reads; it prints each message it accepts. */
+/* fake_twilio_main.c: phoneauth-fake-twilio, the fake Twilio Messages and Verify APIs as a process
+ * of its own, so that `make run` and manual tests can point TWILIO_API_BASE (and
+ * TWILIO_VERIFY_BASE) at it. Credentials come from the same environment variables the SMS worker
+ * reads; it prints each message it accepts and each Verify code it sends. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,18 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: phoneauth-fake-twilio [--listen HOST:PORT] [--auto-callback-ms MS]\n"
+	    "                             [--verify-service-sid VA...]\n"
 	    "\n"
-	    "A fake of Twilio's Messages API for local runs. It checks Basic auth and the form\n"
-	    "fields like Twilio, answers with Twilio-shaped JSON and prints each accepted "
-	    "message.\n"
+	    "A fake of Twilio's Messages (SMS, WhatsApp) and Verify v2 APIs for local runs. It\n"
+	    "checks Basic auth and the form fields like Twilio, answers with Twilio-shaped JSON\n"
+	    "and prints each accepted message and each Verify code it sends.\n"
 	    "\n"
 	    "  --listen HOST:PORT      address to serve on (default " DEFAULT_LISTEN ")\n"
 	    "  --auto-callback-ms MS   post \"sent\" then \"delivered\" status callbacks, MS "
 	    "apart,\n"
 	    "                          for messages with a StatusCallback (default 0: never)\n"
+	    "  --verify-service-sid SID  the only Verify service (VA + 32 hex) accepted\n"
+	    "                          (default: TWILIO_VERIFY_SERVICE_SID, else any VA SID)\n"
 	    "  --help                  this text\n"
 	    "  --version               the phoneauth version it came with\n"
 	    "\n"
@@ -31,7 +35,8 @@ usage(FILE *out)
 	    "  TWILIO_ACCOUNT_SID      required: the account the URL must name (AC + 32 hex)\n"
 	    "  TWILIO_AUTH_TOKEN       required: its Basic password; signs the callbacks\n"
 	    "  TWILIO_API_KEY          optional: an API key (SK...) accepted as Basic user\n"
-	    "  TWILIO_API_SECRET       its secret (required with TWILIO_API_KEY)\n");
+	    "  TWILIO_API_SECRET       its secret (required with TWILIO_API_KEY)\n"
+	    "  TWILIO_VERIFY_SERVICE_SID  optional: see --verify-service-sid\n");
 }
 
 /* An environment variable, NULL when unset or empty. */
@@ -41,6 +46,17 @@ env(const char *name)
 	const char *v = getenv(name);
 
 	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static bool
+is_service_sid(const char *s)
+{
+	if (strlen(s) != 34 || strncmp(s, "VA", 2) != 0)
+		return false;
+	for (size_t i = 2; i < 34; i++)
+		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+			return false;
+	return true;
 }
 
 static bool
@@ -82,6 +98,8 @@ main(int argc, char **argv)
 				    argv[i]);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--verify-service-sid") == 0 && i + 1 < argc) {
+			o.verify_service_sid = argv[++i];
 		} else {
 			fprintf(stderr, "phoneauth-fake-twilio: bad option '%s' (see --help)\n",
 			    argv[i]);
@@ -92,6 +110,14 @@ main(int argc, char **argv)
 	o.auth_token  = env("TWILIO_AUTH_TOKEN");
 	o.api_key     = env("TWILIO_API_KEY");
 	o.api_secret  = env("TWILIO_API_SECRET");
+	if (o.verify_service_sid == NULL)
+		o.verify_service_sid = env("TWILIO_VERIFY_SERVICE_SID");
+	if (o.verify_service_sid != NULL && !is_service_sid(o.verify_service_sid)) {
+		fprintf(stderr,
+		    "phoneauth-fake-twilio: the Verify service SID '%s' is not VA + 32 hex\n",
+		    o.verify_service_sid);
+		return 2;
+	}
 	if (o.account_sid == NULL || o.auth_token == NULL) {
 		fprintf(stderr,
 		    "phoneauth-fake-twilio: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "
@@ -122,6 +148,9 @@ main(int argc, char **argv)
 	}
 	printf("phoneauth-fake-twilio: serving TWILIO_API_BASE=%s for account %s%s\n",
 	    fake_twilio_base(f), o.account_sid, o.api_key != NULL ? " (API key accepted too)" : "");
+	printf("phoneauth-fake-twilio: serving TWILIO_VERIFY_BASE=%s for %s\n",
+	    fake_twilio_verify_base(f),
+	    o.verify_service_sid != NULL ? o.verify_service_sid : "any Verify service");
 	(void) fflush(stdout);
 	if (sigwait(&set, &sig) != 0)
 		sig = 0;

@@ -34,6 +34,15 @@
 #define TO_ENC "%2B15551230001"
 #define FROM_ENC "%2B15005550006"
 #define GOOD_FORM "To=" TO_ENC "&From=" FROM_ENC "&Body=Your+code+is+123456"
+#define WA_TO "whatsapp:+6281234567890"
+#define WA_FROM "whatsapp:+14155238886"
+#define WA_TO_ENC "whatsapp%3A%2B6281234567890"
+#define WA_FROM_ENC "whatsapp%3A%2B14155238886"
+#define HX "HX0123456789abcdef0123456789abcdef"
+#define WA_FORM "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&Body=Your+code+is+123456"
+#define VA "VA00112233445566778899aabbccddeeff"
+#define VA_OTHER "VAffeeddccbbaa99887766554433221100"
+#define V_SEND "To=" TO_ENC "&Channel=sms"
 
 /* ---- a tiny StatusCallback receiver ---------------------------------------------------------- */
 
@@ -102,14 +111,16 @@ struct fx {
 static struct fx fx;
 
 static int
-start_fake(int auto_callback_ms)
+start_fake_ttl(int auto_callback_ms, int verify_ttl_s)
 {
 	struct fake_twilio_opts o    = { .listen = fx.listen,
 		   .account_sid                  = ACCT,
 		   .auth_token                   = TOKEN,
 		   .api_key                      = KEY,
 		   .api_secret                   = SECRET,
-		   .auto_callback_ms             = auto_callback_ms };
+		   .auto_callback_ms             = auto_callback_ms,
+		   .verify_service_sid           = VA,
+		   .verify_ttl_s                 = verify_ttl_s };
 	int                     port = harness_free_port();
 
 	if (port <= 0)
@@ -120,6 +131,12 @@ start_fake(int auto_callback_ms)
 	(void) snprintf(
 	    fx.base, sizeof fx.base, "%s/2010-04-01/Accounts/" ACCT, fake_twilio_base(fx.f));
 	return 0;
+}
+
+static int
+start_fake(int auto_callback_ms)
+{
+	return start_fake_ttl(auto_callback_ms, 0);
 }
 
 static int
@@ -163,6 +180,14 @@ setup_auto(void **state)
 {
 	rx_reset();
 	return start_fake(50);
+}
+
+/* Verifications that expire after a second. */
+static int
+setup_ttl(void **state)
+{
+	rx_reset();
+	return start_fake_ttl(0, 1);
 }
 
 static int
@@ -802,7 +827,8 @@ form_value(char **keys, char **values, size_t n, const char *key)
 
 /* Checks hit i: its fields, and that its signature is what fake_twilio_sign gives for them. */
 static void
-check_hit(int i, const char *sid, const char *status, int sign)
+check_hit_addr(
+    int i, const char *sid, const char *status, int sign, const char *to, const char *from)
 {
 	char  *keys[16], *values[16], sig[29], *body;
 	size_t n;
@@ -824,8 +850,8 @@ check_hit(int i, const char *sid, const char *status, int sign)
 	assert_string_equal(form_value(keys, values, n, "MessageStatus"), status);
 	assert_string_equal(form_value(keys, values, n, "SmsStatus"), status);
 	assert_string_equal(form_value(keys, values, n, "AccountSid"), ACCT);
-	assert_string_equal(form_value(keys, values, n, "To"), TO);
-	assert_string_equal(form_value(keys, values, n, "From"), FROM);
+	assert_string_equal(form_value(keys, values, n, "To"), to);
+	assert_string_equal(form_value(keys, values, n, "From"), from);
 	assert_string_equal(form_value(keys, values, n, "ApiVersion"), "2010-04-01");
 	if (sign != 0) {
 		char want[29];
@@ -843,6 +869,35 @@ check_hit(int i, const char *sid, const char *status, int sign)
 		curl_free(values[k]);
 	}
 	free(body);
+}
+
+static void
+check_hit(int i, const char *sid, const char *status, int sign)
+{
+	check_hit_addr(i, sid, status, sign, TO, FROM);
+}
+
+/* The value of key in hit i (a copy to free), or NULL. */
+static char *
+hit_value(int i, const char *key)
+{
+	char       *keys[16], *values[16], *body, *v;
+	const char *found;
+	size_t      n;
+
+	pthread_mutex_lock(&rx.mtx);
+	assert_true(i < rx.n);
+	assert_non_null(body = strdup(rx.hits[i].body));
+	pthread_mutex_unlock(&rx.mtx);
+	n     = form_split(body, keys, values, 16);
+	found = form_value(keys, values, n, key);
+	v     = found != NULL ? strdup(found) : NULL;
+	for (size_t k = 0; k < n; k++) {
+		curl_free(keys[k]);
+		curl_free(values[k]);
+	}
+	free(body);
+	return v;
 }
 
 static void
@@ -922,6 +977,659 @@ test_auto_callback(void **state)
 	reply_free(&r);
 }
 
+/* WhatsApp on Messages.json: a whatsapp: To with a WhatsApp From or a messaging service, Body
+ * or a content template; recorded with its channel and raw addresses. */
+static void
+test_whatsapp(void **state)
+{
+	struct reply           r;
+	struct fake_twilio_msg m;
+
+	post(&r, WA_FORM);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(jstr(&r, "to"), WA_TO);
+	assert_string_equal(jstr(&r, "from"), WA_FROM);
+	assert_string_equal(jstr(&r, "body"), "Your code is 123456");
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, WA_TO, &m));
+	assert_string_equal(m.channel, "whatsapp");
+	assert_string_equal(m.to, WA_TO);
+	assert_string_equal(m.from, WA_FROM);
+	assert_null(m.content_sid);
+	assert_null(m.content_variables);
+	fake_twilio_msg_free(&m);
+
+	/* A template through a messaging service: no Body at all. */
+	post(&r,
+	    "To=" WA_TO_ENC "&MessagingServiceSid=" MSS "&ContentSid=" HX
+	    "&ContentVariables=%7B%221%22%3A%22123456%22%7D");
+	assert_int_equal(r.status, 201);
+	assert_true(is_json_null(&r, "body"));
+	assert_true(is_json_null(&r, "from"));
+	assert_string_equal(jstr(&r, "messaging_service_sid"), MSS);
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, WA_TO, &m));
+	assert_string_equal(m.channel, "whatsapp");
+	assert_null(m.body);
+	assert_null(m.from);
+	assert_string_equal(m.content_sid, HX);
+	assert_string_equal(m.content_variables, "{\"1\":\"123456\"}");
+	fake_twilio_msg_free(&m);
+
+	post(&r, GOOD_FORM);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	assert_true(fake_twilio_last_to(fx.f, TO, &m));
+	assert_string_equal(m.channel, "sms");
+	fake_twilio_msg_free(&m);
+	assert_int_equal(fake_twilio_count_channel(fx.f, "whatsapp"), 2);
+	assert_int_equal(fake_twilio_count_channel(fx.f, "sms"), 1);
+	assert_int_equal(fake_twilio_count_to(fx.f, WA_TO), 2);
+	assert_int_equal(fake_twilio_count_to(fx.f, "+6281234567890"), 0);
+	assert_int_equal(fake_twilio_rejected(fx.f), 0);
+}
+
+static void
+test_whatsapp_refused(void **state)
+{
+	static const struct {
+		const char *form;
+		int         code;
+	} cases[] = {
+		/* A WhatsApp To with an SMS sender, and the other way round. */
+		{ "To=" WA_TO_ENC "&From=" FROM_ENC "&Body=x", 21910 },
+		{ "To=" TO_ENC "&From=" WA_FROM_ENC "&Body=x", 21910 },
+		{ "To=whatsapp%3A6281234567890&From=" WA_FROM_ENC "&Body=x", 21211 },
+		{ "To=" WA_TO_ENC "&From=whatsapp%3Afoo&Body=x", 21212 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC, 21602 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=HX123", 21655 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" MSS, 21655 },
+		/* ContentVariables: an object of strings, and only with a ContentSid. */
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%5B1%5D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%7B%221%22%3A5%7D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX "&ContentVariables=%7B",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&ContentSid=" HX
+		  "&ContentVariables=%7B%7D%7B%7D",
+		    21656 },
+		{ "To=" WA_TO_ENC "&From=" WA_FROM_ENC "&Body=x&ContentVariables=%7B%7D", 21656 },
+	};
+	struct reply r;
+	size_t       i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		post(&r, cases[i].form);
+		assert_twilio_error(&r, 400, cases[i].code);
+		reply_free(&r);
+	}
+	assert_int_equal(fake_twilio_count(fx.f), 0);
+	assert_int_equal(fake_twilio_rejected(fx.f), (int) i);
+
+	/* WhatsApp's own refusals come back as Twilio error JSON, and are not sender bugs. */
+	fake_twilio_fail_number(fx.f, WA_TO, 63016);
+	post(&r, WA_FORM);
+	assert_twilio_error(&r, 400, 63016);
+	reply_free(&r);
+	fake_twilio_fail_number(fx.f, WA_TO, 63112);
+	post(&r, WA_FORM);
+	assert_twilio_error(&r, 400, 63112);
+	reply_free(&r);
+	/* The rule names the raw To: the same number by SMS still goes. */
+	post(&r, "To=%2B6281234567890&From=" FROM_ENC "&Body=x");
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	fake_twilio_fail_number(fx.f, WA_TO, 0);
+	post(&r, WA_FORM);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_rejected(fx.f), (int) i);
+}
+
+static bool
+three_hits(void)
+{
+	return rx_count() >= 3;
+}
+
+/* A WhatsApp message's receipts: sent, delivered, read, with whatsapp: addresses and no
+ * carrier DLR date. */
+static void
+test_whatsapp_auto_callback(void **state)
+{
+	struct reply r;
+	char         sid[35], form[512], *v;
+
+	(void) snprintf(form, sizeof form, "%s&StatusCallback=%s", WA_FORM, fx.rx_url);
+	post(&r, form);
+	assert_int_equal(r.status, 201);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	wait_until(three_hits, 5000);
+	harness_sleep_ms(150); /* nothing comes after "read" */
+	assert_int_equal(rx_count(), 3);
+	check_hit_addr(0, sid, "sent", 1, WA_TO, WA_FROM);
+	check_hit_addr(1, sid, "delivered", 1, WA_TO, WA_FROM);
+	check_hit_addr(2, sid, "read", 1, WA_TO, WA_FROM);
+	assert_null(v = hit_value(1, "RawDlrDoneDate"));
+	get_sid(&r, sid);
+	assert_string_equal(jstr(&r, "status"), "read");
+	reply_free(&r);
+}
+
+/* A test fails an accepted WhatsApp message: the callback carries the error, GET shows it, and
+ * no automatic receipt follows it. */
+static void
+test_whatsapp_fail_after_accept(void **state)
+{
+	struct reply r;
+	char         sid[35], form[512], *v;
+
+	(void) snprintf(form, sizeof form, "%s&StatusCallback=%s", WA_FORM, fx.rx_url);
+	post(&r, form);
+	assert_int_equal(r.status, 201);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_int_equal(fake_twilio_callback(fx.f, sid, "undelivered", 63016, NULL, 1), 200);
+	wait_until(three_hits, 400); /* what the automatic receipts would have taken */
+	for (int i = 0; i < rx_count(); i++) {
+		char *st = hit_value(i, "MessageStatus");
+
+		assert_non_null(st);
+		assert_string_not_equal(st, "delivered");
+		assert_string_not_equal(st, "read");
+		if (strcmp(st, "undelivered") == 0) {
+			check_hit_addr(i, sid, "undelivered", 1, WA_TO, WA_FROM);
+			assert_non_null(v = hit_value(i, "ErrorCode"));
+			assert_string_equal(v, "63016");
+			free(v);
+		}
+		free(st);
+	}
+	get_sid(&r, sid);
+	assert_string_equal(jstr(&r, "status"), "undelivered");
+	assert_int_equal(jint(&r, "error_code"), 63016);
+	reply_free(&r);
+}
+
+/* ---- Verify v2 ------------------------------------------------------------------------------- */
+
+/* POST to /v2/Services/{service}/{endpoint} with the account's credentials. */
+static void
+verify_post_as(struct reply *r, const char *service, const char *endpoint, const char *user,
+    const char *pass, const char *form)
+{
+	char url[256];
+
+	(void) snprintf(url, sizeof url, "%s/v2/Services/%s/%s", fake_twilio_verify_base(fx.f),
+	    service, endpoint);
+	request(r, url, user, pass, "application/x-www-form-urlencoded", form);
+}
+
+static void
+vsend(struct reply *r, const char *form)
+{
+	verify_post_as(r, VA, "Verifications", ACCT, TOKEN, form);
+}
+
+static void
+vcheck(struct reply *r, const char *form)
+{
+	verify_post_as(r, VA, "VerificationCheck", ACCT, TOKEN, form);
+}
+
+static bool
+jbool(const struct reply *r, const char *key)
+{
+	json_object *v;
+
+	assert_non_null(r->json);
+	assert_true(json_object_object_get_ex(r->json, key, &v));
+	assert_true(json_object_is_type(v, json_type_boolean));
+	return json_object_get_boolean(v);
+}
+
+static void
+assert_sid(const char *sid, const char *prefix)
+{
+	assert_non_null(sid);
+	assert_int_equal(strlen(sid), 34);
+	assert_memory_equal(sid, prefix, 2);
+	for (int i = 2; i < 34; i++)
+		assert_non_null(strchr("0123456789abcdef", sid[i]));
+}
+
+/* "2026-12-02T19:00:00Z" */
+static void
+assert_iso8601(const char *s)
+{
+	assert_non_null(s);
+	assert_int_equal(strlen(s), 20);
+	assert_int_equal(s[4], '-');
+	assert_int_equal(s[10], 'T');
+	assert_int_equal(s[19], 'Z');
+}
+
+/* The send_code_attempts array of a Verification reply. */
+static json_object *
+attempts(const struct reply *r)
+{
+	json_object *a;
+
+	assert_true(json_object_object_get_ex(r->json, "send_code_attempts", &a));
+	assert_true(json_object_is_type(a, json_type_array));
+	return a;
+}
+
+/* A Verification as CreateVerification answers it (twilio_verify_v2.json). */
+static void
+assert_verification(const struct reply *r, const char *channel, size_t nattempts)
+{
+	json_object *lookup, *a, *v;
+	char         want[256];
+
+	assert_int_equal(r->status, 201);
+	assert_non_null(r->json);
+	assert_sid(jstr(r, "sid"), "VE");
+	assert_string_equal(jstr(r, "service_sid"), VA);
+	assert_string_equal(jstr(r, "account_sid"), ACCT);
+	assert_string_equal(jstr(r, "channel"), channel);
+	assert_string_equal(jstr(r, "status"), "pending");
+	assert_false(jbool(r, "valid"));
+	assert_true(json_object_object_get_ex(r->json, "lookup", &lookup));
+	assert_true(json_object_is_type(lookup, json_type_object));
+	assert_int_equal(json_object_object_length(lookup), 0);
+	assert_true(is_json_null(r, "amount"));
+	assert_true(is_json_null(r, "payee"));
+	assert_true(is_json_null(r, "sna"));
+	assert_iso8601(jstr(r, "date_created"));
+	assert_iso8601(jstr(r, "date_updated"));
+	(void) snprintf(want, sizeof want, "%s/v2/Services/" VA "/Verifications/%s",
+	    fake_twilio_verify_base(fx.f), jstr(r, "sid"));
+	assert_string_equal(jstr(r, "url"), want);
+	a = attempts(r);
+	assert_int_equal(json_object_array_length(a), nattempts);
+	for (size_t i = 0; i < nattempts; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		assert_true(json_object_object_get_ex(e, "time", &v));
+		assert_iso8601(json_object_get_string(v));
+		assert_true(json_object_object_get_ex(e, "channel", &v));
+		assert_non_null(json_object_get_string(v));
+		assert_true(json_object_object_get_ex(e, "attempt_sid", &v));
+		assert_sid(json_object_get_string(v), "VL");
+	}
+}
+
+/* A VerificationCheck answer. */
+static void
+assert_check(const struct reply *r, const char *sid, const char *status, bool valid)
+{
+	json_object *errs;
+
+	assert_int_equal(r->status, 200);
+	assert_non_null(r->json);
+	assert_string_equal(jstr(r, "sid"), sid);
+	assert_string_equal(jstr(r, "service_sid"), VA);
+	assert_string_equal(jstr(r, "account_sid"), ACCT);
+	assert_string_equal(jstr(r, "to"), TO);
+	assert_string_equal(jstr(r, "status"), status);
+	assert_true(jbool(r, "valid") == valid);
+	assert_true(is_json_null(r, "amount"));
+	assert_true(is_json_null(r, "payee"));
+	assert_iso8601(jstr(r, "date_created"));
+	assert_iso8601(jstr(r, "date_updated"));
+	assert_true(json_object_object_get_ex(r->json, "sna_attempts_error_codes", &errs));
+	assert_true(json_object_is_type(errs, json_type_array));
+	assert_int_equal(json_object_array_length(errs), 0);
+}
+
+/* A code that is not `code`: each digit moved by one. */
+static void
+wrong_code(const char *code, char out[16])
+{
+	size_t i;
+
+	for (i = 0; code[i] != '\0' && i < 15; i++)
+		out[i] = (char) ('0' + (code[i] - '0' + 1) % 10);
+	out[i] = '\0';
+}
+
+/* Send, resend (same verification, same code), a wrong check, the right one, and then 404. */
+static void
+test_verify_flow(void **state)
+{
+	struct reply            r;
+	struct fake_verify_info info;
+	char                    sid[35], code[16], code2[16], bad[16], form[256];
+	json_object            *e, *v;
+
+	assert_string_equal(fake_twilio_verify_base(fx.f), fake_twilio_base(fx.f));
+	assert_false(fake_twilio_verify_code(fx.f, TO, code));
+	assert_false(fake_twilio_verify_last(fx.f, TO, &info));
+
+	vsend(&r, V_SEND "&Locale=pt-BR&CustomFriendlyName=Acme");
+	assert_verification(&r, "sms", 1);
+	assert_string_equal(jstr(&r, "to"), TO);
+	e = json_object_array_get_idx(attempts(&r), 0);
+	assert_true(json_object_object_get_ex(e, "channel", &v));
+	assert_string_equal(json_object_get_string(v), "SMS"); /* as the spec's example */
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_true(fake_twilio_verify_code(fx.f, TO, code));
+	assert_int_equal(strlen(code), 6);
+	for (int i = 0; i < 6; i++)
+		assert_true(code[i] >= '0' && code[i] <= '9');
+
+	/* A resend while pending: the same verification and code, one more attempt. */
+	vsend(&r, "To=" TO_ENC "&Channel=whatsapp");
+	assert_verification(&r, "whatsapp", 2);
+	assert_string_equal(jstr(&r, "sid"), sid);
+	reply_free(&r);
+	assert_true(fake_twilio_verify_code(fx.f, TO, code2));
+	assert_string_equal(code2, code);
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_string_equal(info.sid, sid);
+	assert_string_equal(info.service_sid, VA);
+	assert_string_equal(info.channel, "whatsapp");
+	assert_string_equal(info.locale, "pt-BR");
+	assert_string_equal(info.status, "pending");
+	assert_int_equal(info.sends, 2);
+	assert_int_equal(info.wrong_checks, 0);
+
+	wrong_code(code, bad);
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, bad);
+	vcheck(&r, form);
+	assert_check(&r, sid, "pending", false);
+	assert_string_equal(jstr(&r, "channel"), "whatsapp");
+	reply_free(&r);
+
+	(void) snprintf(form, sizeof form, "VerificationSid=%s&Code=%s", sid, code);
+	vcheck(&r, form);
+	assert_check(&r, sid, "approved", true);
+	reply_free(&r);
+
+	/* Approved is gone: by To and by sid alike. */
+	vcheck(&r, form);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, code);
+	vcheck(&r, form);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	assert_false(fake_twilio_verify_code(fx.f, TO, code2));
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_string_equal(info.status, "approved");
+	assert_int_equal(info.wrong_checks, 1);
+
+	assert_int_equal(fake_twilio_verify_sends(fx.f), 2);
+	assert_int_equal(fake_twilio_verify_sends_to(fx.f, TO), 2);
+	assert_int_equal(fake_twilio_verify_sends_to(fx.f, "+15550000000"), 0);
+	assert_int_equal(fake_twilio_verify_checks(fx.f), 2);
+	assert_int_equal(fake_twilio_rejected(fx.f), 0);
+	assert_int_equal(fake_twilio_count(fx.f), 0); /* Verify is not Messages */
+
+	/* The next send starts a new verification, without the old locale. */
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	assert_string_not_equal(jstr(&r, "sid"), sid);
+	reply_free(&r);
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_null(info.locale);
+	assert_int_equal(fake_twilio_verify_sends_to(fx.f, TO), 3);
+}
+
+static void
+test_verify_max_sends(void **state)
+{
+	struct reply            r;
+	struct fake_verify_info info;
+	char                    sid[35] = "";
+
+	for (int i = 1; i <= 5; i++) {
+		vsend(&r, V_SEND);
+		assert_verification(&r, "sms", (size_t) i);
+		if (i == 1)
+			(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+		assert_string_equal(jstr(&r, "sid"), sid);
+		reply_free(&r);
+	}
+	vsend(&r, V_SEND);
+	assert_twilio_error(&r, 429, 60203);
+	assert_string_equal(jstr(&r, "message"), "Max send attempts reached");
+	reply_free(&r);
+	assert_int_equal(fake_twilio_verify_sends(fx.f), 5);
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_int_equal(info.sends, 5);
+	assert_string_equal(info.status, "pending"); /* its code still checks */
+	/* Another number is not limited by this one. */
+	vsend(&r, "To=%2B15551230002&Channel=call");
+	assert_verification(&r, "call", 1);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_rejected(fx.f), 0);
+}
+
+static void
+test_verify_max_checks(void **state)
+{
+	struct reply            r;
+	struct fake_verify_info info;
+	char                    sid[35], code[16], bad[16], form[256];
+
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_true(fake_twilio_verify_code(fx.f, TO, code));
+	wrong_code(code, bad);
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, bad);
+	for (int i = 0; i < 5; i++) {
+		vcheck(&r, form);
+		assert_check(&r, sid, "pending", false);
+		reply_free(&r);
+	}
+	/* The sixth check fails even with the right code, and ends the verification. */
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, code);
+	vcheck(&r, form);
+	assert_twilio_error(&r, 429, 60202);
+	assert_string_equal(jstr(&r, "message"), "Max check attempts reached");
+	reply_free(&r);
+	vcheck(&r, form);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	assert_false(fake_twilio_verify_code(fx.f, TO, code));
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_string_equal(info.status, "max_attempts_reached");
+	assert_int_equal(info.wrong_checks, 5);
+	assert_int_equal(fake_twilio_verify_checks(fx.f), 5);
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	assert_string_not_equal(jstr(&r, "sid"), sid);
+	reply_free(&r);
+}
+
+/* Sender bugs: refused and counted; a GET or an unknown path is a plain 404. */
+static void
+test_verify_refused(void **state)
+{
+	static const struct {
+		const char *endpoint, *form;
+		int         code;
+	} cases[] = {
+		{ "Verifications", "Channel=sms", 60200 },
+		{ "Verifications", "To=" TO_ENC, 60200 },
+		{ "Verifications", "To=" TO_ENC "&Channel=fax", 60200 },
+		{ "Verifications", "To=15551230001&Channel=sms", 60200 },
+		{ "Verifications", "To=" TO_ENC "&Channel=email", 60200 },
+		{ "Verifications", "To=" TO_ENC "&Channel=sms&Locale=", 60200 },
+		{ "VerificationCheck", "To=" TO_ENC, 60200 },
+		{ "VerificationCheck", "Code=123456", 60200 },
+		{ "VerificationCheck", "Code=&To=" TO_ENC, 60200 },
+	};
+	struct reply r;
+	char         url[256];
+	int          refused = 0;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		verify_post_as(&r, VA, cases[i].endpoint, ACCT, TOKEN, cases[i].form);
+		assert_twilio_error(&r, 400, cases[i].code);
+		reply_free(&r);
+		refused++;
+	}
+	verify_post_as(&r, VA, "Verifications", NULL, NULL, V_SEND);
+	assert_twilio_error(&r, 401, 20003);
+	reply_free(&r);
+	verify_post_as(&r, VA, "VerificationCheck", ACCT, "wrong", "To=" TO_ENC "&Code=1234");
+	assert_twilio_error(&r, 401, 20003);
+	reply_free(&r);
+	verify_post_as(&r, VA_OTHER, "Verifications", ACCT, TOKEN, V_SEND);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	verify_post_as(&r, "VA123", "Verifications", ACCT, TOKEN, V_SEND);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	refused += 4;
+	(void) snprintf(
+	    url, sizeof url, "%s/v2/Services/" VA "/Verifications", fake_twilio_verify_base(fx.f));
+	request(&r, url, ACCT, TOKEN, "text/plain", "To=x");
+	assert_twilio_error(&r, 400, 20001);
+	reply_free(&r);
+	refused++;
+	assert_int_equal(fake_twilio_rejected(fx.f), refused);
+
+	/* Not sender bugs: no such resource. */
+	request(&r, url, ACCT, TOKEN, NULL, NULL);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	verify_post_as(&r, VA, "Nothing", ACCT, TOKEN, V_SEND);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	vcheck(&r, "To=" TO_ENC "&Code=123456");
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	vcheck(&r, "VerificationSid=VE00000000000000000000000000000000&Code=123456");
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_rejected(fx.f), refused);
+	assert_int_equal(fake_twilio_verify_sends(fx.f), 0);
+	assert_int_equal(fake_twilio_verify_checks(fx.f), 0);
+
+	/* An API key and an email address are fine. */
+	verify_post_as(&r, VA, "Verifications", KEY, SECRET, "To=a%40example.com&Channel=email");
+	assert_verification(&r, "email", 1);
+	reply_free(&r);
+}
+
+static void
+test_verify_fail(void **state)
+{
+	struct reply r;
+	char         code[16], form[256];
+
+	fake_twilio_verify_fail(fx.f, "Verifications", 403, 60410, 1);
+	vsend(&r, V_SEND);
+	assert_twilio_error(&r, 403, 60410);
+	assert_string_equal(jstr(&r, "message"), "Verification delivery attempt blocked");
+	reply_free(&r);
+	assert_false(fake_twilio_verify_code(fx.f, TO, code));
+	/* Form checks come first: a bad form does not use up an injected failure. */
+	fake_twilio_verify_fail(fx.f, "Verifications", 429, 60212, 1);
+	vsend(&r, "Channel=sms");
+	assert_twilio_error(&r, 400, 60200);
+	reply_free(&r);
+	vsend(&r, V_SEND);
+	assert_twilio_error(&r, 429, 60212);
+	reply_free(&r);
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	reply_free(&r);
+	assert_int_equal(fake_twilio_verify_sends(fx.f), 1);
+
+	assert_true(fake_twilio_verify_code(fx.f, TO, code));
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, code);
+	fake_twilio_verify_fail(fx.f, "VerificationCheck", 500, 20500, 2);
+	for (int i = 0; i < 2; i++) {
+		vcheck(&r, form);
+		assert_twilio_error(&r, 500, 20500);
+		reply_free(&r);
+	}
+	fake_twilio_verify_fail(fx.f, "VerificationCheck", 400, 60200, 1);
+	fake_twilio_verify_fail(fx.f, "VerificationCheck", 400, 60200, 0); /* cleared */
+	vcheck(&r, form);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jstr(&r, "status"), "approved");
+	reply_free(&r);
+	assert_int_equal(fake_twilio_verify_checks(fx.f), 1);
+	assert_int_equal(fake_twilio_rejected(fx.f), 1);
+}
+
+static bool
+one_verify_stalled(void)
+{
+	return fake_twilio_verify_stalled(fx.f) == 1;
+}
+
+static void *
+vsend_thread(void *arg)
+{
+	vsend(arg, V_SEND);
+	return NULL;
+}
+
+static void
+test_verify_stall(void **state)
+{
+	struct reply r, held;
+	pthread_t    t;
+
+	fake_twilio_verify_stall(fx.f, true);
+	post(&r, GOOD_FORM); /* Messages are not held */
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	assert_int_equal(pthread_create(&t, NULL, vsend_thread, &held), 0);
+	wait_until(one_verify_stalled, 5000);
+	assert_int_equal(fake_twilio_verify_stalled(fx.f), 1);
+	assert_int_equal(fake_twilio_stalled(fx.f), 0);
+	fake_twilio_verify_stall(fx.f, false);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_twilio_error(&held, 503, 20503);
+	reply_free(&held);
+	assert_int_equal(fake_twilio_verify_sends(fx.f), 0);
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	reply_free(&r);
+}
+
+/* A pending verification lives verify_ttl_s (here 1 s). */
+static void
+test_verify_expiry(void **state)
+{
+	struct reply            r;
+	struct fake_verify_info info;
+	char                    code[16], form[256], sid[35];
+
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	(void) snprintf(sid, sizeof sid, "%s", jstr(&r, "sid"));
+	reply_free(&r);
+	assert_true(fake_twilio_verify_code(fx.f, TO, code));
+	harness_sleep_ms(1100);
+	assert_false(fake_twilio_verify_code(fx.f, TO, form));
+	(void) snprintf(form, sizeof form, "To=%s&Code=%s", TO_ENC, code);
+	vcheck(&r, form);
+	assert_twilio_error(&r, 404, 20404);
+	reply_free(&r);
+	assert_true(fake_twilio_verify_last(fx.f, TO, &info));
+	assert_string_equal(info.status, "expired");
+	vsend(&r, V_SEND);
+	assert_verification(&r, "sms", 1);
+	assert_string_not_equal(jstr(&r, "sid"), sid);
+	reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -941,6 +1649,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feedback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_callback, setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_auto_callback, setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_whatsapp_fail_after_accept, setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_max_sends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_max_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_expiry, setup_ttl, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
