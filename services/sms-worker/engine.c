@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "store.h"
 #include "twilio.h"
+#include "verify.h"
 #include "wmetrics.h"
 #include "xfer.h"
 
@@ -241,8 +242,12 @@ finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
 	pa_hist_observe_ns(&smsw_metrics.twilio_latency, pa_now_ns() - x->started_ns);
-	smsw_twilio_classify(
-	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->job.attempts, &r);
+	if (strcmp(x->job.kind, "verify") == 0)
+		smsw_verify_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
+	else
+		smsw_twilio_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
 	log_result(x, http, cc, &r);
 	/* The code is no longer needed in memory, whatever happens next. */
 	smsw_xfer_wipe(x);
@@ -375,16 +380,29 @@ end_unsent(struct smsw_engine *e, const struct smsw_job *j)
 }
 
 /* Opens a leased row's body; one that does not open now never will (its key was dropped from
- * PHONEAUTH_OUTBOX_KEY, or it was altered): the row is failed instead of retried. */
+ * PHONEAUTH_OUTBOX_KEY, or it was altered): the row is failed instead of retried. A kind 'verify'
+ * row has no body (Verify makes the code); it fails only when this worker has no Verify
+ * service. */
 static bool
 open_body(struct smsw_engine *e, struct smsw_job *j)
 {
 	static const struct smsw_result unreadable = { .outcome = SMSW_FAILED,
 		.status                                         = "failed",
 		.error_message = "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
+	static const struct smsw_result no_verify  = { .outcome = SMSW_FAILED,
+		 .status                                        = "failed",
+		 .error_message = "a Verify row, and TWILIO_VERIFY_SERVICE_SID is not set" };
 	bool                            lost;
 	pa_err                          rv = PA_EINVAL;
 
+	if (strcmp(j->kind, "verify") == 0) {
+		if (e->console || smsw_config_verify_on(&e->w->cfg))
+			return true;
+		pa_log_error("verify_not_configured", "outbox_id=%lld", (long long) j->id);
+		if (smsw_store_finish(e->w->db, e->w->id, j, &no_verify, &lost) == PA_OK)
+			smsw_metrics.sends[SMSW_FAILED]++;
+		return false;
+	}
 	if (j->sealed != NULL)
 		rv = pa_open(&j->body, &j->body_len, &e->w->outbox_keys, j->verification_id,
 		    strlen(j->verification_id), j->sealed, j->sealed_len);
