@@ -103,6 +103,7 @@ struct auth_app {
 	unsigned char           audit_pk[crypto_sign_PUBLICKEYBYTES];
 	struct auth_auditchain *chain; /* auditchain.h */
 	struct auth_pump       *pump; /* pump.h: the pumping defence's modes and metrics */
+	struct auth_verifier   *verifier; /* verifier.h: Verify checks; NULL with local codes */
 };
 
 /* One per worker thread: its own database connection and a cached health check. */

@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "caller.h"
+#include "code_verify.h"
 #include "common/log.h"
 #include "health.h"
 #include "jobs.h"
@@ -140,8 +141,9 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 	struct auth_audit_row   arow;
 	struct auth_pending     pending;
 	struct auth_code_new    v;
-	struct new_code         nc  = { .sealed = NULL };
-	struct auth_pump_pass   off = { .on = false };
+	struct new_code         nc     = { .sealed = NULL };
+	struct auth_pump_pass   off    = { .on = false };
+	bool                    verify = auth_code_verify_on(w->app);
 	struct auth_pump_take   take;
 	struct pa_db_step       steps[10];
 	struct pa_rpc_result    r;
@@ -174,7 +176,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		return r;
 
 	auth_uuid_new(out->id);
-	if ((rv = new_code(w->app, out->id, req->purpose, req->phantom, &nc)) != PA_OK)
+	/* Twilio Verify (code_verify.c) makes the code: no MAC, no sealed body here. */
+	if (!verify && (rv = new_code(w->app, out->id, req->purpose, req->phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	v         = (struct auth_code_new) { .id = out->id,
 		        .purpose                 = req->purpose,
@@ -187,7 +190,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		        .max_attempts            = p->tries_per_code,
 		        .ip                      = auth_caller_ip(call),
 		        .phantom                 = req->phantom };
-	v.has_mac = true;
+	v.has_mac = !verify;
+	v.backend = verify ? "verify" : NULL;
 	memcpy(v.mac, nc.mac, sizeof v.mac);
 	/* Round trip 3: the verification, its SMS, the audit row, COMMIT. */
 	steps[n++] = auth_codes_insert_step(&a[0], &v);
@@ -197,7 +201,8 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		        .phone                                   = req->phone_e164,
 		        .sealed                                  = nc.sealed,
 		        .sealed_len                              = nc.sealed_len,
-		        .ttl_s                                   = p->code_ttl_s },
+		        .ttl_s                                   = p->code_ttl_s,
+		        .kind                                    = verify ? "verify" : NULL },
 		    &outbox);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_sent",
@@ -271,16 +276,19 @@ auth_code_resend(
 		return too_soon(w, v.resend_wait_s);
 	if ((r = send_limits(w, call, v.phone, &pass, &take)).code != CODE(OK))
 		return r;
-	if ((rv = new_code(w->app, out->id, v.purpose, v.phantom, &nc)) != PA_OK)
+	/* A verification without a MAC is Twilio Verify's: Verify resends its code. */
+	if (v.has_mac && (rv = new_code(w->app, out->id, v.purpose, v.phantom, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
-	steps[n++] = auth_codes_resend_step(&a[0], out->id, nc.mac, p->code_ttl_s);
+	steps[n++]
+	    = auth_codes_resend_step(&a[0], out->id, v.has_mac ? nc.mac : NULL, p->code_ttl_s);
 	if (!v.phantom)
 		steps[n++] = auth_outbox_insert_step(&a[1],
 		    &(struct auth_outbox_new) { .verification_id = out->id,
 		        .phone                                   = v.phone,
 		        .sealed                                  = nc.sealed,
 		        .sealed_len                              = nc.sealed_len,
-		        .ttl_s                                   = p->code_ttl_s },
+		        .ttl_s                                   = p->code_ttl_s,
+		        .kind                                    = v.has_mac ? NULL : "verify" },
 		    &outbox);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_resent",
@@ -306,7 +314,7 @@ auth_code_resend(
  * registration), the audit row, COMMIT. */
 static struct pa_rpc_result
 mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
-    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
+    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp, bool verify)
 {
 	const struct pa_policy *p         = &w->app->policy;
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
@@ -319,7 +327,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	PGresult               *res;
 	pa_err                  rv;
 
-	steps[n++] = auth_codes_try_step(&a[0], id, true);
+	/* Twilio Verify's try was counted before asking Twilio (code_verify.c). */
+	if (!verify)
+		steps[n++] = auth_codes_try_step(&a[0], id, true);
 	if (register_) {
 		steps[n++] = auth_accounts_phone_taken_step(&a[1], v->phone, v->user_id, &res);
 		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
@@ -358,8 +368,10 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	}
 	if (auth_pump_counting(w->app))
 		steps[n++] = auth_breakers_verified_step(&a[4], id);
-	/* Twilio's conversion signal, posted by the SMS worker (its setting says whether). */
-	steps[n++] = auth_feedback_insert_step(&a[5], id);
+	/* Twilio's conversion signal, posted by the SMS worker (its setting says whether); Verify
+	 * has its own (a successful check). */
+	if (!verify)
+		steps[n++] = auth_feedback_insert_step(&a[5], id);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_checked",
 	        .phone_e164               = v->phone,
@@ -374,6 +386,13 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if ((resp->user_id = pa_rpc_call_strdup(call, v->user_id)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_verified);
+}
+
+struct pa_rpc_result
+auth_code_settle_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
+    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
+{
+	return mark_verified(w, call, id, v, resp, true);
 }
 
 /* A failed check whose try (taken from the phone's limit) is kept: commits, then answers r. */
@@ -447,7 +466,9 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		right = pa_otp_check(&w->app->otp_keys, id, code, v.mac);
 	right = right && !v.expired && !v.phantom;
 	if (right)
-		return mark_verified(w, call, id, &v, resp);
+		return mark_verified(w, call, id, &v, resp, false);
+	if (!v.has_mac && !v.phantom && !v.expired && auth_code_verify_on(w->app))
+		return auth_code_verify_check(w, call, id, code, &v, resp);
 
 	/* Round trip 2: the try counted (a wrong one that uses the last try ends the
 	 * verification), the audit row, COMMIT. */
