@@ -401,6 +401,22 @@ open_body(struct smsw_engine *e, struct smsw_job *j)
 	return false;
 }
 
+/* A kind 'verify' row: Twilio Verify's sender (smsw_verify_send, the Verify backend's module)
+ * takes it here. Until this worker has one, such a row fails for good with a reason that says
+ * so, rather than being sent as a message or leased again and again. */
+static void
+start_verify(struct smsw_engine *e, struct smsw_job *j)
+{
+	static const struct smsw_result no_verify = { .outcome = SMSW_FAILED,
+		.status                                        = "failed",
+		.error_message = "kind verify: this worker has no Twilio Verify sender" };
+	bool                            lost;
+
+	pa_log_error("sms_verify_unsupported", "outbox_id=%lld", (long long) j->id);
+	if (smsw_store_finish(e->w->db, e->w->id, j, &no_verify, &lost) == PA_OK)
+		smsw_metrics.sends[SMSW_FAILED]++;
+}
+
 /* Takes over the rows of one claim: ends the unsendable ones, starts the others. */
 static void
 start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed_ns)
@@ -424,6 +440,13 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 			    "outbox_id=%lld phone=%s attempts=%d "
 			    "note=\"lease ran out; it may have been sent once\"",
 			    (long long) j->id, pa_phone_mask(j->phone, masked), j->attempts);
+		}
+		if (strcmp(j->kind, "verify") == 0) {
+			/* Branch point: a Twilio Verify row (PHONEAUTH_CODE_BACKEND=verify) has no
+			 * body and goes to Verify's Verifications endpoint, not Messages.json. */
+			start_verify(e, j);
+			smsw_job_clear(j);
+			continue;
 		}
 		if (!open_body(e, j)) {
 			smsw_job_clear(j);

@@ -23,12 +23,16 @@ enum smsw_claim_state {
 };
 
 /* One claimed outbox row. The store fills everything but body; sealed is NULL when the stored
- * body could not be decoded. body is the plaintext SMS (the send loop opens sealed into it).
+ * body could not be decoded (and for kind "verify", which has none). body is the plaintext the
+ * send loop opens sealed into: an SMS's text, or a WhatsApp template's ContentVariables JSON.
  * smsw_job_clear wipes and frees both. */
 struct smsw_job {
 	int64_t               id;
 	char                  verification_id[37];
 	char                  phone[SMSW_PHONE_SIZE];
+	char                  channel[10]; /* "sms" or "whatsapp" (migration 0015) */
+	char                  kind[8]; /* "message" (Messages API) or "verify" (Twilio Verify) */
+	char                  locale[16]; /* BCP 47: the body's, template's or Verify's language */
 	enum smsw_claim_state state;
 	char                  why[24]; /* CANCELLED: "replaced" or the verification's state */
 	unsigned char        *sealed; /* LEASED: the body as stored (AEAD) */

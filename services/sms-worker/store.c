@@ -33,10 +33,23 @@
 	" FROM c WHERE o.id = c.id"                                                            \
 	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"              \
 	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, " \
-	"o.attempts, coalesce(c.why, '')"
+	"o.attempts, coalesce(c.why, ''), o.channel, o.kind, o.locale"
 
 /* The claim's columns, in RETURNING order. */
-enum { C_ID, C_STATE, C_WAS, C_VERIFICATION, C_PHONE, C_SEALED, C_TTL, C_ATTEMPTS, C_WHY };
+enum {
+	C_ID,
+	C_STATE,
+	C_WAS,
+	C_VERIFICATION,
+	C_PHONE,
+	C_SEALED,
+	C_TTL,
+	C_ATTEMPTS,
+	C_WHY,
+	C_CHANNEL,
+	C_KIND,
+	C_LOCALE
+};
 
 #define DUE                                                     \
 	" (o2.state = 'queued' AND o2.next_attempt_at <= now()" \
@@ -231,6 +244,9 @@ claimed_row(const PGresult *res, int i)
 	    j.verification_id, sizeof j.verification_id, "%s", PQgetvalue(res, i, C_VERIFICATION));
 	(void) snprintf(j.phone, sizeof j.phone, "%s", PQgetvalue(res, i, C_PHONE));
 	(void) snprintf(j.why, sizeof j.why, "%s", PQgetvalue(res, i, C_WHY));
+	(void) snprintf(j.channel, sizeof j.channel, "%s", PQgetvalue(res, i, C_CHANNEL));
+	(void) snprintf(j.kind, sizeof j.kind, "%s", PQgetvalue(res, i, C_KIND));
+	(void) snprintf(j.locale, sizeof j.locale, "%s", PQgetvalue(res, i, C_LOCALE));
 	j.ttl_left_s = atoi(PQgetvalue(res, i, C_TTL));
 	j.attempts   = atoi(PQgetvalue(res, i, C_ATTEMPTS));
 	j.reclaimed  = strcmp(PQgetvalue(res, i, C_WAS), "sending") == 0;
