@@ -35,6 +35,10 @@ struct smsw_config {
 	char *api_secret;
 	char *messaging_service_sid;
 	char *from;
+	/* WhatsApp (migration 0015's channel 'whatsapp') */
+	char *whatsapp_from; /* "whatsapp:+E164" or "+E164"; else the Messaging Service's sender */
+	char *whatsapp_content_sid; /* HX + 32 hex: the approved authentication template */
+	char *whatsapp_content_sids; /* "es=HX...,id=HX...": the template per language */
 	char *status_callback_url; /* public URL Twilio posts to; signs callbacks */
 	char *ca_file;
 	/* tls+tcp:// job URLs */
@@ -56,6 +60,12 @@ extern const size_t              smsw_config_nitems;
 bool smsw_sid_ok(const char *s, const char *prefix);
 /* A Message SID: SM (SMS) or MM (MMS). */
 #define SMSW_MESSAGE_SID_OK(s) (smsw_sid_ok((s), "SM") || smsw_sid_ok((s), "MM"))
+
+/* The WhatsApp template for a row in locale (BCP 47): TWILIO_WHATSAPP_CONTENT_SIDS' entry for
+ * the whole tag ("es-MX"), else for its language subtag ("es"), else
+ * TWILIO_WHATSAPP_CONTENT_SID; tags compare case-insensitively. Writes the SID to out and
+ * returns true, or returns false when none is configured. */
+bool smsw_config_content_sid(const struct smsw_config *c, const char *locale, char out[35]);
 
 /* Checks the Twilio variables the backend needs; on failure writes one line naming every
  * missing or malformed one to err. */
