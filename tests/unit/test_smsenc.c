@@ -88,7 +88,8 @@ test_gsm_alphabet(void **state)
 		(void) snprintf(body, sizeof body, "%s%s", rep("a", 151, "€"), rep("a", 153, ""));
 		check(body, "GSM-7", 306, 2);
 	}
-	/* The built-in English bodies are GSM-7 (brand, 4 or 6 digits, minutes). */
+	/* Bodies like the built-in ones: English and Indonesian are GSM-7, Spanish ("ó") UCS-2,
+	 * which at exactly 70 units is still one segment. */
 	check("Fancy Feathers: Your verification code is 1234.\nIt will expire in 5 minutes.",
 	    "GSM-7", 76, 1);
 	check("Tu código de verificación de LawnFlow es 123456. Caduca en 10 minutos.", "UCS-2", 70,
