@@ -330,6 +330,18 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "sends_by_status", a);
 		json_object_object_add(o, "sends_by_country", c);
 		{
+			json_object *ch = json_object_new_object();
+
+			for (size_t i = 0; i < s->n_sends_by_channel; i++)
+				json_object_object_add(ch, s->sends_by_channel[i]->key,
+				    json_object_new_int64((int64_t) s->sends_by_channel[i]->count));
+			json_object_object_add(o, "sends_by_channel", ch);
+		}
+		json_object_object_add(o, "test_verifications_started",
+		    json_object_new_int64((int64_t) s->test_verifications_started));
+		json_object_object_add(o, "test_verifications_verified",
+		    json_object_new_int64((int64_t) s->test_verifications_verified));
+		{
 			json_object *v = json_object_new_array();
 
 			for (size_t i = 0; i < s->n_conversion_by_country; i++) {
@@ -366,6 +378,16 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < s->n_sends_by_country; i++)
 			printf("  %-14s %llu\n", s->sends_by_country[i]->key,
 			    (unsigned long long) s->sends_by_country[i]->count);
+		if (s->n_sends_by_channel > 0)
+			printf("sends by channel:\n");
+		for (size_t i = 0; i < s->n_sends_by_channel; i++)
+			printf("  %-14s %llu\n", s->sends_by_channel[i]->key,
+			    (unsigned long long) s->sends_by_channel[i]->count);
+		/* Test numbers (PHONEAUTH_TEST_NUMBERS) are never in the counts above. */
+		if (s->test_verifications_started > 0)
+			printf("test numbers            %llu started, %llu verified\n",
+			    (unsigned long long) s->test_verifications_started,
+			    (unsigned long long) s->test_verifications_verified);
 		if (s->n_conversion_by_country > 0)
 			printf("conversion by country (pumping defence): sends verified rate\n");
 		for (size_t i = 0; i < s->n_conversion_by_country; i++)
