@@ -313,8 +313,7 @@ pa_policy_texts(const char *profile, const char *lang)
 	return NULL;
 }
 
-/* ---- SMS templates ----------------------------------------------------------------------------
- */
+/* ---- SMS templates --------------------------------------------------------------------------- */
 
 enum placeholder { PH_NONE, PH_CODE, PH_BRAND, PH_MINUTES };
 
@@ -399,6 +398,9 @@ pa_policy_check_template(const struct pa_policy *p, char *err, size_t errsz)
 	static const char longest_code[] = "0000000000";
 	bool              has_code       = false;
 	size_t            len;
+	/* The longer of the two codes a body can carry (a reset code may be the longer). */
+	int digits = p->code_length > p->reset_code_length ? p->code_length : p->reset_code_length;
+	const char *code = longest_code + (10 - digits);
 
 	for (const char *s = p->sms_template; *s != '\0'; s++) {
 		if (*s != '{')
@@ -422,7 +424,7 @@ pa_policy_check_template(const struct pa_policy *p, char *err, size_t errsz)
 		pa_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
 		return PA_EINVAL;
 	}
-	if (render(p, longest_code + (10 - p->code_length), NULL) >= PA_SMS_BODY_MAX) {
+	if (render(p, code, NULL) >= PA_SMS_BODY_MAX) {
 		pa_errf(err, errsz,
 		    "PHONEAUTH_SMS_TEMPLATE renders to more than %d bytes (with PHONEAUTH_BRAND)",
 		    PA_SMS_BODY_MAX - 1);
@@ -434,7 +436,7 @@ pa_policy_check_template(const struct pa_policy *p, char *err, size_t errsz)
 		struct pa_policy t = *p;
 
 		t.sms_template = pa_policy_texts(p->name, pa_policy_lang_tags[i])->sms_template;
-		if (render(&t, longest_code + (10 - p->code_length), NULL) >= PA_SMS_BODY_MAX) {
+		if (render(&t, code, NULL) >= PA_SMS_BODY_MAX) {
 			pa_errf(err, errsz,
 			    "PHONEAUTH_BRAND is too long: the %s SMS renders to more than %d bytes",
 			    pa_policy_lang_tags[i], PA_SMS_BODY_MAX - 1);
@@ -498,8 +500,7 @@ pa_policy_tag_lang(const char *tag)
 	return -1;
 }
 
-/* ---- a loaded policy's languages --------------------------------------------------------------
- */
+/* ---- a loaded policy's languages ------------------------------------------------------------- */
 
 pa_err
 pa_policy_langs_load(const struct pa_policy *base, struct pa_policy_langs *out)

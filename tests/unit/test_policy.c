@@ -1030,7 +1030,7 @@ test_locale_bad(void **state)
 {
 	static const char *const bad[] = { "fr", "pt-BR", "e", "english", "es-", "-es", "es--MX",
 		"es_MX", "es-MX-a-b-c", "es-abcdefghi", "zh-Hant-TW", "es MX", "12" };
-	static char              brand[601];
+	static char              brand[601], long_brand[635];
 	const char              *err;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1050,6 +1050,14 @@ test_locale_bad(void **state)
 	env_set("PHONEAUTH_BRAND", brand);
 	err = load_bad("PHONEAUTH_BRAND");
 	assert_non_null(strstr(err, "SMS renders to more than 639 bytes"));
+
+	/* The template must fit with the longer reset code too (6 digits, not the profile's 4). */
+	env_n = 0;
+	memset(long_brand, 'B', sizeof long_brand - 1);
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{brand}{code}");
+	env_set("PHONEAUTH_BRAND", long_brand);
+	err = load_bad("PHONEAUTH_SMS_TEMPLATE");
+	assert_non_null(strstr(err, "renders to more than 639 bytes"));
 }
 
 int
