@@ -39,6 +39,7 @@ call(struct cli_ctx *ctx, const char *url, const char *service, const char *meth
 	}
 	caller.end_user_ip = (char *) (ctx->end_user_ip ? ctx->end_user_ip : "");
 	caller.user_agent  = (char *) "phoneauth-cli/" PHONEAUTH_VERSION;
+	caller.locale      = (char *) (ctx->locale ? ctx->locale : "");
 	(void) snprintf(path, sizeof path, "/phoneauth.v1.%s/%s", service, method);
 	rv = pa_client_call(c, path, req, resp_desc, &caller, out);
 	pa_client_close(c);

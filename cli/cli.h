@@ -14,6 +14,7 @@ struct cli_ctx {
 	const char *admin_url;
 	int         timeout_ms;
 	const char *end_user_ip;
+	const char *locale; /* BCP 47, sent as CallerMetadata.locale: the replies' language */
 	bool        json;
 };
 

@@ -60,6 +60,7 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_object_add(
 			    j, "created_at_unix_ms", json_object_new_int64(u->created_at_unix_ms));
 			json_object_object_add(j, "message_sid", cli_out_json_str(u->message_sid));
+			json_object_object_add(j, "channel", cli_out_json_str(u->channel));
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "users", a);
@@ -67,16 +68,17 @@ cmd_users(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "next_cursor", cli_out_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
-		printf("%-36s  %-16s  %-28s  %-8s  %-20s  %-34s\n", "USER", "PHONE", "EMAIL",
-		    "VERIFIED", "VERIFIED AT", "MESSAGE SID");
+		printf("%-36s  %-16s  %-28s  %-8s  %-20s  %-34s  %s\n", "USER", "PHONE", "EMAIL",
+		    "VERIFIED", "VERIFIED AT", "MESSAGE SID", "CHANNEL");
 		for (size_t i = 0; i < resp->n_users; i++) {
 			Phoneauth__V1__UserSummary *u = resp->users[i];
 
 			/* The emoji is two columns wide but one "character" to printf. */
-			printf("%-36s  %-16s  %-28s  %s        %-20s  %-34s\n", u->user_id,
+			printf("%-36s  %-16s  %-28s  %s        %-20s  %-34s  %s\n", u->user_id,
 			    u->phone_e164, u->email[0] ? u->email : "-", u->verified ? "✅" : "❌",
 			    cli_out_when(u->verified_at_unix_ms, t1),
-			    u->message_sid[0] ? u->message_sid : "-");
+			    u->message_sid[0] ? u->message_sid : "-",
+			    u->channel[0] ? u->channel : "-");
 		}
 		printf("%zu of %llu users%s%s\n", resp->n_users, (unsigned long long) resp->total,
 		    resp->next_cursor[0] ? "; next page: --cursor " : "", resp->next_cursor);
@@ -127,6 +129,7 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(
 		    o, "verification_id", cli_out_json_str(resp->verification_id));
 		json_object_object_add(o, "message_sid", cli_out_json_str(u->message_sid));
+		json_object_object_add(o, "channel", cli_out_json_str(u->channel));
 		json_object_object_add(
 		    o, "delivery_status", cli_out_json_str(resp->delivery_status));
 		json_object_object_add(o, "sessions", json_object_new_int((int) resp->sessions));
@@ -141,6 +144,7 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_object_add(
 			    j, "at_unix_ms", json_object_new_int64(e->at_unix_ms));
 			json_object_object_add(j, "message_sid", cli_out_json_str(e->message_sid));
+			json_object_object_add(j, "channel", cli_out_json_str(e->channel));
 			json_object_object_add(j, "outcome", cli_out_json_str(e->outcome));
 			for (size_t k = 0; k < e->n_statuses; k++) {
 				json_object *c = json_object_new_object();
@@ -159,18 +163,20 @@ cmd_user(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("user             %s\nphone            %s\nemail            %s\n"
 		       "verified         %s\nverified at      %s\nmessage sid      %s\n"
-		       "delivery status  %s\nsessions         %u\n",
+		       "channel          %s\ndelivery status  %s\nsessions         %u\n",
 		    u->user_id, u->phone_e164, u->email[0] ? u->email : "-",
 		    u->verified ? "✅ yes" : "❌ no", cli_out_when(u->verified_at_unix_ms, t1),
-		    u->message_sid[0] ? u->message_sid : "-",
+		    u->message_sid[0] ? u->message_sid : "-", u->channel[0] ? u->channel : "-",
 		    resp->delivery_status[0] ? resp->delivery_status : "-", resp->sessions);
 		printf("timeline:\n");
 		for (size_t i = 0; i < resp->n_timeline; i++) {
 			Phoneauth__V1__TimelineEntry *e = resp->timeline[i];
 
+			/* A send shows its channel; rows from before channels were SMS. */
 			printf("  %-20s  %-10s  %-34s  %s", cli_out_when(e->at_unix_ms, t1),
-			    e->kind == PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "sms"
-			                                                         : "code check",
+			    e->kind != PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND ? "code check"
+			        : e->channel[0] != '\0'                          ? e->channel
+			                                                         : "sms",
 			    e->message_sid[0] ? e->message_sid : "-", e->outcome);
 			for (size_t k = 0; k < e->n_statuses; k++)
 				printf("%s%s", k == 0 ? "  [" : " → ", e->statuses[k]->status);
@@ -226,24 +232,45 @@ cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 			    j, "attempts", json_object_new_int((int) m->attempts));
 			json_object_object_add(
 			    j, "created_at_unix_ms", json_object_new_int64(m->created_at_unix_ms));
+			json_object_object_add(j, "channel", cli_out_json_str(m->channel));
+			json_object_object_add(j, "kind", cli_out_json_str(m->kind));
+			json_object_object_add(j, "encoding", cli_out_json_str(m->encoding));
+			json_object_object_add(
+			    j, "segments", json_object_new_int64((int64_t) m->segments));
+			json_object_object_add(j, "locale", cli_out_json_str(m->locale));
+			json_object_object_add(
+			    j, "fallback_for", json_object_new_int64((int64_t) m->fallback_for));
 			json_object_array_add(a, j);
 		}
 		json_object_object_add(o, "messages", a);
 		json_object_object_add(o, "next_cursor", cli_out_json_str(resp->next_cursor));
 		st = cli_out_json(o);
 	} else {
-		printf("%-8s  %-20s  %-14s  %-11s  %-34s  %-5s  %s\n", "ID", "CREATED", "PHONE",
-		    "STATE", "MESSAGE SID", "ERROR", "TRIES");
+		printf(
+		    "%-8s  %-20s  %-14s  %-8s  %-7s  %-11s  %-34s  %-5s  %-5s  %-8s  %-4s  %-6s  "
+		    "%s\n",
+		    "ID", "CREATED", "PHONE", "CHANNEL", "KIND", "STATE", "MESSAGE SID", "ERROR",
+		    "TRIES", "ENCODING", "SEGS", "LOCALE", "FALLBACK FOR");
 		for (size_t i = 0; i < resp->n_messages; i++) {
 			Phoneauth__V1__Message *m        = resp->messages[i];
-			char                    code[16] = "-";
+			char                    code[16] = "-", segs[16] = "-", fb[24] = "-";
 
 			if (m->error_code)
 				(void) snprintf(code, sizeof code, "%d", m->error_code);
-			printf("%-8llu  %-20s  %-14s  %-11s  %-34s  %-5s  %u\n",
+			if (m->segments)
+				(void) snprintf(segs, sizeof segs, "%u", m->segments);
+			if (m->fallback_for)
+				(void) snprintf(
+				    fb, sizeof fb, "%llu", (unsigned long long) m->fallback_for);
+			printf("%-8llu  %-20s  %-14s  %-8s  %-7s  %-11s  %-34s  %-5s  %-5u  %-8s  "
+			       "%-4s  "
+			       "%-6s  %s\n",
 			    (unsigned long long) m->id, cli_out_when(m->created_at_unix_ms, t1),
-			    m->phone_masked, m->state, m->message_sid[0] ? m->message_sid : "-",
-			    code, m->attempts);
+			    m->phone_masked, m->channel[0] ? m->channel : "sms",
+			    m->kind[0] ? m->kind : "message", m->state,
+			    m->message_sid[0] ? m->message_sid : "-", code, m->attempts,
+			    m->encoding[0] ? m->encoding : "-", segs,
+			    m->locale[0] ? m->locale : "-", fb);
 		}
 		if (resp->next_cursor[0])
 			printf("next page: --cursor %s\n", resp->next_cursor);
@@ -303,6 +330,18 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "sends_by_status", a);
 		json_object_object_add(o, "sends_by_country", c);
 		{
+			json_object *ch = json_object_new_object();
+
+			for (size_t i = 0; i < s->n_sends_by_channel; i++)
+				json_object_object_add(ch, s->sends_by_channel[i]->key,
+				    json_object_new_int64((int64_t) s->sends_by_channel[i]->count));
+			json_object_object_add(o, "sends_by_channel", ch);
+		}
+		json_object_object_add(o, "test_verifications_started",
+		    json_object_new_int64((int64_t) s->test_verifications_started));
+		json_object_object_add(o, "test_verifications_verified",
+		    json_object_new_int64((int64_t) s->test_verifications_verified));
+		{
 			json_object *v = json_object_new_array();
 
 			for (size_t i = 0; i < s->n_conversion_by_country; i++) {
@@ -339,6 +378,16 @@ cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < s->n_sends_by_country; i++)
 			printf("  %-14s %llu\n", s->sends_by_country[i]->key,
 			    (unsigned long long) s->sends_by_country[i]->count);
+		if (s->n_sends_by_channel > 0)
+			printf("sends by channel:\n");
+		for (size_t i = 0; i < s->n_sends_by_channel; i++)
+			printf("  %-14s %llu\n", s->sends_by_channel[i]->key,
+			    (unsigned long long) s->sends_by_channel[i]->count);
+		/* Test numbers (PHONEAUTH_TEST_NUMBERS) are never in the counts above. */
+		if (s->test_verifications_started > 0)
+			printf("test numbers            %llu started, %llu verified\n",
+			    (unsigned long long) s->test_verifications_started,
+			    (unsigned long long) s->test_verifications_verified);
 		if (s->n_conversion_by_country > 0)
 			printf("conversion by country (pumping defence): sends verified rate\n");
 		for (size_t i = 0; i < s->n_conversion_by_country; i++)
@@ -467,7 +516,9 @@ const struct cli_command cli_admin_commands[] = {
 	{ "users", "[--verified|--unverified] [--search S]: list users (admin)", cmd_users },
 	{ "user", "PHONE_OR_EMAIL_OR_ID: one user, its verification and timeline (admin)",
 	    cmd_user },
-	{ "messages", "[--status S] [--sid SID]: SMS sent, with SIDs and errors (admin)",
+	{ "messages",
+	    "[--status S] [--sid SID]: messages sent: channel, SID, errors, encoding, segments "
+	    "(admin)",
 	    cmd_messages },
 	{ "audit", "[--type T] [--user U] [--since 24h] [--follow]: the audit trail (admin)",
 	    cli_cmd_audit },

@@ -1,6 +1,7 @@
 /* cmd_auth.c: the Auth commands, one function each: health and the flows (signup, verify,
  * login...). Each is one RPC; replies print as "key: value" lines or one JSON object. */
 #include <stdio.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -41,6 +42,19 @@ cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 	return st;
 }
 
+static const char *
+channel_name(Phoneauth__V1__Channel c)
+{
+	switch (c) {
+	case PHONEAUTH__V1__CHANNEL__CHANNEL_SMS:
+		return "sms";
+	case PHONEAUTH__V1__CHANNEL__CHANNEL_WHATSAPP:
+		return "whatsapp";
+	default:
+		return ""; /* unspecified: left out of human output */
+	}
+}
+
 /* The fields of a sent code, in every reply that sends one. */
 static void
 out_code_sent(struct cli_out *o, const Phoneauth__V1__CodeSent *s)
@@ -51,9 +65,29 @@ out_code_sent(struct cli_out *o, const Phoneauth__V1__CodeSent *s)
 		s = &none;
 	cli_out_str(o, "verification_id", s->verification_id);
 	cli_out_str(o, "phone", s->phone_masked);
+	cli_out_str(o, "channel", channel_name(s->channel));
 	cli_out_uint(o, "resend_after_s", s->resend_after_s);
 	cli_out_uint(o, "expires_in_s", s->expires_in_s);
 	cli_out_uint(o, "code_length", s->code_length);
+}
+
+/* --channel's value into *out: NULL (not given) is unspecified, the profile's default. Returns
+ * CLI_ARGS_RUN, or 2 after a usage error naming the value. */
+static int
+parse_channel(const char *synopsis, const char *value, Phoneauth__V1__Channel *out)
+{
+	if (value == NULL) {
+		*out = PHONEAUTH__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+	} else if (strcmp(value, "sms") == 0) {
+		*out = PHONEAUTH__V1__CHANNEL__CHANNEL_SMS;
+	} else if (strcmp(value, "whatsapp") == 0) {
+		*out = PHONEAUTH__V1__CHANNEL__CHANNEL_WHATSAPP;
+	} else {
+		fprintf(stderr, "phoneauth: --channel takes sms or whatsapp (got '%s')\n", value);
+		fprintf(stderr, "usage: phoneauth %s\n", synopsis);
+		return 2;
+	}
+	return CLI_ARGS_RUN;
 }
 
 /* --- Flow commands ---------------------------------------------------------------------------- */
@@ -87,22 +121,24 @@ cmd_link_subscription(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_SIGNUP "signup PHONE [--subscription ID]"
+#define SYN_SIGNUP "signup PHONE [--subscription ID] [--channel sms|whatsapp]"
 
 static int
 cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
-	const char                       *sub = "";
-	const struct cli_opt  opts[] = { { "--subscription", &sub, NULL }, { NULL, NULL, NULL } };
-	const char           *pos[1];
-	struct cli_out        o;
-	struct pa_reply       r;
-	int                   st;
-	const struct cli_args args
+	const char                       *sub = "", *channel = NULL;
+	const struct cli_opt              opts[] = { { "--subscription", &sub, NULL },
+		             { "--channel", &channel, NULL }, { NULL, NULL, NULL } };
+	const char                       *pos[1];
+	struct cli_out                    o;
+	struct pa_reply                   r;
+	int                               st;
+	const struct cli_args             args
 	    = { .synopsis = SYN_SIGNUP, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN
+	    || (st = parse_channel(SYN_SIGNUP, channel, &req.channel)) != CLI_ARGS_RUN)
 		return st;
 	req.subscription_id = (char *) sub;
 	req.phone           = (char *) pos[0];
@@ -116,19 +152,23 @@ cmd_signup(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_RESEND "resend VERIFICATION_ID"
+#define SYN_RESEND "resend VERIFICATION_ID [--channel sms|whatsapp]"
 
 static int
 cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__ResendCodeRequest req = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
-	const char                      *pos[1];
-	struct cli_out                   o;
-	struct pa_reply                  r;
-	int                              st;
-	const struct cli_args args = { .synopsis = SYN_RESEND, .pos = pos, .npos = 1, .nreq = 1 };
+	Phoneauth__V1__ResendCodeRequest req     = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
+	const char                      *channel = NULL;
+	const struct cli_opt  opts[] = { { "--channel", &channel, NULL }, { NULL, NULL, NULL } };
+	const char           *pos[1];
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
+	const struct cli_args args
+	    = { .synopsis = SYN_RESEND, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN
+	    || (st = parse_channel(SYN_RESEND, channel, &req.channel)) != CLI_ARGS_RUN)
 		return st;
 	req.verification_id = (char *) pos[0];
 
@@ -141,23 +181,28 @@ cmd_resend(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_VERIFY "verify VERIFICATION_ID CODE"
+#define SYN_VERIFY "verify VERIFICATION_ID CODE [--remember-device]"
 
 static int
 cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__VerifyCodeRequest   req = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
 	Phoneauth__V1__VerifyCodeResponse *resp;
-	const char                        *pos[2];
-	struct cli_out                     o;
-	struct pa_reply                    r;
-	int                                st;
-	const struct cli_args args = { .synopsis = SYN_VERIFY, .pos = pos, .npos = 2, .nreq = 2 };
+	bool                               remember = false;
+	const struct cli_opt               opts[]
+	    = { { "--remember-device", NULL, &remember }, { NULL, NULL, NULL } };
+	const char           *pos[2];
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
+	const struct cli_args args
+	    = { .synopsis = SYN_VERIFY, .opts = opts, .pos = pos, .npos = 2, .nreq = 2 };
 
 	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
 		return st;
 	req.verification_id = (char *) pos[0];
 	req.code            = (char *) pos[1];
+	req.remember_device = remember;
 
 	st = cli_call_auth(
 	    ctx, "VerifyCode", &req.base, &phoneauth__v1__verify_code_response__descriptor, &r);
@@ -169,6 +214,13 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	cli_out_str(&o, "signup_token", resp->signup_token);
 	cli_out_uint(&o, "token_expires_in_s", resp->token_expires_in_s);
 	cli_out_str(&o, "user_id", resp->user_id);
+	/* A login code: the session Login held back, and the device token when asked for. */
+	cli_out_str(&o, "session_token", resp->session_token);
+	if (resp->session_token[0] != '\0')
+		cli_out_time(&o, "expires_at", resp->session_expires_at_unix);
+	cli_out_str(&o, "device_token", resp->device_token);
+	if (resp->device_token[0] != '\0')
+		cli_out_time(&o, "device_expires_at", resp->device_expires_at_unix);
 	return cli_out_end(&o, &r);
 }
 
@@ -210,20 +262,24 @@ cmd_create_account(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_REGISTER "register EMAIL PHONE"
+#define SYN_REGISTER "register EMAIL PHONE [--channel sms|whatsapp]"
 
 static int
 cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 {
-	Phoneauth__V1__RegisterRequest req = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
-	const char                    *pos[2];
-	struct cli_passwords           p;
-	struct cli_out                 o;
-	struct pa_reply                r;
-	int                            st;
-	const struct cli_args args = { .synopsis = SYN_REGISTER, .pos = pos, .npos = 2, .nreq = 2 };
+	Phoneauth__V1__RegisterRequest req     = PHONEAUTH__V1__REGISTER_REQUEST__INIT;
+	const char                    *channel = NULL;
+	const struct cli_opt  opts[] = { { "--channel", &channel, NULL }, { NULL, NULL, NULL } };
+	const char           *pos[2];
+	struct cli_passwords  p;
+	struct cli_out        o;
+	struct pa_reply       r;
+	int                   st;
+	const struct cli_args args
+	    = { .synopsis = SYN_REGISTER, .opts = opts, .pos = pos, .npos = 2, .nreq = 2 };
 
-	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN
+	    || (st = parse_channel(SYN_REGISTER, channel, &req.channel)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password(&p) != 0)
 		return 1;
@@ -241,26 +297,32 @@ cmd_register(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_LOGIN "login LOGIN"
+#define SYN_LOGIN "login LOGIN [--device-token T] [--channel sms|whatsapp]"
 
 static int
 cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__LoginRequest   req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
 	Phoneauth__V1__LoginResponse *resp;
+	const char                   *device = "", *channel = NULL;
+	const struct cli_opt          opts[] = { { "--device-token", &device, NULL },
+		         { "--channel", &channel, NULL }, { NULL, NULL, NULL } };
 	const char                   *pos[1];
 	struct cli_passwords          p;
 	struct cli_out                o;
 	struct pa_reply               r;
 	int                           st;
-	const struct cli_args args = { .synopsis = SYN_LOGIN, .pos = pos, .npos = 1, .nreq = 1 };
+	const struct cli_args         args
+	    = { .synopsis = SYN_LOGIN, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN
+	    || (st = parse_channel(SYN_LOGIN, channel, &req.channel)) != CLI_ARGS_RUN)
 		return st;
 	if (cli_prompt_password(&p) != 0)
 		return 1;
-	req.login    = (char *) pos[0];
-	req.password = p.pw;
+	req.login        = (char *) pos[0];
+	req.password     = p.pw;
+	req.device_token = (char *) device;
 
 	st = cli_call_auth(ctx, "Login", &req.base, &phoneauth__v1__login_response__descriptor, &r);
 	sodium_memzero(&p, sizeof p);
@@ -268,6 +330,12 @@ cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		return st;
 	resp = (Phoneauth__V1__LoginResponse *) r.body;
 	cli_out_begin(&o, ctx, &r);
+	if (resp->second_factor != NULL) {
+		/* The right password, and a code to finish with: `phoneauth verify ID CODE`. */
+		cli_out_bool(&o, "second_factor", true);
+		out_code_sent(&o, resp->second_factor);
+		return cli_out_end(&o, &r);
+	}
 	/* The one place a token is printed: the person logging in asked for it. */
 	cli_out_str(&o, "session_token", resp->session_token);
 	cli_out_str(&o, "user_id", resp->user_id);
@@ -330,20 +398,24 @@ cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	return cli_out_end(&o, &r);
 }
 
-#define SYN_RESET "reset-password LOGIN"
+#define SYN_RESET "reset-password LOGIN [--channel sms|whatsapp]"
 
 static int
 cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Phoneauth__V1__StartPasswordResetRequest req
 	    = PHONEAUTH__V1__START_PASSWORD_RESET_REQUEST__INIT;
+	const char           *channel = NULL;
+	const struct cli_opt  opts[]  = { { "--channel", &channel, NULL }, { NULL, NULL, NULL } };
 	const char           *pos[1];
 	struct cli_out        o;
 	struct pa_reply       r;
 	int                   st;
-	const struct cli_args args = { .synopsis = SYN_RESET, .pos = pos, .npos = 1, .nreq = 1 };
+	const struct cli_args args
+	    = { .synopsis = SYN_RESET, .opts = opts, .pos = pos, .npos = 1, .nreq = 1 };
 
-	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN)
+	if ((st = cli_args_parse(&args, argc, argv)) != CLI_ARGS_RUN
+	    || (st = parse_channel(SYN_RESET, channel, &req.channel)) != CLI_ARGS_RUN)
 		return st;
 	req.login = (char *) pos[0];
 
@@ -396,19 +468,24 @@ const struct cli_command cli_auth_commands[] = {
 	{ "health", "check that the Auth service and its database answer", cmd_health },
 	{ "link-subscription", "SUBSCRIPTION_ID PHONE: link a subscription to its phone",
 	    cmd_link_subscription },
-	{ "signup", "PHONE [--subscription ID]: text a signup code to PHONE", cmd_signup },
-	{ "resend", "VERIFICATION_ID: send the code again", cmd_resend },
-	{ "verify", "VERIFICATION_ID CODE: check a code; prints the signup/reset token",
+	{ "signup", "PHONE [--subscription ID] [--channel C]: send a signup code to PHONE",
+	    cmd_signup },
+	{ "resend", "VERIFICATION_ID [--channel C]: send the code again", cmd_resend },
+	{ "verify",
+	    "VERIFICATION_ID CODE [--remember-device]: check a code; prints its token or session",
 	    cmd_verify },
 	{ "create-account", "SIGNUP_TOKEN [--email E]: create the account (asks for a password)",
 	    cmd_create_account },
-	{ "register", "EMAIL PHONE: register by email and phone (asks for a password)",
+	{ "register",
+	    "EMAIL PHONE [--channel C]: register by email and phone (asks for a password)",
 	    cmd_register },
-	{ "login", "LOGIN: log in by phone or email (asks for a password); prints a session token",
+	{ "login",
+	    "LOGIN [--device-token T] [--channel C]: log in by phone or email (asks for a "
+	    "password)",
 	    cmd_login },
 	{ "session", "TOKEN: show the session behind TOKEN", cmd_session },
 	{ "logout", "TOKEN: end the session", cmd_logout },
-	{ "reset-password", "LOGIN: text a password reset code", cmd_reset_password },
+	{ "reset-password", "LOGIN [--channel C]: send a password reset code", cmd_reset_password },
 	{ "complete-reset", "RESET_TOKEN: set a new password (asks for it twice)",
 	    cmd_complete_reset },
 	{ NULL, NULL, NULL },

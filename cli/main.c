@@ -15,11 +15,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: phoneauth [--url URL] [--timeout MS] [--json] COMMAND [ARGS]\n"
+	    "usage: phoneauth [--url URL] [--timeout MS] [--locale TAG] [--json] COMMAND [ARGS]\n"
 	    "       (--json may also follow the command)\n\n"
 	    "commands:\n");
 	for (const struct cli_command *c = cli_auth_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
+	fprintf(f,
+	    "  (--channel C: sms or whatsapp, when the profile allows it; default: its "
+	    "PHONEAUTH_DEFAULT_CHANNEL)\n");
 	fprintf(f, "\nadmin commands (token from $PHONEAUTH_ADMIN_TOKEN):\n");
 	for (const struct cli_command *c = cli_admin_commands; c->name != NULL; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->help);
@@ -31,6 +34,8 @@ usage(FILE *f)
 	    "(default $PHONEAUTH_ADMIN_URL or tcp://127.0.0.1:7401)\n"
 	    "  --timeout MS    how long to wait for a reply (default 5000)\n"
 	    "  --ip ADDR       end-user IP to send as caller metadata\n"
+	    "  --locale TAG    the person's language (BCP 47: es, es-MX, id-ID): replies and\n"
+	    "                  codes in it when the profile has it, else its default\n"
 	    "  --json          print replies as one line of JSON (before or after COMMAND)\n"
 	    "  --help, --version\n"
 	    "\nenvironment:\n"
@@ -75,6 +80,24 @@ json_anywhere(struct cli_ctx *ctx, int argc, char **argv)
 	return n;
 }
 
+/* Looks like a BCP 47 tag: a 2- or 3-letter language, then subtags of 1 to 8 letters or digits
+ * after '-'. The service picks the language; this only catches a typo before the call. */
+static bool
+locale_ok(const char *tag)
+{
+	size_t n = strspn(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+	/* 35: the longest tag RFC 5646 section 4.4.1 asks implementations to keep. */
+	if (n < 2 || n > 3 || strlen(tag) > 35)
+		return false;
+	for (tag += n; *tag == '-'; tag += n) {
+		n = strspn(++tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+		if (n < 1 || n > 8)
+			return false;
+	}
+	return *tag == '\0';
+}
+
 static const char *
 env_or(const char *name, const char *def)
 {
@@ -91,6 +114,7 @@ main(int argc, char **argv)
 		{ "admin-url", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "ip", required_argument, NULL, 'i' },
+		{ "locale", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -122,6 +146,16 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			ctx.end_user_ip = optarg;
+			break;
+		case 'l':
+			if (!locale_ok(optarg)) {
+				fprintf(stderr,
+				    "phoneauth: --locale takes a BCP 47 language tag such as es, "
+				    "es-MX or id-ID (got '%s')\n",
+				    optarg);
+				return 2;
+			}
+			ctx.locale = optarg;
 			break;
 		case 'j':
 			ctx.json = true;

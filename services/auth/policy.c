@@ -1,6 +1,6 @@
 /* policy.c: the built-in site profiles as static tables, their PHONEAUTH_* overrides through the
- * config module's table, cross-field checks and SMS rendering; the password rules are in
- * policy_password.c. */
+ * config module's table and cross-field checks; the profiles' texts in each language and SMS
+ * rendering are in policy_locale.c, the password rules in policy_password.c. */
 #include "policy.h"
 
 #include <stdarg.h>
@@ -10,8 +10,9 @@
 
 /* ---- built-in profiles ----------------------------------------------------------------------- */
 
-/* Rules, numbers and messages from seeds/000_df6e54093a78ffc2.txt; where the seed is silent
- * (sends per hour, IP and login limits, sessions) the values are our defaults. */
+/* Rules and numbers from seeds/000_df6e54093a78ffc2.txt; where the seed is silent (sends per
+ * hour, IP and login limits, sessions) the values are our defaults. The SMS template and the
+ * messages are policy_locale.c's, in the language of locale. */
 static const struct pa_policy profile_fancy_feathers = {
 	.name                       = "fancy-feathers",
 	.code_length                = 4,
@@ -49,53 +50,11 @@ static const struct pa_policy profile_fancy_feathers = {
 	.password_need_special      = true,
 	.password_space_special     = false,
 	.brand                      = "Fancy Feathers",
-	.sms_template
-	= "{brand}: Your verification code is {code}.\nIt will expire in {minutes} minutes.",
-	.msg_otp_sent
-	= "An OTP has been sent to your mobile number. Please enter it below to verify.",
-	.msg_subscription_mismatch
-	= "The mobile number must match the one used during subscription.",
-	.msg_code_invalid        = "Invalid or expired OTP. Please try again.",
-	.msg_too_many_attempts   = "Maximum OTP attempts reached. Try again later.",
-	.msg_resend_too_soon     = "Please wait before requesting a new OTP.",
-	.msg_send_limit          = "Too many OTP requests. Try again later.",
-	.msg_not_verified_create = "Please verify your mobile number before creating an account.",
-	.msg_account_created     = "Your account has been created successfully. You can now log in "
-	                           "using your verified mobile number and password.",
-	.msg_login_invalid       = "Invalid mobile number or password.",
-	.msg_login_not_verified  = "Please verify your mobile number before logging in.",
-	.msg_login_locked        = "Too many failed login attempts. Try again later.",
-	.msg_password_policy     = "Password must be at least 8 characters and include 1 capital "
-	                           "letter, 1 number and 1 special character.",
-	.msg_password_mismatch   = "Passwords do not match.",
-	.msg_registered
-	= "An OTP has been sent to your mobile number. Please enter it below to verify.",
-	.msg_verified      = "OTP verified successfully!",
-	.msg_reset_started = "An OTP has been sent to your mobile number. Please enter it below to "
-	                     "reset your password.",
-	.msg_reset_done    = "Your password has been reset. You can now log in using your verified "
-	                     "mobile number and password.",
-	.msg_sms_unavailable = "SMS verification is not available right now.",
-	.msg_invalid_email   = "Please enter a valid email address.",
-	.msg_invalid_phone   = "Please enter a valid mobile number.",
-	.msg_rate_limited_ip = "Too many requests. Try again later.",
-	.msg_account_exists  = "An account with this mobile number already exists. Please log in.",
-	.msg_session_invalid = "Your session has expired. Please log in again.",
-	.msg_challenge_required = "Please complete the security check to receive your OTP.",
-	.msg_destination_paused
-	= "We cannot send OTPs to this number right now. Please try again later.",
-	.msg_send_budget = "We cannot send OTPs right now. Please try again later.",
-	.msg_challenge_unavailable
-	= "The security check is not available right now. Please try again shortly.",
-	.msg_channel_not_allowed = "Please choose another way to receive your OTP.",
-	.msg_second_factor
-	= "An OTP has been sent to your mobile number. Please enter it to finish logging in.",
-	.msg_verify_unavailable
-	= "We could not check your OTP right now. Please try again shortly.",
 };
 
-/* Rules, numbers and messages from seeds/004_0e0a7ea5adc4b8ab.txt. Messages never say whether an
- * email or phone exists, and one code_invalid covers wrong, expired, used and unknown codes. */
+/* Rules and numbers from seeds/004_0e0a7ea5adc4b8ab.txt; its messages (policy_locale.c) never
+ * say whether an email or phone exists, and one code_invalid covers wrong, expired, used and
+ * unknown codes. */
 static const struct pa_policy profile_lawnflow = {
 	.name                       = "lawnflow",
 	.code_length                = 6,
@@ -133,48 +92,12 @@ static const struct pa_policy profile_lawnflow = {
 	.password_need_special      = false,
 	.password_space_special     = false,
 	.brand                      = "LawnFlow",
-	.sms_template
-	= "Your {brand} verification code is {code}. It expires in {minutes} minutes.",
-	.msg_otp_sent = "If your number can receive texts, a new verification code is on its way.",
-	.msg_subscription_mismatch = "This phone number can't be used to sign up here.",
-	.msg_code_invalid          = "We couldn't verify that code. Check it and try again, or "
-	                             "request a new one.",
-	.msg_too_many_attempts     = "Too many attempts. Please request a new code later.",
-	.msg_resend_too_soon       = "Please wait a moment before requesting another code.",
-	.msg_send_limit            = "Too many codes have been requested. Please try again later.",
-	.msg_not_verified_create   = "Please verify your phone number first.",
-	.msg_account_created       = "Your account has been created.",
-	.msg_login_invalid         = "Invalid email, phone number or password.",
-	.msg_login_not_verified    = "Please verify your phone number before logging in.",
-	.msg_login_locked          = "Too many failed sign-in attempts. Please try again later.",
-	.msg_password_policy       = "Password must be at least 8 characters.",
-	.msg_password_mismatch     = "Passwords do not match.",
-	.msg_registered
-	= "If your details are valid, we've sent a verification code to your phone.",
-	.msg_verified        = "Your phone number has been verified.",
-	.msg_reset_started   = "If an account matches, we've sent a reset code to its phone.",
-	.msg_reset_done      = "Your password has been reset. You can now sign in.",
-	.msg_sms_unavailable = "SMS verification is not available right now.",
-	.msg_invalid_email   = "Please enter a valid email address.",
-	.msg_invalid_phone   = "Please enter a valid mobile phone number.",
-	.msg_rate_limited_ip = "Too many requests. Please try again later.",
-	.msg_account_exists  = "An account with this phone number already exists. Please sign in.",
-	.msg_session_invalid = "Your session has expired. Please sign in again.",
-	.msg_challenge_required = "Please complete the security check so we can text you a code.",
-	.msg_destination_paused
-	= "We can't text codes to this number right now. Please try again later.",
-	.msg_send_budget = "We can't text codes right now. Please try again later.",
-	.msg_challenge_unavailable
-	= "The security check isn't available right now. Please try again in a moment.",
-	.msg_channel_not_allowed = "We can't send codes that way. Please choose another option.",
-	.msg_second_factor       = "Enter the code we sent to your phone to finish signing in.",
-	.msg_verify_unavailable
-	= "We couldn't check your code right now. Please try again in a moment.",
 };
 
 static const struct pa_policy *const profiles[] = { &profile_fancy_feathers, &profile_lawnflow };
 #define N_PROFILES (sizeof profiles / sizeof profiles[0])
 #define PROFILE_NAMES "fancy-feathers, lawnflow"
+#define LOCALE_NAMES "en, es or id (as en, es, es-MX, id-ID)"
 
 /* ---- overrides ------------------------------------------------------------------------------- */
 
@@ -234,7 +157,6 @@ static const struct pa_conf_item policy_items[] = {
 	    "life of a remembered device (second factor: new-device)"),
 	BOOL("PHONEAUTH_ALLOW_TEST_NUMBERS", test_numbers_allowed,
 	    "PHONEAUTH_TEST_NUMBERS (fixed codes, nothing sent) may be used"),
-	STR("PHONEAUTH_LOCALE", locale, "default language of replies and codes (BCP 47)"),
 	INT("PHONEAUTH_PASSWORD_MIN", password_min_len, 1, 1024, "minimum password characters"),
 	INT("PHONEAUTH_PASSWORD_MAX", password_max_len, 1, 4096, "maximum password characters"),
 	BOOL("PHONEAUTH_PASSWORD_NEED_UPPER", password_need_upper,
@@ -280,8 +202,9 @@ static const struct pa_conf_item policy_items[] = {
 };
 #define N_POLICY_ITEMS (sizeof policy_items / sizeof policy_items[0])
 
-/* The two settings that pick or shape a profile rather than override a field. */
+/* The settings that pick or shape a profile rather than override a field. */
 struct policy_select {
+	char *locale;
 	char *profile;
 	char *identity;
 	char *phone_mask;
@@ -292,6 +215,8 @@ struct policy_select {
 };
 
 static const struct pa_conf_item select_items[] = {
+	{ "PHONEAUTH_LOCALE", PA_CONF_STR, offsetof(struct policy_select, locale), NULL, 0, 0, 0,
+	    "default language of replies and codes: a BCP 47 tag of en, es or id (es-MX)" },
 	{ "PHONEAUTH_PROFILE", PA_CONF_STR, offsetof(struct policy_select, profile),
 	    "fancy-feathers", 0, 0, 0, "site profile: " PROFILE_NAMES },
 	{ "PHONEAUTH_IDENTITY", PA_CONF_STR, offsetof(struct policy_select, identity), NULL, 0, 0,
@@ -356,108 +281,41 @@ plain_word(const char *s)
 	    && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
 }
 
-/* Copies the profile into p with every string duplicated, so p owns all of them. */
-static pa_err
-policy_copy(struct pa_policy *p, const struct pa_policy *profile)
+static bool
+is_text(const struct pa_conf_item *it)
 {
-	*p      = *profile;
-	p->name = NULL;
-	for (size_t i = 0; i < N_POLICY_ITEMS; i++)
-		if (policy_items[i].type == PA_CONF_STR)
-			*str_field(p, &policy_items[i]) = NULL;
-	/* From here p holds only NULLs or its own copies: pa_policy_free is safe at any point. */
-	if ((p->name = strdup(profile->name)) == NULL)
-		return PA_ENOMEM;
-	for (size_t i = 0; i < N_POLICY_ITEMS; i++) {
-		const struct pa_conf_item *it = &policy_items[i];
-		char                     **f  = str_field(p, it);
-		const char                *src;
-
-		if (it->type != PA_CONF_STR)
-			continue;
-		src = *(char *const *) (const void *) ((const char *) profile + it->offset);
-		if ((*f = strdup(src)) == NULL)
-			return PA_ENOMEM;
-	}
-	return PA_OK;
-}
-
-/* ---- SMS ------------------------------------------------------------------------------------- */
-
-enum placeholder { PH_NONE, PH_CODE, PH_BRAND, PH_MINUTES };
-
-static enum placeholder
-placeholder_at(const char *s, size_t *len)
-{
-	static const struct {
-		const char      *text;
-		enum placeholder ph;
-	} known[] = { { "{code}", PH_CODE }, { "{brand}", PH_BRAND }, { "{minutes}", PH_MINUTES } };
-
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-		size_t n = strlen(known[i].text);
-
-		if (strncmp(s, known[i].text, n) == 0) {
-			*len = n;
-			return known[i].ph;
-		}
-	}
-	return PH_NONE;
-}
-
-/* Renders into out when out is non-NULL (the caller made sure it fits); returns the length. */
-static size_t
-render(const struct pa_policy *p, const char *code, char *out)
-{
-	char        minutes[16];
-	size_t      n = 0;
-	const char *s = p->sms_template;
-
-	(void) snprintf(minutes, sizeof minutes, "%d", p->code_ttl_s / 60);
-	while (*s != '\0') {
-		const char *sub = NULL;
-		size_t      len = 1;
-
-		if (*s == '{') {
-			switch (placeholder_at(s, &len)) {
-			case PH_CODE:
-				sub = code;
-				break;
-			case PH_BRAND:
-				sub = p->brand;
-				break;
-			case PH_MINUTES:
-				sub = minutes;
-				break;
-			case PH_NONE:
-				len = 1;
-				break;
-			}
-		}
-		if (sub != NULL) {
-			size_t k = strlen(sub);
-
-			if (out != NULL)
-				memcpy(out + n, sub, k);
-			n += k;
-		} else {
-			if (out != NULL)
-				out[n] = *s;
-			n++;
-		}
-		s += len;
-	}
-	if (out != NULL)
-		out[n] = '\0';
-	return n;
+	return it->type == PA_CONF_STR
+	    && (strncmp(it->env, "PHONEAUTH_MSG_", strlen("PHONEAUTH_MSG_")) == 0
+	        || strcmp(it->env, "PHONEAUTH_SMS_TEMPLATE") == 0);
 }
 
 pa_err
-pa_policy_render_sms(const struct pa_policy *p, const char *code, char *out, size_t outsz)
+pa_policy_copy_lang(struct pa_policy *dst, const struct pa_policy *src,
+    const struct pa_policy *texts, const char *locale)
 {
-	if (render(p, code, NULL) >= outsz)
-		return PA_ETOOBIG;
-	(void) render(p, code, out);
+	*dst        = *src;
+	dst->name   = NULL;
+	dst->locale = NULL;
+	for (size_t i = 0; i < N_POLICY_ITEMS; i++)
+		if (policy_items[i].type == PA_CONF_STR)
+			*str_field(dst, &policy_items[i]) = NULL;
+	/* From here dst holds only NULLs or its own copies: pa_policy_free is safe at any point. */
+	if (texts == NULL)
+		return PA_EINVAL;
+	if ((dst->name = strdup(src->name)) == NULL || (dst->locale = strdup(locale)) == NULL)
+		return PA_ENOMEM;
+	for (size_t i = 0; i < N_POLICY_ITEMS; i++) {
+		const struct pa_conf_item *it   = &policy_items[i];
+		const struct pa_policy    *from = is_text(it) ? texts : src;
+		char                     **f    = str_field(dst, it);
+
+		if (it->type != PA_CONF_STR)
+			continue;
+		if ((*f = strdup(
+		         *(char *const *) (const void *) ((const char *) from + it->offset)))
+		    == NULL)
+			return PA_ENOMEM;
+	}
 	return PA_OK;
 }
 
@@ -466,38 +324,10 @@ pa_policy_render_sms(const struct pa_policy *p, const char *code, char *out, siz
 static pa_err
 policy_check(const struct pa_policy *p, char *err, size_t errsz)
 {
-	static const char longest_code[] = "0000000000";
-	bool              has_code       = false;
-	size_t            len;
+	pa_err rv;
 
-	for (const char *s = p->sms_template; *s != '\0'; s++) {
-		if (*s != '{')
-			continue;
-		switch (placeholder_at(s, &len)) {
-		case PH_CODE:
-			has_code = true;
-			break;
-		case PH_BRAND:
-		case PH_MINUTES:
-			break;
-		case PH_NONE:
-			pa_errf(err, errsz,
-			    "PHONEAUTH_SMS_TEMPLATE may use only the placeholders {code}, {brand} "
-			    "and "
-			    "{minutes} (and no other \"{\")");
-			return PA_EINVAL;
-		}
-	}
-	if (!has_code) {
-		pa_errf(err, errsz, "PHONEAUTH_SMS_TEMPLATE must contain {code}");
-		return PA_EINVAL;
-	}
-	if (render(p, longest_code + (10 - p->code_length), NULL) >= PA_SMS_BODY_MAX) {
-		pa_errf(err, errsz,
-		    "PHONEAUTH_SMS_TEMPLATE renders to more than %d bytes (with PHONEAUTH_BRAND)",
-		    PA_SMS_BODY_MAX - 1);
-		return PA_EINVAL;
-	}
+	if ((rv = pa_policy_check_template(p, err, errsz)) != PA_OK)
+		return rv;
 	if (p->resend_cooldown_s >= p->code_ttl_s) {
 		pa_errf(err, errsz,
 		    "PHONEAUTH_RESEND_COOLDOWN (%ds) must be shorter than PHONEAUTH_CODE_TTL (%ds)",
@@ -618,6 +448,7 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 	struct policy_select    sel     = { 0 };
 	struct pa_policy        p       = { 0 };
 	const struct pa_policy *profile = NULL;
+	char                    locale[PA_LOCALE_LEN];
 	int                     idx;
 	pa_err                  rv;
 
@@ -637,7 +468,24 @@ pa_policy_load(struct pa_policy *out, pa_getenv_fn *getenv_fn, char *err, size_t
 		rv = PA_EINVAL;
 		goto out_free_sel;
 	}
-	if ((rv = policy_copy(&p, profile)) != PA_OK) {
+	(void) snprintf(locale, sizeof locale, "%s", profile->locale);
+	if (sel.locale != NULL
+	    && (!pa_policy_tag_canon(sel.locale, locale) || pa_policy_tag_lang(locale) < 0)) {
+		if (plain_word(sel.locale))
+			pa_errf(err, errsz,
+			    "PHONEAUTH_LOCALE must be a BCP 47 tag of %s (got \"%s\")",
+			    LOCALE_NAMES, sel.locale);
+		else
+			pa_errf(err, errsz, "PHONEAUTH_LOCALE must be a BCP 47 tag of %s",
+			    LOCALE_NAMES);
+		rv = PA_EINVAL;
+		goto out_free_sel;
+	}
+	/* The texts in the default language; its PHONEAUTH_MSG_* overrides come on top below. */
+	if ((rv = pa_policy_copy_lang(&p, profile,
+	         pa_policy_texts(profile->name, pa_policy_lang_tags[pa_policy_tag_lang(locale)]),
+	         locale))
+	    != PA_OK) {
 		pa_errf(err, errsz, "PHONEAUTH_PROFILE: out of memory");
 		goto out_free_policy;
 	}
@@ -684,12 +532,15 @@ pa_policy_free(struct pa_policy *p)
 	pa_conf_free(p, policy_items, N_POLICY_ITEMS);
 	free(p->name);
 	p->name = NULL;
+	free(p->locale);
+	p->locale = NULL;
 }
 
 void
 pa_policy_print(FILE *f, const struct pa_policy *p)
 {
 	(void) fprintf(f, "PHONEAUTH_PROFILE=%s\n", p->name != NULL ? p->name : "");
+	(void) fprintf(f, "PHONEAUTH_LOCALE=%s\n", p->locale != NULL ? p->locale : "");
 	(void) fprintf(f, "PHONEAUTH_IDENTITY=%s\n", identity_names[p->identity]);
 	(void) fprintf(f, "PHONEAUTH_PHONE_MASK=%s\n", phone_mask_names[p->phone_mask]);
 	(void) fprintf(f, "PHONEAUTH_CHANNELS=");

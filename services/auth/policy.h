@@ -1,6 +1,6 @@
 /* policy.h: a site profile as data: every number, switch and user-facing message the flows use.
- * Built-in profiles "fancy-feathers" and "lawnflow"; each setting has its own PHONEAUTH_* override.
- */
+ * Built-in profiles "fancy-feathers" and "lawnflow", each in English, Spanish and Bahasa
+ * Indonesia; each setting has its own PHONEAUTH_* override. */
 #ifndef PHONEAUTH_AUTH_POLICY_H
 #define PHONEAUTH_AUTH_POLICY_H
 
@@ -97,7 +97,9 @@ struct pa_policy {
 	int  remember_device_ttl_s; /* a remembered device's life [PHONEAUTH_REMEMBER_DEVICE_TTL] */
 	bool test_numbers_allowed; /* PHONEAUTH_TEST_NUMBERS may be used
 	                            * [PHONEAUTH_ALLOW_TEST_NUMBERS] */
-	char *locale; /* the default language, BCP 47 [PHONEAUTH_LOCALE] */
+	char *locale; /* the default language, a BCP 47 tag whose language is built in (en, es,
+	               * id), canonical case ("es-MX"); msg_* and sms_template speak it
+	               * [PHONEAUTH_LOCALE] */
 
 	/* SMS */
 	char *brand; /* [PHONEAUTH_BRAND] */
@@ -136,11 +138,41 @@ struct pa_policy {
 	char *msg_verify_unavailable; /* Twilio Verify could not check the code */
 };
 
+/* Room for a locale tag and its NUL: PHONEAUTH_LOCALE and each language's locale are shorter. */
+#define PA_LOCALE_LEN 16
+
+/* The built-in languages of a loaded policy: copies of base whose msg_* and sms_template
+ * speak that language (PHONEAUTH_MSG_* and PHONEAUTH_SMS_TEMPLATE overrides apply to the
+ * default language, PHONEAUTH_LOCALE, only). Every other setting, the brand included, is
+ * base's. Each copy's locale is its language's tag ("en", "es", "id"); base's own language is
+ * not among them. */
+struct pa_policy_langs {
+	size_t            n;
+	struct pa_policy *lang; /* n copies, each owning its strings */
+};
+
+/* Fills *out with a copy of base for each built-in language other than base's. PA_ENOMEM
+ * (nothing is left to free); *out is written only on success. Release with
+ * pa_policy_langs_free before base is freed or not: the copies share nothing with it. */
+pa_err pa_policy_langs_load(const struct pa_policy *base, struct pa_policy_langs *out) PA_MUSTCHECK;
+
+/* Frees every copy and empties l. Safe on NULL, on a zeroed struct and twice. */
+void pa_policy_langs_free(struct pa_policy_langs *l);
+
+/* The copy for a BCP 47 tag ("es", "es-MX", "id-ID", "ID", "" or NULL): the exact tag, then its
+ * language subtag, case-insensitively, among base and the copies (base first); else base.
+ * Never NULL; l may be NULL (then base). Store the answer's locale, not the caller's tag: it is
+ * always a well-formed tag of a built-in language. */
+const struct pa_policy *pa_policy_lang(
+    const struct pa_policy *base, const struct pa_policy_langs *l, const char *bcp47);
+
 /* "sms", "whatsapp", "none". */
 const char *pa_channel_name(enum pa_channel c);
 
-/* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers"), then applies
- * each PHONEAUTH_* override that is set and non-empty, then checks the settings together (e.g.
+/* Fills *out from the profile named by PHONEAUTH_PROFILE (default "fancy-feathers") with its
+ * texts in the language of PHONEAUTH_LOCALE (default "en"; refused unless a BCP 47 tag of a
+ * built-in language), then applies each PHONEAUTH_* override that is set and non-empty, then
+ * checks the settings together (e.g.
  * the template has {code}, cooldown < code life, min <= max password length). getenv_fn is
  * getenv() or a fake. On failure writes one line to err naming the variable (for an unknown
  * profile: the valid names) and returns PA_EINVAL; PA_ENOMEM. *out is written only on success and
@@ -198,5 +230,43 @@ void pa_policy_password_nfc_free(char *nfc, size_t len);
 
 /* The number of code points in the valid UTF-8 s[0..len) (e.g. an NFC form). */
 size_t pa_policy_password_chars(const char *s, size_t len);
+
+/* ---- between policy.c and policy_locale.c (the flows use pa_policy_langs and pa_policy_lang) --
+ * policy_locale.c holds every built-in profile's SMS template and messages in each built-in
+ * language, tags, SMS rendering and the per-language copies; policy.c the profiles' numbers,
+ * the overrides and the checks. */
+
+#define PA_POLICY_N_LANGS 3
+
+/* The built-in languages' tags, English (every profile's default) first. */
+extern const char *const pa_policy_lang_tags[PA_POLICY_N_LANGS];
+
+/* The built-in texts of the profile named profile in language lang (one of
+ * pa_policy_lang_tags): a struct pa_policy whose sms_template and msg_* only are set (static,
+ * never freed). NULL for an unknown profile or language. */
+const struct pa_policy *pa_policy_texts(const char *profile, const char *lang);
+
+/* Checks p's sms_template (only {code}, {brand} and {minutes}; {code} present; rendered with
+ * p's brand and longest code under PA_SMS_BODY_MAX bytes) and that every built-in language's
+ * template fits too, so that pa_policy_langs_load cannot fail on them. PA_EINVAL with one line
+ * in err naming the variable. */
+pa_err pa_policy_check_template(const struct pa_policy *p, char *err, size_t errsz) PA_MUSTCHECK;
+
+/* Writes tag in canonical case into out (language lowercase, a 2-letter region uppercase, a
+ * 4-letter script in title case, anything else lowercase: "es-MX", "zh-Hant-TW") when it is a
+ * well-formed tag of the shape the database keeps (a 2- or 3-letter language, then up to three
+ * subtags of 1 to 8 letters or digits, separated by '-') and fits out. False otherwise (out is
+ * then undefined). */
+bool pa_policy_tag_canon(const char *tag, char out[PA_LOCALE_LEN]);
+
+/* The index in pa_policy_lang_tags of tag's language subtag (case-insensitively; "ES-mx" is
+ * Spanish), or -1. */
+int pa_policy_tag_lang(const char *tag);
+
+/* Sets *dst to a copy of src owning every string, with texts' sms_template and msg_* and
+ * locale instead of src's. On PA_ENOMEM *dst is half-built: pa_policy_free releases it. Defined
+ * in policy.c, which knows the fields; pa_policy_load and pa_policy_langs_load use it. */
+pa_err pa_policy_copy_lang(struct pa_policy *dst, const struct pa_policy *src,
+    const struct pa_policy *texts, const char *locale) PA_MUSTCHECK;
 
 #endif

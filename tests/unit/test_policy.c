@@ -1,5 +1,6 @@
 /* test_policy.c: both built-in profiles' values and seed messages, exact SMS bodies, PHONEAUTH_*
- * overrides and their errors, cross-field checks and the password rules. */
+ * overrides and their errors, cross-field checks, the password rules, channels and the second
+ * factor's settings, and the built-in languages (en, es, id) picked by BCP 47 tag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "common/smsenc.h"
 #include "policy.h"
 
 #define assert_ok(expr) assert_int_equal((expr), PA_OK)
@@ -687,6 +689,377 @@ test_password_rules_lawnflow(void **state)
 	pa_policy_free(&p);
 }
 
+/* ---- channels and the second factor ---------------------------------------------------------- */
+
+static void
+test_channels(void **state)
+{
+	struct pa_policy p;
+	const char      *err;
+
+	load_ok(&p); /* the profiles' defaults: SMS only */
+	assert_int_equal(p.channels, PA_CHANNEL_BIT(PA_CHANNEL_SMS));
+	assert_int_equal(p.default_channel, PA_CHANNEL_SMS);
+	assert_int_equal(p.login_second_factor, PA_2FA_OFF);
+	assert_false(p.test_numbers_allowed);
+	pa_policy_free(&p);
+
+	env_set("PHONEAUTH_CHANNELS", "sms,whatsapp");
+	env_set("PHONEAUTH_DEFAULT_CHANNEL", "whatsapp");
+	env_set("PHONEAUTH_FALLBACK_CHANNEL", "sms");
+	env_set("PHONEAUTH_LOGIN_SECOND_FACTOR", "new-device");
+	env_set("PHONEAUTH_REMEMBER_DEVICE_TTL", "14d");
+	env_set("PHONEAUTH_ALLOW_TEST_NUMBERS", "true");
+	load_ok(&p);
+	assert_int_equal(
+	    p.channels, PA_CHANNEL_BIT(PA_CHANNEL_SMS) | PA_CHANNEL_BIT(PA_CHANNEL_WHATSAPP));
+	assert_int_equal(p.default_channel, PA_CHANNEL_WHATSAPP);
+	assert_int_equal(p.fallback_channel, PA_CHANNEL_SMS);
+	assert_int_equal(p.login_second_factor, PA_2FA_NEW_DEVICE);
+	assert_int_equal(p.remember_device_ttl_s, 14 * 86400);
+	assert_true(p.test_numbers_allowed);
+	assert_string_equal(pa_channel_name(p.default_channel), "whatsapp");
+	pa_policy_free(&p);
+
+	/* WhatsApp alone: the default follows and there is nothing to fall back to. */
+	env_n = 0;
+	env_set("PHONEAUTH_CHANNELS", "whatsapp");
+	load_ok(&p);
+	assert_int_equal(p.default_channel, PA_CHANNEL_WHATSAPP);
+	assert_int_equal(p.fallback_channel, PA_CHANNEL_NONE);
+	pa_policy_free(&p);
+
+	env_n = 0;
+	env_set("PHONEAUTH_CHANNELS", "sms,fax");
+	err = load_bad("PHONEAUTH_CHANNELS");
+	assert_non_null(strstr(err, "(got \"fax\")"));
+	env_set("PHONEAUTH_CHANNELS", "sms,,whatsapp");
+	load_bad("PHONEAUTH_CHANNELS");
+	env_set("PHONEAUTH_CHANNELS", "sms");
+	env_set("PHONEAUTH_DEFAULT_CHANNEL", "whatsapp");
+	err = load_bad("PHONEAUTH_DEFAULT_CHANNEL");
+	assert_string_equal(
+	    err, "PHONEAUTH_DEFAULT_CHANNEL (whatsapp) must be one of PHONEAUTH_CHANNELS");
+	env_set("PHONEAUTH_DEFAULT_CHANNEL", "none");
+	load_bad("PHONEAUTH_DEFAULT_CHANNEL");
+	env_set("PHONEAUTH_DEFAULT_CHANNEL", "sms");
+	env_set("PHONEAUTH_FALLBACK_CHANNEL", "whatsapp");
+	load_bad("PHONEAUTH_FALLBACK_CHANNEL");
+	env_set("PHONEAUTH_FALLBACK_CHANNEL", "none");
+	env_set("PHONEAUTH_LOGIN_SECOND_FACTOR", "sometimes");
+	err = load_bad("PHONEAUTH_LOGIN_SECOND_FACTOR");
+	assert_string_equal(err,
+	    "PHONEAUTH_LOGIN_SECOND_FACTOR must be off, new-device or always (got \"sometimes\")");
+	env_set("PHONEAUTH_LOGIN_SECOND_FACTOR", "always");
+	env_set("PHONEAUTH_REMEMBER_DEVICE_TTL", "10m"); /* under an hour */
+	load_bad("PHONEAUTH_REMEMBER_DEVICE_TTL");
+	env_set("PHONEAUTH_REMEMBER_DEVICE_TTL", "1h");
+	env_set("PHONEAUTH_ALLOW_TEST_NUMBERS", "perhaps");
+	load_bad("PHONEAUTH_ALLOW_TEST_NUMBERS");
+	env_set("PHONEAUTH_ALLOW_TEST_NUMBERS", "no");
+	load_ok(&p);
+	assert_int_equal(p.fallback_channel, PA_CHANNEL_NONE);
+	assert_int_equal(p.login_second_factor, PA_2FA_ALWAYS);
+	pa_policy_free(&p);
+}
+
+/* ---- languages ------------------------------------------------------------------------------- */
+
+static const char *const profile_names[] = { "fancy-feathers", "lawnflow" };
+
+/* The value of the line "name=" in a pa_policy_print output, in a static buffer; fails when
+ * absent. */
+static const char *
+printed(const char *out, const char *name)
+{
+	static char value[1024];
+	char        key[96];
+	const char *at;
+	size_t      n;
+
+	(void) snprintf(key, sizeof key, "\n%s=", name);
+	if ((at = strstr(out, key)) == NULL)
+		fail_msg("no %s in:\n%s", name, out);
+	at += strlen(key);
+	n = strcspn(at, "\n");
+	assert_true(n < sizeof value);
+	memcpy(value, at, n);
+	value[n] = '\0';
+	return value;
+}
+
+static void
+test_langs_pick_by_tag(void **state)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct pa_policy        base;
+		struct pa_policy_langs  l;
+		const struct pa_policy *es, *id;
+
+		env_n = 0;
+		env_set("PHONEAUTH_PROFILE", profile_names[i]);
+		load_ok(&base);
+		assert_string_equal(base.locale, "en");
+		assert_ok(pa_policy_langs_load(&base, &l));
+		assert_int_equal(l.n, 2);
+		es = pa_policy_lang(&base, &l, "es");
+		id = pa_policy_lang(&base, &l, "id");
+		assert_ptr_not_equal(es, &base);
+		assert_ptr_not_equal(id, &base);
+		assert_ptr_not_equal(es, id);
+		assert_string_equal(es->locale, "es");
+		assert_string_equal(id->locale, "id");
+		/* By exact tag, then by language subtag, in any case. */
+		assert_ptr_equal(pa_policy_lang(&base, &l, "ES"), es);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "es-MX"), es);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "es-419"), es);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "es_ES"), es);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "id-ID"), id);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "ID"), id);
+		/* English is base; anything else falls back to it. */
+		assert_ptr_equal(pa_policy_lang(&base, &l, "en"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "en-GB"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "fr"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "pt-BR"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "e"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "esp"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, "-es"), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, ""), &base);
+		assert_ptr_equal(pa_policy_lang(&base, &l, NULL), &base);
+		assert_ptr_equal(pa_policy_lang(&base, NULL, "es"), &base);
+		/* The copies are base in another language: same name, brand and numbers. */
+		assert_string_equal(es->name, base.name);
+		assert_string_equal(es->brand, base.brand);
+		assert_int_equal(es->code_length, base.code_length);
+		assert_int_equal(id->code_ttl_s, base.code_ttl_s);
+		assert_int_equal(es->identity, base.identity);
+		assert_string_not_equal(es->msg_code_invalid, base.msg_code_invalid);
+		assert_string_not_equal(id->msg_code_invalid, base.msg_code_invalid);
+		pa_policy_langs_free(&l);
+		pa_policy_langs_free(&l); /* twice is safe */
+		pa_policy_free(&base);
+	}
+}
+
+/* Every message and template in every language of both profiles: set, translated (not the
+ * English text), without a placeholder but in the template, which keeps all three. */
+static void
+test_langs_every_text(void **state)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct pa_policy       base;
+		struct pa_policy_langs l;
+		char                  *en;
+
+		env_n = 0;
+		env_set("PHONEAUTH_PROFILE", profile_names[i]);
+		load_ok(&base);
+		assert_ok(pa_policy_langs_load(&base, &l));
+		en = print_policy(&base);
+		for (size_t k = 0; k < l.n; k++) {
+			char       *out = print_policy(&l.lang[k]);
+			const char *line;
+			int         msgs = 0;
+
+			assert_null(strstr(out, "=\n"));
+			for (line = out; (line = strstr(line, "\nPHONEAUTH_MSG_")) != NULL;
+			     line++) {
+				char        name[64];
+				const char *v;
+				char        en_value[1024];
+
+				(void) sscanf(line + 1, "%63[A-Z_]", name);
+				(void) snprintf(en_value, sizeof en_value, "%s", printed(en, name));
+				v = printed(out, name);
+				if (v[0] == '\0' || strcmp(v, en_value) == 0
+				    || strchr(v, '{') != NULL)
+					fail_msg("%s %s %s: \"%s\"", profile_names[i],
+					    l.lang[k].locale, name, v);
+				msgs++;
+			}
+			/* All of struct pa_policy's msg_* fields. */
+			assert_int_equal(msgs, 30);
+			assert_non_null(strstr(l.lang[k].sms_template, "{code}"));
+			assert_non_null(strstr(l.lang[k].sms_template, "{brand}"));
+			assert_non_null(strstr(l.lang[k].sms_template, "{minutes}"));
+			assert_string_not_equal(l.lang[k].sms_template, base.sms_template);
+			assert_string_equal(printed(out, "PHONEAUTH_LOCALE"), l.lang[k].locale);
+			free(out);
+		}
+		assert_non_null(strstr(base.sms_template, "{code}"));
+		free(en);
+		pa_policy_langs_free(&l);
+		pa_policy_free(&base);
+	}
+}
+
+/* The rendered bodies: Spanish has "ó", outside GSM-7, so it travels as UCS-2; Indonesian and
+ * English are plain GSM-7; each fits in one segment, the Spanish ones in UCS-2's 70 units even
+ * with a 6-digit reset code. */
+static void
+test_langs_sms(void **state)
+{
+	static const struct {
+		const char *profile, *lang, *code, *body, *encoding;
+	} want[] = {
+		{ "fancy-feathers", "es", "2714",
+		    "Fancy Feathers: tu código de verificación es 2714.\nCaduca en 5 min.",
+		    "UCS-2" },
+		{ "fancy-feathers", "es", "123456",
+		    "Fancy Feathers: tu código de verificación es 123456.\nCaduca en 5 min.",
+		    "UCS-2" },
+		{ "fancy-feathers", "id", "2714",
+		    "Fancy Feathers: Kode verifikasi Anda adalah 2714.\nKode ini akan kedaluwarsa "
+		    "dalam 5 menit.",
+		    "GSM-7" },
+		{ "lawnflow", "es", "123456",
+		    "Tu código de verificación de LawnFlow es 123456. Caduca en 10 min.", "UCS-2" },
+		{ "lawnflow", "id", "123456",
+		    "Kode verifikasi LawnFlow Anda adalah 123456. Berlaku selama 10 menit.",
+		    "GSM-7" },
+		{ "lawnflow", "en", "123456",
+		    "Your LawnFlow verification code is 123456. It expires in 10 minutes.",
+		    "GSM-7" },
+	};
+
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		struct pa_policy       base;
+		struct pa_policy_langs l;
+		struct pa_sms_size     z;
+		char                   body[PA_SMS_BODY_MAX];
+
+		env_n = 0;
+		env_set("PHONEAUTH_PROFILE", want[i].profile);
+		load_ok(&base);
+		assert_ok(pa_policy_langs_load(&base, &l));
+		assert_ok(pa_policy_render_sms(
+		    pa_policy_lang(&base, &l, want[i].lang), want[i].code, body, sizeof body));
+		assert_string_equal(body, want[i].body);
+		pa_sms_measure(body, &z);
+		assert_string_equal(z.encoding, want[i].encoding);
+		assert_int_equal(z.segments, 1);
+		pa_policy_langs_free(&l);
+		pa_policy_free(&base);
+	}
+}
+
+/* PHONEAUTH_MSG_* and PHONEAUTH_SMS_TEMPLATE speak the default language only; the brand and
+ * every number hold in all. */
+static void
+test_langs_overrides_default_only(void **state)
+{
+	struct pa_policy        base;
+	struct pa_policy_langs  l;
+	const struct pa_policy *es;
+	char                    body[PA_SMS_BODY_MAX];
+
+	env_set("PHONEAUTH_MSG_CODE_INVALID", "Nope.");
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{code} is your code");
+	env_set("PHONEAUTH_BRAND", "Acme");
+	env_set("PHONEAUTH_CODE_LENGTH", "6");
+	load_ok(&base);
+	assert_ok(pa_policy_langs_load(&base, &l));
+	es = pa_policy_lang(&base, &l, "es-ES");
+	assert_string_equal(base.msg_code_invalid, "Nope.");
+	assert_string_equal(es->msg_code_invalid,
+	    "El código OTP no es válido o ha caducado. "
+	    "Inténtalo de nuevo.");
+	assert_string_equal(pa_policy_lang(&base, &l, "id")->msg_code_invalid,
+	    "OTP tidak valid atau sudah "
+	    "kedaluwarsa. Silakan coba lagi.");
+	assert_string_equal(es->brand, "Acme");
+	assert_int_equal(es->code_length, 6);
+	assert_ok(pa_policy_render_sms(es, "123456", body, sizeof body));
+	assert_string_equal(body, "Acme: tu código de verificación es 123456.\nCaduca en 5 min.");
+	assert_ok(pa_policy_render_sms(&base, "123456", body, sizeof body));
+	assert_string_equal(body, "123456 is your code");
+	pa_policy_langs_free(&l);
+	pa_policy_free(&base);
+}
+
+/* PHONEAUTH_LOCALE=es: base speaks Spanish (overrides on top), the copies are en and id. */
+static void
+test_locale_default(void **state)
+{
+	struct pa_policy        base;
+	struct pa_policy_langs  l;
+	const struct pa_policy *en;
+
+	env_set("PHONEAUTH_LOCALE", "es");
+	env_set("PHONEAUTH_MSG_VERIFIED", "¡Listo!");
+	load_ok(&base);
+	assert_string_equal(base.locale, "es");
+	assert_string_equal(base.msg_verified, "¡Listo!");
+	assert_string_equal(base.msg_login_invalid, "Número de móvil o contraseña incorrectos.");
+	assert_non_null(strstr(base.sms_template, "código"));
+	assert_ok(pa_policy_langs_load(&base, &l));
+	assert_int_equal(l.n, 2);
+	en = pa_policy_lang(&base, &l, "en-US");
+	assert_string_equal(en->locale, "en");
+	assert_string_equal(en->msg_verified, "OTP verified successfully!");
+	assert_string_equal(pa_policy_lang(&base, &l, "id")->locale, "id");
+	assert_ptr_equal(pa_policy_lang(&base, &l, "es-AR"), &base);
+	assert_ptr_equal(pa_policy_lang(&base, &l, "fr"), &base);
+	{
+		char *out = print_policy(&base);
+
+		assert_non_null(strstr(out, "\nPHONEAUTH_LOCALE=es\n"));
+		free(out);
+	}
+	pa_policy_langs_free(&l);
+	pa_policy_free(&base);
+
+	/* A region is kept, in canonical case; its language's texts are base's. */
+	env_n = 0;
+	env_set("PHONEAUTH_PROFILE", "lawnflow");
+	env_set("PHONEAUTH_LOCALE", "ID-id");
+	load_ok(&base);
+	assert_string_equal(base.locale, "id-ID");
+	assert_string_equal(base.msg_account_created, "Akun Anda telah dibuat.");
+	assert_ok(pa_policy_langs_load(&base, &l));
+	assert_ptr_equal(pa_policy_lang(&base, &l, "id-ID"), &base);
+	assert_ptr_equal(pa_policy_lang(&base, &l, "id"), &base);
+	assert_string_equal(pa_policy_lang(&base, &l, "en")->locale, "en");
+	assert_string_equal(pa_policy_lang(&base, &l, "es")->locale, "es");
+	pa_policy_langs_free(&l);
+	pa_policy_free(&base);
+}
+
+static void
+test_locale_bad(void **state)
+{
+	static const char *const bad[] = { "fr", "pt-BR", "e", "english", "es-", "-es", "es--MX",
+		"es_MX", "es-MX-a-b-c", "es-abcdefghi", "zh-Hant-TW", "es MX", "12" };
+	static char              brand[601], long_brand[635];
+	const char              *err;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		env_n = 0;
+		env_set("PHONEAUTH_LOCALE", bad[i]);
+		err = load_bad("PHONEAUTH_LOCALE");
+		assert_non_null(strstr(err, "BCP 47 tag of en, es or id"));
+	}
+	env_set("PHONEAUTH_LOCALE", "fr");
+	assert_string_equal(load_bad("PHONEAUTH_LOCALE"),
+	    "PHONEAUTH_LOCALE must be a BCP 47 tag of en, es or id (as en, es, es-MX, id-ID) "
+	    "(got \"fr\")");
+	/* A brand that fits the default language's template but not a built-in one. */
+	env_n = 0;
+	memset(brand, 'B', sizeof brand - 1);
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{code}");
+	env_set("PHONEAUTH_BRAND", brand);
+	err = load_bad("PHONEAUTH_BRAND");
+	assert_non_null(strstr(err, "SMS renders to more than 639 bytes"));
+
+	/* The template must fit with the longer reset code too (6 digits, not the profile's 4). */
+	env_n = 0;
+	memset(long_brand, 'B', sizeof long_brand - 1);
+	env_set("PHONEAUTH_SMS_TEMPLATE", "{brand}{code}");
+	env_set("PHONEAUTH_BRAND", long_brand);
+	err = load_bad("PHONEAUTH_SMS_TEMPLATE");
+	assert_non_null(strstr(err, "renders to more than 639 bytes"));
+}
+
 int
 main(void)
 {
@@ -707,6 +1080,13 @@ main(void)
 		cmocka_unit_test_setup(test_password_space_special, setup),
 		cmocka_unit_test_setup(test_password_invalid_utf8, setup),
 		cmocka_unit_test_setup(test_password_nfc, setup),
+		cmocka_unit_test_setup(test_channels, setup),
+		cmocka_unit_test_setup(test_langs_pick_by_tag, setup),
+		cmocka_unit_test_setup(test_langs_every_text, setup),
+		cmocka_unit_test_setup(test_langs_sms, setup),
+		cmocka_unit_test_setup(test_langs_overrides_default_only, setup),
+		cmocka_unit_test_setup(test_locale_default, setup),
+		cmocka_unit_test_setup(test_locale_bad, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
