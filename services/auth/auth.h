@@ -95,6 +95,7 @@ struct auth_app {
 	atomic_bool              sms_alive;
 	_Atomic uint64_t         health_good_at_ns; /* both were up then; 0: not lately */
 	struct pa_policy         policy;
+	struct pa_policy_langs   langs; /* policy in the other built-in languages */
 	struct pa_keyring        otp_keys;
 	struct pa_keyring        outbox_keys;
 	struct pa_keyring        token_keys;

@@ -85,3 +85,9 @@ auth_caller_ip_key(const struct auth_app *app, struct pa_rpc_call *call, char ke
 		(void) snprintf(key, AUTH_IP_KEY_MAX, "%s/%d", text, bits);
 	return key;
 }
+
+const struct pa_policy *
+auth_caller_policy(const struct auth_app *app, struct pa_rpc_call *call)
+{
+	return pa_policy_lang(&app->policy, &app->langs, pa_rpc_call_caller(call)->locale);
+}

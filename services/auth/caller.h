@@ -31,4 +31,11 @@ struct auth_app;
 const char *auth_caller_ip_key(
     const struct auth_app *app, struct pa_rpc_call *call, char key[AUTH_IP_KEY_MAX]);
 
+struct pa_policy;
+
+/* The profile in the caller's language (CallerMetadata.locale, BCP 47; the built-in language
+ * of its tag or subtag, else PHONEAUTH_LOCALE's): what every reply's message and every code's
+ * text is taken from. Its limits are the profile's. Never NULL. */
+const struct pa_policy *auth_caller_policy(const struct auth_app *app, struct pa_rpc_call *call);
+
 #endif

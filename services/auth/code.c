@@ -13,6 +13,7 @@
 #include "caller.h"
 #include "code_verify.h"
 #include "common/log.h"
+#include "common/smsenc.h"
 #include "health.h"
 #include "jobs.h"
 #include "password.h"
@@ -36,9 +37,11 @@ struct send_row {
 static void
 measure_sms(const char *body, struct send_row *row)
 {
-	(void) body;
-	row->encoding = NULL;
-	row->segments = 0;
+	struct pa_sms_size z;
+
+	pa_sms_measure(body, &z);
+	row->encoding = z.encoding;
+	row->segments = z.segments;
 }
 
 /* What one send of a code is: who it is for and how it goes. */
@@ -298,8 +301,7 @@ auth_code_sent_reply(struct auth_app *app, struct pa_rpc_call *call, const struc
 static const struct pa_policy *
 lang_policy(struct auth_worker *w, struct pa_rpc_call *call)
 {
-	(void) call;
-	return &w->app->policy;
+	return auth_caller_policy(w->app, call);
 }
 
 /* How a send goes: channel (already allowed) and the profile's fallback, or a test number's

@@ -357,6 +357,7 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 	if (auth_pump_init(app, err, errsz) != 0)
 		return -1;
 	if (pa_policy_load(&app->policy, env_get, err, errsz) != PA_OK
+	    || pa_policy_langs_load(&app->policy, &app->langs) != PA_OK
 	    || auth_test_numbers_parse(app->cfg.test_numbers, &app->tests, err, errsz) != PA_OK)
 		return -1;
 	/* A fixed code is a back door in production: the profile must say it wants them. */
@@ -451,6 +452,7 @@ out_free:
 	pa_keyring_wipe(&app.outbox_keys);
 	pa_keyring_wipe(&app.token_keys);
 	sodium_memzero(app.audit_sk, sizeof app.audit_sk);
+	pa_policy_langs_free(&app.langs);
 	pa_policy_free(&app.policy);
 	auth_test_numbers_clear(&app.tests);
 	auth_pump_free(&app);
