@@ -185,6 +185,7 @@ user_fill(struct pa_rpc_call *call, Phoneauth__V1__UserSummary *u,
 	u->created_at_unix_ms  = row->created_at_ms;
 	u->message_sid         = auth_admin_dup(call, row->message_sid, oom);
 	u->subscription_id     = auth_admin_dup(call, row->subscription_id, oom);
+	u->channel             = auth_admin_dup(call, row->channel, oom);
 }
 
 static json_object *
@@ -279,6 +280,7 @@ timeline_fill(struct pa_rpc_call *call, Phoneauth__V1__TimelineEntry *e,
 	e->message_sid     = auth_admin_dup(call, row->message_sid, oom);
 	e->outcome         = auth_admin_dup(call, row->outcome, oom);
 	e->error_code      = row->error_code;
+	e->channel         = auth_admin_dup(call, row->channel, oom);
 	if (a != NULL && json_object_is_type(a, json_type_array)) {
 		size_t m = json_object_array_length(a);
 

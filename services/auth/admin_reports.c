@@ -118,6 +118,12 @@ message_fill(struct pa_rpc_call *call, Phoneauth__V1__Message *m,
 	m->created_at_unix_ms = row->created_at_ms;
 	m->sent_at_unix_ms    = row->sent_at_ms;
 	m->final_at_unix_ms   = row->final_at_ms;
+	m->channel            = auth_admin_dup(call, row->channel, oom);
+	m->kind               = auth_admin_dup(call, row->kind, oom);
+	m->encoding           = auth_admin_dup(call, row->encoding, oom);
+	m->segments           = row->segments;
+	m->locale             = auth_admin_dup(call, row->locale, oom);
+	m->fallback_for       = (uint64_t) row->fallback_for;
 }
 
 struct pa_rpc_result
@@ -231,6 +237,30 @@ stats_countries(
 	}
 }
 
+/* A JSON array of [key, count] into a CountBy list of at most max entries. */
+static void
+count_list(struct pa_rpc_call *call, json_object *arr, size_t max, Phoneauth__V1__CountBy ***out,
+    size_t *n, bool *oom)
+{
+	*out = pa_rpc_call_alloc(call, (max > 0 ? max : 1) * sizeof **out);
+	*n   = 0;
+	if (*out == NULL) {
+		*oom = true;
+		return;
+	}
+	for (size_t i = 0; arr != NULL && i < json_object_array_length(arr) && i < max; i++) {
+		json_object *a = json_object_array_get_idx(arr, i);
+
+		(*out)[i]
+		    = count_new(call, json_object_get_string(json_object_array_get_idx(a, 0)), oom);
+		if ((*out)[i] == NULL)
+			break;
+		(*out)[i]->count
+		    = (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
+		(*n)++;
+	}
+}
+
 struct pa_rpc_result
 auth_admin_stats(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
 {
@@ -238,39 +268,30 @@ auth_admin_stats(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	const Phoneauth__V1__StatsRequest *in  = in_;
 	Phoneauth__V1__StatsResponse      *out = out_;
 	uint32_t                           win = in->window_s == 0 ? 86400 : in->window_s;
-	json_object                       *d   = json_object_new_object(), *by_status, *by_phone;
-	struct auth_views_page             pg;
-	struct auth_views_stats            s;
-	bool                               oom = false;
-	pa_err                             rv;
+	json_object            *d = json_object_new_object(), *by_status, *by_phone, *by_channel;
+	struct auth_views_page  pg;
+	struct auth_views_stats s;
+	bool                    oom = false;
+	pa_err                  rv;
 
 	auth_admin_jint(d, "window_s", win);
 	if ((rv = auth_admin_audit(w, call, d)) != PA_OK
 	    || (rv = auth_views_stats(w->db, win, &pg)) != PA_OK)
 		return pa_rpc_fail_err(rv);
 	auth_views_stats_at(&pg, &s);
-	out->window_s               = win;
-	out->verifications_started  = (uint64_t) s.started;
-	out->verifications_verified = (uint64_t) s.verified;
-	out->verifications_expired  = (uint64_t) s.expired;
-	by_status                   = json_tokener_parse(s.by_status_json);
-	by_phone                    = json_tokener_parse(s.by_phone_json);
-	out->sends_by_status
-	    = pa_rpc_call_alloc(call, STATS_STATUSES * sizeof *out->sends_by_status);
-	oom = out->sends_by_status == NULL;
-	for (size_t i = 0;
-	     !oom && by_status && i < json_object_array_length(by_status) && i < STATS_STATUSES;
-	     i++) {
-		json_object *a = json_object_array_get_idx(by_status, i);
-
-		out->sends_by_status[i] = count_new(
-		    call, json_object_get_string(json_object_array_get_idx(a, 0)), &oom);
-		if (out->sends_by_status[i] == NULL)
-			break;
-		out->sends_by_status[i]->count
-		    = (uint64_t) json_object_get_int64(json_object_array_get_idx(a, 1));
-		out->n_sends_by_status++;
-	}
+	out->window_s                    = win;
+	out->verifications_started       = (uint64_t) s.started;
+	out->verifications_verified      = (uint64_t) s.verified;
+	out->verifications_expired       = (uint64_t) s.expired;
+	out->test_verifications_started  = (uint64_t) s.test_started;
+	out->test_verifications_verified = (uint64_t) s.test_verified;
+	by_status                        = json_tokener_parse(s.by_status_json);
+	by_phone                         = json_tokener_parse(s.by_phone_json);
+	by_channel                       = json_tokener_parse(s.by_channel_json);
+	count_list(
+	    call, by_status, STATS_STATUSES, &out->sends_by_status, &out->n_sends_by_status, &oom);
+	count_list(call, by_channel, 2, &out->sends_by_channel, &out->n_sends_by_channel, &oom);
+	json_object_put(by_channel);
 	stats_countries(call, by_phone, out, &oom);
 	if (!oom && (rv = auth_admin_stats_conversion(w, call, win, out)) != PA_OK) {
 		json_object_put(by_status);

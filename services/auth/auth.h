@@ -18,6 +18,7 @@
 #include "common/rpc.h"
 #include "common/tls.h"
 #include "policy.h"
+#include "testnum.h"
 
 struct auth_config {
 	char *database_url;
@@ -88,21 +89,22 @@ extern const struct pa_conf_item auth_config_items[];
 extern const size_t              auth_config_nitems;
 
 struct auth_app {
-	struct auth_config      cfg;
-	struct pa_tls_opts      tls;
-	atomic_bool             db_ok; /* last Health check by any worker, for /healthz */
-	atomic_bool             sms_alive;
-	_Atomic uint64_t        health_good_at_ns; /* both were up then; 0: not lately */
-	struct pa_policy        policy;
-	struct pa_keyring       otp_keys;
-	struct pa_keyring       outbox_keys;
-	struct pa_keyring       token_keys;
-	struct auth_jobs       *jobs; /* jobs.h */
-	bool                    audit_signing; /* PHONEAUTH_AUDIT_KEY was given */
-	unsigned char           audit_sk[crypto_sign_SECRETKEYBYTES];
-	unsigned char           audit_pk[crypto_sign_PUBLICKEYBYTES];
-	struct auth_auditchain *chain; /* auditchain.h */
-	struct auth_pump       *pump; /* pump.h: the pumping defence's modes and metrics */
+	struct auth_config       cfg;
+	struct pa_tls_opts       tls;
+	atomic_bool              db_ok; /* last Health check by any worker, for /healthz */
+	atomic_bool              sms_alive;
+	_Atomic uint64_t         health_good_at_ns; /* both were up then; 0: not lately */
+	struct pa_policy         policy;
+	struct pa_keyring        otp_keys;
+	struct pa_keyring        outbox_keys;
+	struct pa_keyring        token_keys;
+	struct auth_jobs        *jobs; /* jobs.h */
+	bool                     audit_signing; /* PHONEAUTH_AUDIT_KEY was given */
+	unsigned char            audit_sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char            audit_pk[crypto_sign_PUBLICKEYBYTES];
+	struct auth_auditchain  *chain; /* auditchain.h */
+	struct auth_pump        *pump; /* pump.h: the pumping defence's modes and metrics */
+	struct auth_test_numbers tests; /* testnum.h: PHONEAUTH_TEST_NUMBERS */
 };
 
 /* One per worker thread: its own database connection and a cached health check. */

@@ -26,6 +26,10 @@ struct auth_code_request {
 	                       * "" */
 	const char *password_hash; /* register: set on the user when this code is verified */
 	bool        phantom; /* non-enumerating stand-in: a real row, no SMS */
+	/* The channel, already checked by auth_code_channel; has_channel false: the profile's
+	 * default. */
+	bool            has_channel;
+	enum pa_channel channel;
 	/* What auth_pump_gate said of this send, before the caller's transaction began; NULL:
 	 * the gate did not run (then the breakers do not see the send). */
 	const struct auth_pump_pass *pump;
@@ -33,11 +37,17 @@ struct auth_code_request {
 
 /* A started or resent code. */
 struct auth_code_sent {
-	char    id[AUTH_UUID_LEN];
-	char    phone[17];
-	char    purpose[AUTH_PURPOSE_LEN];
-	int64_t outbox_id; /* pushed to the SMS workers by the engine; 0 for a phantom */
+	char            id[AUTH_UUID_LEN];
+	char            phone[17];
+	char            purpose[AUTH_PURPOSE_LEN];
+	int64_t         outbox_id; /* pushed to the SMS workers by the engine; 0 for a phantom */
+	enum pa_channel channel; /* what it went on (a held fallback may follow on SMS) */
 };
+
+/* The channel a request asked for (the proto's Channel; unspecified: dflt), refused with the
+ * profile's message unless the profile sends codes on it. */
+struct pa_rpc_result auth_code_channel(
+    const struct pa_policy *p, int asked, enum pa_channel dflt, enum pa_channel *out);
 
 /* Digits of a code for purpose: a password reset or login code opens an existing account, so it
  * has its own length (PHONEAUTH_RESET_CODE_LENGTH, at least 6) whatever the signup length. */
@@ -55,8 +65,8 @@ struct pa_rpc_result auth_code_start(struct auth_worker *w, struct pa_rpc_call *
 
 /* ResendCode: a new code for a pending verification, in its own transaction; the pumping gate
  * runs first (one more round trip to learn the phone) when the defence is on. */
-struct pa_rpc_result auth_code_resend(
-    struct auth_worker *w, struct pa_rpc_call *call, const char *id, struct auth_code_sent *out);
+struct pa_rpc_result auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call,
+    const char *id, int asked_channel, struct auth_code_sent *out);
 
 /* VerifyCode: checks code against verification id in its own transaction. Every try, right or
  * wrong, is taken first from the phone's limits (per window and per 24 hours) and, for a reset
@@ -87,5 +97,8 @@ struct pa_rpc_result auth_code_token_then_hash(struct auth_worker *w, struct pa_
  * empty), the resend wait, life and length of a code for purpose. NULL when out of memory. */
 Phoneauth__V1__CodeSent *auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call,
     const char *id, const char *phone, const char *purpose);
+/* The same for a code this call sent, with its channel. */
+Phoneauth__V1__CodeSent *auth_code_sent_reply(
+    struct auth_app *app, struct pa_rpc_call *call, const struct auth_code_sent *s);
 
 #endif

@@ -14,10 +14,10 @@ auth_resend_code(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	struct auth_code_sent                   sent;
 	struct pa_rpc_result                    r;
 
-	if ((r = auth_code_resend(w, call, in->verification_id, &sent)).code != CODE(OK))
+	if ((r = auth_code_resend(w, call, in->verification_id, (int) in->channel, &sent)).code
+	    != CODE(OK))
 		return r;
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
-	    == NULL)
+	if ((out->sent = auth_code_sent_reply(w->app, call, &sent)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return r;
 }

@@ -133,11 +133,11 @@ login_needs_code(struct auth_worker *w, const char *user_id, const char *device_
 }
 
 /* The second factor: no session yet, a login code to the account's verified phone through the
- * code engine (cooldown, every send limit, the pumping gate); VerifyCode with it issues the
- * session (auth_login_code_verified). */
+ * code engine (the channel asked for, cooldown, every send limit, the pumping gate); VerifyCode
+ * with it issues the session (auth_login_code_verified). */
 static struct pa_rpc_result
 login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_login_user *u,
-    Phoneauth__V1__LoginResponse *out)
+    int channel, Phoneauth__V1__LoginResponse *out)
 {
 	const struct pa_policy  *p = &w->app->policy;
 	struct auth_code_request req
@@ -151,10 +151,12 @@ login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct au
 	if (u->phone[0] == '\0')
 		return pa_rpc_fail(
 		    CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED), p->msg_login_not_verified);
-	if ((r = auth_sms_available(w)).code != CODE(OK)
+	if ((r = auth_code_channel(p, channel, p->default_channel, &req.channel)).code != CODE(OK)
+	    || (r = auth_sms_available(w)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, u->phone, &pass)).code != CODE(OK))
 		return r;
-	req.pump = &pass;
+	req.has_channel = true;
+	req.pump        = &pass;
 	/* The challenge's audit row commits (or rolls back) with the code's. */
 	if ((rv = pa_db_begin(w->db)) != PA_OK
 	    || (rv = auth_audit_write(w->db,
@@ -167,7 +169,7 @@ login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct au
 		return auth_db_fail(w, call, rv);
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
 		return r;
-	out->second_factor = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose);
+	out->second_factor = auth_code_sent_reply(w->app, call, &sent);
 	if (out->second_factor == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_second_factor);
@@ -343,7 +345,7 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	if ((rv = login_needs_code(w, u.id, in->device_token, &need_code)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (need_code)
-		return login_challenge(w, call, &u, out);
+		return login_challenge(w, call, &u, (int) in->channel, out);
 	return login_ok(w, call, &u,
 	    p->login_second_factor == PA_2FA_NEW_DEVICE
 	        ? "{\"second_factor\":\"remembered_device\"}"

@@ -51,13 +51,14 @@ register_user(struct auth_worker *w, const char *email, const char *phone, const
 static struct pa_rpc_result
 register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *email,
     const char *phone, const char *pwhash, const struct auth_pump_pass *pass,
-    Phoneauth__V1__RegisterResponse *out)
+    enum pa_channel channel, Phoneauth__V1__RegisterResponse *out)
 {
-	struct auth_code_request req = { .purpose = "register", .pump = pass };
-	struct auth_code_sent    sent;
-	struct pa_rpc_result     r;
-	char                     user_id[AUTH_UUID_LEN], identity[256];
-	pa_err                   rv;
+	struct auth_code_request req
+	    = { .purpose = "register", .pump = pass, .has_channel = true, .channel = channel };
+	struct auth_code_sent sent;
+	struct pa_rpc_result  r;
+	char                  user_id[AUTH_UUID_LEN], identity[256];
+	pa_err                rv;
 
 	if ((rv = pa_db_begin(w->db)) != PA_OK
 	    || (rv = register_user(w, email, phone, pwhash, user_id, &req.phantom)) != PA_OK)
@@ -69,8 +70,7 @@ register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *ema
 	req.password_hash = req.phantom ? NULL : pwhash;
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
 		return r;
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
-	    == NULL)
+	if ((out->sent = auth_code_sent_reply(w->app, call, &sent)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(w->app->policy.msg_registered);
 }
@@ -84,12 +84,17 @@ auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, vo
 	struct auth_pump_pass                 pass;
 	struct pa_phone                       phone;
 	struct pa_rpc_result                  r;
+	enum pa_channel                       channel;
 	pa_err                                rv;
 
 	if (!auth_email_ok(in->email))
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
 		    w->app->policy.msg_invalid_email);
 	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
+	    || (r = auth_code_channel(
+	            &w->app->policy, (int) in->channel, w->app->policy.default_channel, &channel))
+	            .code
+	        != CODE(OK)
 	    || (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK)
 	    || (r = auth_sms_available(w)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, phone.e164, &pass)).code != CODE(OK))
@@ -97,7 +102,7 @@ auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, vo
 	/* Every path hashes, so a taken email costs the same time as a new one. */
 	if ((rv = auth_password_hash(w->app, in->password, pwhash)) != PA_OK)
 		return pa_rpc_fail_err(rv);
-	r = register_hashed(w, call, in->email, phone.e164, pwhash, &pass, out);
+	r = register_hashed(w, call, in->email, phone.e164, pwhash, &pass, channel, out);
 	sodium_memzero(pwhash, sizeof pwhash);
 	return r;
 }

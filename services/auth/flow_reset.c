@@ -23,13 +23,13 @@
  * row on: the same shape as a real reply, with an id that matches no row (resends and checks on
  * it answer like an unknown or wrong code). */
 static struct pa_rpc_result
-reset_nobody(
-    struct auth_app *app, struct pa_rpc_call *call, Phoneauth__V1__StartPasswordResetResponse *out)
+reset_nobody(struct auth_app *app, struct pa_rpc_call *call, enum pa_channel channel,
+    Phoneauth__V1__StartPasswordResetResponse *out)
 {
-	char id[AUTH_UUID_LEN];
+	struct auth_code_sent s = { .phone = "", .purpose = "password_reset", .channel = channel };
 
-	auth_uuid_new(id);
-	if ((out->sent = auth_code_sent_msg(app, call, id, "", "password_reset")) == NULL)
+	auth_uuid_new(s.id);
+	if ((out->sent = auth_code_sent_reply(app, call, &s)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(app->policy.msg_reset_started);
 }
@@ -50,6 +50,10 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	bool        found;
 	pa_err      rv;
 
+	if ((r = auth_code_channel(p, (int) in->channel, p->default_channel, &req.channel)).code
+	    != CODE(OK))
+		return r;
+	req.has_channel = true;
 	auth_login_keys(w->app, in->login, phone, &email);
 	if ((rv = auth_accounts_reset_lookup(
 	         w->db, phone[0] ? phone : NULL, email, user_id, phone, &found))
@@ -62,7 +66,7 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 		auth_phantom_phone(email, phone);
 	if (req.phantom && (!p->non_enumerating || phone[0] == '\0')) {
 		if (p->non_enumerating)
-			return reset_nobody(w->app, call, out);
+			return reset_nobody(w->app, call, req.channel, out);
 		return pa_rpc_fail(
 		    CODE(NOT_FOUND), REASON(NOT_FOUND_GENERIC), p->msg_login_invalid);
 	}
@@ -77,8 +81,9 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
 		return r;
 	/* Which phone got the code would tell who owns the email. */
-	out->sent = auth_code_sent_msg(
-	    w->app, call, sent.id, p->non_enumerating ? "" : sent.phone, sent.purpose);
+	if (p->non_enumerating)
+		sent.phone[0] = '\0';
+	out->sent = auth_code_sent_reply(w->app, call, &sent);
 	if (out->sent == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_reset_started);

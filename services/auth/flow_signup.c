@@ -104,8 +104,11 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	pa_err                                   rv;
 
 	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
+	    || (r = auth_code_channel(p, (int) in->channel, p->default_channel, &req.channel)).code
+	        != CODE(OK)
 	    || (r = subscription_ok(w, call, in->subscription_id, phone.e164)).code != CODE(OK))
 		return r;
+	req.has_channel = true;
 	if ((rv = auth_accounts_phone_verified(w->db, phone.e164, &req.phantom)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	if (req.phantom && !p->non_enumerating)
@@ -126,8 +129,7 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 		return r;
 	pa_log_info("signup_started", "phone=%s verification_id=%s",
 	    pa_phone_mask(sent.phone, masked), sent.id);
-	if ((out->sent = auth_code_sent_msg(w->app, call, sent.id, sent.phone, sent.purpose))
-	    == NULL)
+	if ((out->sent = auth_code_sent_reply(w->app, call, &sent)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_otp_sent);
 }

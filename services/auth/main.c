@@ -347,7 +347,17 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 	}
 	if (auth_pump_init(app, err, errsz) != 0)
 		return -1;
-	return pa_policy_load(&app->policy, env_get, err, errsz) == PA_OK ? 0 : -1;
+	if (pa_policy_load(&app->policy, env_get, err, errsz) != PA_OK
+	    || auth_test_numbers_parse(app->cfg.test_numbers, &app->tests, err, errsz) != PA_OK)
+		return -1;
+	/* A fixed code is a back door in production: the profile must say it wants them. */
+	if (app->tests.n > 0 && !app->policy.test_numbers_allowed) {
+		pa_errf(err, errsz,
+		    "PHONEAUTH_TEST_NUMBERS is set but the profile does not allow test numbers "
+		    "(PHONEAUTH_ALLOW_TEST_NUMBERS=true)");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -433,6 +443,7 @@ out_free:
 	pa_keyring_wipe(&app.token_keys);
 	sodium_memzero(app.audit_sk, sizeof app.audit_sk);
 	pa_policy_free(&app.policy);
+	auth_test_numbers_clear(&app.tests);
 	auth_pump_free(&app);
 	pa_conf_free(&app.cfg, auth_config_items, auth_config_nitems);
 	curl_global_cleanup();

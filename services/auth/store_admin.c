@@ -11,7 +11,8 @@
 	" u.phone_verified_at IS NOT NULL, " MS("u.phone_verified_at") ", " MS(              \
 	    "u.created_at") ","                                                              \
 	                    " coalesce(v.message_sid, ''), coalesce(u.subscription_id, '')," \
-	                    " (extract(epoch FROM u.created_at) * 1000000)::bigint"
+	                    " (extract(epoch FROM u.created_at) * 1000000)::bigint,"         \
+	                    " coalesce(v.channel, '')"
 enum {
 	U_ID,
 	U_PHONE,
@@ -22,6 +23,7 @@ enum {
 	U_SID,
 	U_SUB,
 	U_US,
+	U_CHANNEL,
 	U_VERIFICATION,
 	U_STATUS,
 	U_SESSIONS
@@ -63,14 +65,15 @@ static const struct pa_stmt st_timeline
 	                        "e.received_at") ","
 	                                         "   coalesce(e.error_code, 0)) ORDER BY e.id) "
 	                                         "FROM message_status_events e"
-	                                         "   WHERE e.outbox_id = o.id), '[]')::text"
+	                                         "   WHERE e.outbox_id = o.id), '[]')::text,"
+	                                         "  o.channel"
 	                                         " FROM sms_outbox o JOIN verifications v ON v.id "
 	                                         "= o.verification_id"
 	                                         " WHERE v.user_id = $1::uuid OR v.phone_e164 = $2"
 	                                         " UNION ALL"
 	                                         " SELECT 2, " MS(
 	                                             "a.at") ", coalesce(a.verification_id::text, "
-	                                                     "''), '', a.outcome, 0, '[]'"
+	                                                     "''), '', a.outcome, 0, '[]', ''"
 	                                                     " FROM audit_events a WHERE a.event = "
 	                                                     "'code_checked' AND a.verification_id "
 	                                                     "IN"
@@ -80,7 +83,7 @@ static const struct pa_stmt st_timeline
 	                                                     ") t ORDER BY at LIMIT "
 	                                                     "200",
 	      2 };
-enum { T_KIND, T_AT, T_VERIFICATION, T_SID, T_OUTCOME, T_ERROR, T_STATUSES };
+enum { T_KIND, T_AT, T_VERIFICATION, T_SID, T_OUTCOME, T_ERROR, T_STATUSES, T_CHANNEL };
 static const struct pa_stmt st_audit_list
     = { "SELECT a.id, " MS(
 	    "a.at") ", a.event, a.actor, coalesce(a.user_id::text, ''),"
@@ -117,7 +120,8 @@ static const struct pa_stmt st_messages
     = { "SELECT o.id, o.verification_id::text, o.phone_e164, o.state, coalesce(o.twilio_sid, ''),"
 	" coalesce(o.twilio_status, ''), coalesce(o.error_code, 0), coalesce(o.error_message, ''),"
 	" o.attempts, " MS("o.created_at") ", " MS("o.sent_at") ", " MS(
-	    "o.final_at") " FROM sms_outbox o"
+	    "o.final_at") ", o.channel, o.kind, coalesce(o.encoding, ''), coalesce(o.segments, 0),"
+	                  " o.locale, coalesce(o.fallback_for, 0) FROM sms_outbox o"
 	                  " WHERE ($1 = '' OR o.state = $1 OR o.twilio_status = $1) AND ($2 = '' "
 	                  "OR o.twilio_sid = $2)"
 	                  " AND ($3::bigint = 0 OR o.created_at >= to_timestamp($3::bigint / "
@@ -139,14 +143,20 @@ enum {
 	M_ATTEMPTS,
 	M_CREATED,
 	M_SENT,
-	M_FINAL
+	M_FINAL,
+	M_CHANNEL,
+	M_KIND,
+	M_ENCODING,
+	M_SEGMENTS,
+	M_LOCALE,
+	M_FALLBACK_FOR
 };
 /* Statuses are passed through as text, so a new outbox state ('cancelled') is just another key
  * of sends_by_status; sends by country leave cancelled rows out: they never went to Twilio. */
 static const struct pa_stmt st_stats
-    = { "SELECT count(*) FILTER (WHERE NOT phantom),"
-	" count(*) FILTER (WHERE verified_at IS NOT NULL),"
-	" count(*) FILTER (WHERE NOT phantom AND (state = 'expired'"
+    = { "SELECT count(*) FILTER (WHERE NOT phantom AND backend <> 'test'),"
+	" count(*) FILTER (WHERE verified_at IS NOT NULL AND backend <> 'test'),"
+	" count(*) FILTER (WHERE NOT phantom AND backend <> 'test' AND (state = 'expired'"
 	"  OR state = 'pending' AND expires_at < now())),"
 	" (SELECT coalesce(json_agg(json_build_array(s, c) ORDER BY c DESC), '[]')::text FROM"
 	"  (SELECT coalesce(twilio_status, state) AS s, count(*) AS c FROM sms_outbox"
@@ -154,10 +164,26 @@ static const struct pa_stmt st_stats
 	" (SELECT coalesce(json_agg(json_build_array(p, c) ORDER BY c DESC), '[]')::text FROM"
 	"  (SELECT phone_e164 AS p, count(*) AS c FROM sms_outbox"
 	"   WHERE created_at > now() - $1::int * interval '1s' AND state <> 'cancelled'"
-	"   GROUP BY 1) x)"
+	"   GROUP BY 1) x),"
+	/* Test numbers are counted apart: they send nothing and would flatter the conversion. */
+	" count(*) FILTER (WHERE backend = 'test'),"
+	" count(*) FILTER (WHERE backend = 'test' AND verified_at IS NOT NULL),"
+	" (SELECT coalesce(json_agg(json_build_array(ch, c) ORDER BY c DESC), '[]')::text FROM"
+	"  (SELECT channel AS ch, count(*) AS c FROM sms_outbox"
+	"   WHERE created_at > now() - $1::int * interval '1s'"
+	"   AND state NOT IN ('cancelled', 'held') GROUP BY 1) x)"
 	" FROM verifications WHERE created_at > now() - $1::int * interval '1s'",
 	      1 };
-enum { S_STARTED, S_VERIFIED, S_EXPIRED, S_BY_STATUS, S_BY_PHONE };
+enum {
+	S_STARTED,
+	S_VERIFIED,
+	S_EXPIRED,
+	S_BY_STATUS,
+	S_BY_PHONE,
+	S_TEST_STARTED,
+	S_TEST_VERIFIED,
+	S_BY_CHANNEL
+};
 
 static const char *
 val(const struct auth_views_page *pg, size_t row, int col)
@@ -231,7 +257,8 @@ auth_views_user_at(const struct auth_views_page *pg, size_t i, struct auth_views
 		.verified                     = val(pg, i, U_VERIFIED)[0] == 't',
 		.verified_at_ms               = num(pg, i, U_VERIFIED_AT),
 		.created_at_ms                = num(pg, i, U_CREATED_AT),
-		.cursor_us                    = val(pg, i, U_US) };
+		.cursor_us                    = val(pg, i, U_US),
+		.channel                      = val(pg, i, U_CHANNEL) };
 }
 
 pa_err
@@ -270,7 +297,8 @@ auth_views_timeline_at(
 		.message_sid                              = val(pg, i, T_SID),
 		.outcome                                  = val(pg, i, T_OUTCOME),
 		.error_code                               = (int32_t) num(pg, i, T_ERROR),
-		.statuses_json                            = val(pg, i, T_STATUSES) };
+		.statuses_json                            = val(pg, i, T_STATUSES),
+		.channel                                  = val(pg, i, T_CHANNEL) };
 }
 
 pa_err
@@ -330,7 +358,13 @@ auth_views_message_at(const struct auth_views_page *pg, size_t i, struct auth_vi
 		.attempts                        = (uint32_t) num(pg, i, M_ATTEMPTS),
 		.created_at_ms                   = num(pg, i, M_CREATED),
 		.sent_at_ms                      = num(pg, i, M_SENT),
-		.final_at_ms                     = num(pg, i, M_FINAL) };
+		.final_at_ms                     = num(pg, i, M_FINAL),
+		.channel                         = val(pg, i, M_CHANNEL),
+		.kind                            = val(pg, i, M_KIND),
+		.encoding                        = val(pg, i, M_ENCODING),
+		.segments                        = (uint32_t) num(pg, i, M_SEGMENTS),
+		.locale                          = val(pg, i, M_LOCALE),
+		.fallback_for                    = num(pg, i, M_FALLBACK_FOR) };
 }
 
 pa_err
@@ -350,5 +384,8 @@ auth_views_stats_at(const struct auth_views_page *pg, struct auth_views_stats *o
 		.verified                           = num(pg, 0, S_VERIFIED),
 		.expired                            = num(pg, 0, S_EXPIRED),
 		.by_status_json                     = val(pg, 0, S_BY_STATUS),
-		.by_phone_json                      = val(pg, 0, S_BY_PHONE) };
+		.by_phone_json                      = val(pg, 0, S_BY_PHONE),
+		.test_started                       = num(pg, 0, S_TEST_STARTED),
+		.test_verified                      = num(pg, 0, S_TEST_VERIFIED),
+		.by_channel_json                    = val(pg, 0, S_BY_CHANNEL) };
 }

@@ -31,6 +31,7 @@ struct auth_views_user {
 	bool        verified;
 	int64_t     verified_at_ms, created_at_ms;
 	const char *cursor_us; /* created_at in microseconds, for the next page's cursor */
+	const char *channel; /* of the code that verified the phone: "sms", "whatsapp"; or "" */
 };
 /* Users newest first, and *total matching the filter whatever the page. */
 pa_err auth_views_users(struct pa_db *db, const struct auth_views_user_filter *f,
@@ -62,6 +63,7 @@ struct auth_views_timeline_entry {
 	const char *verification_id, *message_sid, *outcome;
 	int32_t     error_code;
 	const char *statuses_json;
+	const char *channel; /* a send's "sms" or "whatsapp"; "" for a check */
 };
 pa_err auth_views_timeline(struct pa_db *db, const char *user_id, const char *phone,
     struct auth_views_page *pg) PA_MUSTCHECK;
@@ -95,9 +97,12 @@ struct auth_views_message {
 	int64_t     id;
 	const char *verification_id, *phone_e164, *state, *message_sid, *twilio_status,
 	    *error_message;
-	int32_t  error_code;
-	uint32_t attempts;
-	int64_t  created_at_ms, sent_at_ms, final_at_ms;
+	int32_t     error_code;
+	uint32_t    attempts;
+	int64_t     created_at_ms, sent_at_ms, final_at_ms;
+	const char *channel, *kind, *encoding, *locale; /* migration 0015; encoding "" if none */
+	uint32_t    segments; /* 0: not an SMS body */
+	int64_t     fallback_for; /* the row it stands in for; 0: none */
 };
 pa_err auth_views_messages(struct pa_db *db, const struct auth_views_message_filter *f,
     struct auth_views_page *pg) PA_MUSTCHECK;
@@ -108,6 +113,8 @@ void   auth_views_message_at(
 struct auth_views_stats {
 	int64_t     started, verified, expired;
 	const char *by_status_json, *by_phone_json;
+	int64_t     test_started, test_verified; /* test numbers, counted apart from the above */
+	const char *by_channel_json; /* sends that went (or wait to go) to Twilio, per channel */
 };
 pa_err auth_views_stats(
     struct pa_db *db, uint32_t window_s, struct auth_views_page *pg) PA_MUSTCHECK;

@@ -31,28 +31,31 @@ static const struct pa_stmt st_insert
 	" now() + make_interval(secs => $7::int), $8::int, now(), $9::inet, $10::boolean, $11, "
 	"$12, $13, $14, $15)",
 	      15 };
-/* A held fallback stands in for the row inserted just before it in the same batch (the
- * sequence's value in this session). */
+/* A held fallback stands in for the row inserted just before it in the same batch: the
+ * verification's newest row that is not held (the sequence's currval would already be the held
+ * row's own id, which the column default draws first). */
 static const struct pa_stmt st_outbox
     = { "INSERT INTO sms_outbox (verification_id, phone_e164, body_sealed, not_after, channel,"
 	" kind, locale, encoding, segments, state, fallback_for)"
 	" VALUES ($1::uuid, $2, $3::bytea, now() + make_interval(secs => $4::int), $5, $6, $7, $8,"
 	" $9::int, CASE WHEN $10::boolean THEN 'held' ELSE 'queued' END,"
-	" CASE WHEN $10::boolean THEN currval(pg_get_serial_sequence('sms_outbox', 'id')) END)"
+	" CASE WHEN $10::boolean THEN (SELECT p.id FROM sms_outbox p"
+	"  WHERE p.verification_id = $1::uuid AND p.state <> 'held' ORDER BY p.id DESC LIMIT 1)"
+	" END)"
 	" RETURNING id",
 	      10 };
 static const struct pa_stmt st_load
     = { "SELECT phone_e164, purpose, state, phantom, expires_at <= now(), attempts, max_attempts,"
 	" code_mac, coalesce(user_id::text, ''),"
 	" greatest(0, ceil(extract(epoch FROM last_sent_at + make_interval(secs => $2::int)"
-	"  - now())))::int"
+	"  - now())))::int, channel, locale, backend"
 	" FROM verifications WHERE id = $1::uuid FOR UPDATE",
 	      2 };
 static const struct pa_stmt st_resend
     = { "UPDATE verifications SET code_mac = $2::bytea, attempts = 0, sends = sends + 1,"
-	" last_sent_at = now(), expires_at = now() + make_interval(secs => $3::int)"
-	" WHERE id = $1::uuid",
-	      3 };
+	" last_sent_at = now(), expires_at = now() + make_interval(secs => $3::int),"
+	" channel = $4, locale = $5 WHERE id = $1::uuid",
+	      5 };
 static const struct pa_stmt st_try
     = { "UPDATE verifications SET attempts = attempts + 1,"
 	" state = CASE WHEN attempts + 1 >= max_attempts AND NOT $2::boolean THEN 'exhausted'"
@@ -63,7 +66,7 @@ static const struct pa_stmt st_verified
 	" token_expires_at = CASE WHEN $3::bytea IS NULL THEN NULL"
 	"  ELSE now() + make_interval(secs => $4::int) END,"
 	" message_sid = (SELECT twilio_sid FROM sms_outbox o WHERE o.verification_id = $1::uuid"
-	"  ORDER BY o.id DESC LIMIT 1)"
+	"  AND o.twilio_sid IS NOT NULL ORDER BY o.id DESC LIMIT 1)"
 	" WHERE id = $1::uuid RETURNING message_sid",
 	      4 };
 /* Twilio's conversion signal (migration 0014): the SMS worker confirms the verified code's
@@ -94,7 +97,10 @@ enum {
 	LOAD_MAX,
 	LOAD_MAC,
 	LOAD_USER,
-	LOAD_WAIT
+	LOAD_WAIT,
+	LOAD_CHANNEL,
+	LOAD_LOCALE,
+	LOAD_BACKEND
 };
 enum { PENDING_ID, PENDING_WAIT };
 enum { TOKEN_ID, TOKEN_PHONE, TOKEN_SUB, TOKEN_USER };
@@ -243,20 +249,24 @@ auth_codes_load_row(PGresult *res, struct auth_verification *out)
 		out->max_attempts  = atoi(PQgetvalue(res, 0, LOAD_MAX));
 		out->resend_wait_s = atoi(PQgetvalue(res, 0, LOAD_WAIT));
 		out->has_mac = pa_db_bytea(res, 0, LOAD_MAC, out->mac, sizeof out->mac) == PA_OK;
+		copy_col(out->channel, sizeof out->channel, res, LOAD_CHANNEL);
+		copy_col(out->locale, sizeof out->locale, res, LOAD_LOCALE);
+		copy_col(out->backend, sizeof out->backend, res, LOAD_BACKEND);
 	}
 	PQclear(res);
 	return found;
 }
 
 struct pa_db_step
-auth_codes_resend_step(
-    struct auth_args *a, const char *id, const unsigned char mac[AUTH_MAC_BYTES], int ttl_s)
+auth_codes_resend_step(struct auth_args *a, const struct auth_code_resent *r)
 {
 	args_text(a);
-	a->p[0]   = id;
-	a->p[1]   = (const char *) mac;
+	a->p[0]   = r->id;
+	a->p[1]   = r->has_mac ? (const char *) r->mac : NULL;
 	a->len[1] = AUTH_MAC_BYTES;
-	a->p[2]   = auth_args_int(a, 0, ttl_s);
+	a->p[2]   = auth_args_int(a, 0, r->ttl_s);
+	a->p[3]   = r->channel != NULL ? r->channel : "sms";
+	a->p[4]   = r->locale != NULL ? r->locale : "en";
 	return step(&st_resend, a, NULL);
 }
 

@@ -17,6 +17,7 @@
 #define AUTH_MAC_BYTES 32
 #define AUTH_PHONE_LEN 17 /* E.164 and its NUL */
 #define AUTH_PURPOSE_LEN 16
+#define AUTH_LOCALE_LEN 36 /* a BCP 47 tag as migration 0015 allows it, and its NUL */
 
 /* Takes the phone's transaction lock: starts and their limits for one phone run one at a time. */
 struct pa_db_step auth_codes_lock_phone_step(struct auth_args *a, const char *phone);
@@ -92,15 +93,26 @@ struct auth_verification {
 	int           resend_wait_s;
 	bool          has_mac;
 	unsigned char mac[AUTH_MAC_BYTES];
+	char          channel[16]; /* of the newest send: "sms", "whatsapp" */
+	char          locale[AUTH_LOCALE_LEN]; /* of its texts */
+	char          backend[8]; /* "local", "verify", "test" */
 };
 struct pa_db_step auth_codes_load_step(
     struct auth_args *a, const char *id, int cooldown_s, PGresult **res);
 /* False when there is no such verification. */
 bool auth_codes_load_row(PGresult *res, struct auth_verification *out);
 
-/* A resend: the new code's MAC and life, tries back to zero. */
-struct pa_db_step auth_codes_resend_step(
-    struct auth_args *a, const char *id, const unsigned char mac[AUTH_MAC_BYTES], int ttl_s);
+/* A resend: the new code's MAC (none for the verify backend, whose code Twilio keeps), life,
+ * channel and language; tries back to zero. */
+struct auth_code_resent {
+	const char   *id;
+	bool          has_mac;
+	unsigned char mac[AUTH_MAC_BYTES];
+	int           ttl_s;
+	const char   *channel; /* NULL: "sms" */
+	const char   *locale; /* NULL: "en" */
+};
+struct pa_db_step auth_codes_resend_step(struct auth_args *a, const struct auth_code_resent *r);
 
 /* Counts one try; a wrong one that uses the last try ends the verification (right: it does not,
  * whatever the count). */

@@ -25,6 +25,7 @@
 struct inst {
 	struct harness_proc proc;
 	char                rpc_url[64];
+	char                admin_url[64];
 	struct pa_client   *client;
 };
 
@@ -87,6 +88,7 @@ start_inst(int which, const char *const extra[])
 	    harness_free_port());
 	(void) snprintf(http, sizeof http, "127.0.0.1:%d", harness_free_port());
 	(void) snprintf(admin, sizeof admin, "tcp://127.0.0.1:%d", harness_free_port());
+	(void) snprintf(inst[which].admin_url, sizeof inst[which].admin_url, "%s", admin);
 	(void) snprintf(jobs, sizeof jobs, "tcp://127.0.0.1:%d", harness_free_port());
 	env_add(which, env, &n, "DATABASE_URL", db_url);
 	env_add(which, env, &n, "PHONEAUTH_RPC_URL", inst[which].rpc_url);
@@ -256,6 +258,50 @@ flowkit_outbox_count(const char *vid)
 {
 	return flowkit_qlong(
 	    "SELECT count(*) FROM sms_outbox WHERE verification_id = $1::uuid", vid, NULL);
+}
+
+const char *
+flowkit_admin_url(int which)
+{
+	return inst[which].admin_url;
+}
+
+void
+flowkit_outbox_body(const char *vid, const char *channel, int64_t *id, char *out, size_t outsz)
+{
+	const char *params[2] = { vid, channel };
+	PGresult   *res;
+	char       *plain = NULL;
+	size_t      plen  = 0;
+
+	res = PQexecParams(db,
+	    "SELECT o.body_sealed, o.id FROM sms_outbox o WHERE o.verification_id = $1::uuid"
+	    " AND o.channel = $2 ORDER BY o.id DESC LIMIT 1",
+	    2, NULL, params, NULL, NULL, 1);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		fail_msg("no %s outbox row with a body for verification %s", channel, vid);
+	}
+	if (id != NULL) {
+		/* A binary int8 is 8 bytes, big-endian. */
+		const unsigned char *b = (const unsigned char *) PQgetvalue(res, 0, 1);
+		uint64_t             v = 0;
+
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | b[i];
+		*id = (int64_t) v;
+	}
+	assert_int_equal(
+	    pa_open(&plain, &plen, &outbox_kr, vid, strlen(vid),
+	        (const unsigned char *) PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0)),
+	    PA_OK);
+	PQclear(res);
+	assert_true(plen < outsz);
+	memcpy(out, plain, plen);
+	out[plen] = '\0';
+	sodium_memzero(plain, plen);
+	free(plain);
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -112,6 +113,15 @@ long flowkit_outbox_count(const char *vid);
  * the profile's SMS and writes the code into code (code_len + 1 bytes); the code becomes a
  * secret. */
 void flowkit_outbox_code(const char *vid, char *code);
+
+/* Opens the newest outbox row of vid on channel ("sms", "whatsapp") into out (NUL-terminated;
+ * fails the test when there is none or it does not fit); *id gets the row's id (id may be
+ * NULL). */
+void flowkit_outbox_body(
+    const char *vid, const char *channel, int64_t *id, char *out, size_t outsz);
+
+/* The Admin listener of instance which (the profile's admin_token opens it). */
+const char *flowkit_admin_url(int which);
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
