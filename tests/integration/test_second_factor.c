@@ -54,6 +54,7 @@ enum { PRIMARY = FLOWKIT_PRIMARY, FAST = FLOWKIT_FAST };
 #define MSG_RESET_DONE "Your password has been reset. You can now sign in."
 #define MSG_SESSION_INVALID "Your session has expired. Please sign in again."
 #define MSG_SECOND_FACTOR "Enter the code we sent to your phone to finish signing in."
+#define MSG_CHANNEL "We can't send codes that way. Please choose another option."
 #define SMS_PREFIX "Your LawnFlow verification code is "
 #define SMS_SUFFIX ". It expires in 10 minutes."
 #define CODE_LEN 6
@@ -78,6 +79,7 @@ enum { PRIMARY = FLOWKIT_PRIMARY, FAST = FLOWKIT_FAST };
 	"and password."
 #define MSG_SECOND_FACTOR \
 	"An OTP has been sent to your mobile number. Please enter it to finish logging in."
+#define MSG_CHANNEL "Please choose another way to receive your OTP."
 #define SMS_PREFIX "Fancy Feathers: Your verification code is "
 #define SMS_SUFFIX ".\nIt will expire in 5 minutes."
 #define CODE_LEN 4
@@ -234,15 +236,23 @@ make_user(struct user *u, const char *pw)
 /* ---- RPC ------------------------------------------------------------------------------------- */
 
 static void
-login(int which, const struct user *u, const char *pw, const char *device_token, struct pa_reply *r)
+login_on(int which, const struct user *u, const char *pw, const char *device_token,
+    Phoneauth__V1__Channel channel, struct pa_reply *r)
 {
 	Phoneauth__V1__LoginRequest req = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
 
+	req.channel      = channel;
 	req.login        = (char *) u->login;
 	req.password     = (char *) pw;
 	req.device_token = (char *) (device_token != NULL ? device_token : "");
 	flowkit_add_secret(pw);
 	flowkit_rpc(which, "Login", &req.base, &phoneauth__v1__login_response__descriptor, r);
+}
+
+static void
+login(int which, const struct user *u, const char *pw, const char *device_token, struct pa_reply *r)
+{
+	login_on(which, u, pw, device_token, PHONEAUTH__V1__CHANNEL__CHANNEL_UNSPECIFIED, r);
 }
 
 /* A login that must get a session at once (no code): token gets it (a secret). */
@@ -644,6 +654,36 @@ test_reset_forgets_devices(void **state)
 	flowkit_expect_session(s, u.id, NULL, u.e164);
 }
 
+/* The login code goes on the channel asked for, and only on one the profile allows (both
+ * profiles send codes by SMS only as shipped). */
+static void
+test_login_code_channel(void **state)
+{
+	struct user                   u;
+	struct pa_reply               r;
+	Phoneauth__V1__LoginResponse *b;
+	char                         *ch;
+
+	make_user(&u, "Channel-Pass-Test-9");
+	flowkit_new_ip();
+	login_on(FAST, &u, u.pw, NULL, PHONEAUTH__V1__CHANNEL__CHANNEL_WHATSAPP, &r);
+	EXPECT(&r, C(INVALID_ARGUMENT), RS(CHANNEL_NOT_ALLOWED), MSG_CHANNEL);
+	pa_reply_clear(&r);
+	assert_int_equal(login_codes(&u), 0);
+	login_on(FAST, &u, u.pw, NULL, PHONEAUTH__V1__CHANNEL__CHANNEL_SMS, &r);
+	EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), MSG_SECOND_FACTOR);
+	b = (Phoneauth__V1__LoginResponse *) r.body;
+	assert_non_null(b);
+	assert_non_null(b->second_factor);
+	assert_int_equal(b->second_factor->channel, PHONEAUTH__V1__CHANNEL__CHANNEL_SMS);
+	ch = flowkit_q1("SELECT channel FROM verifications WHERE id = $1::uuid",
+	    b->second_factor->verification_id, NULL);
+	pa_reply_clear(&r);
+	assert_non_null(ch);
+	assert_string_equal(ch, "sms");
+	free(ch);
+}
+
 static void
 test_no_secrets_in_logs(void **state)
 {
@@ -663,6 +703,7 @@ main(void)
 		T(test_remember_device),
 		T(test_expired_device),
 		T(test_reset_forgets_devices),
+		T(test_login_code_channel),
 		T(test_no_secrets_in_logs),
 	};
 #undef T
