@@ -106,9 +106,11 @@ enum { PRIMARY = FLOWKIT_PRIMARY, FAST = FLOWKIT_FAST };
 
 /* Fancy Feathers allows 3 tries per phone in 10 minutes, and each test's phone also spends
  * tries on its signup and reset codes: the fast instance allows more, so that the tries per code
- * are what each test meets. */
-static const char *const fast_env[] = { "PHONEAUTH_RESEND_COOLDOWN=1s",
-	"PHONEAUTH_LOGIN_SECOND_FACTOR=" MODE, "PHONEAUTH_TRIES_PER_PHONE=50", NULL };
+ * are what each test meets. Its retention job runs every second (the windows stay the
+ * defaults, so only rows aged on purpose go). */
+static const char *const fast_env[]
+    = { "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_LOGIN_SECOND_FACTOR=" MODE,
+	      "PHONEAUTH_TRIES_PER_PHONE=50", "PHONEAUTH_RETENTION_EVERY=1s", NULL };
 
 static const struct flowkit_profile profile = {
 	.name             = PROFILE,
@@ -374,6 +376,13 @@ wrong_login_code(const char *code, char out[16])
 }
 
 static long
+devices_of(const struct user *u)
+{
+	return flowkit_qlong(
+	    "SELECT count(*) FROM remembered_devices WHERE user_id = $1::uuid", u->id, NULL);
+}
+
+static long
 audit_rows(const char *event, const struct user *u)
 {
 	return flowkit_qlong(
@@ -610,7 +619,8 @@ test_remember_device(void **state)
 #endif
 }
 
-/* An expired remembered device asks for the code again. */
+/* An expired remembered device asks for the code again, and the retention job deletes it once
+ * it expired PHONEAUTH_RETAIN_SESSIONS (30 days) ago. */
 static void
 test_expired_device(void **state)
 {
@@ -624,6 +634,14 @@ test_expired_device(void **state)
 	                  " expires_at = now() - interval '1 second' WHERE user_id = $1::uuid",
 	    u.id, NULL));
 	login_challenged(&u, d, vid, code);
+	/* Expired, but within the window: kept. */
+	assert_int_equal(devices_of(&u), 1);
+	PQclear(flowkit_q("UPDATE remembered_devices SET created_at = now() - interval '62 days',"
+	                  " expires_at = now() - interval '31 days' WHERE user_id = $1::uuid",
+	    u.id, NULL));
+	for (int i = 0; i < 100 && devices_of(&u) > 0; i++)
+		harness_sleep_ms(100);
+	assert_int_equal(devices_of(&u), 0);
 }
 
 /* A password reset forgets the user's devices: the old token asks for the code again, and the
