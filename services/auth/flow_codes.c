@@ -30,7 +30,8 @@ auth_verify_code(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	struct pa_rpc_result                    r;
 
 	r = auth_code_check(state, call, in->verification_id, in->code, out, purpose);
-	/* A login code is consumed by now, so only one VerifyCode gets its session. */
+	/* A login code is consumed by now, so only one VerifyCode gets its session (should its
+	 * transaction fail, the person logs in again: a new code, never a second session). */
 	if (r.code != CODE(OK) || strcmp(purpose, "login") != 0)
 		return r;
 	return auth_login_code_verified(state, call, in->remember_device, out);
