@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "store.h"
 #include "twilio.h"
+#include "verify.h"
 #include "wmetrics.h"
 #include "xfer.h"
 
@@ -133,13 +134,39 @@ count_in_flight(const struct smsw_engine *e)
 /* ---- answers ---------------------------------------------------------------------------------
  */
 
+/* A held fallback the store moved with a final status (migration 0015): counted and logged; a
+ * queued one is pushed to this loop, so the same code goes out on the other channel now rather
+ * than at the next sweep. */
+static void
+note_fallback(struct smsw_engine *e, const struct smsw_job *j, const struct smsw_fallback *fb)
+{
+	char masked[PA_PHONE_MASK_MAX];
+
+	if (fb->id == 0)
+		return;
+	(void) pa_phone_mask(j->phone, masked);
+	if (!fb->queued) {
+		smsw_metrics.fallbacks[SMSW_FALLBACK_CANCELLED]++;
+		pa_log_info("sms_fallback_cancelled",
+		    "outbox_id=%lld primary_id=%lld phone=%s reason=primary_delivered",
+		    (long long) fb->id, (long long) j->id, masked);
+		return;
+	}
+	smsw_metrics.fallbacks[SMSW_FALLBACK_QUEUED]++;
+	pa_log_info("sms_fallback",
+	    "outbox_id=%lld primary_id=%lld phone=%s from=%s reason=primary_failed",
+	    (long long) fb->id, (long long) j->id, masked, j->channel[0] ? j->channel : "sms");
+	smsw_engine_push(e, fb->id);
+}
+
 /* Records r for x, keeping it for another try when the database is away. */
 static void
 record(struct smsw_engine *e, struct smsw_xfer *x, const struct smsw_result *r)
 {
-	char   masked[PA_PHONE_MASK_MAX];
-	bool   lost = false;
-	pa_err rv   = smsw_store_finish(e->w->db, e->w->id, &x->job, r, &lost);
+	char                 masked[PA_PHONE_MASK_MAX];
+	bool                 lost = false;
+	struct smsw_fallback fb;
+	pa_err               rv = smsw_store_finish(e->w->db, e->w->id, &x->job, r, &lost, &fb);
 
 	if (rv != PA_OK) {
 		uint64_t lease_end = x->claimed_ns + (uint64_t) e->w->cfg.lease_s * NS_PER_S;
@@ -173,6 +200,7 @@ record(struct smsw_engine *e, struct smsw_xfer *x, const struct smsw_result *r)
 		    r->sid[0] ? r->sid : "-");
 	} else {
 		smsw_metrics.sends[r->outcome]++;
+		note_fallback(e, &x->job, &fb);
 		if (r->outcome == SMSW_RETRY && r->retry_after_ms >= 0) {
 			/* Come back for it (or another worker will) when it is due. */
 			uint64_t due = pa_now_ns() + (uint64_t) r->retry_after_ms * NS_PER_MS;
@@ -209,9 +237,9 @@ log_result(const struct smsw_xfer *x, long http, CURLcode cc, const struct smsw_
 	switch (r->outcome) {
 	case SMSW_SENT:
 		pa_log_info("sms_sent",
-		    "outbox_id=%lld phone=%s sid=%s status=%s attempt=%d ms=%llu",
-		    (long long) x->job.id, masked, r->sid, r->status, x->job.attempts,
-		    (unsigned long long) ms);
+		    "outbox_id=%lld phone=%s channel=%s sid=%s status=%s attempt=%d ms=%llu",
+		    (long long) x->job.id, masked, x->job.channel, r->sid, r->status,
+		    x->job.attempts, (unsigned long long) ms);
 		break;
 	case SMSW_RETRY:
 		if (http == 401 || http == 403)
@@ -227,9 +255,10 @@ log_result(const struct smsw_xfer *x, long http, CURLcode cc, const struct smsw_
 		break;
 	default:
 		pa_log_warn("sms_failed",
-		    "outbox_id=%lld phone=%s attempt=%d http_status=%ld "
+		    "outbox_id=%lld phone=%s channel=%s attempt=%d http_status=%ld "
 		    "error_code=%d",
-		    (long long) x->job.id, masked, x->job.attempts, http, r->error_code);
+		    (long long) x->job.id, masked, x->job.channel, x->job.attempts, http,
+		    r->error_code);
 		break;
 	}
 }
@@ -241,8 +270,12 @@ finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
 	pa_hist_observe_ns(&smsw_metrics.twilio_latency, pa_now_ns() - x->started_ns);
-	smsw_twilio_classify(
-	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->job.attempts, &r);
+	if (strcmp(x->job.kind, "verify") == 0)
+		smsw_verify_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
+	else
+		smsw_twilio_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
 	log_result(x, http, cc, &r);
 	/* The code is no longer needed in memory, whatever happens next. */
 	smsw_xfer_wipe(x);
@@ -252,22 +285,27 @@ finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 static void
 finish_get(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 {
-	enum smsw_cb_result res;
-	char                status[24];
-	int                 code = 0;
+	enum smsw_cb_result  res;
+	struct smsw_fallback fb;
+	char                 status[24];
+	int                  code = 0;
 
 	if (http != 200
 	    || smsw_twilio_parse_message(x->reply.data, x->reply.len, status, &code) != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s http_status=%ld curl=\"%s\"", x->sid, http,
 		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc));
 	} else if (smsw_store_status(
-	               e->w->db, "sms-worker", x->sid, status, code, NULL, x->phone, &res)
+	               e->w->db, "sms-worker", x->sid, status, code, NULL, x->phone, &res, &fb)
 	    != PA_OK) {
 		pa_log_warn("reconcile_failed", "sid=%s error=database", x->sid);
 	} else if (res == SMSW_CB_APPLIED) {
+		struct smsw_job primary = { .id = 0 };
+
 		smsw_metrics.reconciled++;
 		pa_log_info(
 		    "sms_reconciled", "sid=%s status=%s error_code=%d", x->sid, status, code);
+		memcpy(primary.phone, x->phone, sizeof primary.phone);
+		note_fallback(e, &primary, &fb);
 	}
 	smsw_xfer_free(x);
 }
@@ -343,9 +381,12 @@ send_console(struct smsw_engine *e, struct smsw_xfer *x)
 	struct smsw_result r = { .outcome = SMSW_SENT, .status = "console" };
 	char               masked[PA_PHONE_MASK_MAX];
 
-	printf("----- SMS NOT SENT (console mode) -----\nto:   %s\n%s\n"
+	/* A WhatsApp row's body is its template's variables ({"1":"123456"}). */
+	printf("----- SMS NOT SENT (console mode) -----\nto:   %s%s\n%s\n"
 	       "---------------------------------------\n",
-	    pa_phone_mask(x->job.phone, masked), x->job.body);
+	    strcmp(x->job.channel, "whatsapp") == 0 ? "whatsapp:" : "",
+	    pa_phone_mask(x->job.phone, masked),
+	    x->job.body != NULL ? x->job.body : "(a Twilio Verify code: Verify makes it)");
 	(void) fflush(stdout);
 	pa_log_info(
 	    "sms_sent", "outbox_id=%lld phone=%s backend=console", (long long) x->job.id, masked);
@@ -374,6 +415,37 @@ end_unsent(struct smsw_engine *e, const struct smsw_job *j)
 		    "audit_failed", "outbox_id=%lld error=%s", (long long) j->id, pa_err_name(rv));
 }
 
+/* Fails a leased row for good before Twilio sees it (r: FAILED, with its message); its held
+ * fallback, if any, is queued by the same statement. */
+static void
+fail_unsent(struct smsw_engine *e, struct smsw_job *j, const struct smsw_result *r)
+{
+	bool                 lost;
+	struct smsw_fallback fb;
+
+	if (smsw_store_finish(e->w->db, e->w->id, j, r, &lost, &fb) == PA_OK && !lost) {
+		smsw_metrics.sends[SMSW_FAILED]++;
+		note_fallback(e, j, &fb);
+	}
+}
+
+/* A WhatsApp row this worker cannot send (no template for its locale, no sender): failed for
+ * good with the reason, which the log and the audit row show, and never POSTed. */
+static bool
+sendable(struct smsw_engine *e, struct smsw_job *j)
+{
+	struct smsw_result r = { .outcome = SMSW_FAILED, .status = "failed" };
+	char               masked[PA_PHONE_MASK_MAX];
+
+	if (e->console || (r.reason = smsw_twilio_unsendable(&e->w->cfg, j)) == NULL)
+		return true;
+	(void) snprintf(r.error_message, sizeof r.error_message, "%s", r.reason);
+	pa_log_error("sms_failed", "outbox_id=%lld phone=%s channel=%s locale=%s reason=\"%s\"",
+	    (long long) j->id, pa_phone_mask(j->phone, masked), j->channel, j->locale, r.reason);
+	fail_unsent(e, j, &r);
+	return false;
+}
+
 /* Opens a leased row's body; one that does not open now never will (its key was dropped from
  * PHONEAUTH_OUTBOX_KEY, or it was altered): the row is failed instead of retried. */
 static bool
@@ -381,9 +453,9 @@ open_body(struct smsw_engine *e, struct smsw_job *j)
 {
 	static const struct smsw_result unreadable = { .outcome = SMSW_FAILED,
 		.status                                         = "failed",
-		.error_message = "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
-	bool                            lost;
-	pa_err                          rv = PA_EINVAL;
+		.error_message = "sealed body does not open with PHONEAUTH_OUTBOX_KEY",
+		.reason        = "sealed body does not open with PHONEAUTH_OUTBOX_KEY" };
+	pa_err                          rv         = PA_EINVAL;
 
 	if (j->sealed != NULL)
 		rv = pa_open(&j->body, &j->body_len, &e->w->outbox_keys, j->verification_id,
@@ -396,8 +468,25 @@ open_body(struct smsw_engine *e, struct smsw_job *j)
 	}
 	pa_log_error(
 	    "sms_body_unreadable", "outbox_id=%lld error=%s", (long long) j->id, pa_err_name(rv));
-	if (smsw_store_finish(e->w->db, e->w->id, j, &unreadable, &lost) == PA_OK)
-		smsw_metrics.sends[SMSW_FAILED]++;
+	fail_unsent(e, j, &unreadable);
+	return false;
+}
+
+/* A kind 'verify' row: Twilio Verify's Verifications POST (verify.h builds and reads it)
+ * takes it here. Until this worker has one, such a row fails for good with a reason that says
+ * so, rather than being sent as a message or leased again and again. */
+static bool
+start_verify(struct smsw_engine *e, struct smsw_job *j)
+{
+	static const struct smsw_result no_verify = { .outcome = SMSW_FAILED,
+		.status                                        = "failed",
+		.error_message = "kind verify: TWILIO_VERIFY_SERVICE_SID is not set",
+		.reason        = "kind verify: TWILIO_VERIFY_SERVICE_SID is not set" };
+
+	if (e->console || smsw_config_verify_on(&e->w->cfg))
+		return true;
+	pa_log_error("sms_verify_unsupported", "outbox_id=%lld", (long long) j->id);
+	fail_unsent(e, j, &no_verify);
 	return false;
 }
 
@@ -425,7 +514,10 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 			    "note=\"lease ran out; it may have been sent once\"",
 			    (long long) j->id, pa_phone_mask(j->phone, masked), j->attempts);
 		}
-		if (!open_body(e, j)) {
+		/* A Twilio Verify row (PHONEAUTH_CODE_BACKEND=verify) has no body and goes to
+		 * Verify's Verifications endpoint, not Messages.json (xfer.c picks the URL). */
+		if (strcmp(j->kind, "verify") == 0 ? !start_verify(e, j)
+		                                   : !sendable(e, j) || !open_body(e, j)) {
 			smsw_job_clear(j);
 			continue;
 		}
@@ -475,6 +567,36 @@ claim_pushed(struct smsw_engine *e)
 	}
 }
 
+/* Held fallbacks that will never be needed (their code expired or no longer works) end here;
+ * the others wait for their primary's final status. */
+static void
+end_held(struct smsw_engine *e)
+{
+	struct smsw_job jobs[CLAIM_BATCH];
+	int             n = 0;
+
+	if (smsw_store_held_end(e->w->db, CLAIM_BATCH, jobs, &n) != PA_OK) {
+		pa_log_warn("held_sweep_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		char   masked[PA_PHONE_MASK_MAX];
+		pa_err rv;
+
+		smsw_metrics
+		    .fallbacks[jobs[i].state == SMSW_CLAIM_EXPIRED ? SMSW_FALLBACK_EXPIRED
+		                                                   : SMSW_FALLBACK_CANCELLED]++;
+		pa_log_info("sms_fallback_ended", "outbox_id=%lld phone=%s state=%s reason=%s",
+		    (long long) jobs[i].id, pa_phone_mask(jobs[i].phone, masked),
+		    jobs[i].state == SMSW_CLAIM_EXPIRED ? "expired" : "cancelled",
+		    jobs[i].why[0] ? jobs[i].why : "expired");
+		if ((rv = smsw_store_audit_unsent(e->w->db, &jobs[i])) != PA_OK)
+			pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
+			    (long long) jobs[i].id, pa_err_name(rv));
+		smsw_job_clear(&jobs[i]);
+	}
+}
+
 static void
 sweep(struct smsw_engine *e, uint64_t now)
 {
@@ -491,6 +613,7 @@ sweep(struct smsw_engine *e, uint64_t now)
 	if (n > 0)
 		pa_log_debug("swept", "claimed=%d", n);
 	start_jobs(e, jobs, n, pa_now_ns());
+	end_held(e);
 	e->early_sweep = 0;
 	/* A full batch means more may be due: look again at once. */
 	e->next_sweep = n == slots ? now : now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;

@@ -23,12 +23,16 @@ enum smsw_claim_state {
 };
 
 /* One claimed outbox row. The store fills everything but body; sealed is NULL when the stored
- * body could not be decoded. body is the plaintext SMS (the send loop opens sealed into it).
+ * body could not be decoded (and for kind "verify", which has none). body is the plaintext the
+ * send loop opens sealed into: an SMS's text, or a WhatsApp template's ContentVariables JSON.
  * smsw_job_clear wipes and frees both. */
 struct smsw_job {
 	int64_t               id;
 	char                  verification_id[37];
 	char                  phone[SMSW_PHONE_SIZE];
+	char                  channel[10]; /* "sms" or "whatsapp" (migration 0015) */
+	char                  kind[8]; /* "message" (Messages API) or "verify" (Twilio Verify) */
+	char                  locale[16]; /* BCP 47: the body's, template's or Verify's language */
 	enum smsw_claim_state state;
 	char                  why[24]; /* CANCELLED: "replaced" or the verification's state */
 	unsigned char        *sealed; /* LEASED: the body as stored (AEAD) */
@@ -59,6 +63,19 @@ struct smsw_result {
 	int               error_code; /* Twilio's code, or 0 */
 	char              error_message[256];
 	int               retry_after_ms; /* RETRY: the delay before the next try */
+	/* FAILED before Twilio saw it: our own reason (static text, no phone or code), which the
+	 * log and the audit row show; NULL for Twilio's answers (their message may quote the
+	 * number, so it stays in the outbox row). */
+	const char *reason;
+};
+
+/* What a final status of a row did to its held fallback (migration 0015: the SMS that waits
+ * 'held' with fallback_for = the row): queued it (the row failed for good, so the same code
+ * goes on the other channel), cancelled it (the row was delivered or read), or nothing (id 0).
+ * Written in the same statement as the status. */
+struct smsw_fallback {
+	int64_t id; /* the held row; 0 = none moved */
+	bool    queued; /* true: queued to be sent now; false: cancelled */
 };
 
 /* One claimed sms_feedback row (migration 0014): Outcome=confirmed is owed on message_sid. */

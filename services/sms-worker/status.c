@@ -38,6 +38,7 @@ http_status_cb(
 	struct pa_db             *db = state;
 	struct smsw_form          f;
 	enum smsw_cb_result       result = SMSW_CB_BAD_REQUEST;
+	struct smsw_fallback      fb;
 	const char               *sid, *status, *code, *dlr, *acct, *to;
 	const char               *sig        = pa_http_header(req, "X-Twilio-Signature");
 	int                       error_code = 0;
@@ -80,7 +81,7 @@ http_status_cb(
 		error_code = atoi(code);
 	/* To is only the store's guess of the row's phone (for the audit row), never logged. */
 	if (smsw_store_status(db, "twilio", sid, status, error_code,
-	        dlr != NULL && *dlr != '\0' ? dlr : NULL, to, &result)
+	        dlr != NULL && *dlr != '\0' ? dlr : NULL, to, &result, &fb)
 	    != PA_OK) {
 		/* Twilio tries a callback again after an error answer. */
 		result = SMSW_CB_ERROR;
@@ -93,6 +94,15 @@ http_status_cb(
 	    result == SMSW_CB_APPLIED     ? "applied"
 	        : result == SMSW_CB_STALE ? "stale"
 	                                  : "unknown_sid");
+	if (fb.id != 0) {
+		/* A held fallback moved with this status. A queued one is due now: a send
+		 * loop's sweep (PHONEAUTH_SWEEP) takes it, as this thread has no send loop. */
+		smsw_metrics
+		    .fallbacks[fb.queued ? SMSW_FALLBACK_QUEUED : SMSW_FALLBACK_CANCELLED]++;
+		pa_log_info(fb.queued ? "sms_fallback" : "sms_fallback_cancelled",
+		    "outbox_id=%lld primary_sid=%s reason=%s", (long long) fb.id, sid,
+		    fb.queued ? "primary_failed" : "primary_delivered");
+	}
 	res->status = 200;
 out_form:
 	smsw_form_free(&f);

@@ -33,25 +33,40 @@
 	" FROM c WHERE o.id = c.id"                                                            \
 	" RETURNING o.id, o.state, c.was, o.verification_id::text, o.phone_e164,"              \
 	"  encode(o.body_sealed, 'hex'), ceil(extract(epoch FROM o.not_after - now()))::int, " \
-	"o.attempts, coalesce(c.why, '')"
+	"o.attempts, coalesce(c.why, ''), o.channel, o.kind, o.locale"
 
 /* The claim's columns, in RETURNING order. */
-enum { C_ID, C_STATE, C_WAS, C_VERIFICATION, C_PHONE, C_SEALED, C_TTL, C_ATTEMPTS, C_WHY };
+enum {
+	C_ID,
+	C_STATE,
+	C_WAS,
+	C_VERIFICATION,
+	C_PHONE,
+	C_SEALED,
+	C_TTL,
+	C_ATTEMPTS,
+	C_WHY,
+	C_CHANNEL,
+	C_KIND,
+	C_LOCALE
+};
 
 #define DUE                                                     \
 	" (o2.state = 'queued' AND o2.next_attempt_at <= now()" \
 	"  OR o2.state = 'sending' AND o2.lease_until < now())"
 
 /* Issue 13, finding 6: the code of a due row may no longer work. A resend wrote a newer row for
- * the same verification (why = 'replaced'), or the verification left 'pending' (a restart
+ * the same verification (why = 'replaced'; the row's own held fallback, written after it with the
+ * same code, does not count), or the verification left 'pending' (a restart
  * expired it, it was verified or its tries ran out: why = its state). Such a row is cancelled by
  * the claim itself, so it is never leased or sent, however many Twilio retries it waited for. */
-#define CLAIM_FROM                                                                             \
-	"WITH c AS (SELECT o2.id, o2.state AS was,"                                            \
-	"  CASE WHEN EXISTS (SELECT 1 FROM sms_outbox o3"                                      \
-	"    WHERE o3.verification_id = o2.verification_id AND o3.id > o2.id) THEN 'replaced'" \
-	"   ELSE (SELECT nullif(v.state, 'pending') FROM verifications v"                      \
-	"    WHERE v.id = o2.verification_id) END AS why"                                      \
+#define CLAIM_FROM                                                            \
+	"WITH c AS (SELECT o2.id, o2.state AS was,"                           \
+	"  CASE WHEN EXISTS (SELECT 1 FROM sms_outbox o3"                     \
+	"    WHERE o3.verification_id = o2.verification_id AND o3.id > o2.id" \
+	"     AND o3.fallback_for IS DISTINCT FROM o2.id) THEN 'replaced'"    \
+	"   ELSE (SELECT nullif(v.state, 'pending') FROM verifications v"     \
+	"    WHERE v.id = o2.verification_id) END AS why"                     \
 	" FROM sms_outbox o2 WHERE"
 
 static const struct pa_stmt st_claim_ids
@@ -69,36 +84,76 @@ static const struct pa_stmt st_claim_due
 	"  NULL, " outcome ", $7::jsonb) AS audit_id FROM o)"
 #define OUTCOME_RESULT " SELECT count(*), (SELECT count(audit_id) FROM a) FROM o"
 
+/* Twilio's status order (migration 0003's twilio_status_rank), with WhatsApp's 'read' one above
+ * the finals: it comes after 'delivered' and moves a delivered row's twilio_status on (its state
+ * stays 'delivered'), while 'undelivered' or 'failed' after 'delivered' still change nothing. */
+#define RANK(x) "(twilio_status_rank(" x ") + CASE WHEN " x " = 'read' THEN 1 ELSE 0 END)"
+
+/* Migration 0015's held fallback of the rows of CTE src (columns id, state, channel,
+ * error_code): a row that failed for good ('failed', 'undelivered') queues it, due at once, so
+ * the same code goes on the other channel; one delivered (or read) cancels it, never sent. In
+ * the same statement as the status, with its audit row (sms_fallback or sms_cancelled, both
+ * channels in the detail); $6 is the phone, masked. The final SELECT reads HELD_RESULT. */
+#define HELD_MOVE(src, actor)                                                               \
+	" fb AS (UPDATE sms_outbox h SET next_attempt_at = now(),"                          \
+	"  state = CASE WHEN s.state = 'delivered' THEN 'cancelled' ELSE 'queued' END"      \
+	"  FROM " src " s WHERE h.fallback_for = s.id AND h.state = 'held'"                 \
+	"   AND s.state IN ('failed', 'undelivered', 'delivered')"                          \
+	"  RETURNING h.id, h.state, h.verification_id, h.channel, s.id AS primary_id,"      \
+	"   s.channel AS primary_channel, s.error_code AS primary_error),"                  \
+	" fa AS (SELECT audit_append(CASE fb.state WHEN 'queued' THEN 'sms_fallback'"       \
+	"   ELSE 'sms_cancelled' END, " actor ", NULL, $6, fb.verification_id, NULL, NULL," \
+	"  fb.state, jsonb_build_object('from', fb.primary_channel, 'to', fb.channel,"      \
+	"   'outbox_id', fb.id, 'primary_id', fb.primary_id, 'reason', CASE fb.state"       \
+	"   WHEN 'queued' THEN 'primary_failed' ELSE 'primary_delivered' END)"              \
+	"   || CASE WHEN fb.primary_error IS NOT NULL"                                      \
+	"   THEN jsonb_build_object('error_code', fb.primary_error) ELSE '{}'::jsonb END)"  \
+	"  AS audit_id FROM fb)"
+#define HELD_RESULT                                               \
+	" (SELECT min(id) FROM fb), (SELECT min(state) FROM fb)," \
+	" (SELECT count(audit_id) FROM fa)"
+
 /* A SID stored late may already have callbacks waiting (outbox_id NULL): the best of them is
  * applied here and they are linked to the row. */
 static const struct pa_stmt st_sent
     = { "WITH ev AS (SELECT status, error_code FROM message_status_events"
 	"  WHERE twilio_sid = $3 AND outbox_id IS NULL"
-	"   AND twilio_status_rank(status) > twilio_status_rank($4)"
-	"  ORDER BY twilio_status_rank(status) DESC, id DESC LIMIT 1),"
-	" o AS (UPDATE sms_outbox SET"
-	"  state = coalesce((SELECT twilio_status_final_state(status) FROM ev), 'sent'),"
-	"  twilio_sid = $3, twilio_status = coalesce((SELECT status FROM ev), $4),"
-	"  error_code = (SELECT error_code FROM ev), error_message = $5, sent_at = now(),"
-	"  status_updated_at = now(), lease_owner = NULL, lease_until = NULL, body_sealed = "
-	"NULL" MINE " RETURNING id, verification_id),"
-	" l AS (UPDATE message_status_events e SET outbox_id = o.id FROM o"
-	"  WHERE e.twilio_sid = $3 AND e.outbox_id IS NULL RETURNING 1),"
-	" v AS (UPDATE verifications v SET message_sid = $3 FROM o WHERE v.id = o.verification_id"
-	"  AND v.state = 'verified' AND v.message_sid IS NULL AND $3 IS NOT NULL RETURNING "
-	"1)," AUDIT("'sms_sent'", "$4::text") OUTCOME_RESULT,
+	"  AND " RANK("status") " > " RANK("$4") " ORDER BY " RANK(
+	    "status") " DESC, id DESC"
+	              "  LIMIT 1),"
+	              " o AS (UPDATE sms_outbox SET"
+	              "  state = coalesce((SELECT twilio_status_final_state(status) FROM ev), "
+	              "'sent'),"
+	              "  twilio_sid = $3, twilio_status = coalesce((SELECT status FROM ev), $4),"
+	              "  error_code = (SELECT error_code FROM ev), error_message = $5, sent_at = "
+	              "now(),"
+	              "  status_updated_at = now(), lease_owner = NULL, lease_until = NULL, "
+	              "body_sealed = "
+	              "NULL" MINE " RETURNING id, verification_id, state, channel, error_code),"
+	              " l AS (UPDATE message_status_events e SET outbox_id = o.id FROM o"
+	              "  WHERE e.twilio_sid = $3 AND e.outbox_id IS NULL RETURNING 1),"
+	              " v AS (UPDATE verifications v SET message_sid = $3 FROM o WHERE v.id = "
+	              "o.verification_id"
+	              "  AND v.state = 'verified' AND v.message_sid IS NULL AND $3 IS NOT NULL "
+	              "RETURNING "
+	              "1)," HELD_MOVE("o", "'sms-worker'") "," AUDIT(
+	                  "'sms_sent'", "$4::text") " SELECT count(*), (SELECT count(audit_id) "
+	                                            "FROM a)," HELD_RESULT " FROM o",
 	      7 };
 /* Permanent: the error is kept; 21610 (the person replied STOP) opts the phone out here and,
  * in the same transaction, in users (smsw_store_user_opted_out). */
 static const struct pa_stmt st_failed
     = { "WITH o AS (UPDATE sms_outbox SET state = 'failed', error_code = nullif($4::int, 0),"
-	"  error_message = $5" MINE " RETURNING id, verification_id, phone_e164),"
+	"  error_message = $5" MINE
+	" RETURNING id, verification_id, phone_e164, state, channel, error_code),"
 	" x AS (INSERT INTO sms_opt_outs (phone_e164, error_code)"
 	"  SELECT phone_e164, $4::int FROM o WHERE $4::int = 21610 ON CONFLICT DO NOTHING "
-	"RETURNING 1)," AUDIT("'sms_failed'",
-	    "'failed'") " SELECT count(*),"
-	                " (SELECT count(audit_id) FROM a), (SELECT phone_e164 FROM o) FROM o",
+	"RETURNING 1)," HELD_MOVE("o", "'sms-worker'") "," AUDIT("'sms_failed'",
+	    "'failed'") " SELECT count(*), (SELECT count(audit_id) FROM a)," HELD_RESULT
+	                ", (SELECT phone_e164 FROM o) FROM o",
 	      7 };
+/* The finish statements' columns: rows written, audit rows, then HELD_RESULT's. */
+enum { R_ROWS, R_AUDITS, R_HELD_ID, R_HELD_STATE, R_HELD_AUDITS, R_FAILED_PHONE };
 static const struct pa_stmt st_user_opted_out
     = { "UPDATE users SET opted_out_at = now() WHERE phone_e164 = $1 AND opted_out_at IS NULL", 1 };
 /* Back to the queue after a delay, unless the code would be dead by then. */
@@ -121,6 +176,25 @@ static const struct pa_stmt st_audit_cancelled
     = { "SELECT audit_append('sms_cancelled', 'sms-worker', NULL, $1, $2::uuid, NULL, NULL,"
 	" 'cancelled', jsonb_build_object('reason', $3::text, 'attempts', $4::int))",
 	      4 };
+/* Held fallbacks that will never be needed: past their not_after ('expired'), or whose code no
+ * longer works ('cancelled': a resend wrote a newer row, or the verification left 'pending', as
+ * the claim's CLAIM_FROM says). A held row is never leased: this is the only way it ends besides
+ * HELD_MOVE. */
+static const struct pa_stmt st_held_end
+    = { "WITH c AS (SELECT o2.id, w.why, o2.not_after <= now() + " EXPIRE_MARGIN " AS dead"
+	" FROM sms_outbox o2 CROSS JOIN LATERAL (SELECT CASE WHEN EXISTS (SELECT 1"
+	"   FROM sms_outbox o3 WHERE o3.verification_id = o2.verification_id AND o3.id > o2.id)"
+	"   THEN 'replaced' ELSE (SELECT nullif(v.state, 'pending') FROM verifications v"
+	"    WHERE v.id = o2.verification_id) END AS why) w"
+	" WHERE o2.state = 'held' AND (w.why IS NOT NULL OR o2.not_after <= now() + " EXPIRE_MARGIN
+	")"
+	" ORDER BY o2.id LIMIT $1::int FOR UPDATE OF o2 SKIP LOCKED)"
+	" UPDATE sms_outbox o SET state = CASE WHEN c.dead THEN 'expired' ELSE 'cancelled' END"
+	" FROM c WHERE o.id = c.id"
+	" RETURNING o.id, o.state, o.verification_id::text, o.phone_e164,"
+	"  CASE WHEN c.dead THEN '' ELSE c.why END, o.attempts, o.channel, o.kind, o.locale",
+	      1 };
+enum { H_ID, H_STATE, H_VERIFICATION, H_PHONE, H_WHY, H_ATTEMPTS, H_CHANNEL, H_KIND, H_LOCALE };
 static const struct pa_stmt st_heartbeat
     = { "INSERT INTO sms_workers (id, host, pid, started_at, last_seen_at)"
 	" VALUES ($1, $2, $3::int, now(), now())"
@@ -129,6 +203,7 @@ static const struct pa_stmt st_heartbeat
 static const struct pa_stmt st_reconcile
     = { "UPDATE sms_outbox SET reconciled_at = now() WHERE id IN ("
 	" SELECT id FROM sms_outbox WHERE state = 'sent' AND twilio_sid IS NOT NULL"
+	"  AND kind = 'message'"
 	"  AND sent_at < now() - make_interval(secs => $1::int)"
 	"  AND sent_at > now() - interval '7 days'"
 	"  AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::int))"
@@ -147,20 +222,29 @@ static const struct pa_stmt st_status
 	" u AS (UPDATE sms_outbox s SET twilio_status = $2,"
 	"  state = coalesce(twilio_status_final_state($2), s.state),"
 	"  error_code = coalesce(nullif($3::int, 0), s.error_code), status_updated_at = now()"
-	"  FROM o, g WHERE g.go AND s.id = o.id AND o.state = 'sent'"
-	"   AND twilio_status_rank($2) > twilio_status_rank(o.twilio_status) RETURNING s.id),"
-	" e AS (INSERT INTO message_status_events (outbox_id, twilio_sid, status, error_code,"
-	"  raw_dlr_done_date) SELECT (SELECT id FROM o), $1, $2, nullif($3::int, 0), $4::text"
-	"  FROM g WHERE g.go RETURNING 1),"
-	" a AS (SELECT audit_append('sms_status', $7::text, NULL,"
-	"  CASE WHEN EXISTS (SELECT 1 FROM o) THEN $6::text END, (SELECT verification_id FROM o),"
-	"  $1, NULL, $2, jsonb_build_object('applied', EXISTS (SELECT 1 FROM u))"
-	"   || CASE WHEN $3::int <> 0 THEN jsonb_build_object('error_code', $3::int)"
-	"   ELSE '{}'::jsonb END) AS audit_id FROM g WHERE g.go)"
-	" SELECT g.go, (SELECT count(*) FROM o), (SELECT count(*) FROM u),"
-	"  (SELECT phone_e164 FROM o), (SELECT count(audit_id) FROM a) FROM g",
+	"  FROM o, g WHERE g.go AND s.id = o.id AND o.state IN ('sent', 'delivered')"
+	"   AND " RANK("$2") " > " RANK(
+	    "o.twilio_status") "  RETURNING s.id, s.state, s.channel, s.error_code),"
+	                       " e AS (INSERT INTO message_status_events (outbox_id, twilio_sid, "
+	                       "status, error_code,"
+	                       "  raw_dlr_done_date) SELECT (SELECT id FROM o), $1, $2, "
+	                       "nullif($3::int, 0), $4::text"
+	                       "  FROM g WHERE g.go RETURNING 1),"
+	                       " a AS (SELECT audit_append('sms_status', $7::text, NULL,"
+	                       "  CASE WHEN EXISTS (SELECT 1 FROM o) THEN $6::text END, (SELECT "
+	                       "verification_id FROM o),"
+	                       "  $1, NULL, $2, jsonb_build_object('applied', EXISTS (SELECT 1 "
+	                       "FROM u))"
+	                       "   || CASE WHEN $3::int <> 0 THEN jsonb_build_object('error_code', "
+	                       "$3::int)"
+	                       "   ELSE '{}'::jsonb END) AS audit_id FROM g WHERE g.go)," HELD_MOVE(
+	                           "u", "$7::text") " SELECT g.go, (SELECT count(*) FROM o), "
+	                                            "(SELECT count(*) FROM u),"
+	                                            "  (SELECT phone_e164 FROM o), (SELECT "
+	                                            "count(audit_id) FROM a)," HELD_RESULT
+	                                            " FROM g",
 	      7 };
-enum { S_GO, S_KNOWN, S_MOVED, S_PHONE };
+enum { S_GO, S_KNOWN, S_MOVED, S_PHONE, S_AUDITS, S_HELD_ID, S_HELD_STATE };
 
 /* Feedback rows (migration 0014) due now whose message is known: its SID is the verification's
  * (auth copies it on verify, this worker's st_sent when the SID came later), else that of the
@@ -231,6 +315,9 @@ claimed_row(const PGresult *res, int i)
 	    j.verification_id, sizeof j.verification_id, "%s", PQgetvalue(res, i, C_VERIFICATION));
 	(void) snprintf(j.phone, sizeof j.phone, "%s", PQgetvalue(res, i, C_PHONE));
 	(void) snprintf(j.why, sizeof j.why, "%s", PQgetvalue(res, i, C_WHY));
+	(void) snprintf(j.channel, sizeof j.channel, "%s", PQgetvalue(res, i, C_CHANNEL));
+	(void) snprintf(j.kind, sizeof j.kind, "%s", PQgetvalue(res, i, C_KIND));
+	(void) snprintf(j.locale, sizeof j.locale, "%s", PQgetvalue(res, i, C_LOCALE));
 	j.ttl_left_s = atoi(PQgetvalue(res, i, C_TTL));
 	j.attempts   = atoi(PQgetvalue(res, i, C_ATTEMPTS));
 	j.reclaimed  = strcmp(PQgetvalue(res, i, C_WAS), "sending") == 0;
@@ -299,6 +386,40 @@ smsw_store_audit_unsent(struct pa_db *db, const struct smsw_job *j)
 	}
 }
 
+pa_err
+smsw_store_held_end(struct pa_db *db, int max, struct smsw_job *out, int *n)
+{
+	char        lim[16];
+	const char *params[1] = { lim };
+	PGresult   *res;
+	pa_err      rv;
+
+	*n = 0;
+	if (max <= 0)
+		return PA_OK;
+	(void) snprintf(lim, sizeof lim, "%d", max);
+	if ((rv = pa_db_exec(db, &st_held_end, params, &res)) != PA_OK)
+		return rv;
+	for (int i = 0; i < PQntuples(res) && *n < max; i++) {
+		struct smsw_job *j = &out[(*n)++];
+
+		*j       = (struct smsw_job) { .id = strtoll(PQgetvalue(res, i, H_ID), NULL, 10) };
+		j->state = strcmp(PQgetvalue(res, i, H_STATE), "expired") == 0
+		    ? SMSW_CLAIM_EXPIRED
+		    : SMSW_CLAIM_CANCELLED;
+		(void) snprintf(j->verification_id, sizeof j->verification_id, "%s",
+		    PQgetvalue(res, i, H_VERIFICATION));
+		(void) snprintf(j->phone, sizeof j->phone, "%s", PQgetvalue(res, i, H_PHONE));
+		(void) snprintf(j->why, sizeof j->why, "%s", PQgetvalue(res, i, H_WHY));
+		(void) snprintf(j->channel, sizeof j->channel, "%s", PQgetvalue(res, i, H_CHANNEL));
+		(void) snprintf(j->kind, sizeof j->kind, "%s", PQgetvalue(res, i, H_KIND));
+		(void) snprintf(j->locale, sizeof j->locale, "%s", PQgetvalue(res, i, H_LOCALE));
+		j->attempts = atoi(PQgetvalue(res, i, H_ATTEMPTS));
+	}
+	PQclear(res);
+	return PA_OK;
+}
+
 /* {"key": n, ...} for the audit detail: the pairs whose value is not 0. */
 static char *
 detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int v3)
@@ -318,9 +439,23 @@ detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int 
 	return s;
 }
 
+/* What HELD_RESULT says, from columns id_col and id_col + 1 of res's first row. */
+static struct smsw_fallback
+held_result(const PGresult *res, int id_col)
+{
+	struct smsw_fallback fb = { 0 };
+
+	if (!PQgetisnull(res, 0, id_col)) {
+		fb.id     = strtoll(PQgetvalue(res, 0, id_col), NULL, 10);
+		fb.queued = strcmp(PQgetvalue(res, 0, id_col + 1), "queued") == 0;
+	}
+	return fb;
+}
+
 /* FAILED: with 21610 the row's failure and the user's opt-out commit together. */
 static pa_err
-finish_failed(struct pa_db *db, const char *const *params, int error_code, bool *lost)
+finish_failed(struct pa_db *db, const char *const *params, int error_code, bool *lost,
+    struct smsw_fallback *fb)
 {
 	PGresult *res;
 	pa_err    rv;
@@ -328,7 +463,8 @@ finish_failed(struct pa_db *db, const char *const *params, int error_code, bool 
 	if (error_code != 21610) {
 		if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
 			return rv;
-		*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+		*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
+		*fb   = held_result(res, R_HELD_ID);
 		PQclear(res);
 		return PA_OK;
 	}
@@ -336,8 +472,10 @@ finish_failed(struct pa_db *db, const char *const *params, int error_code, bool 
 		return rv;
 	if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
 		goto out_fail;
-	*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-	if (!*lost && (rv = smsw_store_user_opted_out(db, PQgetvalue(res, 0, 2))) != PA_OK) {
+	*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
+	*fb   = held_result(res, R_HELD_ID);
+	if (!*lost
+	    && (rv = smsw_store_user_opted_out(db, PQgetvalue(res, 0, R_FAILED_PHONE))) != PA_OK) {
 		PQclear(res);
 		goto out_fail;
 	}
@@ -347,13 +485,34 @@ finish_failed(struct pa_db *db, const char *const *params, int error_code, bool 
 	return PA_OK;
 out_fail:
 	*lost = false;
+	*fb   = (struct smsw_fallback) { 0 };
 	pa_db_rollback(db);
 	return rv;
 }
 
+/* The audit detail of FAILED: detail_json's, and our own reason when there is one. */
+static char *
+failed_detail(const struct smsw_job *j, const struct smsw_result *r)
+{
+	char *base = detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
+	json_object *o;
+	char        *s;
+
+	if (base == NULL || r->reason == NULL)
+		return base;
+	o = json_tokener_parse(base);
+	free(base);
+	if (o == NULL)
+		return NULL;
+	(void) json_object_object_add(o, "reason", json_object_new_string(r->reason));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
 pa_err
 smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
-    const struct smsw_result *r, bool *lost)
+    const struct smsw_result *r, bool *lost, struct smsw_fallback *fb)
 {
 	char                  idtxt[24], masked[PA_PHONE_MASK_MAX], code[16], delay[32];
 	char                 *detail    = NULL;
@@ -363,6 +522,7 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 	pa_err                rv;
 
 	*lost = false;
+	*fb   = (struct smsw_fallback) { 0 };
 	(void) snprintf(idtxt, sizeof idtxt, "%lld", (long long) j->id);
 	(void) snprintf(code, sizeof code, "%d", r->error_code);
 	(void) pa_phone_mask(j->phone, masked);
@@ -379,7 +539,7 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 		/* Twilio's message can quote the number: it stays in the outbox row, never in the
 		 * audit trail or the logs. */
 		params[4] = r->error_message;
-		detail = detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
+		detail    = failed_detail(j, r);
 		break;
 	case SMSW_RETRY:
 		st = &st_retry;
@@ -396,7 +556,7 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 		return PA_ENOMEM;
 	params[6] = detail;
 	if (st == &st_failed) {
-		rv = finish_failed(db, params, r->error_code, lost);
+		rv = finish_failed(db, params, r->error_code, lost, fb);
 		free(detail);
 		return rv;
 	}
@@ -404,7 +564,9 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 	free(detail);
 	if (rv != PA_OK)
 		return rv;
-	*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
+	if (st == &st_sent)
+		*fb = held_result(res, R_HELD_ID);
 	PQclear(res);
 	return PA_OK;
 }
@@ -451,13 +613,15 @@ smsw_store_reconcile_take(
 
 pa_err
 smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
-    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result)
+    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result,
+    struct smsw_fallback *fb)
 {
 	char        code[16], masked[PA_PHONE_MASK_MAX], guess[SMSW_PHONE_SIZE];
 	const char *params[7] = { sid, status, code, raw_dlr, phone, NULL, actor };
 	PGresult   *res;
 	pa_err      rv;
 
+	*fb = (struct smsw_fallback) { 0 };
 	(void) snprintf(code, sizeof code, "%d", error_code);
 	for (int try = 0; try < 2; try++) {
 		bool go, known, moved;
@@ -469,6 +633,7 @@ smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const ch
 		known = strcmp(PQgetvalue(res, 0, S_KNOWN), "0") != 0;
 		moved = strcmp(PQgetvalue(res, 0, S_MOVED), "0") != 0;
 		if (go) {
+			*fb = held_result(res, S_HELD_ID);
 			PQclear(res);
 			*result = !known ? SMSW_CB_UNKNOWN_SID
 			    : moved      ? SMSW_CB_APPLIED

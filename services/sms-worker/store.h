@@ -42,10 +42,21 @@ pa_err smsw_store_audit_unsent(struct pa_db *db, const struct smsw_job *j) PA_MU
 /* Records r (SENT, FAILED or RETRY) for j, only while j's lease is still owner's, with its audit
  * row in the same statement. A SENT row learns any status callback that arrived before its SID
  * was stored; a verified verification learns its message SID. FAILED with 21610 also records
- * the opt-out (sms_opt_outs, and smsw_store_user_opted_out in the same transaction). *lost is
- * set when the lease was no longer owner's (another worker took the row): nothing was written. */
+ * the opt-out (sms_opt_outs, and smsw_store_user_opted_out in the same transaction). FAILED (or
+ * a SENT that learned a final status) moves j's held fallback in the same statement: queued
+ * when j failed, cancelled when it was delivered, with an audit row (sms_fallback or
+ * sms_cancelled); *fb says which (id 0: none). A FAILED r->reason goes into the audit detail.
+ * *lost is set when the lease was no longer owner's (another worker took the row): nothing
+ * was written. */
 pa_err smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
-    const struct smsw_result *r, bool *lost) PA_MUSTCHECK;
+    const struct smsw_result *r, bool *lost, struct smsw_fallback *fb) PA_MUSTCHECK;
+
+/* Ends up to max held fallbacks (migration 0015) that will never be sent: 'expired' past their
+ * not_after, 'cancelled' when their code no longer works (why: "replaced" or the verification's
+ * state). Held rows are never claimed; a primary's final status moves the others (HELD_MOVE).
+ * out[0..*n) come back like the claim's ended rows: the caller audits each
+ * (smsw_store_audit_unsent). */
+pa_err smsw_store_held_end(struct pa_db *db, int max, struct smsw_job *out, int *n) PA_MUSTCHECK;
 
 /* Sets users.opted_out_at for the user whose phone is phone, if not already set: the worker's
  * only write to a table auth owns (services/auth/store_accounts.h). smsw_store_finish calls it
@@ -69,13 +80,15 @@ pa_err smsw_store_reconcile_take(
     struct pa_db *db, int after_s, int max, struct smsw_reconcile_row *out, int *n) PA_MUSTCHECK;
 
 /* A delivery status for a SID, from a callback (actor "twilio") or a reconciliation GET (actor
- * "sms-worker"). Always adds a message_status_events row; moves the outbox row only forward;
- * audits. error_code 0 = none; raw_dlr may be NULL. phone is the number the message went to as
- * the reporter says (a callback's To, the reconciled row's phone; may be NULL): the audit row
- * shows it masked. One statement, one round trip; a second only when phone is not the row's. */
+ * "sms-worker"). Always adds a message_status_events row; moves the outbox row only forward
+ * (WhatsApp's "read" after "delivered" too); audits. A move to a final state moves the row's
+ * held fallback in the same statement (*fb, as smsw_store_finish). error_code 0 = none; raw_dlr may
+ * be NULL. phone is the number the message went to as the reporter says (a callback's To, the
+ * reconciled row's phone; may be NULL): the audit row shows it masked. One statement, one round
+ * trip; a second only when phone is not the row's. */
 pa_err smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
-    int error_code, const char *raw_dlr, const char *phone,
-    enum smsw_cb_result *result) PA_MUSTCHECK;
+    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result,
+    struct smsw_fallback *fb) PA_MUSTCHECK;
 
 /* Twilio's conversion signal (sms_feedback, migration 0014; auth inserts a row when a code is
  * verified, this store owns it from then on). Claims up to max due rows whose message has a SID,

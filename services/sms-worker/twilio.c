@@ -1,5 +1,6 @@
-/* twilio.c: Twilio's Messages API on the wire: the form we POST, and what its answers mean
- * (sent, failed for good, or try again later). No I/O here: xfer.c moves the bytes. */
+/* twilio.c: Twilio's Messages API on the wire: the form we POST (an SMS's Body, or a WhatsApp
+ * template's ContentSid and ContentVariables), and what its answers mean (sent, failed for
+ * good, or try again later). No I/O here: xfer.c moves the bytes. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,18 +32,75 @@ form_add(struct pa_strbuf *out, const char *key, const char *value)
 	curl_free(esc);
 }
 
+static bool
+is_whatsapp(const struct smsw_job *j)
+{
+	return strcmp(j->channel, "whatsapp") == 0;
+}
+
+const char *
+smsw_twilio_unsendable(const struct smsw_config *c, const struct smsw_job *j)
+{
+	char sid[35];
+
+	if (!is_whatsapp(j))
+		return NULL;
+	/* A business-initiated WhatsApp message must be an approved template: without one, Twilio
+	 * would refuse it (63016), so it is not sent at all. */
+	if (!smsw_config_content_sid(c, j->locale, sid))
+		return "no WhatsApp template for the locale (TWILIO_WHATSAPP_CONTENT_SID[S])";
+	if ((c->whatsapp_from == NULL || *c->whatsapp_from == '\0')
+	    && (c->messaging_service_sid == NULL || *c->messaging_service_sid == '\0'))
+		return "no WhatsApp sender (TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID)";
+	return NULL;
+}
+
+/* To and the sender of j's channel. WhatsApp addresses are "whatsapp:+E164"; its sender is
+ * TWILIO_WHATSAPP_FROM when set, else the Messaging Service (which then holds a WhatsApp
+ * sender), and From is left out as for SMS. */
+static void
+form_addresses(const struct smsw_config *c, const struct smsw_job *j, struct pa_strbuf *out)
+{
+	char addr[64];
+
+	if (!is_whatsapp(j)) {
+		form_add(out, "To", j->phone);
+		if (c->messaging_service_sid != NULL && *c->messaging_service_sid != '\0')
+			form_add(out, "MessagingServiceSid", c->messaging_service_sid);
+		else
+			form_add(out, "From", c->from);
+		return;
+	}
+	(void) snprintf(addr, sizeof addr, "whatsapp:%s", j->phone);
+	form_add(out, "To", addr);
+	if (c->whatsapp_from != NULL && *c->whatsapp_from != '\0') {
+		(void) snprintf(addr, sizeof addr, "%s%s",
+		    strncmp(c->whatsapp_from, "whatsapp:", 9) == 0 ? "" : "whatsapp:",
+		    c->whatsapp_from);
+		form_add(out, "From", addr);
+	} else {
+		form_add(out, "MessagingServiceSid", c->messaging_service_sid);
+	}
+}
+
 pa_err
 smsw_twilio_form(
     const struct smsw_config *c, const struct smsw_job *j, int validity_s, struct pa_strbuf *out)
 {
-	char validity[16];
+	char validity[16], sid[35];
 
-	form_add(out, "To", j->phone);
-	if (c->messaging_service_sid != NULL && *c->messaging_service_sid != '\0')
-		form_add(out, "MessagingServiceSid", c->messaging_service_sid);
-	else
-		form_add(out, "From", c->from);
-	form_add(out, "Body", j->body);
+	if (smsw_twilio_unsendable(c, j) != NULL)
+		return PA_ENOTFOUND;
+	form_addresses(c, j, out);
+	if (is_whatsapp(j)) {
+		/* The template is the content; its variables (variable 1: the code) are the
+		 * sealed body as auth wrote it, a JSON object. No Body. */
+		(void) smsw_config_content_sid(c, j->locale, sid);
+		form_add(out, "ContentSid", sid);
+		form_add(out, "ContentVariables", j->body);
+	} else {
+		form_add(out, "Body", j->body);
+	}
 	if (c->status_callback_url != NULL && *c->status_callback_url != '\0')
 		form_add(out, "StatusCallback", c->status_callback_url);
 	/* Twilio drops a message still queued after ValidityPeriod (1 to 36000 s): the code is
@@ -69,9 +127,23 @@ bool
 smsw_twilio_permanent(int code)
 {
 	/* The 21xxx range is about the request itself (the number, the sender, the body,
-	 * permissions): sending it again gives the same answer. 30xxx are delivery errors that only
-	 * arrive in status callbacks. */
-	return code >= 21000 && code < 22000;
+	 * permissions): sending it again gives the same answer. 30xxx are SMS delivery errors that
+	 * only arrive in status callbacks. */
+	if (code >= 21000 && code < 22000)
+		return true;
+	/* 63xxx are the channels' (WhatsApp's) errors. Almost all are about the recipient, the
+	 * sender, the template or the business account, and say the same on every try: 63003 the
+	 * To has no WhatsApp, 63016 outside the 24 h window (a template is needed), 63024 invalid
+	 * recipient, 63027/63028 no template for the language or the wrong variables, 63013
+	 * policy, 63014 the user blocked us, 63015 sandbox, 63032 a WhatsApp limit on this user,
+	 * 63040-63042 template rejected/paused/disabled, 63112 the business account disabled.
+	 * Taking them as final lets the held SMS go at once, while the code is young. Retried, as
+	 * they may pass in seconds: 63009 and 63012 (the provider's internal error), 63010
+	 * (Twilio's), 63017 and 63018 (rate limits). */
+	if (code >= 63000 && code < 64000)
+		return code != 63009 && code != 63010 && code != 63012 && code != 63017
+		    && code != 63018;
+	return false;
 }
 
 int
@@ -197,8 +269,11 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 		if (r->error_message[0] == '\0')
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s",
 			    http_status == 0 ? "no answer" : "HTTP error");
-	} else if (r->error_code != 0 && !smsw_twilio_permanent(r->error_code) && http_status != 400
-	    && http_status != 404) {
+	} else if (r->error_code != 0 && !smsw_twilio_permanent(r->error_code)
+	    && ((http_status != 400 && http_status != 404)
+	        || (r->error_code >= 63000 && r->error_code < 64000))) {
+		/* A 63xxx that is not final (a rate limit, the provider's hiccup) is retried
+		 * whatever the HTTP status it came with. */
 		retry(r, attempts, -1);
 	} else {
 		r->outcome = SMSW_FAILED;

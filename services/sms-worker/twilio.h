@@ -14,8 +14,17 @@
 #include "config.h"
 #include "message.h"
 
-/* The form body of a Messages.json POST for j (its phone and body), into out
- * (application/x-www-form-urlencoded). It holds the code: the caller wipes it. */
+/* Why j cannot be sent with c (static text, safe to log and audit), or NULL when it can: a
+ * WhatsApp row needs a template for its locale (smsw_config_content_sid) and a WhatsApp sender
+ * (TWILIO_WHATSAPP_FROM or a Messaging Service). Such a row fails for good, unsent. */
+const char *smsw_twilio_unsendable(const struct smsw_config *c, const struct smsw_job *j);
+
+/* The form body of a Messages.json POST for j into out (application/x-www-form-urlencoded): on
+ * SMS To, MessagingServiceSid or From, Body; on WhatsApp (j->channel) To=whatsapp:+E164, From
+ * (whatsapp:...) or MessagingServiceSid, ContentSid (the locale's template) and
+ * ContentVariables (j->body, the opened JSON); then StatusCallback, ValidityPeriod and
+ * ProvideFeedback for both. PA_ENOTFOUND when smsw_twilio_unsendable says why not. It holds
+ * the code: the caller wipes it. */
 pa_err smsw_twilio_form(const struct smsw_config *c, const struct smsw_job *j, int validity_s,
     struct pa_strbuf *out) PA_MUSTCHECK;
 
@@ -41,7 +50,8 @@ bool smsw_status_word_ok(const char *s);
 pa_err smsw_twilio_parse_message(
     const char *body, size_t len, char status[24], int *error_code) PA_MUSTCHECK;
 
-/* Whether a Twilio error code means "never retry this message". */
+/* Whether a Twilio error code means "never retry this message": 21xxx, and the 63xxx
+ * (WhatsApp) codes but its rate limits and internal errors (twilio.c lists them). */
 bool smsw_twilio_permanent(int code);
 
 /* The delay before try number attempts+1: exponential from 500 ms, capped at 30 s, with jitter

@@ -28,6 +28,11 @@ static const char *const fb_names[SMSW_FB_NOUTCOMES] = {
 	[SMSW_FB_SKIPPED]    = "skipped",
 	[SMSW_FB_UNRECORDED] = "unrecorded",
 };
+static const char *const fallback_names[SMSW_FALLBACK_NOUTCOMES] = {
+	[SMSW_FALLBACK_QUEUED]    = "queued",
+	[SMSW_FALLBACK_CANCELLED] = "cancelled",
+	[SMSW_FALLBACK_EXPIRED]   = "expired",
+};
 static const char *const class_names[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
 void
@@ -63,6 +68,12 @@ smsw_metrics_write(struct pa_strbuf *out)
 	for (int i = 0; i < SMSW_FB_NOUTCOMES; i++)
 		pa_strbuf_printf(out, "phoneauth_twilio_feedback_total{outcome=\"%s\"} %llu\n",
 		    fb_names[i], (unsigned long long) atomic_load(&m->feedback[i]));
+	pa_metrics_header(out, "phoneauth_sms_fallbacks_total", "counter",
+	    "Held fallbacks (the same code on another channel) by outcome: queued when the first "
+	    "channel failed for good, cancelled when it was delivered, expired.");
+	for (int i = 0; i < SMSW_FALLBACK_NOUTCOMES; i++)
+		pa_strbuf_printf(out, "phoneauth_sms_fallbacks_total{outcome=\"%s\"} %llu\n",
+		    fallback_names[i], (unsigned long long) atomic_load(&m->fallbacks[i]));
 	pa_metrics_one(out, "phoneauth_sms_reclaimed_total", "counter",
 	    "Rows taken over after another worker's lease ran out (each may have gone out once).",
 	    (long long) atomic_load(&m->reclaimed));

@@ -1,7 +1,8 @@
 /* wmetrics.h: the worker's counters, all in one place: sends by outcome, Twilio's answers and
- * latency, status reports by result, reclaimed, reconciled and cancelled rows, queue depth,
- * requests in flight and the last heartbeat. The send loop and the status endpoint bump them
- * (the store never does); wmetrics.c defines them and writes the Prometheus page. */
+ * latency, status reports by result, held fallbacks by outcome, reclaimed, reconciled and cancelled
+ * rows, queue depth, requests in flight and the last heartbeat. The send loop and the status
+ * endpoint bump them (the store never does); wmetrics.c defines them and writes the Prometheus
+ * page. */
 #ifndef PHONEAUTH_SMSW_WMETRICS_H
 #define PHONEAUTH_SMSW_WMETRICS_H
 
@@ -21,10 +22,19 @@ enum smsw_fb_outcome {
 	SMSW_FB_NOUTCOMES
 };
 
+/* What became of a held fallback (phoneauth_sms_fallbacks_total{outcome}, migration 0015). */
+enum smsw_fallback_outcome {
+	SMSW_FALLBACK_QUEUED, /* its primary failed for good: the code goes on this channel */
+	SMSW_FALLBACK_CANCELLED, /* its primary was delivered or read, or its code was replaced */
+	SMSW_FALLBACK_EXPIRED, /* its code expired while it was held */
+	SMSW_FALLBACK_NOUTCOMES
+};
+
 struct smsw_metrics {
 	atomic_uint_fast64_t sends[SMSW_NOUTCOMES];
 	atomic_uint_fast64_t callbacks[SMSW_CB_NRESULTS];
 	atomic_uint_fast64_t feedback[SMSW_FB_NOUTCOMES];
+	atomic_uint_fast64_t fallbacks[SMSW_FALLBACK_NOUTCOMES];
 	atomic_uint_fast64_t http_status[6]; /* Twilio answers by class: 0 = no answer, 2..5 */
 	atomic_uint_fast64_t reclaimed; /* rows taken over from a worker whose lease ran out */
 	atomic_uint_fast64_t reconciled; /* GETs that moved a status */

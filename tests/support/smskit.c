@@ -29,7 +29,16 @@ static struct {
 	struct pa_client   *client;
 	PGconn             *pg;
 	atomic_int          phone_seq;
+	const char *const  *auth_env; /* smskit_configure's */
+	const char         *verify_service_sid;
 } kit;
+
+void
+smskit_configure(const char *const *auth_env, const char *verify_service_sid)
+{
+	kit.auth_env           = auth_env;
+	kit.verify_service_sid = verify_service_sid;
+}
 
 struct fake_twilio *
 smskit_fake(void)
@@ -59,12 +68,18 @@ smskit_db_url(void)
 static int
 spawn_auth(void)
 {
-	const char *argv[] = { PHONEAUTH_AUTH_BIN, "serve", NULL };
-	const char *env[]  = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http, kit.env_admin,
-		 HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
-		 "PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
-		 "PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
-		 "PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
+	const char *argv[]  = { PHONEAUTH_AUTH_BIN, "serve", NULL };
+	const char *env[40] = { kit.env_db, kit.env_rpc, kit.env_jobs, kit.env_http, kit.env_admin,
+		HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
+		"PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
+		"PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
+		"PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
+
+	/* smskit_configure's variables come first: getenv takes the first of a name. */
+	for (size_t i = 0; kit.auth_env != NULL && kit.auth_env[i] != NULL && i < 20; i++) {
+		memmove(env + 1, env, sizeof env - sizeof env[0]);
+		env[0] = kit.auth_env[i];
+	}
 
 	return harness_spawn(&kit.auth, argv, env, "auth_twilio") == 0
 	        && harness_wait_health(kit.rpc_url, 10000)
@@ -96,7 +111,8 @@ smskit_setup(const char *db_name)
 	}
 	(void) snprintf(
 	    kit.fake_listen, sizeof kit.fake_listen, "127.0.0.1:%d", harness_free_port());
-	fo.listen = kit.fake_listen;
+	fo.listen             = kit.fake_listen;
+	fo.verify_service_sid = kit.verify_service_sid;
 	if (fake_twilio_start(&kit.fake, &fo) != 0) {
 		fprintf(stderr, "smskit: the fake Twilio did not start on %s\n", kit.fake_listen);
 		return -1;
@@ -142,6 +158,12 @@ smskit_teardown_with_worker(struct smskit_worker *w)
 	if (w->proc.pid > 0)
 		(void) harness_stop(&w->proc, SIGTERM, 10000, NULL);
 	return smskit_teardown();
+}
+
+char *
+smskit_auth_log(void)
+{
+	return harness_read_log(&kit.auth);
 }
 
 int

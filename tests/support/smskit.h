@@ -26,6 +26,9 @@ struct smskit_worker {
 	char                callback_url[96];
 };
 
+/* Before smskit_setup: more auth environment (NULL-ended, kept by pointer; it wins over the kit's
+ * own) and the fake's one Verify service SID (NULL: any). */
+void smskit_configure(const char *const *auth_env, const char *verify_service_sid);
 /* Database db_name afresh, the fake, and the auth service. Returns 0 or -1 (reason on
  * stderr). */
 int smskit_setup(const char *db_name);
@@ -49,6 +52,8 @@ int smskit_start_worker(struct smskit_worker *w, const char *tag, const char *co
 int smskit_setup_with_worker(
     const char *db_name, struct smskit_worker *w, const char *tag, const char *const *env);
 int smskit_teardown_with_worker(struct smskit_worker *w);
+/* The auth service's log (malloc'd). */
+char *smskit_auth_log(void);
 /* The worker's log (malloc'd). */
 char *smskit_worker_log(const struct smskit_worker *w);
 /* The worker's /metrics value for a sample ("phoneauth_sms_sends_total{outcome=\"sent\"}"); -1
