@@ -66,7 +66,10 @@ struct new_code {
 int
 auth_code_length(const struct pa_policy *p, const char *purpose)
 {
-	return strcmp(purpose, "password_reset") == 0 ? p->reset_code_length : p->code_length;
+	/* A login code (the second factor) opens an account as a reset code does. */
+	return strcmp(purpose, "password_reset") == 0 || strcmp(purpose, "login") == 0
+	    ? p->reset_code_length
+	    : p->code_length;
 }
 
 static void
@@ -521,13 +524,15 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 /* Settles a right code in one round trip (two for a registration, which first checks that no
  * other account verified the phone meanwhile): the try counted, the verification verified (a
  * single-use token for signup and reset codes) or consumed with the user's phone verified (a
- * registration), the audit row, COMMIT. */
+ * registration) or consumed alone (a login code: its caller issues the session), the audit row,
+ * COMMIT. */
 static struct pa_rpc_result
 mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
     const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp, bool verify)
 {
 	const struct pa_policy *p         = &w->app->policy;
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
+	bool                    login     = strcmp(v->purpose, "login") == 0;
 	unsigned char           hash[AUTH_MAC_BYTES];
 	char                    token[PA_TOKEN_LEN + 1];
 	struct auth_args        a[6];
@@ -559,7 +564,7 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 			return pa_rpc_fail(
 			    CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
 		}
-	} else {
+	} else if (!login) {
 		if ((rv = pa_token_new(token)) != PA_OK)
 			return auth_db_fail(w, call, rv);
 		pa_token_hash(hash, &w->app->token_keys, token);
@@ -569,8 +574,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 			return auth_db_fail(w, call, PA_ENOMEM);
 		resp->token_expires_in_s = (uint32_t) p->signup_token_ttl_s;
 	}
-	steps[n++] = auth_codes_verified_step(&a[2], id, register_ ? "consumed" : "verified",
-	    register_ ? NULL : hash, p->signup_token_ttl_s);
+	steps[n++]
+	    = auth_codes_verified_step(&a[2], id, register_ || login ? "consumed" : "verified",
+	        register_ || login ? NULL : hash, p->signup_token_ttl_s);
 	if (register_) {
 		steps[n++] = auth_accounts_verified_step(&a[3], v->user_id, id);
 		/* The user's other pending registrations end: none may verify or resend now. */
@@ -616,7 +622,7 @@ commit_and_refuse(struct auth_worker *w, struct pa_rpc_result r)
 
 struct pa_rpc_result
 auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id, const char *code,
-    Phoneauth__V1__VerifyCodeResponse *resp)
+    Phoneauth__V1__VerifyCodeResponse *resp, char purpose[AUTH_PURPOSE_LEN])
 {
 	const struct pa_policy *p = &w->app->policy;
 	struct pa_rpc_result    invalid
@@ -632,6 +638,7 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	int                      wait;
 	pa_err                   rv;
 
+	purpose[0] = '\0';
 	if (!auth_is_uuid(id))
 		return invalid;
 	/* Round trip 1 (with BEGIN): the verification locked and loaded, and a try taken from its
@@ -674,10 +681,14 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if (v.has_mac && code != NULL && strlen(code) <= 16)
 		right = pa_otp_check(&w->app->otp_keys, id, code, v.mac);
 	right = right && !v.expired && !v.phantom;
-	if (right)
-		return mark_verified(w, call, id, &v, resp, false);
-	if (!v.has_mac && !v.phantom && !v.expired && auth_code_verify_on(w->app))
-		return auth_code_verify_check(w, call, id, code, &v, resp);
+	if (right || (!v.has_mac && !v.phantom && !v.expired && auth_code_verify_on(w->app))) {
+		r = right ? mark_verified(w, call, id, &v, resp, false)
+		          : auth_code_verify_check(w, call, id, code, &v, resp);
+		/* The caller finishes what a right code was for (a login code: the session). */
+		if (r.code == CODE(OK))
+			(void) snprintf(purpose, AUTH_PURPOSE_LEN, "%s", v.purpose);
+		return r;
+	}
 
 	/* Round trip 2: the try counted (a wrong one that uses the last try ends the
 	 * verification), the audit row, COMMIT. */

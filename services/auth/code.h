@@ -18,7 +18,7 @@
 #include "store_codes.h"
 
 struct auth_code_request {
-	const char *purpose; /* "signup", "register", "password_reset", "login" */
+	const char *purpose; /* "signup", "register", "password_reset", "login" (user_id set) */
 	const char *phone_e164;
 	const char *user_id; /* or NULL */
 	const char *subscription_id; /* or NULL */
@@ -49,8 +49,8 @@ struct auth_code_sent {
 struct pa_rpc_result auth_code_channel(
     const struct pa_policy *p, int asked, enum pa_channel dflt, enum pa_channel *out);
 
-/* Digits of a code for purpose: a password reset code opens an existing account, so it has its
- * own length (PHONEAUTH_RESET_CODE_LENGTH, at least 6) whatever the signup length. */
+/* Digits of a code for purpose: a password reset or login code opens an existing account, so it
+ * has its own length (PHONEAUTH_RESET_CODE_LENGTH, at least 6) whatever the signup length. */
 int auth_code_length(const struct pa_policy *p, const char *purpose);
 
 /* Starts a verification inside the caller's open transaction (pa_db_begin) and commits it:
@@ -71,9 +71,11 @@ struct pa_rpc_result auth_code_resend(struct auth_worker *w, struct pa_rpc_call 
 /* VerifyCode: checks code against verification id in its own transaction. Every try, right or
  * wrong, is taken first from the phone's limits (per window and per 24 hours) and, for a reset
  * code, from the phone's and the account's daily reset tries. A right code fills resp (the user id,
- * and a single-use token for signup and reset codes, in the call's memory). */
+ * and a single-use token for signup and reset codes, in the call's memory) and purpose (else it is
+ * ""): a login code is consumed with no token, and its caller issues the session. */
 struct pa_rpc_result auth_code_check(struct auth_worker *w, struct pa_rpc_call *call,
-    const char *id, const char *code, Phoneauth__V1__VerifyCodeResponse *resp);
+    const char *id, const char *code, Phoneauth__V1__VerifyCodeResponse *resp,
+    char purpose[AUTH_PURPOSE_LEN]);
 
 /* A single-use token (VerifyCode's, for CreateAccount or CompletePasswordReset) as lookups match
  * it: its hash under every key of the token ring. */

@@ -1,5 +1,7 @@
 /* flow_codes.c: ResendCode and VerifyCode, the same for every flow's codes (code.h does the
- * work). */
+ * work); a right login code then gets its session from flow_login.c. */
+#include <string.h>
+
 #include "code.h"
 #include "flows.h"
 
@@ -24,6 +26,13 @@ struct pa_rpc_result
 auth_verify_code(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 {
 	const Phoneauth__V1__VerifyCodeRequest *in = in_;
+	char                                    purpose[AUTH_PURPOSE_LEN];
+	struct pa_rpc_result                    r;
 
-	return auth_code_check(state, call, in->verification_id, in->code, out);
+	r = auth_code_check(state, call, in->verification_id, in->code, out, purpose);
+	/* A login code is consumed by now, so only one VerifyCode gets its session (should its
+	 * transaction fail, the person logs in again: a new code, never a second session). */
+	if (r.code != CODE(OK) || strcmp(purpose, "login") != 0)
+		return r;
+	return auth_login_code_verified(state, call, in->remember_device, out);
 }

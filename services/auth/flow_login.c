@@ -1,5 +1,7 @@
-/* flow_login.c: Login (Argon2, on the slow pool), ValidateSession and Logout. Session tokens are
- * random and stored only as keyed hashes. */
+/* flow_login.c: Login (Argon2, on the slow pool) with its second factor (a login code unless the
+ * profile is off, or under new-device the request shows a remembered device), the session a right
+ * login code then gets (auth_login_code_verified, for VerifyCode), ValidateSession and Logout.
+ * Session and device tokens are random and stored only as keyed hashes. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,53 +9,194 @@
 
 #include "audit.h"
 #include "caller.h"
+#include "code.h"
 #include "common/crypto.h"
 #include "common/log.h"
 #include "flows.h"
+#include "health.h"
 #include "input.h"
 #include "password.h"
 #include "store.h"
 #include "store_accounts.h"
+#include "store_devices.h"
 #include "store_limits.h"
 #include "store_sessions.h"
 
-/* A session for user_id after a right password: out gets the token (in the call's memory). */
+/* What a login grants, in the call's memory: a session and, when asked, a remembered device. */
+struct login_grant {
+	char   *session_token;
+	int64_t session_expires_at;
+	char   *device_token; /* NULL unless a device was remembered */
+	int64_t device_expires_at;
+};
+
+/* A random token, copied into the call's memory, and its keyed hash (only the hash is stored). */
+static pa_err
+new_token(
+    struct auth_worker *w, struct pa_rpc_call *call, char **out, unsigned char hash[AUTH_MAC_BYTES])
+{
+	char   token[PA_TOKEN_LEN + 1];
+	pa_err rv;
+
+	*out = NULL;
+	if ((rv = pa_token_new(token)) != PA_OK)
+		return rv;
+	pa_token_hash(hash, &w->app->token_keys, token);
+	*out = pa_rpc_call_strdup(call, token);
+	sodium_memzero(token, sizeof token);
+	return *out != NULL ? PA_OK : PA_ENOMEM;
+}
+
+/* In one transaction: the user's last login, a new session, with remember a remembered device
+ * (PHONEAUTH_REMEMBER_DEVICE_TTL) and its audit row, then the audit row a. */
+static struct pa_rpc_result
+grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id,
+    const struct auth_audit *a, bool remember, struct login_grant *g)
+{
+	const struct pa_policy              *p      = &w->app->policy;
+	const Phoneauth__V1__CallerMetadata *caller = pa_rpc_call_caller(call);
+	const char   *ua = caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL;
+	const char   *ip = auth_caller_ip(call);
+	unsigned char shash[AUTH_MAC_BYTES], dhash[AUTH_MAC_BYTES];
+	pa_err        rv;
+
+	*g = (struct login_grant) { .session_token = NULL };
+	if ((rv = new_token(w, call, &g->session_token, shash)) != PA_OK
+	    || (remember && (rv = new_token(w, call, &g->device_token, dhash)) != PA_OK))
+		return rv == PA_ENOMEM ? pa_rpc_fail_err(rv) : auth_db_fail(w, call, rv);
+	if ((rv = pa_db_begin(w->db)) != PA_OK
+	    || (rv = auth_accounts_login_ok(w->db, user_id)) != PA_OK
+	    || (rv = auth_sessions_new(
+	            w->db, shash, user_id, p->session_ttl_s, ip, ua, &g->session_expires_at))
+	        != PA_OK
+	    || (remember
+	        && ((rv = auth_devices_new(w->db, dhash, user_id, p->remember_device_ttl_s, ip, ua,
+	                 &g->device_expires_at))
+	                != PA_OK
+	            || (rv = auth_audit_write(w->db,
+	                    &(struct auth_audit) { .event = "device_remembered",
+	                        .user_id                  = user_id,
+	                        .outcome                  = "ok",
+	                        .ip                       = ip }))
+	                != PA_OK))
+	    || (rv = auth_audit_write(w->db, a)) != PA_OK || (rv = pa_db_commit(w->db)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	return pa_rpc_ok(NULL);
+}
+
+/* A session for u after a right password (and, where the profile asks, a remembered device
+ * instead of a code: how says which, for the audit row). */
 static struct pa_rpc_result
 login_ok(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_login_user *u,
-    Phoneauth__V1__LoginResponse *out)
+    const char *how, Phoneauth__V1__LoginResponse *out)
 {
-	const Phoneauth__V1__CallerMetadata *caller = pa_rpc_call_caller(call);
-	char                                 token[PA_TOKEN_LEN + 1];
-	unsigned char                        hash[AUTH_MAC_BYTES];
-	int64_t                              expires_at = 0;
-	pa_err                               rv;
+	struct login_grant   g;
+	struct pa_rpc_result r;
 
-	if ((rv = pa_token_new(token)) != PA_OK)
-		return auth_db_fail(w, call, rv);
-	pa_token_hash(hash, &w->app->token_keys, token);
-	out->session_token = pa_rpc_call_strdup(call, token);
-	sodium_memzero(token, sizeof token);
-	out->user_id = pa_rpc_call_strdup(call, u->id);
-	if (out->session_token == NULL || out->user_id == NULL)
+	r = grant(w, call, u->id,
+	    &(struct auth_audit) { .event = "login",
+	        .user_id                  = u->id,
+	        .phone_e164               = u->phone,
+	        .outcome                  = "ok",
+	        .detail_json              = how,
+	        .ip                       = auth_caller_ip(call) },
+	    false, &g);
+	if (r.code != CODE(OK))
+		return r;
+	out->session_token   = g.session_token;
+	out->expires_at_unix = g.session_expires_at;
+	if ((out->user_id = pa_rpc_call_strdup(call, u->id)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
+	return r;
+}
+
+/* Whether a right password must be followed by a code: always, or under new-device unless
+ * device_token names a live remembered device of this very user (another user's token, an
+ * expired or a made-up one does not count). */
+static pa_err
+login_needs_code(struct auth_worker *w, const char *user_id, const char *device_token, bool *need)
+{
+	unsigned char hashes[PA_KEYRING_MAX][AUTH_MAC_BYTES];
+	size_t        n;
+	bool          found;
+	pa_err        rv;
+
+	*need = w->app->policy.login_second_factor != PA_2FA_OFF;
+	if (w->app->policy.login_second_factor != PA_2FA_NEW_DEVICE || device_token == NULL
+	    || device_token[0] == '\0')
+		return PA_OK;
+	n = pa_token_hashes(hashes, &w->app->token_keys, device_token);
+	if ((rv = auth_devices_use(w->db, hashes, n, user_id, &found)) != PA_OK)
+		return rv;
+	*need = !found;
+	return PA_OK;
+}
+
+/* The second factor: no session yet, a login code to the account's verified phone through the
+ * code engine (the channel asked for, cooldown, every send limit, the pumping gate); VerifyCode
+ * with it issues the session (auth_login_code_verified). */
+static struct pa_rpc_result
+login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_login_user *u,
+    int channel, Phoneauth__V1__LoginResponse *out)
+{
+	const struct pa_policy  *p = &w->app->policy;
+	struct auth_code_request req
+	    = { .purpose = "login", .phone_e164 = u->phone, .user_id = u->id };
+	struct auth_pump_pass pass;
+	struct auth_code_sent sent;
+	struct pa_rpc_result  r;
+	pa_err                rv;
+
+	/* A verified account has a verified phone; this guards the constraint, not a flow. */
+	if (u->phone[0] == '\0')
+		return pa_rpc_fail(
+		    CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED), p->msg_login_not_verified);
+	if ((r = auth_code_channel(p, channel, p->default_channel, &req.channel)).code != CODE(OK)
+	    || (r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_pump_gate(w, call, u->phone, &pass)).code != CODE(OK))
+		return r;
+	req.has_channel = true;
+	req.pump        = &pass;
+	/* The challenge's audit row commits (or rolls back) with the code's. */
 	if ((rv = pa_db_begin(w->db)) != PA_OK
-	    || (rv = auth_accounts_login_ok(w->db, u->id)) != PA_OK
-	    || (rv = auth_sessions_new(w->db, hash, u->id, w->app->policy.session_ttl_s,
-	            auth_caller_ip(call),
-	            caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL,
-	            &expires_at))
-	        != PA_OK
 	    || (rv = auth_audit_write(w->db,
-	            &(struct auth_audit) { .event = "login",
+	            &(struct auth_audit) { .event = "login_challenge",
 	                .user_id                  = u->id,
 	                .phone_e164               = u->phone,
-	                .outcome                  = "ok",
+	                .outcome                  = "code_sent",
 	                .ip                       = auth_caller_ip(call) }))
-	        != PA_OK
-	    || (rv = pa_db_commit(w->db)) != PA_OK)
+	        != PA_OK)
 		return auth_db_fail(w, call, rv);
-	out->expires_at_unix = expires_at;
-	return pa_rpc_ok(NULL);
+	if ((r = auth_code_start(w, call, &req, &sent)).code != CODE(OK))
+		return r;
+	out->second_factor = auth_code_sent_reply(w->app, call, &sent);
+	if (out->second_factor == NULL)
+		return pa_rpc_fail_err(PA_ENOMEM);
+	return pa_rpc_ok(p->msg_second_factor);
+}
+
+struct pa_rpc_result
+auth_login_code_verified(struct auth_worker *w, struct pa_rpc_call *call, bool remember_device,
+    Phoneauth__V1__VerifyCodeResponse *out)
+{
+	struct login_grant   g;
+	struct pa_rpc_result r;
+
+	r = grant(w, call, out->user_id,
+	    &(struct auth_audit) { .event = "login_second_factor",
+	        .user_id                  = out->user_id,
+	        .outcome                  = "verified",
+	        .ip                       = auth_caller_ip(call) },
+	    remember_device, &g);
+	if (r.code != CODE(OK))
+		return r;
+	out->session_token           = g.session_token;
+	out->session_expires_at_unix = g.session_expires_at;
+	if (g.device_token != NULL) {
+		out->device_token           = g.device_token;
+		out->device_expires_at_unix = g.device_expires_at;
+	}
+	return pa_rpc_ok(w->app->policy.msg_verified);
 }
 
 /* Audits a refused login; the refusal stands even when the row cannot be written. */
@@ -148,7 +291,7 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	struct auth_login_user             u;
 	struct login_keys                  keys;
 	struct pa_rpc_result               r;
-	bool                               found, right = false;
+	bool                               found, right = false, need_code;
 	pa_err                             rv;
 
 	auth_login_keys(w->app, in->login, phone, &email);
@@ -199,7 +342,15 @@ auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 	if (!u.verified)
 		return pa_rpc_fail(
 		    CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED), p->msg_login_not_verified);
-	return login_ok(w, call, &u, out);
+	if ((rv = login_needs_code(w, u.id, in->device_token, &need_code)) != PA_OK)
+		return auth_db_fail(w, call, rv);
+	if (need_code)
+		return login_challenge(w, call, &u, (int) in->channel, out);
+	return login_ok(w, call, &u,
+	    p->login_second_factor == PA_2FA_NEW_DEVICE
+	        ? "{\"second_factor\":\"remembered_device\"}"
+	        : NULL,
+	    out);
 }
 
 struct pa_rpc_result

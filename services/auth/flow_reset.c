@@ -1,6 +1,6 @@
 /* flow_reset.c: password reset: a code to the account's verified phone (StartPasswordReset), then
  * the new password with the single-use token VerifyCode gave (CompletePasswordReset: Argon2, on
- * the slow pool), which ends every session of the account. */
+ * the slow pool), which ends every session of the account and forgets its remembered devices. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +16,7 @@
 #include "store.h"
 #include "store_accounts.h"
 #include "store_codes.h"
+#include "store_devices.h"
 #include "store_sessions.h"
 
 /* The non-enumerating answer when there is no account and not even a phone to stand a phantom
@@ -109,6 +110,9 @@ complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const struct aut
 	}
 	if ((rv = auth_accounts_set_password(w->db, v.user_id, pwhash)) != PA_OK
 	    || (rv = auth_sessions_revoke_user(w->db, v.user_id)) != PA_OK
+	    /* A new password forgets the remembered devices too: whoever reset it decides anew
+	     * which devices skip the login code. */
+	    || (rv = auth_devices_forget_user(w->db, v.user_id)) != PA_OK
 	    || (rv = auth_codes_consume(w->db, v.id, v.user_id)) != PA_OK
 	    || (rv = auth_audit_write(w->db,
 	            &(struct auth_audit) { .event = "password_reset",

@@ -32,6 +32,7 @@ window_of(const struct auth_config *cfg, enum auth_retention_table t)
 	case AUTH_RET_VERIFICATIONS:
 		return cfg->retain_verifications_s;
 	case AUTH_RET_SESSIONS:
+	case AUTH_RET_DEVICES:
 		return cfg->retain_sessions_s;
 	case AUTH_RET_PUMP_EVENTS: /* the breakers count back a day */
 		return cfg->retain_rate_events_s > 90000 ? cfg->retain_rate_events_s : 90000;

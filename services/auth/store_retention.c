@@ -80,6 +80,13 @@ static const struct pa_stmt st_captcha
 	" WHERE at < " CUTOFF " LIMIT $2::int)) AND at < " CUTOFF,
 	      2 };
 
+/* Remembered devices (migration 0016): their expiry is their end. */
+#define DEVICE_OLD "expires_at < " CUTOFF
+static const struct pa_stmt st_devices
+    = { "DELETE FROM remembered_devices WHERE id = ANY (ARRAY(SELECT id FROM remembered_devices"
+	" WHERE " DEVICE_OLD " LIMIT $2::int)) AND " DEVICE_OLD,
+	      2 };
+
 static const struct pa_stmt st_try_lock
     = { "SELECT pg_try_advisory_lock(hashtextextended('phoneauth.retention', 0))", 0 };
 static const struct pa_stmt st_unlock
@@ -99,6 +106,7 @@ static const struct {
 	[AUTH_RET_PUMP_EVENTS]   = { "pump_events", &st_pump_events },
 	[AUTH_RET_PUMP_DAILY]    = { "pump_daily", &st_pump_daily },
 	[AUTH_RET_CAPTCHA_USED]  = { "captcha_used", &st_captcha },
+	[AUTH_RET_DEVICES]       = { "remembered_devices", &st_devices },
 };
 
 const char *

@@ -4,9 +4,9 @@
  * with them by ON DELETE CASCADE), sms_outbox (their status events cascade),
  * message_status_events (only the ones that never found their outbox row), sms_feedback,
  * verifications,
- * sessions and rate_events. (The only other DELETE is store_limits.c's clearing of one subject's
- * events.) audit_events and audit_checkpoints are never deleted: the triggers of 0001 forbid it,
- * and README.md says how an operator archives them. */
+ * sessions, rate_events and remembered_devices. (The only other DELETE is store_limits.c's clearing
+ * of one subject's events.) audit_events and audit_checkpoints are never deleted: the triggers of
+ * 0001 forbid it, and README.md says how an operator archives them. */
 #ifndef PHONEAUTH_AUTH_STORE_RETENTION_H
 #define PHONEAUTH_AUTH_STORE_RETENTION_H
 
@@ -28,6 +28,7 @@ enum auth_retention_table {
 	AUTH_RET_PUMP_EVENTS,
 	AUTH_RET_PUMP_DAILY,
 	AUTH_RET_CAPTCHA_USED,
+	AUTH_RET_DEVICES,
 	AUTH_RET_NTABLES
 };
 
@@ -47,7 +48,8 @@ const char *auth_retention_table_name(enum auth_retention_table t);
  *   sessions       expired or revoked before the window;
  *   rate_events    recorded before the window, whatever the limits' windows are;
  *   pump_events, captcha_used  recorded before the window;
- *   pump_daily     days before the window's day. */
+ *   pump_daily     days before the window's day;
+ *   remembered_devices  expired before the window (a password reset deletes them at once). */
 pa_err auth_retention_delete(struct pa_db *db, enum auth_retention_table t, int older_than_s,
     int batch, int64_t *deleted) PA_MUSTCHECK;
 

@@ -326,8 +326,9 @@ flowkit_outbox_code(const char *vid, char *code)
 	}
 	assert_int_equal(PQgetlength(res, 0, 0), 36);
 	assert_memory_equal(PQgetvalue(res, 0, 0), vid, 36);
-	/* Reset codes have their own length (PHONEAUTH_RESET_CODE_LENGTH, default 6). */
-	if (strcmp(PQgetvalue(res, 0, 2), "password_reset") == 0)
+	/* Reset and login codes have their own length (PHONEAUTH_RESET_CODE_LENGTH, default 6). */
+	if (strcmp(PQgetvalue(res, 0, 2), "password_reset") == 0
+	    || strcmp(PQgetvalue(res, 0, 2), "login") == 0)
 		cl = 6;
 	if (PQgetisnull(res, 0, 1)) {
 		PQclear(res);
