@@ -33,6 +33,7 @@ static const struct flowkit_profile *prof;
 static struct inst                   inst[FLOWKIT_NINST];
 static char                          db_url[512];
 static PGconn                       *db;
+static char                          cur_locale[36]; /* CallerMetadata.locale; "" none */
 static struct pa_keyring             outbox_kr;
 static char                          cur_ip[48];
 static int                           ip_seq, phone_seq = 100;
@@ -414,6 +415,12 @@ flowkit_wrong_code(const char *code, char *out, int delta)
 /* ---- RPC ------------------------------------------------------------------------------------- */
 
 void
+flowkit_set_locale(const char *tag)
+{
+	(void) snprintf(cur_locale, sizeof cur_locale, "%s", tag != NULL ? tag : "");
+}
+
+void
 flowkit_rpc(int which, const char *method, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
 {
@@ -423,6 +430,7 @@ flowkit_rpc(int which, const char *method, const ProtobufCMessage *req,
 
 	md.end_user_ip = cur_ip;
 	md.user_agent  = (char *) prof->user_agent;
+	md.locale      = cur_locale;
 	(void) snprintf(path, sizeof path, "/phoneauth.v1.Auth/%s", method);
 	rv = pa_client_call(inst[which].client, path, req, desc, &md, r);
 	if (rv != PA_OK)

@@ -150,6 +150,9 @@ void flowkit_wrong_code(const char *code, char *out, int delta);
 void flowkit_rpc(int which, const char *method, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *desc, struct pa_reply *r);
 
+/* CallerMetadata.locale of every flowkit_rpc from now on ("" or NULL: none). */
+void flowkit_set_locale(const char *tag);
+
 /* Checks code, reason and (when msg is not NULL) the whole message; prints the reply and fails
  * the test at file:line on a mismatch. */
 void flowkit_expect_at(const struct pa_reply *r, pa_code code, pa_reason reason, const char *msg,
