@@ -229,7 +229,7 @@ auth_admin_list_users(struct pa_rpc_call *call, void *state, const void *in_, vo
 
 	/* A whole phone number in any format the Auth RPCs accept searches by its E.164 form. */
 	if (in->search != NULL && in->search[0] != '\0' && strchr(in->search, '@') == NULL
-	    && auth_phone_accept(pa_rpc_call_service_arg(call), in->search, &ph).code == CODE(OK))
+	    && auth_phone_accept(w->app, &w->app->policy, in->search, &ph).code == CODE(OK))
 		like_prefix(ph.e164, pat, sizeof pat);
 	else if (in->search != NULL && in->search[0] != '\0')
 		like_prefix(in->search, pat, sizeof pat);
@@ -333,7 +333,7 @@ who_parse(struct auth_app *app, const char *input, struct admin_who *w)
 		auth_email_identity(w->text, w->email);
 	else if (auth_is_uuid(w->text))
 		(void) snprintf(w->id, sizeof w->id, "%.36s", w->text);
-	else if (auth_phone_accept(app, w->text, &ph).code == CODE(OK))
+	else if (auth_phone_accept(app, &app->policy, w->text, &ph).code == CODE(OK))
 		(void) snprintf(w->phone, sizeof w->phone, "%s", ph.e164);
 }
 

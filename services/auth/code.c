@@ -205,7 +205,7 @@ static struct pa_rpc_result
 send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone,
     const struct auth_pump_pass *pass, struct auth_pump_take *t)
 {
-	const struct pa_policy *p = &w->app->policy;
+	const struct pa_policy *p = auth_caller_policy(w->app, call);
 	char                    ip[AUTH_IP_KEY_MAX], phone_ip[AUTH_PHONE_LEN + AUTH_IP_KEY_MAX];
 	struct auth_limit       l[3];
 	struct pa_rpc_result    refused[3];
@@ -237,10 +237,10 @@ send_limits(struct auth_worker *w, struct pa_rpc_call *call, const char *phone,
 }
 
 static struct pa_rpc_result
-too_soon(struct auth_worker *w, int wait)
+too_soon(struct auth_worker *w, struct pa_rpc_call *call, int wait)
 {
-	struct pa_rpc_result r = pa_rpc_fail(
-	    CODE(RESOURCE_EXHAUSTED), REASON(RESEND_TOO_SOON), w->app->policy.msg_resend_too_soon);
+	struct pa_rpc_result r = pa_rpc_fail(CODE(RESOURCE_EXHAUSTED), REASON(RESEND_TOO_SOON),
+	    auth_caller_policy(w->app, call)->msg_resend_too_soon);
 
 	pa_db_rollback(w->db);
 	r.retry_after_s = (uint32_t) wait;
@@ -324,7 +324,7 @@ struct pa_rpc_result
 auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
     const struct auth_code_request *req, struct auth_code_sent *out)
 {
-	const struct pa_policy *p  = &w->app->policy;
+	const struct pa_policy *p  = auth_caller_policy(w->app, call);
 	const struct pa_policy *lp = lang_policy(w, call);
 	struct auth_args        a[4];
 	struct auth_audit_row   arow;
@@ -354,7 +354,7 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		return auth_db_fail(w, call, rv);
 	auth_codes_pending_row(res, &pending);
 	if (pending.found && pending.resend_wait_s > 0)
-		return too_soon(w, pending.resend_wait_s);
+		return too_soon(w, call, pending.resend_wait_s);
 	/* One's own restart replaces one's pending code. Anyone may ask for a reset, so a reset
 	 * start never ends the pending reset code: the owner's keeps working (the daily caps on
 	 * reset tries bound the guesses however many codes are live). */
@@ -425,7 +425,7 @@ struct pa_rpc_result
 auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id, int asked_channel,
     struct auth_code_sent *out)
 {
-	const struct pa_policy    *p  = &w->app->policy;
+	const struct pa_policy    *p  = auth_caller_policy(w->app, call);
 	const struct pa_policy    *lp = lang_policy(w, call);
 	const struct pa_rpc_result unknown
 	    = pa_rpc_fail(CODE(NOT_FOUND), REASON(VERIFICATION_NOT_FOUND), p->msg_code_invalid);
@@ -448,7 +448,7 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 	out->outbox_id = 0;
 	if (!auth_is_uuid(id))
 		return unknown;
-	if ((r = auth_sms_available(w)).code != CODE(OK))
+	if ((r = auth_sms_available(w, call)).code != CODE(OK))
 		return r;
 	(void) snprintf(out->id, sizeof out->id, "%s", id);
 	if (auth_pump_active(w->app)) {
@@ -460,7 +460,7 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 		if (!auth_codes_load_row(res, &v) || strcmp(v.state, "pending") != 0)
 			return unknown;
 		if (v.resend_wait_s > 0)
-			return too_soon(w, v.resend_wait_s);
+			return too_soon(w, call, v.resend_wait_s);
 		if ((r = auth_pump_gate(w, call, v.phone, &pass)).code != CODE(OK))
 			return r;
 	}
@@ -484,7 +484,7 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 	plan.verify  = !v.has_mac;
 	out->channel = channel;
 	if (v.resend_wait_s > 0)
-		return too_soon(w, v.resend_wait_s);
+		return too_soon(w, call, v.resend_wait_s);
 	if (plan.fixed == NULL
 	    && (r = send_limits(w, call, v.phone, &pass, &take)).code != CODE(OK))
 		return r;
@@ -530,7 +530,7 @@ static struct pa_rpc_result
 mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
     const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp, bool verify)
 {
-	const struct pa_policy *p         = &w->app->policy;
+	const struct pa_policy *p         = auth_caller_policy(w->app, call);
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
 	bool                    login     = strcmp(v->purpose, "login") == 0;
 	unsigned char           hash[AUTH_MAC_BYTES];
@@ -624,7 +624,7 @@ struct pa_rpc_result
 auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id, const char *code,
     Phoneauth__V1__VerifyCodeResponse *resp, char purpose[AUTH_PURPOSE_LEN])
 {
-	const struct pa_policy *p = &w->app->policy;
+	const struct pa_policy *p = auth_caller_policy(w->app, call);
 	struct pa_rpc_result    invalid
 	    = pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
 	struct pa_rpc_result     r;

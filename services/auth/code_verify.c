@@ -98,7 +98,7 @@ static struct pa_rpc_result
 settle(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
     Phoneauth__V1__VerifyCodeResponse *resp, struct pa_rpc_result invalid)
 {
-	const struct pa_policy  *p = &w->app->policy;
+	const struct pa_policy  *p = auth_caller_policy(w->app, call);
 	struct auth_verification v;
 	struct auth_args         a[1];
 	struct pa_db_step        steps[1];
@@ -120,7 +120,7 @@ struct pa_rpc_result
 auth_code_verify_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
     const char *code, const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
 {
-	const struct pa_policy *p = &w->app->policy;
+	const struct pa_policy *p = auth_caller_policy(w->app, call);
 	struct pa_rpc_result    invalid
 	    = pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
 	struct pa_rpc_result      r;

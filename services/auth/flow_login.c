@@ -53,7 +53,7 @@ static struct pa_rpc_result
 grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id,
     const struct auth_audit *a, bool remember, struct login_grant *g)
 {
-	const struct pa_policy              *p      = &w->app->policy;
+	const struct pa_policy              *p      = auth_caller_policy(w->app, call);
 	const Phoneauth__V1__CallerMetadata *caller = pa_rpc_call_caller(call);
 	const char   *ua = caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL;
 	const char   *ip = auth_caller_ip(call);
@@ -139,7 +139,7 @@ static struct pa_rpc_result
 login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_login_user *u,
     int channel, Phoneauth__V1__LoginResponse *out)
 {
-	const struct pa_policy  *p = &w->app->policy;
+	const struct pa_policy  *p = auth_caller_policy(w->app, call);
 	struct auth_code_request req
 	    = { .purpose = "login", .phone_e164 = u->phone, .user_id = u->id };
 	struct auth_pump_pass pass;
@@ -152,7 +152,7 @@ login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct au
 		return pa_rpc_fail(
 		    CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED), p->msg_login_not_verified);
 	if ((r = auth_code_channel(p, channel, p->default_channel, &req.channel)).code != CODE(OK)
-	    || (r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_sms_available(w, call)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, u->phone, &pass)).code != CODE(OK))
 		return r;
 	req.has_channel = true;
@@ -196,7 +196,7 @@ auth_login_code_verified(struct auth_worker *w, struct pa_rpc_call *call, bool r
 		out->device_token           = g.device_token;
 		out->device_expires_at_unix = g.device_expires_at;
 	}
-	return pa_rpc_ok(w->app->policy.msg_verified);
+	return pa_rpc_ok(auth_caller_policy(w->app, call)->msg_verified);
 }
 
 /* Audits a refused login; the refusal stands even when the row cannot be written. */
@@ -246,7 +246,7 @@ static struct pa_rpc_result
 login_throttle(
     struct auth_worker *w, struct pa_rpc_call *call, const struct login_keys *k, bool count_login)
 {
-	const struct pa_policy *p    = &w->app->policy;
+	const struct pa_policy *p    = auth_caller_policy(w->app, call);
 	const struct auth_limit l[2] = {
 		{ "login_fail", count_login ? k->login_ip : NULL, p->login_lock_s,
 		    p->login_max_failures },
@@ -283,7 +283,7 @@ struct pa_rpc_result
 auth_login(struct pa_rpc_call *call, void *state, const void *in_, void *out)
 {
 	struct auth_worker                *w  = state;
-	const struct pa_policy            *p  = &w->app->policy;
+	const struct pa_policy            *p  = auth_caller_policy(w->app, call);
 	const Phoneauth__V1__LoginRequest *in = in_;
 	const char                        *pw = in->password ? in->password : "";
 	const char                        *email;
@@ -372,7 +372,7 @@ auth_validate_session(struct pa_rpc_call *call, void *state, const void *in_, vo
 		return pa_rpc_fail_err(rv);
 	if (!found)
 		return pa_rpc_fail(CODE(UNAUTHENTICATED), REASON(SESSION_INVALID),
-		    w->app->policy.msg_session_invalid);
+		    auth_caller_policy(w->app, call)->msg_session_invalid);
 	out->user_id      = pa_rpc_call_strdup(call, s.user_id);
 	out->phone_masked = pa_rpc_call_strdup(
 	    call, pa_phone_mask_styled(s.phone, w->app->policy.phone_mask, masked));

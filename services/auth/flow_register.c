@@ -72,7 +72,7 @@ register_hashed(struct auth_worker *w, struct pa_rpc_call *call, const char *ema
 		return r;
 	if ((out->sent = auth_code_sent_reply(w->app, call, &sent)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
-	return pa_rpc_ok(w->app->policy.msg_registered);
+	return pa_rpc_ok(auth_caller_policy(w->app, call)->msg_registered);
 }
 
 struct pa_rpc_result
@@ -89,14 +89,18 @@ auth_register_account(struct pa_rpc_call *call, void *state, const void *in_, vo
 
 	if (!auth_email_ok(in->email))
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
-		    w->app->policy.msg_invalid_email);
-	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
-	    || (r = auth_code_channel(
-	            &w->app->policy, (int) in->channel, w->app->policy.default_channel, &channel))
+		    auth_caller_policy(w->app, call)->msg_invalid_email);
+	if ((r = auth_phone_accept(w->app, auth_caller_policy(w->app, call), in->phone, &phone))
 	            .code
 	        != CODE(OK)
-	    || (r = auth_password_acceptable(w->app, in->password, NULL)).code != CODE(OK)
-	    || (r = auth_sms_available(w)).code != CODE(OK)
+	    || (r = auth_code_channel(auth_caller_policy(w->app, call), (int) in->channel,
+	            w->app->policy.default_channel, &channel))
+	            .code
+	        != CODE(OK)
+	    || (r = auth_password_acceptable(auth_caller_policy(w->app, call), in->password, NULL))
+	            .code
+	        != CODE(OK)
+	    || (r = auth_sms_available(w, call)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, phone.e164, &pass)).code != CODE(OK))
 		return r;
 	/* Every path hashes, so a taken email costs the same time as a new one. */

@@ -38,7 +38,7 @@ struct pa_rpc_result
 auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
 {
 	struct auth_worker                             *w   = state;
-	const struct pa_policy                         *p   = &w->app->policy;
+	const struct pa_policy                         *p   = auth_caller_policy(w->app, call);
 	const Phoneauth__V1__StartPasswordResetRequest *in  = in_;
 	Phoneauth__V1__StartPasswordResetResponse      *out = out_;
 	struct auth_code_request                        req = { .purpose = "password_reset" };
@@ -70,7 +70,7 @@ auth_start_password_reset(struct pa_rpc_call *call, void *state, const void *in_
 		return pa_rpc_fail(
 		    CODE(NOT_FOUND), REASON(NOT_FOUND_GENERIC), p->msg_login_invalid);
 	}
-	if ((r = auth_sms_available(w)).code != CODE(OK)
+	if ((r = auth_sms_available(w, call)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, phone, &pass)).code != CODE(OK))
 		return r;
 	req.phone_e164 = phone;
@@ -94,7 +94,7 @@ static struct pa_rpc_result
 complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_token_ref *tok,
     const char *pwhash, Phoneauth__V1__CompletePasswordResetResponse *out)
 {
-	const struct pa_policy        *p = &w->app->policy;
+	const struct pa_policy        *p = auth_caller_policy(w->app, call);
 	struct auth_token_verification v;
 	bool                           found;
 	pa_err                         rv;
@@ -137,12 +137,14 @@ auth_complete_password_reset(struct pa_rpc_call *call, void *state, const void *
 	struct auth_token_ref                              tok;
 	struct pa_rpc_result                               r;
 
-	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
+	if ((r = auth_password_acceptable(
+	         auth_caller_policy(w->app, call), in->password, in->password_confirm))
+	        .code
 	    != CODE(OK))
 		return r;
 	r = auth_code_token_then_hash(w, call, in->reset_token, "password_reset",
 	    pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(TOKEN_INVALID),
-	        w->app->policy.msg_session_invalid),
+	        auth_caller_policy(w->app, call)->msg_session_invalid),
 	    in->password, &tok, pwhash);
 	if (r.code != CODE(OK))
 		return r;

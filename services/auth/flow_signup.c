@@ -34,7 +34,9 @@ auth_link_subscription(struct pa_rpc_call *call, void *state, const void *in_, v
 	    || strlen(in->subscription_id) > 200)
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(MISSING_FIELD),
 		    "A subscription id of 1 to 200 characters is required.");
-	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK))
+	if ((r = auth_phone_accept(w->app, auth_caller_policy(w->app, call), in->phone, &phone))
+	        .code
+	    != CODE(OK))
 		return r;
 	if ((rv = pa_db_begin(w->db)) != PA_OK
 	    || (rv = auth_accounts_link_subscription(
@@ -67,7 +69,7 @@ static struct pa_rpc_result
 subscription_ok(
     struct auth_worker *w, struct pa_rpc_call *call, const char *sub_id, const char *phone)
 {
-	const struct pa_policy *p = &w->app->policy;
+	const struct pa_policy *p = auth_caller_policy(w->app, call);
 	char                    linked[AUTH_PHONE_LEN];
 	bool                    found;
 	pa_err                  rv;
@@ -92,7 +94,7 @@ struct pa_rpc_result
 auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *out_)
 {
 	struct auth_worker                      *w   = state;
-	const struct pa_policy                  *p   = &w->app->policy;
+	const struct pa_policy                  *p   = auth_caller_policy(w->app, call);
 	const Phoneauth__V1__StartSignupRequest *in  = in_;
 	Phoneauth__V1__StartSignupResponse      *out = out_;
 	struct auth_code_request                 req = { .purpose = "signup" };
@@ -103,7 +105,9 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	char                                     masked[PA_PHONE_MASK_MAX];
 	pa_err                                   rv;
 
-	if ((r = auth_phone_accept(w->app, in->phone, &phone)).code != CODE(OK)
+	if ((r = auth_phone_accept(w->app, auth_caller_policy(w->app, call), in->phone, &phone))
+	            .code
+	        != CODE(OK)
 	    || (r = auth_code_channel(p, (int) in->channel, p->default_channel, &req.channel)).code
 	        != CODE(OK)
 	    || (r = subscription_ok(w, call, in->subscription_id, phone.e164)).code != CODE(OK))
@@ -114,7 +118,7 @@ auth_start_signup(struct pa_rpc_call *call, void *state, const void *in_, void *
 	if (req.phantom && !p->non_enumerating)
 		return pa_rpc_fail(
 		    CODE(ALREADY_EXISTS), REASON(ACCOUNT_EXISTS), p->msg_account_exists);
-	if ((r = auth_sms_available(w)).code != CODE(OK)
+	if ((r = auth_sms_available(w, call)).code != CODE(OK)
 	    || (r = auth_pump_gate(w, call, phone.e164, &pass)).code != CODE(OK))
 		return r;
 	req.phone_e164      = phone.e164;
@@ -140,7 +144,7 @@ create_account(struct auth_worker *w, struct pa_rpc_call *call,
     const Phoneauth__V1__CreateAccountRequest *in, const struct auth_token_ref *tok,
     const char *pwhash, Phoneauth__V1__CreateAccountResponse *out)
 {
-	const struct pa_policy        *p = &w->app->policy;
+	const struct pa_policy        *p = auth_caller_policy(w->app, call);
 	struct auth_token_verification v;
 	char                           user_id[AUTH_UUID_LEN];
 	bool                           found, created;
@@ -194,15 +198,17 @@ auth_create_account(struct pa_rpc_call *call, void *state, const void *in_, void
 	struct auth_token_ref                      tok;
 	struct pa_rpc_result                       r;
 
-	if ((r = auth_password_acceptable(w->app, in->password, in->password_confirm)).code
+	if ((r = auth_password_acceptable(
+	         auth_caller_policy(w->app, call), in->password, in->password_confirm))
+	        .code
 	    != CODE(OK))
 		return r;
 	if (in->email != NULL && in->email[0] != '\0' && !auth_email_ok(in->email))
 		return pa_rpc_fail(CODE(INVALID_ARGUMENT), REASON(INVALID_EMAIL),
-		    w->app->policy.msg_invalid_email);
+		    auth_caller_policy(w->app, call)->msg_invalid_email);
 	r = auth_code_token_then_hash(w, call, in->signup_token, "signup",
 	    pa_rpc_fail(CODE(FAILED_PRECONDITION), REASON(NOT_VERIFIED),
-	        w->app->policy.msg_not_verified_create),
+	        auth_caller_policy(w->app, call)->msg_not_verified_create),
 	    in->password, &tok, pwhash);
 	if (r.code != CODE(OK))
 		return r;

@@ -2,6 +2,7 @@
  * refused for a second because of an answer from before it came up. */
 #include "health.h"
 
+#include "caller.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store_workers.h"
@@ -46,11 +47,11 @@ auth_health_good_recently(struct auth_app *app)
 }
 
 struct pa_rpc_result
-auth_sms_available(struct auth_worker *w)
+auth_sms_available(struct auth_worker *w, struct pa_rpc_call *call)
 {
 	auth_health_refresh(w);
 	if (w->sms_alive)
 		return pa_rpc_ok(NULL);
-	return pa_rpc_fail(
-	    CODE(UNAVAILABLE), REASON(SMS_UNAVAILABLE), w->app->policy.msg_sms_unavailable);
+	return pa_rpc_fail(CODE(UNAVAILABLE), REASON(SMS_UNAVAILABLE),
+	    auth_caller_policy(w->app, call)->msg_sms_unavailable);
 }

@@ -16,7 +16,7 @@ void auth_health_forget(struct auth_app *app);
 /* True when some worker found the database and an SMS worker up less than a second ago. */
 bool auth_health_good_recently(struct auth_app *app);
 /* OK when an SMS worker was seen recently, else UNAVAILABLE (SMS_UNAVAILABLE) with the profile's
- * message. */
-struct pa_rpc_result auth_sms_available(struct auth_worker *w);
+ * message in the caller's language. */
+struct pa_rpc_result auth_sms_available(struct auth_worker *w, struct pa_rpc_call *call);
 
 #endif

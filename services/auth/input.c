@@ -8,7 +8,8 @@
 #include <sodium.h>
 
 struct pa_rpc_result
-auth_phone_accept(struct auth_app *app, const char *input, struct pa_phone *out)
+auth_phone_accept(
+    struct auth_app *app, const struct pa_policy *lang, const char *input, struct pa_phone *out)
 {
 	enum pa_phone_verdict v;
 	pa_reason             reason;
@@ -32,7 +33,7 @@ auth_phone_accept(struct auth_app *app, const char *input, struct pa_phone *out)
 		break;
 	default:
 		reason = REASON(INVALID_PHONE);
-		msg    = app->policy.msg_invalid_phone;
+		msg    = lang->msg_invalid_phone;
 		break;
 	}
 	return pa_rpc_fail(CODE(INVALID_ARGUMENT), reason, msg);

@@ -10,9 +10,10 @@
 #include "common/phone.h"
 #include "common/rpc.h"
 
-/* Parses and checks a phone; OK fills out, else INVALID_ARGUMENT with the reason and message. */
+/* Parses and checks a phone; OK fills out, else INVALID_ARGUMENT with the reason and lang's
+ * message (the profile in the caller's language). */
 struct pa_rpc_result auth_phone_accept(
-    struct auth_app *app, const char *input, struct pa_phone *out);
+    struct auth_app *app, const struct pa_policy *lang, const char *input, struct pa_phone *out);
 
 /* True for an email address the account flows accept: one '@' with text before it and a '.'
  * after it, at most 254 bytes, no spaces or control characters. */

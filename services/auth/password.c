@@ -30,10 +30,9 @@ same_password(const char *a, const char *b, bool *same)
 }
 
 struct pa_rpc_result
-auth_password_acceptable(struct auth_app *app, const char *pw, const char *confirm)
+auth_password_acceptable(const struct pa_policy *p, const char *pw, const char *confirm)
 {
-	const struct pa_policy *p    = &app->policy;
-	bool                    same = true;
+	bool same = true;
 
 	if (pw == NULL)
 		pw = "";

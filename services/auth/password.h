@@ -8,11 +8,12 @@
 #include "auth.h"
 #include "common/rpc.h"
 
-/* Checks pw, its confirmation (NULL when the method has none; compared in NFC) and the profile's
- * rules; a refusal is INVALID_ARGUMENT (PASSWORD_MISMATCH or PASSWORD_POLICY, invalid UTF-8
- * included) with the profile's message. Out of memory fails the call (pa_rpc_fail_err). */
+/* Checks pw, its confirmation (NULL when the method has none; compared in NFC) and the rules of
+ * p (the profile in the caller's language); a refusal is INVALID_ARGUMENT (PASSWORD_MISMATCH or
+ * PASSWORD_POLICY, invalid UTF-8 included) with p's message. Out of memory fails the call
+ * (pa_rpc_fail_err). */
 struct pa_rpc_result auth_password_acceptable(
-    struct auth_app *app, const char *pw, const char *confirm);
+    const struct pa_policy *p, const char *pw, const char *confirm);
 
 /* Argon2id of the NFC form of pw (pa_policy_password_nfc) at PHONEAUTH_PWHASH_OPS / _MEM_KIB.
  * PA_EINVAL if pw is not valid UTF-8 (auth_password_acceptable refuses it first), PA_ENOMEM. The

@@ -197,9 +197,10 @@ auth_pump_write_metrics(struct pa_strbuf *out, const struct auth_pump *p)
 }
 
 static struct pa_rpc_result
-refuse(const struct auth_app *app, enum refusal why, uint32_t retry_after_s)
+refuse(
+    const struct auth_app *app, struct pa_rpc_call *call, enum refusal why, uint32_t retry_after_s)
 {
-	const struct pa_policy *pol = &app->policy;
+	const struct pa_policy *pol = auth_caller_policy(app, call);
 	struct pa_rpc_result    r;
 
 	count(&app->pump->refusals[why]);
@@ -242,7 +243,7 @@ check_token(struct auth_worker *w, struct pa_rpc_call *call, struct auth_pump_pa
 
 	if (token == NULL || token[0] == '\0') {
 		count(&p->verdicts[V_MISSING]);
-		return refuse(w->app, REFUSED_CHALLENGE, 0);
+		return refuse(w->app, call, REFUSED_CHALLENGE, 0);
 	}
 	crypto_generichash(
 	    hash, sizeof hash, (const unsigned char *) token, strlen(token), NULL, 0);
@@ -250,7 +251,7 @@ check_token(struct auth_worker *w, struct pa_rpc_call *call, struct auth_pump_pa
 		return auth_db_fail(w, call, rv);
 	if (!fresh) {
 		count(&p->verdicts[V_REUSED]);
-		return refuse(w->app, REFUSED_CHALLENGE, 0);
+		return refuse(w->app, call, REFUSED_CHALLENGE, 0);
 	}
 	switch (auth_captcha_verify(p->verify_url, w->app->cfg.captcha_secret, token,
 	    auth_caller_ip(call), w->app->cfg.captcha_timeout_s)) {
@@ -260,14 +261,14 @@ check_token(struct auth_worker *w, struct pa_rpc_call *call, struct auth_pump_pa
 		return pa_rpc_ok(NULL);
 	case AUTH_CAPTCHA_FAILED:
 		count(&p->verdicts[V_FAILED]);
-		return refuse(w->app, REFUSED_CHALLENGE, 0);
+		return refuse(w->app, call, REFUSED_CHALLENGE, 0);
 	default:
 		/* Nobody said the token was bad: it may be tried again. */
 		count(&p->verdicts[V_UNAVAILABLE]);
 		if ((rv = auth_captcha_forget(w->db, hash)) != PA_OK)
 			pa_log_warn("captcha_forget_failed", "sqlstate=%s", pa_db_sqlstate(w->db));
-		return refuse(
-		    w->app, REFUSED_UNAVAILABLE, (uint32_t) w->app->cfg.captcha_retry_after_s);
+		return refuse(w->app, call, REFUSED_UNAVAILABLE,
+		    (uint32_t) w->app->cfg.captcha_retry_after_s);
 	}
 }
 
@@ -335,7 +336,7 @@ auth_pump_gate(
 	else
 		count(&p->risk_destination);
 	if (p->captcha == CAPTCHA_OFF)
-		return refuse(app,
+		return refuse(app, call,
 		    strcmp(why, "budget") == 0   ? REFUSED_BUDGET
 		        : strcmp(why, "ip") == 0 ? REFUSED_IP
 		                                 : REFUSED_PAUSED,
@@ -478,8 +479,8 @@ auth_pump_decide(struct auth_worker *w, struct pa_rpc_call *call, const struct a
 	if (changed)
 		keep_trip(w, pass);
 	if (w->app->pump->captcha != CAPTCHA_OFF)
-		return refuse(w->app, REFUSED_CHALLENGE, 0);
-	return refuse(w->app, REFUSED_PAUSED, (uint32_t) wait);
+		return refuse(w->app, call, REFUSED_CHALLENGE, 0);
+	return refuse(w->app, call, REFUSED_PAUSED, (uint32_t) wait);
 }
 
 size_t
