@@ -29,6 +29,10 @@ struct smskit_worker {
 /* Database db_name afresh, the fake, and the auth service. Returns 0 or -1 (reason on
  * stderr). */
 int smskit_setup(const char *db_name);
+/* smskit_setup with extra auth service variables (NULL-ended, may be NULL; "PHONEAUTH_CHANNELS=
+ * sms,whatsapp") on top of the kit's, each replacing the kit's of the same name. auth_env must
+ * outlive the kit: smskit_restart_auth uses it again. */
+int smskit_setup_auth_env(const char *db_name, const char *const *auth_env);
 /* Stops the auth service with sig (SIGKILL: no chance to finish anything), starts it again and
  * waits until it answers Health. Returns 0 or -1. */
 int smskit_restart_auth(int sig);
@@ -59,6 +63,8 @@ double smskit_metric(const struct smskit_worker *w, const char *sample);
 void smskit_phone(char out[16]);
 /* StartSignup for phone; writes the verification id. Fails the test unless OK. */
 void smskit_signup(const char *phone, char vid[37]);
+/* The same on channel (PHONEAUTH__V1__CHANNEL__CHANNEL_WHATSAPP ...; unspecified: the default). */
+void smskit_signup_channel(const char *phone, int channel, char vid[37]);
 /* VerifyCode; returns the reply's code (PHONEAUTH__V1__CODE__OK ...), -1 for no reply. */
 int smskit_verify(const char *vid, const char *code);
 /* Signups for n fresh phones from 8 threads; phones[i] gets each number. */
