@@ -9,7 +9,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "status.h"
-#include "store.h"
+#include "store_status.h"
 #include "twilio.h"
 #include "twsig.h"
 #include "wmetrics.h"
