@@ -3,7 +3,8 @@
  * twilio-mode worker and the fake Twilio, which refuses what Twilio would. A WhatsApp signup's
  * template form, its code verifying, 'read' after 'delivered'; the held SMS sent with the same
  * code when WhatsApp fails for good (at the POST, or by an undelivered callback) and cancelled,
- * never sent, when WhatsApp is delivered; the channels in the Admin views; logs without codes. */
+ * never sent, when WhatsApp is delivered, a resend replaced the code or it expired; the channels
+ * in the Admin views (ListMessages, GetUser); logs without codes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "common/rpc_client.h"
 #include "phoneauth/v1/admin.pb-c.h"
+#include "phoneauth/v1/auth.pb-c.h"
 #include "phoneauth/v1/rpc.pb-c.h"
 #include "smskit.h"
 
@@ -311,6 +313,153 @@ test_delivered_cancels_fallback(void **state)
 	assert_true(metric_reaches("phoneauth_sms_fallbacks_total{outcome=\"cancelled\"}", 1));
 }
 
+/* ResendCode for vid on its last channel. */
+static void
+resend(const char *vid)
+{
+	struct pa_client_opts            o = { .url = smskit_rpc_url(), .timeout_ms = 10000 };
+	struct pa_client                *c;
+	Phoneauth__V1__ResendCodeRequest req = PHONEAUTH__V1__RESEND_CODE_REQUEST__INIT;
+	struct pa_reply                  r;
+
+	req.verification_id = (char *) vid;
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/ResendCode", &req.base,
+	                     &phoneauth__v1__resend_code_response__descriptor, NULL, &r),
+	    PA_OK);
+	if (r.code != PHONEAUTH__V1__CODE__OK)
+		fail_msg("ResendCode: %s %s", pa_code_name(r.code), r.message);
+	pa_reply_clear(&r);
+	pa_client_close(c);
+}
+
+/* A held SMS that will never be needed ends on the sweep, unsent: 'cancelled' once a resend
+ * replaced its code (a late failure of the old WhatsApp message then queues nothing), 'expired'
+ * once its code ran out. */
+static void
+test_held_ends_unsent(void **state)
+{
+	struct fake_twilio_msg m;
+	char                   phone[16], vid[37], code[16], old_sid[40], to[32];
+	char                  *old_held, *v;
+
+	(void) state;
+	smskit_phone(phone);
+	wa_to(phone, to);
+	whatsapp_sent(phone, vid, &m, code);
+	(void) snprintf(old_sid, sizeof old_sid, "%s", m.sid);
+	fake_twilio_msg_free(&m);
+	old_held = row_col(vid, "sms", "id::text");
+	assert_non_null(old_held);
+
+	harness_sleep_ms(1100); /* the resend cooldown */
+	resend(vid);
+	assert_true(smskit_wait_q(
+	    "SELECT state FROM sms_outbox WHERE id = $1::bigint", old_held, "cancelled", 5000));
+	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = "
+	                              "'sms_cancelled' AND verification_id = $1::uuid"
+	                              " AND detail->>'reason' = 'replaced'",
+	                     vid, NULL),
+	    1);
+	/* The resend's pair: WhatsApp sent, its SMS held. */
+	assert_true(smskit_wait_q("SELECT string_agg(channel || '/' || state, ',' ORDER BY id)"
+	                          " FROM (SELECT * FROM sms_outbox WHERE verification_id = $1::uuid"
+	                          "  ORDER BY id DESC LIMIT 2) x",
+	    vid, "whatsapp/sent,sms/held", 10000));
+	assert_int_equal(fake_twilio_count_to(smskit_fake(), to), 2);
+	assert_int_equal(
+	    fake_twilio_callback(smskit_fake(), old_sid, "undelivered", 63024, NULL, 1), 200);
+	harness_sleep_ms(1500);
+	v = smskit_q1("SELECT state FROM sms_outbox WHERE id = $1::bigint", old_held, NULL);
+	assert_string_equal(v, "cancelled");
+	free(v);
+	assert_int_equal(sms_to(phone), 0);
+
+	/* The new held row's code runs out: expired by the sweep, never sent. */
+	free(smskit_q1("UPDATE sms_outbox SET not_after = now() WHERE verification_id = $1::uuid"
+	               " AND state = 'held' RETURNING id::text",
+	    vid, NULL));
+	assert_true(smskit_wait_q("SELECT count(*) FROM sms_outbox WHERE verification_id ="
+	                          " $1::uuid AND channel = 'sms' AND state = 'expired'"
+	                          " AND twilio_sid IS NULL",
+	    vid, "1", 5000));
+	assert_true(metric_reaches("phoneauth_sms_fallbacks_total{outcome=\"expired\"}", 1));
+	assert_int_equal(sms_to(phone), 0);
+	free(old_held);
+}
+
+/* VerifyCode then CreateAccount on a client of our own: the new user's id. */
+static void
+verify_and_create(const char *vid, const char *code, char user_id[40])
+{
+	struct pa_client_opts               o = { .url = smskit_rpc_url(), .timeout_ms = 10000 };
+	struct pa_client                   *c;
+	Phoneauth__V1__VerifyCodeRequest    vreq = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__CreateAccountRequest creq = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	struct pa_reply                     r;
+	char                                token[256];
+
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	vreq.verification_id = (char *) vid;
+	vreq.code            = (char *) code;
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/VerifyCode", &vreq.base,
+	                     &phoneauth__v1__verify_code_response__descriptor, NULL, &r),
+	    PA_OK);
+	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
+	(void) snprintf(token, sizeof token, "%s",
+	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
+	pa_reply_clear(&r);
+	creq.signup_token     = token;
+	creq.password         = (char *) "Feathers#Wax2026";
+	creq.password_confirm = (char *) "Feathers#Wax2026";
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/CreateAccount", &creq.base,
+	                     &phoneauth__v1__create_account_response__descriptor, NULL, &r),
+	    PA_OK);
+	if (r.code != PHONEAUTH__V1__CODE__OK)
+		fail_msg("CreateAccount: %s %s", pa_code_name(r.code), r.message);
+	(void) snprintf(
+	    user_id, 40, "%s", ((Phoneauth__V1__CreateAccountResponse *) r.body)->user_id);
+	pa_reply_clear(&r);
+	pa_client_close(c);
+}
+
+/* Admin GetUser: the user's channel, and how many SEND entries of its timeline went on each
+ * channel (with a message SID). */
+static void
+admin_user(const char *user_id, char channel[16], int *wa_sends, int *sms_sends)
+{
+	struct pa_client_opts o
+	    = { .url = smskit_admin_url(), .timeout_ms = 10000, .admin_token = SMSKIT_ADMIN_TOKEN };
+	struct pa_client               *c;
+	Phoneauth__V1__GetUserRequest   req = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
+	Phoneauth__V1__GetUserResponse *resp;
+	struct pa_reply                 r;
+
+	req.user = (char *) user_id;
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/GetUser", &req.base,
+	                     &phoneauth__v1__get_user_response__descriptor, NULL, &r),
+	    PA_OK);
+	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
+	resp = (Phoneauth__V1__GetUserResponse *) r.body;
+	assert_non_null(resp->user);
+	(void) snprintf(channel, 16, "%s", resp->user->channel);
+	*wa_sends = *sms_sends = 0;
+	for (size_t i = 0; i < resp->n_timeline; i++) {
+		const Phoneauth__V1__TimelineEntry *t = resp->timeline[i];
+
+		if (t->kind != PHONEAUTH__V1__TIMELINE_ENTRY__KIND__SEND
+		    || t->message_sid[0] == '\0')
+			continue;
+		if (strcmp(t->channel, "whatsapp") == 0)
+			(*wa_sends)++;
+		else if (strcmp(t->channel, "sms") == 0)
+			(*sms_sends)++;
+	}
+	pa_reply_clear(&r);
+	pa_client_close(c);
+}
+
 /* Admin ListMessages for one SID. */
 static Phoneauth__V1__Message *
 admin_message(struct pa_client *c, const char *sid, struct pa_reply *r)
@@ -340,6 +489,8 @@ test_admin_shows_channels(void **state)
 	struct fake_twilio_msg  m;
 	Phoneauth__V1__Message *msg;
 	char                    phone[16], vid[37], code[16], wa_sid[40], sms_sid[40];
+	char                    user_id[40], channel[16];
+	int                     wa_sends, sms_sends;
 	char                   *wa_id;
 
 	(void) state;
@@ -352,6 +503,7 @@ test_admin_shows_channels(void **state)
 	wait_row(vid, "sms", "sent", 10000);
 	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
 	(void) snprintf(sms_sid, sizeof sms_sid, "%s", m.sid);
+	code_of_sms(m.body, code);
 	fake_twilio_msg_free(&m);
 	wa_id = row_col(vid, "whatsapp", "id::text");
 
@@ -372,6 +524,14 @@ test_admin_shows_channels(void **state)
 	pa_reply_clear(&r);
 	pa_client_close(c);
 	free(wa_id);
+
+	/* GetUser: the account's code went out on WhatsApp first, then by SMS; the timeline shows
+	 * both sends with their channels. */
+	verify_and_create(vid, code, user_id);
+	admin_user(user_id, channel, &wa_sends, &sms_sends);
+	assert_string_equal(channel, "whatsapp");
+	assert_int_equal(wa_sends, 1);
+	assert_int_equal(sms_sends, 1);
 }
 
 /* No log line holds a phone, a token or a code's template variables. */
@@ -399,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_fallback_on_undelivered),
 		cmocka_unit_test(test_delivered_cancels_fallback),
 		cmocka_unit_test(test_admin_shows_channels),
+		cmocka_unit_test(test_held_ends_unsent),
 		cmocka_unit_test(test_logs_clean),
 	};
 
