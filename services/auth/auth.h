@@ -105,6 +105,7 @@ struct auth_app {
 	struct auth_auditchain  *chain; /* auditchain.h */
 	struct auth_pump        *pump; /* pump.h: the pumping defence's modes and metrics */
 	struct auth_test_numbers tests; /* testnum.h: PHONEAUTH_TEST_NUMBERS */
+	struct auth_verifier    *verifier; /* verifier.h: Verify checks; NULL with local codes */
 };
 
 /* One per worker thread: its own database connection and a cached health check. */

@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "caller.h"
+#include "code_verify.h"
 #include "common/log.h"
 #include "health.h"
 #include "jobs.h"
@@ -27,6 +28,7 @@ struct send_row {
 	unsigned char  *sealed;
 	size_t          sealed_len;
 	const char     *encoding; /* SMS: "GSM-7" or "UCS-2"; else NULL */
+	bool            verify; /* a Twilio Verify send: nothing sealed (code_verify.h) */
 	int             segments; /* SMS: what Twilio bills; else 0 */
 };
 
@@ -45,6 +47,7 @@ struct send_plan {
 	const char     *fixed; /* a test number's fixed code: nothing sent; else NULL */
 	enum pa_channel channel;
 	enum pa_channel fallback; /* PA_CHANNEL_NONE, or sent held for when channel fails */
+	bool            verify; /* Twilio Verify makes, sends and checks the code: no MAC here */
 };
 
 /* A new code for verification id: its MAC and the rows that carry it (none for a phantom or a
@@ -105,6 +108,14 @@ new_code(struct auth_app *app, const struct pa_policy *lp, const char *id, const
 	pa_err rv = PA_OK;
 
 	out->nrows = 0;
+	if (plan->verify) {
+		/* Verify has its own channels and no fallback of ours: one row, nothing sealed. */
+		memset(out->mac, 0, sizeof out->mac);
+		if (!plan->phantom)
+			out->row[out->nrows++]
+			    = (struct send_row) { .channel = plan->channel, .verify = true };
+		return PA_OK;
+	}
 	if (plan->fixed != NULL)
 		(void) snprintf(code, sizeof code, "%s", plan->fixed);
 	else if ((rv = pa_otp_generate(
@@ -146,6 +157,7 @@ outbox_steps(const struct pa_policy *lp, const char *id, const char *phone, int 
 		        .locale   = lp->locale,
 		        .encoding = nc->row[i].encoding,
 		        .segments = nc->row[i].segments,
+		        .kind     = nc->row[i].verify ? "verify" : NULL,
 		        .held     = i > 0 },
 		    i == 0 ? res : NULL);
 	return nc->nrows;
@@ -298,7 +310,9 @@ plan_for(struct auth_app *app, const char *phone, bool phantom, enum pa_channel 
 	return (struct send_plan) { .phantom = phantom,
 		.fixed                       = auth_test_number_code(&app->tests, phone),
 		.channel                     = channel,
-		.fallback                    = app->policy.fallback_channel };
+		.fallback                    = app->policy.fallback_channel,
+		.verify
+		= auth_code_verify_on(app) && auth_test_number_code(&app->tests, phone) == NULL };
 }
 
 struct pa_rpc_result
@@ -369,8 +383,10 @@ auth_code_start(struct auth_worker *w, struct pa_rpc_call *call,
 		        .phantom                 = req->phantom,
 		        .channel                 = pa_channel_name(plan.channel),
 		        .locale                  = lp->locale,
-		        .backend                 = plan.fixed != NULL ? "test" : "local" };
-	v.has_mac = true;
+		        .backend                 = plan.fixed != NULL ? "test"
+		                            : plan.verify             ? "verify"
+		                                                      : "local" };
+	v.has_mac = !plan.verify;
 	memcpy(v.mac, nc.mac, sizeof v.mac);
 	/* Round trip 3: the verification, its messages, the audit row, COMMIT. */
 	steps[n++] = auth_codes_insert_step(&a[0], &v);
@@ -458,7 +474,9 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 		pa_db_rollback(w->db);
 		return r;
 	}
-	plan         = plan_for(w->app, v.phone, v.phantom, channel);
+	plan = plan_for(w->app, v.phone, v.phantom, channel);
+	/* The verification's backend decides, whatever the setting now: no MAC is Verify's. */
+	plan.verify  = !v.has_mac;
 	out->channel = channel;
 	if (v.resend_wait_s > 0)
 		return too_soon(w, v.resend_wait_s);
@@ -468,7 +486,7 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 	if ((rv = new_code(w->app, lp, out->id, v.purpose, &plan, &nc)) != PA_OK)
 		return auth_db_fail(w, call, rv);
 	rs = (struct auth_code_resent) { .id = out->id,
-		.has_mac                     = true,
+		.has_mac                     = !plan.verify,
 		.ttl_s                       = p->code_ttl_s,
 		.channel                     = pa_channel_name(channel),
 		.locale                      = lp->locale };
@@ -504,7 +522,7 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
  * registration), the audit row, COMMIT. */
 static struct pa_rpc_result
 mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
-    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
+    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp, bool verify)
 {
 	const struct pa_policy *p         = &w->app->policy;
 	bool                    register_ = strcmp(v->purpose, "register") == 0;
@@ -517,7 +535,9 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	PGresult               *res;
 	pa_err                  rv;
 
-	steps[n++] = auth_codes_try_step(&a[0], id, true);
+	/* Twilio Verify's try was counted before asking Twilio (code_verify.c). */
+	if (!verify)
+		steps[n++] = auth_codes_try_step(&a[0], id, true);
 	if (register_) {
 		steps[n++] = auth_accounts_phone_taken_step(&a[1], v->phone, v->user_id, &res);
 		if ((rv = pa_db_exec_batch(w->db, steps, n)) != PA_OK)
@@ -557,7 +577,8 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if (auth_pump_counting(w->app))
 		steps[n++] = auth_breakers_verified_step(&a[4], id);
 	/* Twilio's conversion signal, posted by the SMS worker (its setting says whether). */
-	steps[n++] = auth_feedback_insert_step(&a[5], id);
+	if (!verify) /* Verify counts its own conversions */
+		steps[n++] = auth_feedback_insert_step(&a[5], id);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_checked",
 	        .phone_e164               = v->phone,
@@ -572,6 +593,13 @@ mark_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	if ((resp->user_id = pa_rpc_call_strdup(call, v->user_id)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return pa_rpc_ok(p->msg_verified);
+}
+
+struct pa_rpc_result
+auth_code_settle_verified(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
+    const struct auth_verification *v, Phoneauth__V1__VerifyCodeResponse *resp)
+{
+	return mark_verified(w, call, id, v, resp, true);
 }
 
 /* A failed check whose try (taken from the phone's limit) is kept: commits, then answers r. */
@@ -645,7 +673,9 @@ auth_code_check(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 		right = pa_otp_check(&w->app->otp_keys, id, code, v.mac);
 	right = right && !v.expired && !v.phantom;
 	if (right)
-		return mark_verified(w, call, id, &v, resp);
+		return mark_verified(w, call, id, &v, resp, false);
+	if (!v.has_mac && !v.phantom && !v.expired && auth_code_verify_on(w->app))
+		return auth_code_verify_check(w, call, id, code, &v, resp);
 
 	/* Round trip 2: the try counted (a wrong one that uses the last try ends the
 	 * verification), the audit row, COMMIT. */

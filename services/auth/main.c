@@ -25,6 +25,7 @@
 #include "jobs.h"
 #include "pump.h"
 #include "retention.h"
+#include "verifier.h"
 
 static const char usage[]
     = "usage: phoneauth-auth [serve | migrate | check-config] [--help] [--version]\n"
@@ -198,7 +199,14 @@ cmd_serve(struct auth_app *app)
 		    "start_failed", "listener=jobs error=%s", pa_log_value(v, sizeof v, err));
 		return 1;
 	}
+	if (auth_verifier_start(&app->verifier, &app->cfg, &app->tls, err, sizeof err) != PA_OK) {
+		auth_jobs_close(app->jobs);
+		pa_log_error("start_failed", "listener=verify_check error=%s",
+		    pa_log_value(v, sizeof v, err));
+		return 1;
+	}
 	if (pa_rpc_server_start(&rpc, &o, &svc, err, sizeof err) != PA_OK) {
+		auth_verifier_stop(app->verifier);
 		auth_jobs_close(app->jobs);
 		pa_log_error(
 		    "start_failed", "listener=auth error=%s", pa_log_value(v, sizeof v, err));
@@ -269,6 +277,7 @@ out_stop:
 		    "\"NNG did not close the socket within 1 s (nanomsg/nng#1543); exiting "
 		    "anyway\"");
 	auth_jobs_close(app->jobs);
+	auth_verifier_stop(app->verifier);
 	auth_retention_stop(ms.retention);
 	/* Last, so the rows the drained calls wrote are signed too. */
 	auth_auditchain_stop(app->chain);

@@ -61,6 +61,10 @@ static const struct pa_stmt st_try
 	" state = CASE WHEN attempts + 1 >= max_attempts AND NOT $2::boolean THEN 'exhausted'"
 	"  ELSE state END WHERE id = $1::uuid",
 	      2 };
+static const struct pa_stmt st_spent
+    = { "UPDATE verifications SET state = 'exhausted'"
+	" WHERE id = $1::uuid AND state = 'pending' AND ($2::boolean OR attempts >= max_attempts)",
+	      2 };
 static const struct pa_stmt st_verified
     = { "UPDATE verifications SET state = $2, verified_at = now(), token_hash = $3::bytea,"
 	" token_expires_at = CASE WHEN $3::bytea IS NULL THEN NULL"
@@ -277,6 +281,15 @@ auth_codes_try_step(struct auth_args *a, const char *id, bool right)
 	a->p[0] = id;
 	a->p[1] = right ? "true" : "false";
 	return step(&st_try, a, NULL);
+}
+
+struct pa_db_step
+auth_codes_spent_step(struct auth_args *a, const char *id, bool twilio_spent)
+{
+	args_text(a);
+	a->p[0] = id;
+	a->p[1] = twilio_spent ? "true" : "false";
+	return step(&st_spent, a, NULL);
 }
 
 struct pa_db_step

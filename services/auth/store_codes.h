@@ -118,6 +118,11 @@ struct pa_db_step auth_codes_resend_step(struct auth_args *a, const struct auth_
  * whatever the count). */
 struct pa_db_step auth_codes_try_step(struct auth_args *a, const char *id, bool right);
 
+/* Twilio Verify (code_verify.c): a refusal from Twilio ends the pending verification when the
+ * tries counted before asking (auth_codes_try_step with right true) have reached its limit, or
+ * when twilio_spent (Twilio's own tries ran out). */
+struct pa_db_step auth_codes_spent_step(struct auth_args *a, const char *id, bool twilio_spent);
+
 /* A right code: state verified (with a single-use token's hash and life) or consumed (no token:
  * hash NULL), verified now, with the SID of the SMS that carried it. */
 struct pa_db_step auth_codes_verified_step(struct auth_args *a, const char *id, const char *state,

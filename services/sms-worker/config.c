@@ -85,6 +85,15 @@ const struct pa_conf_item smsw_config_items[] = {
 	W_STR("PHONEAUTH_TLS_KEY", tls_key, NULL, 0, "PEM key for PHONEAUTH_TLS_CERT"),
 	W_STR("PHONEAUTH_TLS_SERVER_NAME", tls_server_name, NULL, 0,
 	    "name the auth service's certificate must carry (default: the URL's host)"),
+	W_STR("TWILIO_VERIFY_SERVICE_SID", verify_service_sid, NULL, 0,
+	    "Verify service (VA...): sends kind verify rows and answers auth's code checks"),
+	W_STR("TWILIO_VERIFY_BASE", verify_base, "https://verify.twilio.com", 0,
+	    "Twilio Verify's API origin (tests aim it at a fake)"),
+	W_STR("PHONEAUTH_VERIFY_CHECK_URL", verify_check_urls, "tcp://127.0.0.1:7403", 0,
+	    "comma list of auth instances' check URLs to dial (with TWILIO_VERIFY_SERVICE_SID)"),
+	W_SECRET("PHONEAUTH_VERIFY_CHECK_TOKEN", verify_check_token, 0,
+	    "seals code checks with the auth service (32+ characters; with "
+	    "TWILIO_VERIFY_SERVICE_SID)"),
 };
 const size_t smsw_config_nitems = sizeof smsw_config_items / sizeof smsw_config_items[0];
 
@@ -103,6 +112,12 @@ smsw_sid_ok(const char *s, const char *prefix)
 		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
 			return false;
 	return true;
+}
+
+bool
+smsw_config_verify_on(const struct smsw_config *c)
+{
+	return set(c->verify_service_sid);
 }
 
 /* "+" and 2 to 15 digits, the first not 0. */
@@ -262,6 +277,15 @@ smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz)
 		BAD("TWILIO_API_BASE(http[s]://...)");
 	if (c->request_timeout_s >= c->lease_s)
 		BAD("PHONEAUTH_TWILIO_TIMEOUT(must be shorter than PHONEAUTH_LEASE)");
+	if (smsw_config_verify_on(c)) {
+		if (!smsw_sid_ok(c->verify_service_sid, "VA"))
+			BAD("TWILIO_VERIFY_SERVICE_SID(VA+32hex)");
+		if (!set(c->verify_check_token) || strlen(c->verify_check_token) < 32)
+			MISSING("PHONEAUTH_VERIFY_CHECK_TOKEN(32+ characters)");
+		if (strncmp(c->verify_base, "https://", 8) != 0
+		    && strncmp(c->verify_base, "http://", 7) != 0)
+			BAD("TWILIO_VERIFY_BASE(http[s]://...)");
+	}
 #undef MISSING
 #undef BAD
 	if (m == 0 && b == 0)

@@ -46,6 +46,11 @@ struct smsw_config {
 	char *tls_key;
 	char *tls_ca;
 	char *tls_server_name;
+	/* Twilio Verify (verify.h, vcheck.h): on when verify_service_sid is set. */
+	char *verify_service_sid; /* VA... */
+	char *verify_base; /* Verify's API origin */
+	char *verify_check_urls; /* comma list: every auth instance's PHONEAUTH_VERIFY_CHECK_URL */
+	char *verify_check_token; /* seals the checks (32+ characters) */
 };
 
 extern const struct pa_conf_item smsw_config_items[];
@@ -64,6 +69,9 @@ bool smsw_config_content_sid(const struct smsw_config *c, const char *locale, ch
 
 /* Checks the Twilio variables the backend needs; on failure writes one line naming every
  * missing or malformed one to err. */
+/* Whether the Verify backend is on (TWILIO_VERIFY_SERVICE_SID is set). */
+bool smsw_config_verify_on(const struct smsw_config *c);
+
 pa_err smsw_config_check_twilio(const struct smsw_config *c, char *err, size_t errsz) PA_MUSTCHECK;
 
 #endif

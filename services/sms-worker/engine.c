@@ -18,6 +18,7 @@
 #include "reconcile.h"
 #include "store.h"
 #include "twilio.h"
+#include "verify.h"
 #include "wmetrics.h"
 #include "xfer.h"
 
@@ -256,8 +257,12 @@ finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 
 	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
 	pa_hist_observe_ns(&smsw_metrics.twilio_latency, pa_now_ns() - x->started_ns);
-	smsw_twilio_classify(
-	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->job.attempts, &r);
+	if (strcmp(x->job.kind, "verify") == 0)
+		smsw_verify_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
+	else
+		smsw_twilio_classify(&e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after,
+		    x->job.attempts, &r);
 	log_result(x, http, cc, &r);
 	/* The code is no longer needed in memory, whatever happens next. */
 	smsw_xfer_wipe(x);
@@ -298,7 +303,8 @@ send_console(struct smsw_engine *e, struct smsw_xfer *x)
 	printf("----- SMS NOT SENT (console mode) -----\nto:   %s%s\n%s\n"
 	       "---------------------------------------\n",
 	    strcmp(x->job.channel, "whatsapp") == 0 ? "whatsapp:" : "",
-	    pa_phone_mask(x->job.phone, masked), x->job.body);
+	    pa_phone_mask(x->job.phone, masked),
+	    x->job.body != NULL ? x->job.body : "(a Twilio Verify code: Verify makes it)");
 	(void) fflush(stdout);
 	pa_log_info(
 	    "sms_sent", "outbox_id=%lld phone=%s backend=console", (long long) x->job.id, masked);
@@ -384,19 +390,22 @@ open_body(struct smsw_engine *e, struct smsw_job *j)
 	return false;
 }
 
-/* A kind 'verify' row: Twilio Verify's sender (smsw_verify_send, the Verify backend's module)
+/* A kind 'verify' row: Twilio Verify's Verifications POST (verify.h builds and reads it)
  * takes it here. Until this worker has one, such a row fails for good with a reason that says
  * so, rather than being sent as a message or leased again and again. */
-static void
+static bool
 start_verify(struct smsw_engine *e, struct smsw_job *j)
 {
 	static const struct smsw_result no_verify = { .outcome = SMSW_FAILED,
 		.status                                        = "failed",
-		.error_message = "kind verify: this worker has no Twilio Verify sender",
-		.reason        = "kind verify: this worker has no Twilio Verify sender" };
+		.error_message = "kind verify: TWILIO_VERIFY_SERVICE_SID is not set",
+		.reason        = "kind verify: TWILIO_VERIFY_SERVICE_SID is not set" };
 
+	if (e->console || smsw_config_verify_on(&e->w->cfg))
+		return true;
 	pa_log_error("sms_verify_unsupported", "outbox_id=%lld", (long long) j->id);
 	fail_unsent(e, j, &no_verify);
+	return false;
 }
 
 /* Takes over the rows of one claim: ends the unsendable ones, starts the others. */
@@ -423,14 +432,10 @@ start_jobs(struct smsw_engine *e, struct smsw_job *jobs, int n, uint64_t claimed
 			    "note=\"lease ran out; it may have been sent once\"",
 			    (long long) j->id, pa_phone_mask(j->phone, masked), j->attempts);
 		}
-		if (strcmp(j->kind, "verify") == 0) {
-			/* Branch point: a Twilio Verify row (PHONEAUTH_CODE_BACKEND=verify) has no
-			 * body and goes to Verify's Verifications endpoint, not Messages.json. */
-			start_verify(e, j);
-			smsw_job_clear(j);
-			continue;
-		}
-		if (!sendable(e, j) || !open_body(e, j)) {
+		/* A Twilio Verify row (PHONEAUTH_CODE_BACKEND=verify) has no body and goes to
+		 * Verify's Verifications endpoint, not Messages.json (xfer.c picks the URL). */
+		if (strcmp(j->kind, "verify") == 0 ? !start_verify(e, j)
+		                                   : !sendable(e, j) || !open_body(e, j)) {
 			smsw_job_clear(j);
 			continue;
 		}

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "jobs.h"
 #include "status.h"
+#include "vcheck.h"
 
 static const char usage[]
     = "usage: phoneauth-sms-worker [run | check-config] [--help] [--version]\n"
@@ -85,6 +86,7 @@ run(struct smsw *w)
 	struct smsw_jobs     jobs   = { .sock = NNG_SOCKET_INITIALIZER };
 	struct signals       sigs   = { 0 };
 	struct smsw_engine  *engine = NULL;
+	struct smsw_vcheck  *vcheck = NULL;
 	struct pa_workq     *cbq    = NULL;
 	struct pa_http      *http   = NULL;
 	struct pa_workq_opts qo     = { .threads = (unsigned) w->cfg.callback_threads,
@@ -114,6 +116,11 @@ run(struct smsw *w)
 	}
 	if (smsw_jobs_open(&jobs, &w->cfg) != 0)
 		goto out;
+	if (smsw_vcheck_start(&vcheck, &w->cfg) != PA_OK) {
+		pa_log_error("start_failed", "listener=verify_check error=\"cannot dial %s\"",
+		    w->cfg.verify_check_urls);
+		goto out;
+	}
 	if (pthread_create(&sig_thread, NULL, signal_main, &sigs) != 0)
 		goto out;
 	pa_log_info("listening",
@@ -123,6 +130,7 @@ run(struct smsw *w)
 	pthread_join(sig_thread, NULL);
 	status = 0;
 out:
+	smsw_vcheck_stop(vcheck);
 	smsw_jobs_close(&jobs);
 	/* Queued callbacks point into the server: stop it, finish them, then free it. */
 	pa_http_stop(http);

@@ -13,6 +13,7 @@
 static const struct pa_stmt st_reconcile
     = { "UPDATE sms_outbox SET reconciled_at = now() WHERE id IN ("
 	" SELECT id FROM sms_outbox WHERE state = 'sent' AND twilio_sid IS NOT NULL"
+	"  AND kind = 'message'"
 	"  AND sent_at < now() - make_interval(secs => $1::int)"
 	"  AND sent_at > now() - interval '7 days'"
 	"  AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::int))"

@@ -10,6 +10,7 @@
 
 #include "common/metrics.h"
 #include "twilio.h"
+#include "verify.h"
 #include "xfer.h"
 
 #define RESPONSE_MAX (256 * 1024)
@@ -19,6 +20,7 @@ struct smsw_http {
 	CURLM                    *multi;
 	const char               *user, *pass;
 	char                      messages_url[512];
+	char                      verify_url[512]; /* .../Verifications; "" when Verify is off */
 	int                       active;
 };
 
@@ -53,6 +55,13 @@ smsw_http_new(struct smsw_http **out, const struct smsw_config *c)
 	if ((size_t) snprintf(h->messages_url, sizeof h->messages_url,
 	        "%s/2010-04-01/Accounts/%s/Messages", c->api_base, c->account_sid)
 	    >= sizeof h->messages_url - 48) {
+		smsw_http_free(h);
+		return PA_EINVAL;
+	}
+	if (smsw_config_verify_on(c)
+	    && (size_t) snprintf(h->verify_url, sizeof h->verify_url,
+	           "%s/v2/Services/%s/Verifications", c->verify_base, c->verify_service_sid)
+	        >= sizeof h->verify_url) {
 		smsw_http_free(h);
 		return PA_EINVAL;
 	}
@@ -152,6 +161,13 @@ prepare(struct smsw_http *h, struct smsw_xfer *x)
 		if (n < 0 || (size_t) n >= sizeof x->url)
 			return PA_EINVAL;
 		return smsw_twilio_feedback_form(&x->form);
+	}
+	if (strcmp(x->job.kind, "verify") == 0) {
+		/* Twilio Verify makes and sends the code (verify.h). */
+		if (h->verify_url[0] == '\0')
+			return PA_EINVAL;
+		(void) snprintf(x->url, sizeof x->url, "%s", h->verify_url);
+		return smsw_verify_start_form(&x->job, &x->form);
 	}
 	/* Cannot overflow: smsw_http_new checked the length. */
 	n = snprintf(x->url, sizeof x->url, "%s.json", h->messages_url);

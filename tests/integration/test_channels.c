@@ -42,7 +42,8 @@ group_setup(void **state)
 		      "TWILIO_WHATSAPP_CONTENT_SIDS=es=" WA_TEMPLATE_ES, NULL };
 
 	(void) state;
-	if (smskit_setup_auth_env("t_channels", auth_env) != 0)
+	smskit_configure(auth_env, NULL);
+	if (smskit_setup("t_channels") != 0)
 		return -1;
 	return smskit_start_worker(&worker, "smsw_channels", env);
 }

@@ -29,8 +29,16 @@ static struct {
 	struct pa_client   *client;
 	PGconn             *pg;
 	atomic_int          phone_seq;
-	const char *const  *auth_env; /* smskit_setup_auth_env's extra variables, or NULL */
+	const char *const  *auth_env; /* smskit_configure's */
+	const char         *verify_service_sid;
 } kit;
+
+void
+smskit_configure(const char *const *auth_env, const char *verify_service_sid)
+{
+	kit.auth_env           = auth_env;
+	kit.verify_service_sid = verify_service_sid;
+}
 
 struct fake_twilio *
 smskit_fake(void)
@@ -106,12 +114,6 @@ smskit_restart_auth(int sig)
 int
 smskit_setup(const char *db_name)
 {
-	return smskit_setup_auth_env(db_name, NULL);
-}
-
-int
-smskit_setup_auth_env(const char *db_name, const char *const *auth_env)
-{
 	struct fake_twilio_opts fo = { .account_sid = SMSKIT_ACCOUNT,
 		.auth_token                         = SMSKIT_TOKEN,
 		.api_key                            = SMSKIT_API_KEY,
@@ -119,7 +121,6 @@ smskit_setup_auth_env(const char *db_name, const char *const *auth_env)
 	struct pa_client_opts   co = { .timeout_ms = 10000 };
 
 	kit.phone_seq = 2000;
-	kit.auth_env  = auth_env;
 	if (harness_newdb(harness_pgdir(), db_name, kit.db_url, sizeof kit.db_url) != 0
 	    || harness_migrate(kit.db_url) != 0) {
 		fprintf(stderr, "smskit: no database\n");
@@ -127,7 +128,8 @@ smskit_setup_auth_env(const char *db_name, const char *const *auth_env)
 	}
 	(void) snprintf(
 	    kit.fake_listen, sizeof kit.fake_listen, "127.0.0.1:%d", harness_free_port());
-	fo.listen = kit.fake_listen;
+	fo.listen             = kit.fake_listen;
+	fo.verify_service_sid = kit.verify_service_sid;
 	if (fake_twilio_start(&kit.fake, &fo) != 0) {
 		fprintf(stderr, "smskit: the fake Twilio did not start on %s\n", kit.fake_listen);
 		return -1;
@@ -173,6 +175,12 @@ smskit_teardown_with_worker(struct smskit_worker *w)
 	if (w->proc.pid > 0)
 		(void) harness_stop(&w->proc, SIGTERM, 10000, NULL);
 	return smskit_teardown();
+}
+
+char *
+smskit_auth_log(void)
+{
+	return harness_read_log(&kit.auth);
 }
 
 int

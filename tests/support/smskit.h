@@ -26,13 +26,12 @@ struct smskit_worker {
 	char                callback_url[96];
 };
 
+/* Before smskit_setup: more auth environment (NULL-ended, kept by pointer; it wins over the kit's
+ * own) and the fake's one Verify service SID (NULL: any). */
+void smskit_configure(const char *const *auth_env, const char *verify_service_sid);
 /* Database db_name afresh, the fake, and the auth service. Returns 0 or -1 (reason on
  * stderr). */
 int smskit_setup(const char *db_name);
-/* smskit_setup with extra auth service variables (NULL-ended, may be NULL; "PHONEAUTH_CHANNELS=
- * sms,whatsapp") on top of the kit's, each replacing the kit's of the same name. auth_env must
- * outlive the kit: smskit_restart_auth uses it again. */
-int smskit_setup_auth_env(const char *db_name, const char *const *auth_env);
 /* Stops the auth service with sig (SIGKILL: no chance to finish anything), starts it again and
  * waits until it answers Health. Returns 0 or -1. */
 int smskit_restart_auth(int sig);
@@ -53,6 +52,8 @@ int smskit_start_worker(struct smskit_worker *w, const char *tag, const char *co
 int smskit_setup_with_worker(
     const char *db_name, struct smskit_worker *w, const char *tag, const char *const *env);
 int smskit_teardown_with_worker(struct smskit_worker *w);
+/* The auth service's log (malloc'd). */
+char *smskit_auth_log(void);
 /* The worker's log (malloc'd). */
 char *smskit_worker_log(const struct smskit_worker *w);
 /* The worker's /metrics value for a sample ("phoneauth_sms_sends_total{outcome=\"sent\"}"); -1

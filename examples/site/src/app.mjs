@@ -13,7 +13,7 @@ import { Admin, Auth, PhoneauthError, VerifiedFilter } from "@phoneauth/client";
 
 import { COOKIE, Flows, cookie, csrfOk, endUserIp, newToken, parseCookies, readForm } from "./web.mjs";
 import { csrfField, esc, html, layout, notice, when } from "./html.mjs";
-import { fancyFeathers, lawnflow } from "./profiles.mjs";
+import { fancyFeathers, lawnflow, remember, resend, resendForm } from "./profiles.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STATIC = {
@@ -149,7 +149,18 @@ export function createSite(opts) {
     s.route("POST", "/login", async (ctx) => {
       const login = String(ctx.form.login ?? "").trim();
       try {
-        const r = await auth.login({ login, password: String(ctx.form.password ?? "") }, ctx.call);
+        const r = await auth.login(
+          { login, password: String(ctx.form.password ?? ""), deviceToken: ctx.cookies[COOKIE.device] ?? "" },
+          ctx.call,
+        );
+        if (r.secondFactor) {
+          // The right password, and the service wants a code too (PHONEAUTH_LOGIN_SECOND_FACTOR).
+          const flow = ctx.flowData();
+          remember(flow, r.secondFactor);
+          flow.loginCode = true;
+          ctx.flash("ok", r.message);
+          return ctx.redirect("/login/code");
+        }
         const maxAgeS = Number(r.expiresAtUnix) - Date.now() / 1000;
         ctx.setCookie(cookie(COOKIE.session, r.sessionToken, { secure: ctx.secure, maxAgeS }));
         ctx.redirect("/dashboard");
@@ -158,6 +169,31 @@ export function createSite(opts) {
         loginPage(ctx, { kind: "error", text: e.message }, login, e.httpStatus);
       }
     });
+    // The second factor: the code the service sent after the right password.
+    s.route("GET", "/login/code", (ctx) => loginCodePage(ctx, ctx.takeFlash()));
+    s.route("POST", "/login/code", async (ctx) => {
+      const flow = ctx.flowData();
+      if (!flow.loginCode) return ctx.redirect("/login");
+      try {
+        const r = await auth.verifyCode(
+          { verificationId: flow.verificationId, code: String(ctx.form.code ?? "").trim(), rememberDevice: ctx.form.remember === "on" },
+          ctx.call,
+        );
+        delete flow.loginCode;
+        delete flow.verificationId;
+        const maxAgeS = Number(r.sessionExpiresAtUnix) - Date.now() / 1000;
+        ctx.setCookie(cookie(COOKIE.session, r.sessionToken, { secure: ctx.secure, maxAgeS }));
+        if (r.deviceToken) {
+          const deviceS = Number(r.deviceExpiresAtUnix) - Date.now() / 1000;
+          ctx.setCookie(cookie(COOKIE.device, r.deviceToken, { secure: ctx.secure, maxAgeS: deviceS }));
+        }
+        ctx.redirect("/dashboard");
+      } catch (e) {
+        if (!(e instanceof PhoneauthError)) throw e;
+        loginCodePage(ctx, { kind: "error", text: e.message }, e.httpStatus);
+      }
+    });
+    s.route("POST", "/login/code/resend", (ctx) => resend(ctx, auth, "/login/code"));
     s.route("GET", "/dashboard", async (ctx) => {
       const token = ctx.cookies[COOKIE.session];
       if (!token) return ctx.redirect("/login");
@@ -197,6 +233,25 @@ export function createSite(opts) {
       ctx.redirect("/login");
     });
     s.route("GET", "/admin", adminPage);
+  }
+
+  function loginCodePage(ctx, n, status = 200) {
+    const flow = ctx.flowData();
+    if (!flow.loginCode) return ctx.redirect("/login");
+    ctx.page(
+      "Enter your login code",
+      html`${notice(n)}
+<form method="post" action="/login/code" class="card">
+  ${csrfField(ctx.csrf)}
+  <p>Code sent to <strong data-testid="masked-phone">${flow.phoneMasked}</strong>.</p>
+  <label for="code">Login code</label>
+  <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="${flow.codeLength ?? 10}" required>
+  <label class="check"><input type="checkbox" id="remember" name="remember"> Remember this device</label>
+  <button type="submit">Verify</button>
+</form>
+${resendForm(ctx, "/login/code/resend", "Resend code", flow)}`,
+      status,
+    );
   }
 
   function loginPage(ctx, n, login, status = 200) {

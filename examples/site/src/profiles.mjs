@@ -7,7 +7,7 @@ import { PhoneauthError } from "@phoneauth/client";
 import { csrfField, html, notice, passwordFields, rulesList } from "./html.mjs";
 
 /** "Resend OTP" with the wait the service gave; site.js counts it down and wakes the button. */
-function resendForm(ctx, action, label, flow) {
+export function resendForm(ctx, action, label, flow) {
   const wait = Math.max(0, Math.ceil(((flow.resendAt ?? 0) - Date.now()) / 1000));
   return html`<form method="post" action="${action}" class="resend">
   ${csrfField(ctx.csrf)}
@@ -27,7 +27,7 @@ function codeForm(ctx, action, flow, label) {
 }
 
 /** Keeps what CodeSent said for the next page: the verification, the mask, when Resend wakes. */
-function remember(flow, sent) {
+export function remember(flow, sent) {
   flow.verificationId = sent.verificationId;
   flow.phoneMasked = sent.phoneMasked;
   flow.codeLength = sent.codeLength;
@@ -35,7 +35,7 @@ function remember(flow, sent) {
 }
 
 /** POST of the Resend button: ResendCode, or the service's wait when it is too soon. */
-async function resend(ctx, auth, back) {
+export async function resend(ctx, auth, back) {
   const flow = ctx.flowData();
   if (!flow.verificationId) return ctx.redirect("/");
   try {

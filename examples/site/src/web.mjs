@@ -2,7 +2,9 @@
 // bodies, CSRF tokens, the per-browser flow state between pages, and the end user's IP.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
-export const COOKIE = { session: "site_session", flow: "site_flow", csrf: "site_csrf" };
+// site_device: the remembered-device token phoneauth gave after a login code (second factor,
+// new-device); phoneauth keeps only its hash, the browser keeps it out of every script's reach.
+export const COOKIE = { session: "site_session", flow: "site_flow", csrf: "site_csrf", device: "site_device" };
 const MAX_BODY = 16 * 1024;
 const FLOW_TTL_MS = 30 * 60 * 1000;
 

@@ -51,12 +51,20 @@ before(async () => {
   fake = await FakeTwilio.start();
   // The client token makes the service count per-IP limits by the IP the site sends.
   const env = { PHONEAUTH_RESEND_COOLDOWN: `${COOLDOWN_S}s`, PHONEAUTH_TRUST_END_USER_IP: "false" };
-  const [ff, lf] = await Promise.all([
+  const [ff, lf, lf2] = await Promise.all([
     Stack.start({ name: "site_ff", fake, clientToken: CLIENT_TOKEN, env }),
     Stack.start({ name: "site_lf", profile: "lawnflow", fake, clientToken: CLIENT_TOKEN, env }),
+    Stack.start({
+      name: "site_lf_2fa",
+      profile: "lawnflow",
+      fake,
+      clientToken: CLIENT_TOKEN,
+      env: { ...env, PHONEAUTH_LOGIN_SECOND_FACTOR: "new-device" },
+    }),
   ]);
   sites.ff = await startSite("fancy-feathers", ff);
   sites.lf = await startSite("lawnflow", lf);
+  sites.lf2fa = await startSite("lawnflow", lf2);
   browser = await chromium.launch({ executablePath: CHROMIUM });
 });
 
@@ -384,5 +392,78 @@ describe("LawnFlow", () => {
     for (const v of texts) assert.equal(v, "❌");
     assert.match(await page.getByTestId("users").innerText(), new RegExp(e2.replace(/\./g, "\\.")));
     await shot(page, "lf-admin-unverified");
+  });
+});
+
+describe("LawnFlow with a login code on new devices (PHONEAUTH_LOGIN_SECOND_FACTOR=new-device)", () => {
+  let ctx, page;
+  const phone = newPhone();
+  const email = `twofa-${phone.slice(-4)}@example.com`;
+  const P = () => page;
+
+  before(async () => {
+    ctx = await browser.newContext();
+    page = await ctx.newPage();
+  });
+  after(() => ctx?.close());
+
+  async function login(p) {
+    await p.goto(sites.lf2fa.url + "/login");
+    await p.fill("#login", email);
+    await p.fill("#password", PASSWORD);
+    await p.click("button[type=submit]");
+  }
+
+  step("2FA: register and verify the phone", P, async () => {
+    await page.goto(sites.lf2fa.url + "/register");
+    await page.fill("#email", email);
+    await page.fill("#password", PASSWORD);
+    await page.fill("#phone", phone);
+    await page.click("button[type=submit]");
+    await page.waitForURL(/\/verify-phone$/);
+    await page.fill("#code", await fake.code(phone, 1));
+    await page.click("form[action='/verify-phone'] button[type=submit]");
+    await page.waitForURL(/\/login$/);
+  });
+
+  step("2FA: the right password asks for a code sent to the phone", P, async () => {
+    await login(page);
+    await page.waitForURL(/\/login\/code$/);
+    assert.equal(await message(page), "Enter the code we sent to your phone to finish signing in.");
+    assert.equal(await page.getByTestId("masked-phone").innerText(), `+1 (***) ***-${phone.slice(-4)}`);
+    assert.equal(await page.getAttribute("#code", "maxlength"), "6");
+    await shot(page, "lf-2fa-code");
+  });
+
+  step("2FA: a wrong code is refused; the right one with Remember this device signs in", P, async () => {
+    await page.fill("#code", "000000");
+    await page.click("form[action='/login/code'] button[type=submit]");
+    assert.equal(await message(page), "We couldn't verify that code. Check it and try again, or request a new one.");
+    await page.fill("#code", await fake.code(phone, 2));
+    await page.check("#remember");
+    await page.click("form[action='/login/code'] button[type=submit]");
+    await page.waitForURL(/\/dashboard$/);
+    const device = (await ctx.cookies()).find((c) => c.name === "site_device");
+    assert.ok(device, "the site keeps the remembered-device token");
+    assert.equal(device.httpOnly, true);
+    assert.ok(device.expires > Date.now() / 1000 + 29 * 86400, "it lives as long as the service said (30 days)");
+    await shot(page, "lf-2fa-dashboard");
+  });
+
+  step("2FA: this device logs in without a code, another one is asked", P, async () => {
+    await page.click("form[action='/logout'] button");
+    await page.waitForURL(/\/login$/);
+    await login(page);
+    await page.waitForURL(/\/dashboard$/);
+    assert.equal(fake.codes(phone).length, 2, "no code was sent for the remembered device");
+    const other = await browser.newContext();
+    try {
+      const p2 = await other.newPage();
+      await login(p2);
+      await p2.waitForURL(/\/login\/code$/);
+      await fake.code(phone, 3);
+    } finally {
+      await other.close();
+    }
   });
 });
