@@ -37,9 +37,9 @@ static const char *const auth_env[]
 static int
 group_setup(void **state)
 {
-	const char *env[]
-	    = { "TWILIO_WHATSAPP_FROM=" WA_FROM, "TWILIO_WHATSAPP_CONTENT_SID=" WA_TEMPLATE,
-		      "TWILIO_WHATSAPP_CONTENT_SIDS=es=" WA_TEMPLATE_ES, NULL };
+	/* Templates per language only, no default: a row in another language has none. */
+	const char *env[] = { "TWILIO_WHATSAPP_FROM=" WA_FROM,
+		"TWILIO_WHATSAPP_CONTENT_SIDS=en=" WA_TEMPLATE ",es=" WA_TEMPLATE_ES, NULL };
 
 	(void) state;
 	smskit_configure(auth_env, NULL);
@@ -176,7 +176,8 @@ test_whatsapp_signup(void **state)
 	assert_null(m.messaging_service_sid);
 	assert_null(m.body);
 	assert_string_equal(m.channel, "whatsapp");
-	assert_string_equal(m.content_sid, WA_TEMPLATE); /* locale en: the default */
+	assert_string_equal(
+	    m.content_sid, WA_TEMPLATE); /* locale en: TWILIO_WHATSAPP_CONTENT_SIDS */
 	assert_string_equal(m.status_callback, worker.callback_url);
 	assert_in_range(m.validity_period, 290, 300);
 	assert_true(m.provide_feedback);
@@ -312,6 +313,52 @@ test_delivered_cancels_fallback(void **state)
 	assert_int_equal(sms_to(phone), 0);
 	assert_int_equal(smskit_verify(vid, code), PHONEAUTH__V1__CODE__OK);
 	assert_true(metric_reaches("phoneauth_sms_fallbacks_total{outcome=\"cancelled\"}", 1));
+}
+
+/* A WhatsApp row in a language the worker has no template for fails for good, unsent, with the
+ * reason in the row and its audit row, and its held SMS carries the code instead. (Auth writes
+ * the profile's language; a trigger of this test's database gives this one phone's WhatsApp row
+ * another.) */
+static void
+test_no_template_falls_back(void **state)
+{
+	struct fake_twilio_msg m;
+	char                   phone[16], vid[37], code[16], to[32], sql[400];
+	char                  *v;
+
+	(void) state;
+	smskit_phone(phone);
+	wa_to(phone, to);
+	free(smskit_q1("CREATE FUNCTION test_channels_fr() RETURNS trigger LANGUAGE plpgsql AS $$"
+	               " BEGIN NEW.locale := 'fr'; RETURN NEW; END $$",
+	    NULL, NULL));
+	(void) snprintf(sql, sizeof sql,
+	    "CREATE TRIGGER test_channels_fr BEFORE INSERT ON sms_outbox FOR EACH ROW"
+	    " WHEN (NEW.phone_e164 = '%s' AND NEW.channel = 'whatsapp')"
+	    " EXECUTE FUNCTION test_channels_fr()",
+	    phone);
+	free(smskit_q1(sql, NULL, NULL));
+
+	smskit_signup_channel(phone, WHATSAPP, vid);
+	wait_row(vid, "whatsapp", "failed", 10000);
+	expect_row(vid, "whatsapp",
+	    "locale || '/' || coalesce(error_code, 0) || '/' || (twilio_sid IS NULL)", "fr/0/true");
+	v = row_col(vid, "whatsapp", "error_message");
+	assert_non_null(strstr(v, "no WhatsApp template"));
+	free(v);
+	assert_int_equal(smskit_qlong("SELECT count(*) FROM audit_events WHERE event = 'sms_failed'"
+	                              " AND verification_id = $1::uuid"
+	                              " AND detail->>'reason' LIKE 'no WhatsApp template%'",
+	                     vid, NULL),
+	    1);
+	assert_int_equal(fake_twilio_count_to(smskit_fake(), to), 0);
+	wait_row(vid, "sms", "sent", 10000);
+	assert_true(fake_twilio_last_to(smskit_fake(), phone, &m));
+	code_of_sms(m.body, code);
+	fake_twilio_msg_free(&m);
+	assert_int_equal(smskit_verify(vid, code), PHONEAUTH__V1__CODE__OK);
+	free(smskit_q1("DROP TRIGGER test_channels_fr ON sms_outbox", NULL, NULL));
+	free(smskit_q1("DROP FUNCTION test_channels_fr()", NULL, NULL));
 }
 
 /* ResendCode for vid on its last channel. */
@@ -548,6 +595,7 @@ test_logs_clean(void **state)
 	assert_null(strstr(log, "{\"1\""));
 	assert_null(strstr(log, "whatsapp:+"));
 	assert_non_null(strstr(log, "event=sms_fallback"));
+	assert_non_null(strstr(log, "reason=\"no WhatsApp template"));
 	free(log);
 }
 
@@ -561,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_delivered_cancels_fallback),
 		cmocka_unit_test(test_admin_shows_channels),
 		cmocka_unit_test(test_held_ends_unsent),
+		cmocka_unit_test(test_no_template_falls_back),
 		cmocka_unit_test(test_logs_clean),
 	};
 
