@@ -187,8 +187,8 @@ each_content_sid(const char *list,
 			return true;
 		}
 		p += len;
-		if (*p == ',')
-			p++;
+		if (*p == ',' && *++p == '\0')
+			return false; /* a trailing comma */
 	}
 	return true;
 }

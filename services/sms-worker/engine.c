@@ -13,6 +13,9 @@
 #include "common/phone.h"
 #include "common/ring.h"
 #include "engine.h"
+#include "fallback.h"
+#include "feedback.h"
+#include "reconcile.h"
 #include "store.h"
 #include "twilio.h"
 #include "verify.h"
@@ -21,7 +24,6 @@
 
 #define IDS_CAP 65536 /* pushed ids waiting for a slot; beyond, the sweep finds them */
 #define CLAIM_BATCH 256
-#define RECONCILE_BATCH 64
 #define RECONCILE_EVERY_NS (1 * 1000000000ull)
 #define POLL_MAX_MS 200
 #define NS_PER_MS 1000000ull
@@ -134,29 +136,14 @@ count_in_flight(const struct smsw_engine *e)
 /* ---- answers ---------------------------------------------------------------------------------
  */
 
-/* A held fallback the store moved with a final status (migration 0015): counted and logged; a
- * queued one is pushed to this loop, so the same code goes out on the other channel now rather
- * than at the next sweep. */
+/* A held fallback the store moved with a final status: counted and logged (fallback.c); a queued
+ * one is pushed to this loop, so the same code goes out on the other channel now rather than at
+ * the next sweep. */
 static void
 note_fallback(struct smsw_engine *e, const struct smsw_job *j, const struct smsw_fallback *fb)
 {
-	char masked[PA_PHONE_MASK_MAX];
-
-	if (fb->id == 0)
-		return;
-	(void) pa_phone_mask(j->phone, masked);
-	if (!fb->queued) {
-		smsw_metrics.fallbacks[SMSW_FALLBACK_CANCELLED]++;
-		pa_log_info("sms_fallback_cancelled",
-		    "outbox_id=%lld primary_id=%lld phone=%s reason=primary_delivered",
-		    (long long) fb->id, (long long) j->id, masked);
-		return;
-	}
-	smsw_metrics.fallbacks[SMSW_FALLBACK_QUEUED]++;
-	pa_log_info("sms_fallback",
-	    "outbox_id=%lld primary_id=%lld phone=%s from=%s reason=primary_failed",
-	    (long long) fb->id, (long long) j->id, masked, j->channel[0] ? j->channel : "sms");
-	smsw_engine_push(e, fb->id);
+	if (smsw_fallback_note(j->id, j->phone, j->channel, fb))
+		smsw_engine_push(e, fb->id);
 }
 
 /* Records r for x, keeping it for another try when the database is away. */
@@ -283,78 +270,6 @@ finish_send(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
 }
 
 static void
-finish_get(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
-{
-	enum smsw_cb_result  res;
-	struct smsw_fallback fb;
-	char                 status[24];
-	int                  code = 0;
-
-	if (http != 200
-	    || smsw_twilio_parse_message(x->reply.data, x->reply.len, status, &code) != PA_OK) {
-		pa_log_warn("reconcile_failed", "sid=%s http_status=%ld curl=\"%s\"", x->sid, http,
-		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc));
-	} else if (smsw_store_status(
-	               e->w->db, "sms-worker", x->sid, status, code, NULL, x->phone, &res, &fb)
-	    != PA_OK) {
-		pa_log_warn("reconcile_failed", "sid=%s error=database", x->sid);
-	} else if (res == SMSW_CB_APPLIED) {
-		struct smsw_job primary = { .id = 0 };
-
-		smsw_metrics.reconciled++;
-		pa_log_info(
-		    "sms_reconciled", "sid=%s status=%s error_code=%d", x->sid, status, code);
-		memcpy(primary.phone, x->phone, sizeof primary.phone);
-		note_fallback(e, &primary, &fb);
-	}
-	smsw_xfer_free(x);
-}
-
-/* A Feedback POST's answer, recorded while the lease holds. An answer we cannot record leaves the
- * row leased: once the lease runs out it is posted again, which only sets the same outcome on the
- * same message (Twilio keeps one Feedback per message). */
-static void
-finish_feedback(struct smsw_engine *e, struct smsw_xfer *x, CURLcode cc, long http)
-{
-	struct smsw_result r;
-	bool               lost = false;
-	pa_err             rv;
-
-	smsw_metrics.http_status[http >= 200 && http < 600 ? http / 100 : 0]++;
-	smsw_twilio_feedback_classify(
-	    &e->w->cfg, http, x->reply.data, x->reply.len, x->retry_after, x->fb.attempts, &r);
-	if ((rv = smsw_store_feedback_finish(e->w->db, e->w->id, &x->fb, &r, http, &lost)) != PA_OK
-	    || lost) {
-		smsw_metrics.feedback[SMSW_FB_UNRECORDED]++;
-		pa_log_warn("feedback_unrecorded",
-		    "feedback_id=%lld sid=%s http_status=%ld error=%s note=\"posted again once "
-		    "the lease runs out\"",
-		    (long long) x->fb.id, x->sid, http, lost ? "lease_lost" : pa_err_name(rv));
-	} else if (r.outcome == SMSW_SENT) {
-		smsw_metrics.feedback[SMSW_FB_CONFIRMED]++;
-		pa_log_info("feedback_confirmed", "feedback_id=%lld sid=%s attempt=%d",
-		    (long long) x->fb.id, x->sid, x->fb.attempts);
-	} else if (r.outcome == SMSW_RETRY) {
-		uint64_t due = pa_now_ns() + (uint64_t) r.retry_after_ms * NS_PER_MS;
-
-		smsw_metrics.feedback[SMSW_FB_RETRY]++;
-		pa_log_warn("feedback_retry",
-		    "feedback_id=%lld sid=%s attempt=%d http_status=%ld error_code=%d "
-		    "curl=\"%s\" retry_in_ms=%d",
-		    (long long) x->fb.id, x->sid, x->fb.attempts, http, r.error_code,
-		    cc == CURLE_OK ? "ok" : curl_easy_strerror(cc), r.retry_after_ms);
-		if (due < e->next_feedback)
-			e->next_feedback = due;
-	} else {
-		smsw_metrics.feedback[SMSW_FB_FAILED]++;
-		pa_log_warn("feedback_failed",
-		    "feedback_id=%lld sid=%s attempt=%d http_status=%ld error_code=%d",
-		    (long long) x->fb.id, x->sid, x->fb.attempts, http, r.error_code);
-	}
-	smsw_xfer_free(x);
-}
-
-static void
 drain_done(struct smsw_engine *e)
 {
 	struct smsw_xfer *x;
@@ -362,13 +277,16 @@ drain_done(struct smsw_engine *e)
 	long              http;
 
 	while ((x = smsw_http_done(e->http, &cc, &http)) != NULL) {
+		int64_t queued;
+
 		count_in_flight(e);
 		if (x->kind == SMSW_XFER_SEND)
 			finish_send(e, x, cc, http);
 		else if (x->kind == SMSW_XFER_FEEDBACK)
-			finish_feedback(e, x, cc, http);
-		else
-			finish_get(e, x, cc, http);
+			smsw_feedback_answer(
+			    e->w->db, &e->w->cfg, e->w->id, x, cc, http, &e->next_feedback);
+		else if ((queued = smsw_reconcile_answer(e->w->db, x, cc, http)) != 0)
+			smsw_engine_push(e, queued);
 	}
 }
 
@@ -567,36 +485,6 @@ claim_pushed(struct smsw_engine *e)
 	}
 }
 
-/* Held fallbacks that will never be needed (their code expired or no longer works) end here;
- * the others wait for their primary's final status. */
-static void
-end_held(struct smsw_engine *e)
-{
-	struct smsw_job jobs[CLAIM_BATCH];
-	int             n = 0;
-
-	if (smsw_store_held_end(e->w->db, CLAIM_BATCH, jobs, &n) != PA_OK) {
-		pa_log_warn("held_sweep_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		char   masked[PA_PHONE_MASK_MAX];
-		pa_err rv;
-
-		smsw_metrics
-		    .fallbacks[jobs[i].state == SMSW_CLAIM_EXPIRED ? SMSW_FALLBACK_EXPIRED
-		                                                   : SMSW_FALLBACK_CANCELLED]++;
-		pa_log_info("sms_fallback_ended", "outbox_id=%lld phone=%s state=%s reason=%s",
-		    (long long) jobs[i].id, pa_phone_mask(jobs[i].phone, masked),
-		    jobs[i].state == SMSW_CLAIM_EXPIRED ? "expired" : "cancelled",
-		    jobs[i].why[0] ? jobs[i].why : "expired");
-		if ((rv = smsw_store_audit_unsent(e->w->db, &jobs[i])) != PA_OK)
-			pa_log_warn("audit_failed", "outbox_id=%lld error=%s",
-			    (long long) jobs[i].id, pa_err_name(rv));
-		smsw_job_clear(&jobs[i]);
-	}
-}
-
 static void
 sweep(struct smsw_engine *e, uint64_t now)
 {
@@ -613,81 +501,12 @@ sweep(struct smsw_engine *e, uint64_t now)
 	if (n > 0)
 		pa_log_debug("swept", "claimed=%d", n);
 	start_jobs(e, jobs, n, pa_now_ns());
-	end_held(e);
+	/* Held fallbacks whose code expired or no longer works end here; the others wait for their
+	 * primary's final status. */
+	smsw_fallback_sweep(e->w->db, CLAIM_BATCH);
 	e->early_sweep = 0;
 	/* A full batch means more may be due: look again at once. */
 	e->next_sweep = n == slots ? now : now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;
-}
-
-static void
-reconcile(struct smsw_engine *e)
-{
-	struct smsw_reconcile_row rows[RECONCILE_BATCH];
-	int                       n = 0, slots = free_slots(e);
-
-	if (slots <= 0)
-		return;
-	if (smsw_store_reconcile_take(e->w->db, e->w->cfg.reconcile_after_s,
-	        slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, rows, &n)
-	    != PA_OK) {
-		pa_log_warn("reconcile_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		struct smsw_xfer *x = smsw_xfer_new(SMSW_XFER_GET);
-
-		if (x == NULL)
-			return;
-		/* SMSW_SID_SIZE and SMSW_PHONE_SIZE both, NUL-terminated by the store. */
-		memcpy(x->sid, rows[i].sid, sizeof x->sid);
-		memcpy(x->phone, rows[i].phone, sizeof x->phone);
-		if (smsw_xfer_start(e->http, x) != PA_OK)
-			smsw_xfer_free(x);
-		count_in_flight(e);
-	}
-}
-
-/* Claims owed conversion feedback (sms_feedback) with a lease and posts it, in the slots sends
- * leave free. */
-static void
-feedback(struct smsw_engine *e, uint64_t now)
-{
-	struct smsw_feedback rows[RECONCILE_BATCH];
-	int                  n = 0, skipped = 0, slots = free_slots(e);
-
-	e->next_feedback = now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;
-	if (slots <= 0)
-		return;
-	if (smsw_store_feedback_claim(e->w->db, &e->lessee,
-	        slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH, rows, &n, &skipped)
-	    != PA_OK) {
-		pa_log_warn("feedback_claim_failed", "sqlstate=%s", pa_db_sqlstate(e->w->db));
-		return;
-	}
-	smsw_metrics.feedback[SMSW_FB_SKIPPED] += (uint_fast64_t) skipped;
-	for (int i = 0; i < n; i++) {
-		struct smsw_xfer *x = smsw_xfer_new(SMSW_XFER_FEEDBACK);
-		pa_err            rv;
-
-		if (x == NULL)
-			return; /* the lease runs out and another try picks it up */
-		if (rows[i].reclaimed)
-			pa_log_warn("feedback_reclaimed",
-			    "feedback_id=%lld sid=%s note=\"lease ran out; it may have been "
-			    "posted once\"",
-			    (long long) rows[i].id, rows[i].message_sid);
-		x->fb = rows[i];
-		memcpy(x->sid, rows[i].message_sid, sizeof x->sid);
-		if ((rv = smsw_xfer_start(e->http, x)) != PA_OK) {
-			pa_log_error("feedback_start_failed", "feedback_id=%lld error=%s",
-			    (long long) rows[i].id, pa_err_name(rv));
-			smsw_xfer_free(x);
-		}
-		count_in_flight(e);
-	}
-	/* A full batch means more may be due. */
-	if (n + skipped == (slots < RECONCILE_BATCH ? slots : RECONCILE_BATCH))
-		e->next_feedback = now;
 }
 
 static void
@@ -711,10 +530,15 @@ tick(struct smsw_engine *e, bool stopping)
 	claim_pushed(e);
 	if (now >= e->next_sweep || (e->early_sweep != 0 && now >= e->early_sweep))
 		sweep(e, now);
-	if (!e->console && e->w->cfg.feedback && now >= e->next_feedback)
-		feedback(e, now);
+	if (!e->console && e->w->cfg.feedback && now >= e->next_feedback) {
+		e->next_feedback = now + (uint64_t) e->w->cfg.sweep_s * NS_PER_S;
+		smsw_feedback_post_due(
+		    e->w->db, &e->lessee, e->http, free_slots(e), now, &e->next_feedback);
+		count_in_flight(e);
+	}
 	if (!e->console && now >= e->next_reconcile) {
-		reconcile(e);
+		smsw_reconcile_start(e->w->db, &e->w->cfg, e->http, free_slots(e));
+		count_in_flight(e);
 		e->next_reconcile = now + RECONCILE_EVERY_NS;
 	}
 }

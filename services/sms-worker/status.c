@@ -9,7 +9,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "status.h"
-#include "store.h"
+#include "store_status.h"
 #include "twilio.h"
 #include "twsig.h"
 #include "wmetrics.h"
@@ -79,7 +79,10 @@ http_status_cb(
 	}
 	if (code != NULL)
 		error_code = atoi(code);
-	/* To is only the store's guess of the row's phone (for the audit row), never logged. */
+	/* To is only the store's guess of the row's phone (for the audit row), never logged. A
+	 * WhatsApp message's is "whatsapp:+E164": the phone is what follows. */
+	if (to != NULL && strncmp(to, "whatsapp:", 9) == 0)
+		to += 9;
 	if (smsw_store_status(db, "twilio", sid, status, error_code,
 	        dlr != NULL && *dlr != '\0' ? dlr : NULL, to, &result, &fb)
 	    != PA_OK) {

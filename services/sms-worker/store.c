@@ -1,5 +1,6 @@
-/* store.c: the worker's SQL over sms_outbox (from the claim on), message_status_events,
- * sms_opt_outs and sms_workers, and its one write to users. Rows are claimed with a lease in one
+/* store.c: the worker's SQL over sms_outbox (from the claim on: sends, held fallbacks),
+ * sms_opt_outs and sms_workers, and its one write to users (store_status.c has the delivery
+ * statuses, store_feedback.c the conversion feedback). Rows are claimed with a lease in one
  * statement (FOR UPDATE SKIP LOCKED), so many workers on many machines never take the same row;
  * a lease that runs out (a dead worker) makes the row claimable again. Every outcome is recorded
  * only while the lease is still ours, together with its audit row (audit_append()), in one
@@ -14,10 +15,7 @@
 #include "common/phone.h"
 #include "common/strbuf.h"
 #include "store.h"
-
-/* Rows whose code has less than this left are expired rather than sent: Twilio's smallest
- * ValidityPeriod is 1 s, and a code that arrives dead is worse than none. */
-#define EXPIRE_MARGIN "interval '1 second'"
+#include "store_int.h"
 
 /* A claimed row ends without a lease, never sent: superseded (c.why set) or about to expire. */
 #define ENDS "(c.why IS NOT NULL OR o.not_after <= now() + " EXPIRE_MARGIN ")"
@@ -83,35 +81,6 @@ static const struct pa_stmt st_claim_due
 	" a AS (SELECT audit_append(" event ", 'sms-worker', NULL, $6, o.verification_id, $3," \
 	"  NULL, " outcome ", $7::jsonb) AS audit_id FROM o)"
 #define OUTCOME_RESULT " SELECT count(*), (SELECT count(audit_id) FROM a) FROM o"
-
-/* Twilio's status order (migration 0003's twilio_status_rank), with WhatsApp's 'read' one above
- * the finals: it comes after 'delivered' and moves a delivered row's twilio_status on (its state
- * stays 'delivered'), while 'undelivered' or 'failed' after 'delivered' still change nothing. */
-#define RANK(x) "(twilio_status_rank(" x ") + CASE WHEN " x " = 'read' THEN 1 ELSE 0 END)"
-
-/* Migration 0015's held fallback of the rows of CTE src (columns id, state, channel,
- * error_code): a row that failed for good ('failed', 'undelivered') queues it, due at once, so
- * the same code goes on the other channel; one delivered (or read) cancels it, never sent. In
- * the same statement as the status, with its audit row (sms_fallback or sms_cancelled, both
- * channels in the detail); $6 is the phone, masked. The final SELECT reads HELD_RESULT. */
-#define HELD_MOVE(src, actor)                                                               \
-	" fb AS (UPDATE sms_outbox h SET next_attempt_at = now(),"                          \
-	"  state = CASE WHEN s.state = 'delivered' THEN 'cancelled' ELSE 'queued' END"      \
-	"  FROM " src " s WHERE h.fallback_for = s.id AND h.state = 'held'"                 \
-	"   AND s.state IN ('failed', 'undelivered', 'delivered')"                          \
-	"  RETURNING h.id, h.state, h.verification_id, h.channel, s.id AS primary_id,"      \
-	"   s.channel AS primary_channel, s.error_code AS primary_error),"                  \
-	" fa AS (SELECT audit_append(CASE fb.state WHEN 'queued' THEN 'sms_fallback'"       \
-	"   ELSE 'sms_cancelled' END, " actor ", NULL, $6, fb.verification_id, NULL, NULL," \
-	"  fb.state, jsonb_build_object('from', fb.primary_channel, 'to', fb.channel,"      \
-	"   'outbox_id', fb.id, 'primary_id', fb.primary_id, 'reason', CASE fb.state"       \
-	"   WHEN 'queued' THEN 'primary_failed' ELSE 'primary_delivered' END)"              \
-	"   || CASE WHEN fb.primary_error IS NOT NULL"                                      \
-	"   THEN jsonb_build_object('error_code', fb.primary_error) ELSE '{}'::jsonb END)"  \
-	"  AS audit_id FROM fb)"
-#define HELD_RESULT                                               \
-	" (SELECT min(id) FROM fb), (SELECT min(state) FROM fb)," \
-	" (SELECT count(audit_id) FROM fa)"
 
 /* A SID stored late may already have callbacks waiting (outbox_id NULL): the best of them is
  * applied here and they are linked to the row. */
@@ -200,94 +169,6 @@ static const struct pa_stmt st_heartbeat
 	" VALUES ($1, $2, $3::int, now(), now())"
 	" ON CONFLICT (id) DO UPDATE SET last_seen_at = now()",
 	      3 };
-static const struct pa_stmt st_reconcile
-    = { "UPDATE sms_outbox SET reconciled_at = now() WHERE id IN ("
-	" SELECT id FROM sms_outbox WHERE state = 'sent' AND twilio_sid IS NOT NULL"
-	"  AND kind = 'message'"
-	"  AND sent_at < now() - make_interval(secs => $1::int)"
-	"  AND sent_at > now() - interval '7 days'"
-	"  AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::int))"
-	" ORDER BY sent_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-	" RETURNING twilio_sid, phone_e164",
-	      2 };
-/* One statement: the event, the forward move and the audit row. The caller guesses the row's
- * phone ($5, masked in $6) so that the audit row can show it without a round trip first; when
- * the guess is wrong (g.go false) nothing is written and the caller runs it again with the
- * phone returned. */
-static const struct pa_stmt st_status
-    = { "WITH o AS (SELECT id, verification_id, phone_e164, twilio_status, state FROM sms_outbox"
-	"  WHERE twilio_sid = $1 FOR UPDATE),"
-	" g AS (SELECT NOT EXISTS (SELECT 1 FROM o WHERE phone_e164 IS DISTINCT FROM $5::text)"
-	"  AS go),"
-	" u AS (UPDATE sms_outbox s SET twilio_status = $2,"
-	"  state = coalesce(twilio_status_final_state($2), s.state),"
-	"  error_code = coalesce(nullif($3::int, 0), s.error_code), status_updated_at = now()"
-	"  FROM o, g WHERE g.go AND s.id = o.id AND o.state IN ('sent', 'delivered')"
-	"   AND " RANK("$2") " > " RANK(
-	    "o.twilio_status") "  RETURNING s.id, s.state, s.channel, s.error_code),"
-	                       " e AS (INSERT INTO message_status_events (outbox_id, twilio_sid, "
-	                       "status, error_code,"
-	                       "  raw_dlr_done_date) SELECT (SELECT id FROM o), $1, $2, "
-	                       "nullif($3::int, 0), $4::text"
-	                       "  FROM g WHERE g.go RETURNING 1),"
-	                       " a AS (SELECT audit_append('sms_status', $7::text, NULL,"
-	                       "  CASE WHEN EXISTS (SELECT 1 FROM o) THEN $6::text END, (SELECT "
-	                       "verification_id FROM o),"
-	                       "  $1, NULL, $2, jsonb_build_object('applied', EXISTS (SELECT 1 "
-	                       "FROM u))"
-	                       "   || CASE WHEN $3::int <> 0 THEN jsonb_build_object('error_code', "
-	                       "$3::int)"
-	                       "   ELSE '{}'::jsonb END) AS audit_id FROM g WHERE g.go)," HELD_MOVE(
-	                           "u", "$7::text") " SELECT g.go, (SELECT count(*) FROM o), "
-	                                            "(SELECT count(*) FROM u),"
-	                                            "  (SELECT phone_e164 FROM o), (SELECT "
-	                                            "count(audit_id) FROM a)," HELD_RESULT
-	                                            " FROM g",
-	      7 };
-enum { S_GO, S_KNOWN, S_MOVED, S_PHONE, S_AUDITS, S_HELD_ID, S_HELD_STATE };
-
-/* Feedback rows (migration 0014) due now whose message is known: its SID is the verification's
- * (auth copies it on verify, this worker's st_sent when the SID came later), else that of the
- * verification's newest outbox row once that row is done sending. A row whose message ends without
- * a SID (the console backend, a failed send) is 'skipped' by the same statement. */
-static const struct pa_stmt st_feedback_claim
-    = { "WITH c AS (SELECT f2.id, f2.state AS was, coalesce(v.message_sid, lo.twilio_sid) AS sid"
-	" FROM sms_feedback f2 JOIN verifications v ON v.id = f2.verification_id"
-	" LEFT JOIN LATERAL (SELECT o.twilio_sid, o.state FROM sms_outbox o"
-	"  WHERE o.verification_id = f2.verification_id ORDER BY o.id DESC LIMIT 1) lo ON true"
-	" WHERE (f2.state = 'queued' AND f2.next_attempt_at <= now()"
-	"   OR f2.state = 'sending' AND f2.lease_until < now())"
-	"  AND (v.message_sid IS NOT NULL OR lo.state IS NULL"
-	"   OR lo.state NOT IN ('queued', 'sending'))"
-	" ORDER BY f2.id LIMIT $1::int FOR UPDATE OF f2 SKIP LOCKED)"
-	" UPDATE sms_feedback f SET"
-	"  state = CASE WHEN c.sid IS NULL THEN 'skipped' ELSE 'sending' END,"
-	"  message_sid = c.sid,"
-	"  lease_owner = CASE WHEN c.sid IS NULL THEN NULL ELSE $2 END,"
-	"  lease_until = CASE WHEN c.sid IS NULL THEN NULL"
-	"   ELSE now() + make_interval(secs => $3::int) END,"
-	"  attempts = f.attempts + CASE WHEN c.sid IS NULL THEN 0 ELSE 1 END,"
-	"  final_at = CASE WHEN c.sid IS NULL THEN now() END"
-	" FROM c WHERE f.id = c.id"
-	" RETURNING f.id, f.verification_id::text, coalesce(f.message_sid, ''), f.attempts,"
-	"  c.was",
-	      3 };
-/* The feedback claim's columns, in RETURNING order. */
-enum { F_ID, F_VERIFICATION, F_SID, F_ATTEMPTS, F_WAS };
-#define FB_MINE " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'sending'"
-/* An answer to a Feedback POST, with its audit row: done, failed, or back to the queue. */
-static const struct pa_stmt st_feedback_finish
-    = { "WITH f AS (UPDATE sms_feedback SET state = $3,"
-	"  next_attempt_at = now() + make_interval(secs => $4::double precision),"
-	"  http_status = $5::int, lease_owner = NULL, lease_until = NULL,"
-	"  final_at = CASE WHEN $3 = 'queued' THEN NULL ELSE now() END" FB_MINE
-	" RETURNING verification_id, message_sid),"
-	" a AS (SELECT audit_append('sms_feedback', 'sms-worker', NULL, NULL, f.verification_id,"
-	"  f.message_sid, NULL, CASE $3 WHEN 'done' THEN 'confirmed' WHEN 'queued' THEN 'retry'"
-	"   ELSE 'failed' END, $6::jsonb) AS audit_id FROM f)"
-	" SELECT count(*), (SELECT count(audit_id) FROM a) FROM f",
-	      6 };
-
 /* The sealed body of a claimed row, from its hex text; NULL when it does not decode. */
 static void
 sealed_from_hex(struct smsw_job *j, const char *hex)
@@ -420,9 +301,8 @@ smsw_store_held_end(struct pa_db *db, int max, struct smsw_job *out, int *n)
 	return PA_OK;
 }
 
-/* {"key": n, ...} for the audit detail: the pairs whose value is not 0. */
-static char *
-detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int v3)
+char *
+smsw_store_detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int v3)
 {
 	json_object *o       = json_object_new_object();
 	const char  *keys[3] = { k1, k2, k3 };
@@ -439,9 +319,8 @@ detail_json(const char *k1, int v1, const char *k2, int v2, const char *k3, int 
 	return s;
 }
 
-/* What HELD_RESULT says, from columns id_col and id_col + 1 of res's first row. */
-static struct smsw_fallback
-held_result(const PGresult *res, int id_col)
+struct smsw_fallback
+smsw_store_held_result(const PGresult *res, int id_col)
 {
 	struct smsw_fallback fb = { 0 };
 
@@ -464,7 +343,7 @@ finish_failed(struct pa_db *db, const char *const *params, int error_code, bool 
 		if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
 			return rv;
 		*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
-		*fb   = held_result(res, R_HELD_ID);
+		*fb   = smsw_store_held_result(res, R_HELD_ID);
 		PQclear(res);
 		return PA_OK;
 	}
@@ -473,7 +352,7 @@ finish_failed(struct pa_db *db, const char *const *params, int error_code, bool 
 	if ((rv = pa_db_exec(db, &st_failed, params, &res)) != PA_OK)
 		goto out_fail;
 	*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
-	*fb   = held_result(res, R_HELD_ID);
+	*fb   = smsw_store_held_result(res, R_HELD_ID);
 	if (!*lost
 	    && (rv = smsw_store_user_opted_out(db, PQgetvalue(res, 0, R_FAILED_PHONE))) != PA_OK) {
 		PQclear(res);
@@ -494,7 +373,8 @@ out_fail:
 static char *
 failed_detail(const struct smsw_job *j, const struct smsw_result *r)
 {
-	char *base = detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
+	char *base
+	    = smsw_store_detail_json("attempt", j->attempts, "error_code", r->error_code, NULL, 0);
 	json_object *o;
 	char        *s;
 
@@ -531,7 +411,7 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 		st        = &st_sent;
 		params[2] = r->sid[0] != '\0' ? r->sid : NULL;
 		params[3] = r->status;
-		detail    = detail_json("attempt", j->attempts, NULL, 0, NULL, 0);
+		detail    = smsw_store_detail_json("attempt", j->attempts, NULL, 0, NULL, 0);
 		break;
 	case SMSW_FAILED:
 		st        = &st_failed;
@@ -546,8 +426,8 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 		(void) snprintf(delay, sizeof delay, "%.3f", r->retry_after_ms / 1000.0);
 		params[3] = delay;
 		params[4] = code;
-		detail    = detail_json("attempt", j->attempts, "error_code", r->error_code,
-		       "retry_after_ms", r->retry_after_ms);
+		detail = smsw_store_detail_json("attempt", j->attempts, "error_code", r->error_code,
+		    "retry_after_ms", r->retry_after_ms);
 		break;
 	default:
 		return PA_EINVAL;
@@ -566,7 +446,7 @@ smsw_store_finish(struct pa_db *db, const char *owner, const struct smsw_job *j,
 		return rv;
 	*lost = strcmp(PQgetvalue(res, 0, R_ROWS), "0") == 0;
 	if (st == &st_sent)
-		*fb = held_result(res, R_HELD_ID);
+		*fb = smsw_store_held_result(res, R_HELD_ID);
 	PQclear(res);
 	return PA_OK;
 }
@@ -587,141 +467,4 @@ smsw_store_heartbeat(struct pa_db *db, const char *id, const char *host, int pid
 
 	(void) snprintf(pidtxt, sizeof pidtxt, "%d", pid);
 	return pa_db_exec(db, &st_heartbeat, params, NULL);
-}
-
-pa_err
-smsw_store_reconcile_take(
-    struct pa_db *db, int after_s, int max, struct smsw_reconcile_row *out, int *n)
-{
-	char        after[16], lim[16];
-	const char *params[2] = { after, lim };
-	PGresult   *res;
-	pa_err      rv;
-
-	(void) snprintf(after, sizeof after, "%d", after_s);
-	(void) snprintf(lim, sizeof lim, "%d", max);
-	if ((rv = pa_db_exec(db, &st_reconcile, params, &res)) != PA_OK)
-		return rv;
-	*n = 0;
-	for (int i = 0; i < PQntuples(res) && *n < max; i++, (*n)++) {
-		(void) snprintf(out[*n].sid, sizeof out[*n].sid, "%s", PQgetvalue(res, i, 0));
-		(void) snprintf(out[*n].phone, sizeof out[*n].phone, "%s", PQgetvalue(res, i, 1));
-	}
-	PQclear(res);
-	return PA_OK;
-}
-
-pa_err
-smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
-    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result,
-    struct smsw_fallback *fb)
-{
-	char        code[16], masked[PA_PHONE_MASK_MAX], guess[SMSW_PHONE_SIZE];
-	const char *params[7] = { sid, status, code, raw_dlr, phone, NULL, actor };
-	PGresult   *res;
-	pa_err      rv;
-
-	*fb = (struct smsw_fallback) { 0 };
-	(void) snprintf(code, sizeof code, "%d", error_code);
-	for (int try = 0; try < 2; try++) {
-		bool go, known, moved;
-
-		params[5] = params[4] != NULL ? pa_phone_mask(params[4], masked) : NULL;
-		if ((rv = pa_db_exec(db, &st_status, params, &res)) != PA_OK)
-			return rv;
-		go    = strcmp(PQgetvalue(res, 0, S_GO), "t") == 0;
-		known = strcmp(PQgetvalue(res, 0, S_KNOWN), "0") != 0;
-		moved = strcmp(PQgetvalue(res, 0, S_MOVED), "0") != 0;
-		if (go) {
-			*fb = held_result(res, S_HELD_ID);
-			PQclear(res);
-			*result = !known ? SMSW_CB_UNKNOWN_SID
-			    : moved      ? SMSW_CB_APPLIED
-			                 : SMSW_CB_STALE;
-			return PA_OK;
-		}
-		/* The row's phone was not the one guessed: nothing was written; again with it. */
-		(void) snprintf(guess, sizeof guess, "%s", PQgetvalue(res, 0, S_PHONE));
-		params[4] = guess;
-		PQclear(res);
-	}
-	return PA_EIO; /* cannot happen: a row's phone never changes */
-}
-
-pa_err
-smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, int max,
-    struct smsw_feedback *out, int *n, int *skipped)
-{
-	char        lease[16], lim[16];
-	const char *params[3] = { lim, l->owner, lease };
-	PGresult   *res;
-	pa_err      rv;
-
-	*n = *skipped = 0;
-	if (max <= 0)
-		return PA_OK;
-	(void) snprintf(lease, sizeof lease, "%d", l->lease_s);
-	(void) snprintf(lim, sizeof lim, "%d", max);
-	if ((rv = pa_db_exec(db, &st_feedback_claim, params, &res)) != PA_OK)
-		return rv;
-	for (int i = 0; i < PQntuples(res) && *n < max; i++) {
-		struct smsw_feedback *f = &out[*n];
-
-		if (PQgetvalue(res, i, F_SID)[0] == '\0') {
-			(*skipped)++;
-			continue;
-		}
-		*f = (struct smsw_feedback) { .id = strtoll(PQgetvalue(res, i, F_ID), NULL, 10) };
-		(void) snprintf(f->verification_id, sizeof f->verification_id, "%s",
-		    PQgetvalue(res, i, F_VERIFICATION));
-		(void) snprintf(
-		    f->message_sid, sizeof f->message_sid, "%s", PQgetvalue(res, i, F_SID));
-		f->attempts  = atoi(PQgetvalue(res, i, F_ATTEMPTS));
-		f->reclaimed = strcmp(PQgetvalue(res, i, F_WAS), "sending") == 0;
-		(*n)++;
-	}
-	PQclear(res);
-	return PA_OK;
-}
-
-pa_err
-smsw_store_feedback_finish(struct pa_db *db, const char *owner, const struct smsw_feedback *f,
-    const struct smsw_result *r, long http_status, bool *lost)
-{
-	char        idtxt[24], delay[32], http[16];
-	char       *detail    = NULL;
-	const char *params[6] = { idtxt, owner, NULL, delay, http, NULL };
-	PGresult   *res;
-	pa_err      rv;
-
-	*lost = false;
-	switch (r->outcome) {
-	case SMSW_SENT:
-		params[2] = "done";
-		break;
-	case SMSW_FAILED:
-		params[2] = "failed";
-		break;
-	case SMSW_RETRY:
-		params[2] = "queued";
-		break;
-	default:
-		return PA_EINVAL;
-	}
-	(void) snprintf(idtxt, sizeof idtxt, "%lld", (long long) f->id);
-	(void) snprintf(delay, sizeof delay, "%.3f",
-	    r->outcome == SMSW_RETRY ? r->retry_after_ms / 1000.0 : 0.0);
-	(void) snprintf(http, sizeof http, "%ld", http_status);
-	if ((detail = detail_json("attempt", f->attempts, "http_status", (int) http_status,
-	         "error_code", r->error_code))
-	    == NULL)
-		return PA_ENOMEM;
-	params[5] = detail;
-	rv        = pa_db_exec(db, &st_feedback_finish, params, &res);
-	free(detail);
-	if (rv != PA_OK)
-		return rv;
-	*lost = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-	PQclear(res);
-	return PA_OK;
 }

@@ -1,7 +1,7 @@
 /* store.h: the SMS worker's SQL, and nothing else: typed rows in and out, no logging, no metrics,
  * no decisions. It owns the worker's tables: sms_outbox from the claim on (claims with a lease,
- * outcomes, releases, reconciliation marks), sms_feedback likewise, message_status_events,
- * sms_opt_outs and
+ * outcomes, held fallbacks, releases; store_status.h: statuses and reconciliation marks),
+ * sms_feedback (store_feedback.h), message_status_events (store_status.h), sms_opt_outs and
  * sms_workers (heartbeats). Every audit row it writes goes through the database's
  * audit_append() (migration 0008), in the same statement as the change it records.
  *
@@ -67,41 +67,5 @@ pa_err smsw_store_user_opted_out(struct pa_db *db, const char *phone) PA_MUSTCHE
 /* Records worker id as alive (host, pid, start, last seen). */
 pa_err smsw_store_heartbeat(
     struct pa_db *db, const char *id, const char *host, int pid) PA_MUSTCHECK;
-
-/* A row to ask Twilio about. */
-struct smsw_reconcile_row {
-	char sid[SMSW_SID_SIZE];
-	char phone[SMSW_PHONE_SIZE];
-};
-
-/* Up to max rows sent more than after_s ago with no final status, not asked about in the last
- * after_s; marks them asked. */
-pa_err smsw_store_reconcile_take(
-    struct pa_db *db, int after_s, int max, struct smsw_reconcile_row *out, int *n) PA_MUSTCHECK;
-
-/* A delivery status for a SID, from a callback (actor "twilio") or a reconciliation GET (actor
- * "sms-worker"). Always adds a message_status_events row; moves the outbox row only forward
- * (WhatsApp's "read" after "delivered" too); audits. A move to a final state moves the row's
- * held fallback in the same statement (*fb, as smsw_store_finish). error_code 0 = none; raw_dlr may
- * be NULL. phone is the number the message went to as the reporter says (a callback's To, the
- * reconciled row's phone; may be NULL): the audit row shows it masked. One statement, one round
- * trip; a second only when phone is not the row's. */
-pa_err smsw_store_status(struct pa_db *db, const char *actor, const char *sid, const char *status,
-    int error_code, const char *raw_dlr, const char *phone, enum smsw_cb_result *result,
-    struct smsw_fallback *fb) PA_MUSTCHECK;
-
-/* Twilio's conversion signal (sms_feedback, migration 0014; auth inserts a row when a code is
- * verified, this store owns it from then on). Claims up to max due rows whose message has a SID,
- * leased to l->owner like outbox rows, into out[0..*n); the rows whose message ended without a
- * SID are marked 'skipped' by the same statement and only counted (*skipped). */
-pa_err smsw_store_feedback_claim(struct pa_db *db, const struct smsw_lessee *l, int max,
-    struct smsw_feedback *out, int *n, int *skipped) PA_MUSTCHECK;
-
-/* Records the answer to f's Feedback POST while f's lease is still owner's, with its audit row
- * (event sms_feedback, outcome confirmed, retry or failed): SENT marks it done, FAILED failed,
- * RETRY queues it again after r->retry_after_ms. *lost: the lease was gone, nothing written. */
-pa_err smsw_store_feedback_finish(struct pa_db *db, const char *owner,
-    const struct smsw_feedback *f, const struct smsw_result *r, long http_status,
-    bool *lost) PA_MUSTCHECK;
 
 #endif

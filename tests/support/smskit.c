@@ -64,6 +64,24 @@ smskit_db_url(void)
 	return kit.db_url;
 }
 
+/* Adds extra (NULL-ended, may be NULL) to env[0..*n), at most cap - 1 entries: an extra variable
+ * replaces ours of the same name (getenv takes the first). NULL-ends env. */
+static void
+env_merge(const char **env, int *n, int cap, const char *const *extra)
+{
+	for (int i = 0; extra != NULL && extra[i] != NULL && *n < cap - 1; i++) {
+		size_t name = strcspn(extra[i], "=") + 1;
+		int    j    = 0;
+
+		while (j < *n && strncmp(env[j], extra[i], name) != 0)
+			j++;
+		env[j] = extra[i];
+		if (j == *n)
+			(*n)++;
+	}
+	env[*n] = NULL;
+}
+
 /* Starts (or restarts) the auth service with the kit's settings and waits for it to answer. */
 static int
 spawn_auth(void)
@@ -73,13 +91,12 @@ spawn_auth(void)
 		HARNESS_SERVICE_ENV, "PHONEAUTH_PROFILE=fancy-feathers",
 		"PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_SENDS_PER_IP_HOUR=0",
 		"PHONEAUTH_RESEND_COOLDOWN=1s", "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN,
-		"PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s", NULL };
+		"PHONEAUTH_AUDIT_KEY=" SMSKIT_AUDIT_KEY, "PHONEAUTH_AUDIT_EVERY=1s" };
+	int         n       = 0;
 
-	/* smskit_configure's variables come first: getenv takes the first of a name. */
-	for (size_t i = 0; kit.auth_env != NULL && kit.auth_env[i] != NULL && i < 20; i++) {
-		memmove(env + 1, env, sizeof env - sizeof env[0]);
-		env[0] = kit.auth_env[i];
-	}
+	while (env[n] != NULL)
+		n++;
+	env_merge(env, &n, 40, kit.auth_env);
 
 	return harness_spawn(&kit.auth, argv, env, "auth_twilio") == 0
 	        && harness_wait_health(kit.rpc_url, 10000)
@@ -203,18 +220,7 @@ smskit_start_worker(struct smskit_worker *w, const char *tag, const char *const 
 	(void) snprintf(env_cb, sizeof env_cb, "PHONEAUTH_STATUS_CALLBACK_URL=%s", w->callback_url);
 	while (env[n] != NULL)
 		n++;
-	/* An extra variable replaces ours of the same name (getenv takes the first). */
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 39; i++) {
-		size_t name = strcspn(extra[i], "=") + 1;
-		int    j    = 0;
-
-		while (j < n && strncmp(env[j], extra[i], name) != 0)
-			j++;
-		env[j] = extra[i];
-		if (j == n)
-			n++;
-	}
-	env[n] = NULL;
+	env_merge(env, &n, 40, extra);
 	if (harness_spawn(&w->proc, argv, env, tag) != 0)
 		return -1;
 	/* Ready when /healthz answers: the heartbeat reached the database. */
@@ -266,12 +272,14 @@ smskit_phone(char out[16])
 }
 
 static int
-signup_on(struct pa_client *c, const char *phone, char vid[37], char *err, size_t errsz)
+signup_on(
+    struct pa_client *c, const char *phone, int channel, char vid[37], char *err, size_t errsz)
 {
 	Phoneauth__V1__StartSignupRequest req = PHONEAUTH__V1__START_SIGNUP_REQUEST__INIT;
 	struct pa_reply                   r;
 
-	req.phone = (char *) phone;
+	req.phone   = (char *) phone;
+	req.channel = (Phoneauth__V1__Channel) channel;
 	if (pa_client_call(c, "/phoneauth.v1.Auth/StartSignup", &req.base,
 	        &phoneauth__v1__start_signup_response__descriptor, NULL, &r)
 	    != PA_OK) {
@@ -292,9 +300,15 @@ signup_on(struct pa_client *c, const char *phone, char vid[37], char *err, size_
 void
 smskit_signup(const char *phone, char vid[37])
 {
+	smskit_signup_channel(phone, PHONEAUTH__V1__CHANNEL__CHANNEL_UNSPECIFIED, vid);
+}
+
+void
+smskit_signup_channel(const char *phone, int channel, char vid[37])
+{
 	char err[300];
 
-	if (signup_on(kit.client, phone, vid, err, sizeof err) != 0)
+	if (signup_on(kit.client, phone, channel, vid, err, sizeof err) != 0)
 		fail_msg("%s", err);
 }
 
@@ -336,7 +350,8 @@ signup_thread(void *arg)
 		return NULL;
 	}
 	for (int i = j->from; i < j->to && j->rv == 0; i++)
-		j->rv = signup_on(c, j->phones[i], vid, j->err, sizeof j->err);
+		j->rv = signup_on(c, j->phones[i], PHONEAUTH__V1__CHANNEL__CHANNEL_UNSPECIFIED, vid,
+		    j->err, sizeof j->err);
 	pa_client_close(c);
 	return NULL;
 }

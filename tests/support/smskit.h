@@ -64,6 +64,8 @@ double smskit_metric(const struct smskit_worker *w, const char *sample);
 void smskit_phone(char out[16]);
 /* StartSignup for phone; writes the verification id. Fails the test unless OK. */
 void smskit_signup(const char *phone, char vid[37]);
+/* The same on channel (PHONEAUTH__V1__CHANNEL__CHANNEL_WHATSAPP ...; unspecified: the default). */
+void smskit_signup_channel(const char *phone, int channel, char vid[37]);
 /* VerifyCode; returns the reply's code (PHONEAUTH__V1__CODE__OK ...), -1 for no reply. */
 int smskit_verify(const char *vid, const char *code);
 /* Signups for n fresh phones from 8 threads; phones[i] gets each number. */

@@ -330,6 +330,140 @@ test_classify(void **state)
 	assert_non_null(strstr(r.error_message, "gave up after 5 attempts"));
 }
 
+#define HX_EN "HX0123456789abcdef0123456789abcdef"
+#define HX_ES "HXfedcba9876543210fedcba9876543210"
+#define HX_ID "HX00000000000000000000000000000001"
+#define HX_PT_BR "HX00000000000000000000000000000002"
+
+/* Issue 16: a WhatsApp row as twilio_api_v2010.json's Message create takes a template: To and
+ * From "whatsapp:"-prefixed (or the Messaging Service), ContentSid and ContentVariables, no
+ * Body; StatusCallback, ValidityPeriod and ProvideFeedback as on SMS. */
+static void
+test_whatsapp_form(void **state)
+{
+	struct smsw_config c      = config();
+	char               body[] = "{\"1\":\"123456\"}";
+	struct smsw_job    j      = { .phone = "+6281234567890",
+		        .channel             = "whatsapp",
+		        .kind                = "message",
+		        .locale              = "id",
+		        .body                = body,
+		        .body_len            = sizeof body - 1 };
+	struct pa_strbuf   out    = { .secret = true };
+	struct smsw_form   f;
+
+	(void) state;
+	c.whatsapp_content_sid = (char[]) { HX_EN };
+	c.whatsapp_from        = (char[]) { "+14155238886" };
+	c.feedback             = true;
+	assert_null(smsw_twilio_unsendable(&c, &j));
+	assert_int_equal(smsw_twilio_form(&c, &j, 297, &out), PA_OK);
+	assert_string_equal(out.data,
+	    "To=whatsapp%3A%2B6281234567890&From=whatsapp%3A%2B14155238886"
+	    "&ContentSid=" HX_EN "&ContentVariables=%7B%221%22%3A%22123456%22%7D"
+	    "&StatusCallback=https%3A%2F%2Fsms.example.com%2Ftwilio%2Fstatus&ValidityPeriod=297"
+	    "&ProvideFeedback=true");
+	parse(out.data, &f);
+	assert_string_equal(smsw_form_get(&f, "ContentVariables"), body);
+	assert_null(smsw_form_get(&f, "Body"));
+	assert_null(smsw_form_get(&f, "MessagingServiceSid"));
+	smsw_form_free(&f);
+	pa_strbuf_free(&out);
+
+	/* A From already "whatsapp:" stays as it is; without one the Messaging Service carries
+	 * the WhatsApp sender and From is left out, as for SMS. */
+	c.whatsapp_from = (char[]) { "whatsapp:+14155238886" };
+	assert_int_equal(smsw_twilio_form(&c, &j, 30, &out), PA_OK);
+	assert_non_null(strstr(out.data, "&From=whatsapp%3A%2B14155238886&"));
+	pa_strbuf_free(&out);
+	c.whatsapp_from = NULL;
+	assert_int_equal(smsw_twilio_form(&c, &j, 30, &out), PA_OK);
+	assert_non_null(
+	    strstr(out.data, "&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&"));
+	assert_null(strstr(out.data, "From="));
+	pa_strbuf_free(&out);
+
+	/* The template by language: the whole tag, its language, then the default. */
+	c.whatsapp_content_sids = (char[]) { "es=" HX_ES ",id=" HX_ID ",pt-BR=" HX_PT_BR };
+	assert_int_equal(smsw_twilio_form(&c, &j, 30, &out), PA_OK);
+	assert_non_null(strstr(out.data, "&ContentSid=" HX_ID "&"));
+	pa_strbuf_free(&out);
+	{
+		char sid[35];
+
+		assert_true(smsw_config_content_sid(&c, "es-MX", sid));
+		assert_string_equal(sid, HX_ES);
+		assert_true(smsw_config_content_sid(&c, "pt-br", sid));
+		assert_string_equal(sid, HX_PT_BR);
+		assert_true(smsw_config_content_sid(&c, "pt", sid)); /* pt-BR is not pt */
+		assert_string_equal(sid, HX_EN);
+		assert_true(smsw_config_content_sid(&c, "e", sid));
+		assert_string_equal(sid, HX_EN);
+		c.whatsapp_content_sid = NULL;
+		assert_false(smsw_config_content_sid(&c, "en", sid));
+		assert_true(smsw_config_content_sid(&c, "ES", sid));
+		assert_string_equal(sid, HX_ES);
+	}
+
+	/* No template for the row's language, or no sender: not sendable, with a reason, and no
+	 * form. */
+	(void) snprintf(j.locale, sizeof j.locale, "fr");
+	assert_non_null(strstr(smsw_twilio_unsendable(&c, &j), "no WhatsApp template"));
+	assert_int_equal(smsw_twilio_form(&c, &j, 30, &out), PA_ENOTFOUND);
+	pa_strbuf_free(&out);
+	(void) snprintf(j.locale, sizeof j.locale, "es");
+	c.messaging_service_sid = NULL;
+	assert_non_null(strstr(smsw_twilio_unsendable(&c, &j), "no WhatsApp sender"));
+	/* SMS rows are always sendable here (their sender is checked at start). */
+	(void) snprintf(j.channel, sizeof j.channel, "sms");
+	assert_null(smsw_twilio_unsendable(&c, &j));
+}
+
+/* WhatsApp's 63xxx errors: final, so the held SMS goes while the code is young, but for the
+ * rate limits and internal errors, which are retried whatever the HTTP status. */
+static void
+test_whatsapp_errors(void **state)
+{
+	struct smsw_result r;
+	const int permanent[] = { 63001, 63003, 63013, 63014, 63015, 63016, 63024, 63027, 63028,
+		63032, 63040, 63112 };
+	const int retried[]   = { 63009, 63010, 63012, 63017, 63018 };
+
+	(void) state;
+	for (size_t i = 0; i < sizeof permanent / sizeof permanent[0]; i++) {
+		char body[200];
+
+		(void) snprintf(body, sizeof body,
+		    "{\"code\":%d,\"message\":\"m\",\"more_info\":\"https://www.twilio.com/docs/"
+		    "errors/%d\",\"status\":400}",
+		    permanent[i], permanent[i]);
+		assert_true(smsw_twilio_permanent(permanent[i]));
+		classify(400, body, NULL, 1, &r);
+		assert_int_equal(r.outcome, SMSW_FAILED);
+		assert_int_equal(r.error_code, permanent[i]);
+	}
+	for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++) {
+		char body[200];
+
+		(void) snprintf(body, sizeof body, "{\"code\":%d,\"message\":\"m\",\"status\":400}",
+		    retried[i]);
+		assert_false(smsw_twilio_permanent(retried[i]));
+		classify(400, body, NULL, 1, &r);
+		assert_int_equal(r.outcome, SMSW_RETRY);
+		assert_int_equal(r.error_code, retried[i]);
+		classify(429, body, "2", 1, &r);
+		assert_int_equal(r.outcome, SMSW_RETRY);
+		assert_int_equal(r.retry_after_ms, 2000);
+		/* ... until the tries run out. */
+		classify(400, body, NULL, 5, &r);
+		assert_int_equal(r.outcome, SMSW_FAILED);
+	}
+	/* SMS delivery errors (30xxx) and other ranges are unchanged. */
+	assert_false(smsw_twilio_permanent(30003));
+	assert_false(smsw_twilio_permanent(62999));
+	assert_false(smsw_twilio_permanent(64000));
+}
+
 static void
 test_backoff(void **state)
 {
@@ -402,6 +536,34 @@ test_config_check(void **state)
 	c.request_timeout_s = 30;
 	assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_EINVAL);
 	assert_non_null(strstr(err, "PHONEAUTH_TWILIO_TIMEOUT"));
+
+	/* WhatsApp's settings are optional, but checked when set. */
+	c                       = config();
+	c.whatsapp_from         = (char[]) { "whatsapp:+14155238886" };
+	c.whatsapp_content_sid  = (char[]) { HX_EN };
+	c.whatsapp_content_sids = (char[]) { "es=" HX_ES ",zh-Hant-TW=" HX_ID };
+	assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_OK);
+	c.whatsapp_from = (char[]) { "+14155238886" };
+	assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_OK);
+	const char *bad_from[] = { "whatsapp:14155238886", "sms:+14155238886", "+0123", "+1" };
+	for (size_t i = 0; i < sizeof bad_from / sizeof bad_from[0]; i++) {
+		c.whatsapp_from = (char *) bad_from[i];
+		assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_EINVAL);
+		assert_non_null(strstr(err, "TWILIO_WHATSAPP_FROM"));
+	}
+	c.whatsapp_from        = NULL;
+	c.whatsapp_content_sid = (char[]) { "MG0123456789abcdef0123456789abcdef" };
+	assert_int_equal(smsw_config_check_twilio(&c, err, sizeof err), PA_EINVAL);
+	assert_non_null(strstr(err, "TWILIO_WHATSAPP_CONTENT_SID("));
+	c.whatsapp_content_sid = NULL;
+	const char *bad_sids[] = { "es", "es=", "es=HX123", "=" HX_ES, "es=" HX_ES ",",
+		"es=" HX_ES ";id=" HX_ID, "e=" HX_ES, "es-=" HX_ES, "es-abcdefghi=" HX_ES };
+	for (size_t i = 0; i < sizeof bad_sids / sizeof bad_sids[0]; i++) {
+		c.whatsapp_content_sids = (char *) bad_sids[i];
+		if (smsw_config_check_twilio(&c, err, sizeof err) != PA_EINVAL)
+			fail_msg("TWILIO_WHATSAPP_CONTENT_SIDS=%s was taken", bad_sids[i]);
+		assert_non_null(strstr(err, "TWILIO_WHATSAPP_CONTENT_SIDS"));
+	}
 }
 
 int
@@ -416,6 +578,8 @@ main(void)
 		cmocka_unit_test(test_feedback_forms),
 		cmocka_unit_test(test_feedback_classify),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_whatsapp_form),
+		cmocka_unit_test(test_whatsapp_errors),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_parse_message),
 		cmocka_unit_test(test_config_check),
