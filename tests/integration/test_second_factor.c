@@ -645,12 +645,14 @@ test_expired_device(void **state)
 }
 
 /* A password reset forgets the user's devices: the old token asks for the code again, and the
- * reset ended the sessions as before. */
+ * reset ended the sessions as before; a login code sent for the old password no longer
+ * finishes a login. */
 static void
 test_reset_forgets_devices(void **state)
 {
-	struct user u;
-	char        vid[40], code[16], s[128], d[128], s2[128];
+	struct user     u;
+	struct pa_reply r;
+	char            vid[40], code[16], s[128], d[128], s2[128], old_vid[40], old_code[16];
 
 	make_user(&u, "Reset-Pass-Test-8");
 	login_challenged(&u, NULL, vid, code);
@@ -661,7 +663,12 @@ test_reset_forgets_devices(void **state)
 #else
 	(void) s2;
 #endif
+	flowkit_new_ip();
+	login_challenged(&u, NULL, old_vid, old_code);
 	reset_password(&u, "After-Reset-Pass-8");
+	flowkit_verify(FAST, old_vid, old_code, &r);
+	EXPECT(&r, C(INVALID_ARGUMENT), RS(CODE_INVALID), NULL);
+	pa_reply_clear(&r);
 	assert_int_equal(flowkit_qlong("SELECT count(*) FROM remembered_devices WHERE user_id ="
 	                               " $1::uuid",
 	                     u.id, NULL),
