@@ -113,6 +113,8 @@ complete_reset(struct auth_worker *w, struct pa_rpc_call *call, const struct aut
 	    /* A new password forgets the remembered devices too: whoever reset it decides anew
 	     * which devices skip the login code. */
 	    || (rv = auth_devices_forget_user(w->db, v.user_id)) != PA_OK
+	    /* A login code sent for the old password must not finish a login after the reset. */
+	    || (rv = auth_codes_expire_logins(w->db, v.user_id)) != PA_OK
 	    || (rv = auth_codes_consume(w->db, v.id, v.user_id)) != PA_OK
 	    || (rv = auth_audit_write(w->db,
 	            &(struct auth_audit) { .event = "password_reset",

@@ -23,6 +23,10 @@ static const struct pa_stmt st_expire_others
     = { "UPDATE verifications SET state = 'expired' WHERE user_id = $1::uuid"
 	" AND purpose = 'register' AND state = 'pending' AND id <> $2::uuid",
 	      2 };
+static const struct pa_stmt st_expire_logins
+    = { "UPDATE verifications SET state = 'expired' WHERE user_id = $1::uuid"
+	" AND purpose = 'login' AND state = 'pending'",
+	      1 };
 static const struct pa_stmt st_insert
     = { "INSERT INTO verifications (id, purpose, user_id, subscription_id, phone_e164, code_mac,"
 	" expires_at, max_attempts, last_sent_at, end_user_ip, phantom, identity, password_hash,"
@@ -167,6 +171,14 @@ auth_codes_expire_others_step(struct auth_args *a, const char *user_id, const ch
 	a->p[0] = user_id;
 	a->p[1] = id;
 	return step(&st_expire_others, a, NULL);
+}
+
+pa_err
+auth_codes_expire_logins(struct pa_db *db, const char *user_id)
+{
+	const char *params[1] = { user_id };
+
+	return pa_db_exec(db, &st_expire_logins, params, NULL);
 }
 
 pa_err

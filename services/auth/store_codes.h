@@ -37,6 +37,9 @@ void              auth_codes_pending_row(PGresult *res, struct auth_pending *out
 struct pa_db_step auth_codes_expire_others_step(
     struct auth_args *a, const char *user_id, const char *id);
 
+/* Ends the user's pending login codes (the second factor): a new password starts over. */
+pa_err auth_codes_expire_logins(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
+
 /* Ends a pending verification that a new start replaces: its code stops working. */
 pa_err auth_codes_expire(struct pa_db *db, const char *id) PA_MUSTCHECK;
 
