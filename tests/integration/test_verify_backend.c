@@ -37,9 +37,9 @@ static struct pa_client    *client;
 static char                 codes_seen[32][16]; /* every code, to look for in the logs */
 static int                  ncodes;
 
-static const char *const auth_env[]
-    = { "PHONEAUTH_CODE_BACKEND=verify", env_check_url, "PHONEAUTH_VERIFY_CHECK_TOKEN=" CHECK_TOKEN,
-	      "PHONEAUTH_VERIFY_CHECK_TIMEOUT=2s", "PHONEAUTH_TRIES_PER_CODE=3", NULL };
+static const char *const auth_env[] = { "PHONEAUTH_CODE_BACKEND=verify", env_check_url,
+	"PHONEAUTH_VERIFY_CHECK_TOKEN=" CHECK_TOKEN, "PHONEAUTH_VERIFY_CHECK_TIMEOUT=2s",
+	"PHONEAUTH_TRIES_PER_CODE=3", "PHONEAUTH_LOGIN_SECOND_FACTOR=always", NULL };
 
 static int
 start_worker(void)
@@ -412,6 +412,102 @@ test_rogue_peer(void **state)
 	assert_int_equal(start_worker(), 0);
 }
 
+/* One Auth call that must answer want; the body (when OK) stays in *r for the caller. */
+static void
+call_expect(const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *d,
+    int want, struct pa_reply *r)
+{
+	char path[64];
+
+	(void) snprintf(path, sizeof path, "/phoneauth.v1.Auth/%s", method);
+	assert_int_equal(pa_client_call(client, path, req, d, NULL, r), PA_OK);
+	if ((int) r->code != want)
+		fail_msg("%s answered %d/%d \"%s\", not %d", method, (int) r->code, (int) r->reason,
+		    r->message != NULL ? r->message : "", want);
+}
+
+/* The login second factor on the Verify backend (PHONEAUTH_LOGIN_SECOND_FACTOR=always): after
+ * the right password the code is Verify's too, a new verification once the signup's was
+ * approved, checked through the worker; the session comes only with the right code. */
+static void
+test_login_second_factor(void **state)
+{
+	static const char                     pw[] = "Verify-2fa-Pass1!";
+	Phoneauth__V1__VerifyCodeRequest      vreq = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__CreateAccountRequest   creq = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	Phoneauth__V1__LoginRequest           lreq = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
+	Phoneauth__V1__ValidateSessionRequest sreq = PHONEAUTH__V1__VALIDATE_SESSION_REQUEST__INIT;
+	Phoneauth__V1__VerifyCodeResponse    *vb;
+	Phoneauth__V1__LoginResponse         *lb;
+	struct pa_reply                       r;
+	char phone[16], vid[37], code[16], token[128], lvid[37], lcode[16], wrong[16];
+	char session[128];
+
+	(void) state;
+	smskit_phone(phone);
+	signup_sent(phone, vid, code);
+	vreq.verification_id = vid;
+	vreq.code            = code;
+	call_expect("VerifyCode", &vreq.base, &phoneauth__v1__verify_code_response__descriptor,
+	    PHONEAUTH__V1__CODE__OK, &r);
+	(void) snprintf(token, sizeof token, "%s",
+	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
+	pa_reply_clear(&r);
+	creq.signup_token     = token;
+	creq.password         = (char *) pw;
+	creq.password_confirm = (char *) pw;
+	call_expect("CreateAccount", &creq.base,
+	    &phoneauth__v1__create_account_response__descriptor, PHONEAUTH__V1__CODE__OK, &r);
+	pa_reply_clear(&r);
+
+	/* The right password: a challenge, no session. */
+	lreq.login    = phone;
+	lreq.password = (char *) pw;
+	call_expect("Login", &lreq.base, &phoneauth__v1__login_response__descriptor,
+	    PHONEAUTH__V1__CODE__OK, &r);
+	lb = (Phoneauth__V1__LoginResponse *) r.body;
+	assert_non_null(lb->second_factor);
+	assert_true(lb->session_token == NULL || lb->session_token[0] == '\0');
+	(void) snprintf(lvid, sizeof lvid, "%s", lb->second_factor->verification_id);
+	pa_reply_clear(&r);
+	assert_true(smskit_wait_q("SELECT state FROM sms_outbox WHERE verification_id = $1::uuid"
+	                          " AND kind = 'verify' ORDER BY id DESC LIMIT 1",
+	    lvid, "sent", 10000));
+	assert_int_equal(fake_twilio_verify_sends_to(smskit_fake(), phone), 2);
+	assert_true(fake_twilio_verify_code(smskit_fake(), phone, lcode));
+	if (ncodes < 32)
+		(void) snprintf(codes_seen[ncodes++], 16, "%s", lcode);
+
+	/* A wrong code: refused, no session; the right one: the session, checked by Twilio. */
+	wrong_of(lcode, wrong);
+	vreq.verification_id = lvid;
+	vreq.code            = wrong;
+	call_expect("VerifyCode", &vreq.base, &phoneauth__v1__verify_code_response__descriptor,
+	    PHONEAUTH__V1__CODE__INVALID_ARGUMENT, &r);
+	assert_int_equal(r.reason, PHONEAUTH__V1__REASON__CODE_INVALID);
+	pa_reply_clear(&r);
+	vreq.code            = lcode;
+	vreq.remember_device = true;
+	call_expect("VerifyCode", &vreq.base, &phoneauth__v1__verify_code_response__descriptor,
+	    PHONEAUTH__V1__CODE__OK, &r);
+	vb = (Phoneauth__V1__VerifyCodeResponse *) r.body;
+	assert_non_null(vb->session_token);
+	assert_true(strlen(vb->session_token) >= 20);
+	assert_true(vb->device_token != NULL && strlen(vb->device_token) >= 20);
+	assert_true(vb->signup_token == NULL || vb->signup_token[0] == '\0');
+	(void) snprintf(session, sizeof session, "%s", vb->session_token);
+	pa_reply_clear(&r);
+	sreq.session_token = session;
+	call_expect("ValidateSession", &sreq.base,
+	    &phoneauth__v1__validate_session_response__descriptor, PHONEAUTH__V1__CODE__OK, &r);
+	pa_reply_clear(&r);
+	assert_int_equal(
+	    smskit_qlong("SELECT count(*) FROM verifications WHERE id = $1::uuid AND purpose ="
+	                 " 'login' AND backend = 'verify' AND state = 'consumed'",
+	        lvid, NULL),
+	    1);
+}
+
 /* No log line holds a code, the check token, a Twilio secret or a phone in full. */
 static void
 test_logs_clean(void **state)
@@ -446,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_errors_mapped),
 		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_rogue_peer),
+		cmocka_unit_test(test_login_second_factor),
 		cmocka_unit_test(test_logs_clean),
 	};
 
