@@ -336,13 +336,9 @@ auth_codes_by_token(struct pa_db *db, const unsigned char (*hashes)[AUTH_MAC_BYT
 	pa_err      rv;
 
 	*found = false;
-	for (size_t i = 0; i < 9; i++)
-		lengths[i] = PA_DB_TEXT;
-	for (size_t i = 0; i < n && i < 8; i++) {
-		params[i]  = (const char *) hashes[i];
-		lengths[i] = AUTH_MAC_BYTES;
-	}
-	params[8] = purpose;
+	auth_ring_params(hashes, n < AUTH_RING_HASHES ? n : AUTH_RING_HASHES, params, lengths);
+	params[8]  = purpose;
+	lengths[8] = PA_DB_TEXT;
 	if ((rv = pa_db_exec_len(db, &st_by_token, params, lengths, &res)) != PA_OK)
 		return rv;
 	if ((*found = PQntuples(res) > 0)) {

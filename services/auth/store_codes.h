@@ -14,7 +14,6 @@
 #include "ids.h"
 #include "store.h"
 
-#define AUTH_MAC_BYTES 32
 #define AUTH_PHONE_LEN 17 /* E.164 and its NUL */
 #define AUTH_PURPOSE_LEN 16
 #define AUTH_LOCALE_LEN 36 /* a BCP 47 tag as migration 0015 allows it, and its NUL */

@@ -26,18 +26,7 @@ pa_err
 auth_devices_new(struct pa_db *db, const unsigned char hash[AUTH_MAC_BYTES], const char *user_id,
     int ttl_s, const char *ip, const char *user_agent, int64_t *expires_at)
 {
-	char        ttl[16];
-	const char *params[5]  = { (const char *) hash, user_id, ttl, ip, user_agent };
-	const int   lengths[5] = { AUTH_MAC_BYTES, PA_DB_TEXT, PA_DB_TEXT, PA_DB_TEXT, PA_DB_TEXT };
-	PGresult   *res;
-	pa_err      rv;
-
-	(void) snprintf(ttl, sizeof ttl, "%d", ttl_s);
-	if ((rv = pa_db_exec_len(db, &st_new, params, lengths, &res)) != PA_OK)
-		return rv;
-	*expires_at = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return PA_OK;
+	return auth_bearer_insert(db, &st_new, hash, user_id, ttl_s, ip, user_agent, expires_at);
 }
 
 pa_err
@@ -50,10 +39,7 @@ auth_devices_use(struct pa_db *db, const unsigned char (*hashes)[AUTH_MAC_BYTES]
 	pa_err      rv;
 
 	*found = false;
-	for (size_t i = 0; i < 8; i++) {
-		params[i]  = i < n ? (const char *) hashes[i] : NULL;
-		lengths[i] = i < n ? AUTH_MAC_BYTES : PA_DB_TEXT;
-	}
+	auth_ring_params(hashes, n, params, lengths);
 	params[8]  = user_id;
 	lengths[8] = PA_DB_TEXT;
 	if ((rv = pa_db_exec_len(db, &st_use, params, lengths, &res)) != PA_OK)

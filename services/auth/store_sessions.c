@@ -30,33 +30,11 @@ static const struct pa_stmt st_revoke_user
 
 enum { GET_USER, GET_PHONE, GET_EMAIL, GET_VERIFIED, GET_EXPIRES };
 
-/* The eight hash parameters of st_get and st_revoke. */
-static void
-hash_params(
-    const unsigned char (*hashes)[AUTH_MAC_BYTES], size_t n, const char *params[8], int lengths[8])
-{
-	for (size_t i = 0; i < 8; i++) {
-		params[i]  = i < n ? (const char *) hashes[i] : NULL;
-		lengths[i] = i < n ? AUTH_MAC_BYTES : PA_DB_TEXT;
-	}
-}
-
 pa_err
 auth_sessions_new(struct pa_db *db, const unsigned char hash[AUTH_MAC_BYTES], const char *user_id,
     int ttl_s, const char *ip, const char *user_agent, int64_t *expires_at)
 {
-	char        ttl[16];
-	const char *params[5]  = { (const char *) hash, user_id, ttl, ip, user_agent };
-	const int   lengths[5] = { AUTH_MAC_BYTES, PA_DB_TEXT, PA_DB_TEXT, PA_DB_TEXT, PA_DB_TEXT };
-	PGresult   *res;
-	pa_err      rv;
-
-	(void) snprintf(ttl, sizeof ttl, "%d", ttl_s);
-	if ((rv = pa_db_exec_len(db, &st_new, params, lengths, &res)) != PA_OK)
-		return rv;
-	*expires_at = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return PA_OK;
+	return auth_bearer_insert(db, &st_new, hash, user_id, ttl_s, ip, user_agent, expires_at);
 }
 
 pa_err
@@ -68,7 +46,7 @@ auth_sessions_get(struct pa_db *db, const unsigned char (*hashes)[AUTH_MAC_BYTES
 	PGresult   *res;
 	pa_err      rv;
 
-	hash_params(hashes, n, params, lengths);
+	auth_ring_params(hashes, n, params, lengths);
 	if ((rv = pa_db_exec_len(db, &st_get, params, lengths, &res)) != PA_OK)
 		return rv;
 	if ((*found = PQntuples(res) > 0)) {
@@ -92,7 +70,7 @@ auth_sessions_revoke(struct pa_db *db, const unsigned char (*hashes)[AUTH_MAC_BY
 	PGresult   *res;
 	pa_err      rv;
 
-	hash_params(hashes, n, params, lengths);
+	auth_ring_params(hashes, n, params, lengths);
 	if ((rv = pa_db_exec_len(db, &st_revoke, params, lengths, &res)) != PA_OK)
 		return rv;
 	if ((*found = PQntuples(res) > 0))

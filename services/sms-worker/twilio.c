@@ -11,26 +11,10 @@
 #include <sodium.h>
 
 #include "twilio.h"
+#include "twwire.h"
 
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_MAX_MS 30000
-#define RETRY_AFTER_MAX_S 300
-
-static void
-form_add(struct pa_strbuf *out, const char *key, const char *value)
-{
-	char *esc = curl_easy_escape(NULL, value, 0);
-
-	if (esc == NULL) {
-		out->oom = true;
-		return;
-	}
-	pa_strbuf_printf(out, "%s%s=", out->len > 0 ? "&" : "", key);
-	pa_strbuf_append(out, esc, strlen(esc));
-	/* The escaped body still holds the code. */
-	sodium_memzero(esc, strlen(esc));
-	curl_free(esc);
-}
 
 static bool
 is_whatsapp(const struct smsw_job *j)
@@ -64,22 +48,22 @@ form_addresses(const struct smsw_config *c, const struct smsw_job *j, struct pa_
 	char addr[64];
 
 	if (!is_whatsapp(j)) {
-		form_add(out, "To", j->phone);
+		smsw_form_add(out, "To", j->phone);
 		if (c->messaging_service_sid != NULL && *c->messaging_service_sid != '\0')
-			form_add(out, "MessagingServiceSid", c->messaging_service_sid);
+			smsw_form_add(out, "MessagingServiceSid", c->messaging_service_sid);
 		else
-			form_add(out, "From", c->from);
+			smsw_form_add(out, "From", c->from);
 		return;
 	}
 	(void) snprintf(addr, sizeof addr, "whatsapp:%s", j->phone);
-	form_add(out, "To", addr);
+	smsw_form_add(out, "To", addr);
 	if (c->whatsapp_from != NULL && *c->whatsapp_from != '\0') {
 		(void) snprintf(addr, sizeof addr, "%s%s",
 		    strncmp(c->whatsapp_from, "whatsapp:", 9) == 0 ? "" : "whatsapp:",
 		    c->whatsapp_from);
-		form_add(out, "From", addr);
+		smsw_form_add(out, "From", addr);
 	} else {
-		form_add(out, "MessagingServiceSid", c->messaging_service_sid);
+		smsw_form_add(out, "MessagingServiceSid", c->messaging_service_sid);
 	}
 }
 
@@ -96,30 +80,30 @@ smsw_twilio_form(
 		/* The template is the content; its variables (variable 1: the code) are the
 		 * sealed body as auth wrote it, a JSON object. No Body. */
 		(void) smsw_config_content_sid(c, j->locale, sid);
-		form_add(out, "ContentSid", sid);
-		form_add(out, "ContentVariables", j->body);
+		smsw_form_add(out, "ContentSid", sid);
+		smsw_form_add(out, "ContentVariables", j->body);
 	} else {
-		form_add(out, "Body", j->body);
+		smsw_form_add(out, "Body", j->body);
 	}
 	if (c->status_callback_url != NULL && *c->status_callback_url != '\0')
-		form_add(out, "StatusCallback", c->status_callback_url);
+		smsw_form_add(out, "StatusCallback", c->status_callback_url);
 	/* Twilio drops a message still queued after ValidityPeriod (1 to 36000 s): the code is
 	 * useless after its expiry, so it should not arrive then either. */
 	(void) snprintf(validity, sizeof validity, "%d",
 	    validity_s < 1           ? 1
 	        : validity_s > 36000 ? 36000
 	                             : validity_s);
-	form_add(out, "ValidityPeriod", validity);
+	smsw_form_add(out, "ValidityPeriod", validity);
 	/* We will tell Twilio which messages led to a verified code (the Feedback resource). */
 	if (c->feedback)
-		form_add(out, "ProvideFeedback", "true");
+		smsw_form_add(out, "ProvideFeedback", "true");
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
 
 pa_err
 smsw_twilio_feedback_form(struct pa_strbuf *out)
 {
-	form_add(out, "Outcome", "confirmed");
+	smsw_form_add(out, "Outcome", "confirmed");
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
 
@@ -159,65 +143,6 @@ smsw_backoff_ms(int attempts)
 	return (int) (d / 2 + randombytes_uniform((uint32_t) (d / 2) + 1));
 }
 
-/* Retry-After is delay-seconds or an HTTP date; Twilio sends seconds. A date, junk or a huge
- * value falls back to our own backoff. */
-static int
-retry_after_ms(const char *v)
-{
-	char *end;
-	long  s;
-
-	if (v == NULL)
-		return -1;
-	while (isspace((unsigned char) *v))
-		v++;
-	s = strtol(v, &end, 10);
-	if (end == v || s < 0 || s > RETRY_AFTER_MAX_S)
-		return -1;
-	return (int) s * 1000;
-}
-
-static const char *
-json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int
-json_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		return json_object_get_int(v);
-	if (json_object_is_type(v, json_type_string))
-		return atoi(json_object_get_string(v));
-	return 0;
-}
-
-static json_object *
-parse(const char *body, size_t len)
-{
-	json_tokener *tok;
-	json_object  *o;
-
-	if (body == NULL || len == 0 || len > 1024 * 1024 || (tok = json_tokener_new()) == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, body, (int) len);
-	json_tokener_free(tok);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void
 retry(struct smsw_result *r, int attempts, int after_ms)
 {
@@ -229,21 +154,21 @@ void
 smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *body,
     size_t body_len, const char *retry_after, int attempts, struct smsw_result *r)
 {
-	json_object *o = parse(body, body_len);
+	json_object *o = smsw_json_parse(body, body_len);
 	const char  *msg;
 
 	*r = (struct smsw_result) { 0 };
 	if (o != NULL) {
-		r->error_code
-		    = json_int(o, http_status >= 200 && http_status < 300 ? "error_code" : "code");
-		msg = json_str(
+		r->error_code = smsw_json_int(
+		    o, http_status >= 200 && http_status < 300 ? "error_code" : "code");
+		msg = smsw_json_str(
 		    o, http_status >= 200 && http_status < 300 ? "error_message" : "message");
 		if (msg != NULL)
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
 	}
 	if (http_status >= 200 && http_status < 300) {
-		const char *sid    = o ? json_str(o, "sid") : NULL,
-		           *status = o ? json_str(o, "status") : NULL;
+		const char *sid    = o ? smsw_json_str(o, "sid") : NULL,
+		           *status = o ? smsw_json_str(o, "status") : NULL;
 
 		if (sid != NULL && SMSW_MESSAGE_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
@@ -265,7 +190,8 @@ smsw_twilio_classify(const struct smsw_config *c, long http_status, const char *
 		/* No answer, throttling, Twilio's trouble, or credentials an operator can fix
 		 * (401/403, logged loudly by the engine): the code's expiry bounds the tries. */
 		retry(r, attempts,
-		    http_status == 429 || http_status == 503 ? retry_after_ms(retry_after) : -1);
+		    http_status == 429 || http_status == 503 ? smsw_retry_after_ms(retry_after)
+		                                             : -1);
 		if (r->error_message[0] == '\0')
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s",
 			    http_status == 0 ? "no answer" : "HTTP error");
@@ -303,18 +229,18 @@ smsw_status_word_ok(const char *s)
 pa_err
 smsw_twilio_parse_message(const char *body, size_t len, char status[24], int *error_code)
 {
-	json_object *o = parse(body, len);
+	json_object *o = smsw_json_parse(body, len);
 	const char  *s;
 
 	if (o == NULL)
 		return PA_EINVAL;
-	s = json_str(o, "status");
+	s = smsw_json_str(o, "status");
 	if (!smsw_status_word_ok(s)) {
 		json_object_put(o);
 		return PA_EINVAL;
 	}
 	(void) snprintf(status, 24, "%s", s);
-	*error_code = json_int(o, "error_code");
+	*error_code = smsw_json_int(o, "error_code");
 	json_object_put(o);
 	return PA_OK;
 }
@@ -323,13 +249,13 @@ void
 smsw_twilio_feedback_classify(const struct smsw_config *c, long http_status, const char *body,
     size_t body_len, const char *retry_after, int attempts, struct smsw_result *r)
 {
-	json_object *o = parse(body, body_len);
+	json_object *o = smsw_json_parse(body, body_len);
 	const char  *msg;
 
 	*r = (struct smsw_result) { 0 };
 	if (o != NULL && (http_status < 200 || http_status >= 300)) {
-		r->error_code = json_int(o, "code");
-		if ((msg = json_str(o, "message")) != NULL)
+		r->error_code = smsw_json_int(o, "code");
+		if ((msg = smsw_json_str(o, "message")) != NULL)
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
 	}
 	if (o != NULL)
@@ -341,7 +267,8 @@ smsw_twilio_feedback_classify(const struct smsw_config *c, long http_status, con
 	}
 	if (http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500) {
 		retry(r, attempts,
-		    http_status == 429 || http_status == 503 ? retry_after_ms(retry_after) : -1);
+		    http_status == 429 || http_status == 503 ? smsw_retry_after_ms(retry_after)
+		                                             : -1);
 		if (attempts < c->max_attempts)
 			return;
 	}

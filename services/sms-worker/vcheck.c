@@ -21,6 +21,7 @@
 #include "common/tls.h"
 #include "common/vcheck.h"
 #include "verify.h"
+#include "xfer.h"
 
 #define THREADS 4
 #define RECV_POLL_MS 500 /* how soon a thread sees the stop */
@@ -64,23 +65,7 @@ post_check(
 	if (smsw_verify_check_form(req, &form) != PA_OK || (e = curl_easy_init()) == NULL
 	    || (hdrs = curl_slist_append(NULL, "Accept: application/json")) == NULL)
 		goto done;
-	ok = curl_easy_setopt(e, CURLOPT_URL, v->url) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK
-	    && (c->ca_file == NULL || *c->ca_file == '\0'
-	        || curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK)
-	    && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L)
-	        == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L)
-	        == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION)
-	        == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_USERNAME, v->user) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_PASSWORD, v->pass) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK
+	ok = smsw_xfer_setopts(e, c, v->url, v->user, v->pass, hdrs)
 	    && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_WRITEDATA, &reply) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) form.len) == CURLE_OK

@@ -10,25 +10,8 @@
 #include <sodium.h>
 
 #include "twilio.h"
+#include "twwire.h"
 #include "verify.h"
-
-#define RETRY_AFTER_MAX_S 300
-
-static void
-form_add(struct pa_strbuf *out, const char *key, const char *value)
-{
-	char *esc = curl_easy_escape(NULL, value, 0);
-
-	if (esc == NULL) {
-		out->oom = true;
-		return;
-	}
-	pa_strbuf_printf(out, "%s%s=", out->len > 0 ? "&" : "", key);
-	pa_strbuf_append(out, esc, strlen(esc));
-	/* A check's form holds the code. */
-	sodium_memzero(esc, strlen(esc));
-	curl_free(esc);
-}
 
 const char *
 smsw_verify_locale(const char *bcp47, char out[16])
@@ -60,10 +43,10 @@ smsw_verify_start_form(const struct smsw_job *j, struct pa_strbuf *out)
 	char        buf[16];
 	const char *locale = smsw_verify_locale(j->locale, buf);
 
-	form_add(out, "To", j->phone);
-	form_add(out, "Channel", strcmp(j->channel, "whatsapp") == 0 ? "whatsapp" : "sms");
+	smsw_form_add(out, "To", j->phone);
+	smsw_form_add(out, "Channel", strcmp(j->channel, "whatsapp") == 0 ? "whatsapp" : "sms");
 	if (locale != NULL)
-		form_add(out, "Locale", locale);
+		smsw_form_add(out, "Locale", locale);
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
 
@@ -71,10 +54,10 @@ pa_err
 smsw_verify_check_form(const struct pa_vcheck_request *r, struct pa_strbuf *out)
 {
 	if (r->sid[0] != '\0')
-		form_add(out, "VerificationSid", r->sid);
+		smsw_form_add(out, "VerificationSid", r->sid);
 	else
-		form_add(out, "To", r->to);
-	form_add(out, "Code", r->code);
+		smsw_form_add(out, "To", r->to);
+	smsw_form_add(out, "Code", r->code);
 	return out->oom ? PA_ENOMEM : PA_OK;
 }
 
@@ -87,65 +70,6 @@ smsw_verify_permanent(int code)
 	 * the same answer until the limit's window or an operator changes something. */
 	return code == 60200 || code == 60203 || code == 60205 || code == 60212 || code == 60410
 	    || (code >= 60220 && code < 60300) || (code >= 21000 && code < 22000);
-}
-
-static int
-retry_after_ms(const char *v)
-{
-	char *end;
-	long  s;
-
-	if (v == NULL)
-		return -1;
-	while (isspace((unsigned char) *v))
-		v++;
-	s = strtol(v, &end, 10);
-	if (end == v || s < 0 || s > RETRY_AFTER_MAX_S)
-		return -1;
-	return (int) s * 1000;
-}
-
-static json_object *
-parse(const char *body, size_t len)
-{
-	json_tokener *tok;
-	json_object  *o;
-
-	if (body == NULL || len == 0 || len > 1024 * 1024 || (tok = json_tokener_new()) == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, body, (int) len);
-	json_tokener_free(tok);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-static const char *
-json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v)
-	    || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int
-json_int(json_object *o, const char *key)
-{
-	json_object *v;
-	int64_t      n;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		return 0;
-	n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
-	    : json_object_is_type(v, json_type_string)
-	    ? strtoll(json_object_get_string(v), NULL, 10)
-	    : 0;
-	return n > 0 && n < 1000000 ? (int) n : 0;
 }
 
 static void
@@ -162,18 +86,18 @@ void
 smsw_verify_classify(const struct smsw_config *c, long http_status, const char *body,
     size_t body_len, const char *retry_after, int attempts, struct smsw_result *r)
 {
-	json_object *o  = parse(body, body_len);
+	json_object *o  = smsw_json_parse(body, body_len);
 	bool         ok = http_status >= 200 && http_status < 300;
 	const char  *msg, *sid;
 
 	*r = (struct smsw_result) { 0 };
 	if (!ok) {
-		r->error_code = json_int(o, "code");
-		if ((msg = json_str(o, "message")) != NULL)
+		r->error_code = smsw_json_int(o, "code");
+		if ((msg = smsw_json_str(o, "message")) != NULL)
 			(void) snprintf(r->error_message, sizeof r->error_message, "%s", msg);
 	}
 	if (ok) {
-		if ((sid = json_str(o, "sid")) != NULL && SMSW_VERIFY_SID_OK(sid)) {
+		if ((sid = smsw_json_str(o, "sid")) != NULL && SMSW_VERIFY_SID_OK(sid)) {
 			r->outcome = SMSW_SENT;
 			(void) snprintf(r->sid, sizeof r->sid, "%s", sid);
 			/* The verification's status: "pending" until checked. */
@@ -190,7 +114,7 @@ smsw_verify_classify(const struct smsw_config *c, long http_status, const char *
 		r->outcome        = SMSW_RETRY;
 		r->retry_after_ms = -1;
 		if (http_status == 429 || http_status == 503)
-			r->retry_after_ms = retry_after_ms(retry_after);
+			r->retry_after_ms = smsw_retry_after_ms(retry_after);
 		if (r->retry_after_ms < 0)
 			r->retry_after_ms = smsw_backoff_ms(attempts);
 		if (r->error_message[0] == '\0')
@@ -213,18 +137,18 @@ void
 smsw_verify_check_answer(
     long http_status, const char *body, size_t body_len, struct pa_vcheck_response *out)
 {
-	json_object *o = parse(body, body_len);
+	json_object *o = smsw_json_parse(body, body_len);
 	const char  *s;
 
 	*out             = (struct pa_vcheck_response) { 0 };
 	out->http_status = http_status > 0 && http_status < 1000 ? (int) http_status : 0;
 	if (http_status >= 200 && http_status < 300) {
-		if ((s = json_str(o, "status")) != NULL && smsw_status_word_ok(s))
+		if ((s = smsw_json_str(o, "status")) != NULL && smsw_status_word_ok(s))
 			(void) snprintf(out->status, sizeof out->status, "%s", s);
-		if ((s = json_str(o, "sid")) != NULL && SMSW_VERIFY_SID_OK(s))
+		if ((s = smsw_json_str(o, "sid")) != NULL && SMSW_VERIFY_SID_OK(s))
 			(void) snprintf(out->sid, sizeof out->sid, "%s", s);
 	} else {
-		out->error_code = json_int(o, "code");
+		out->error_code = smsw_json_int(o, "code");
 	}
 	if (o != NULL)
 		json_object_put(o);

@@ -176,6 +176,29 @@ prepare(struct smsw_http *h, struct smsw_xfer *x)
 	return smsw_twilio_form(h->cfg, &x->job, x->job.ttl_left_s, &x->form);
 }
 
+bool
+smsw_xfer_setopts(CURL *e, const struct smsw_config *c, const char *url, const char *user,
+    const char *pass, struct curl_slist *headers)
+{
+	return curl_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK
+	    && (c->ca_file == NULL || *c->ca_file == '\0'
+	        || curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK)
+	    && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L)
+	    == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L)
+	    == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION)
+	    == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_USERNAME, user) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_PASSWORD, pass) == CURLE_OK
+	    && curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
+}
+
 pa_err
 smsw_xfer_start(struct smsw_http *h, struct smsw_xfer *x)
 {
@@ -190,24 +213,8 @@ smsw_xfer_start(struct smsw_http *h, struct smsw_xfer *x)
 		return PA_ENOMEM;
 	if ((x->headers = curl_slist_append(NULL, "Accept: application/json")) == NULL)
 		return PA_ENOMEM;
-	ok = curl_easy_setopt(e, CURLOPT_URL, x->url) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK
-	    && (c->ca_file == NULL || *c->ca_file == '\0'
-	        || curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK)
-	    && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) c->connect_timeout_s * 1000L)
-	        == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) c->request_timeout_s * 1000L)
-	        == CURLE_OK
+	ok = smsw_xfer_setopts(e, c, x->url, h->user, h->pass, x->headers)
 	    && curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_USERAGENT, "phoneauth-sms-worker/" PHONEAUTH_VERSION)
-	        == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_USERNAME, h->user) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_PASSWORD, h->pass) == CURLE_OK
-	    && curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_WRITEDATA, x) == CURLE_OK
 	    && curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK

@@ -60,6 +60,12 @@ void smsw_xfer_wipe(struct smsw_xfer *x);
  * and the caller still frees it. */
 pa_err smsw_xfer_start(struct smsw_http *h, struct smsw_xfer *x) PA_MUSTCHECK;
 
+/* What every request to Twilio sets on its easy handle e: the URL (https, or http for a test's
+ * fake), TLS verification and the CA file, c's timeouts, our User-Agent, Basic auth as user:pass
+ * and headers. False when curl refused an option. */
+bool smsw_xfer_setopts(CURL *e, const struct smsw_config *c, const char *url, const char *user,
+    const char *pass, struct curl_slist *headers);
+
 /* Transfers running. */
 int smsw_http_active(const struct smsw_http *h);
 /* Moves every transfer along without blocking; PA_EIO when libcurl fails as a whole. */

@@ -296,19 +296,12 @@ stat_of(const Phoneauth__V1__StatsResponse *s, int which)
 static void
 stats(uint64_t out[4], uint64_t *whatsapp)
 {
-	struct pa_client_opts o
-	    = { .url = flowkit_admin_url(FAST), .timeout_ms = 10000, .admin_token = ADMIN_TOKEN };
-	struct pa_client             *c;
 	Phoneauth__V1__StatsRequest   req = PHONEAUTH__V1__STATS_REQUEST__INIT;
 	Phoneauth__V1__StatsResponse *s;
 	struct pa_reply               r;
 
 	req.window_s = 3600;
-	assert_int_equal(pa_client_open(&c, &o), PA_OK);
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/Stats", &req.base,
-	                     &phoneauth__v1__stats_response__descriptor, NULL, &r),
-	    PA_OK);
-	assert_int_equal(r.code, C(OK));
+	flowkit_admin(FAST, "Stats", &req.base, &phoneauth__v1__stats_response__descriptor, &r);
 	s = (Phoneauth__V1__StatsResponse *) r.body;
 	for (int i = 0; i < 4; i++)
 		out[i] = stat_of(s, i);
@@ -317,7 +310,6 @@ stats(uint64_t out[4], uint64_t *whatsapp)
 		if (strcmp(s->sends_by_channel[i]->key, "whatsapp") == 0)
 			*whatsapp = s->sends_by_channel[i]->count;
 	pa_reply_clear(&r);
-	pa_client_close(c);
 }
 
 static void

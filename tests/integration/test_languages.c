@@ -252,9 +252,6 @@ whatsapp_code_carries_its_language(void **state)
 static void
 admin_shows_encoding_and_segments(void **state)
 {
-	struct pa_client_opts o
-	    = { .url = flowkit_admin_url(FAST), .timeout_ms = 10000, .admin_token = ADMIN_TOKEN };
-	struct pa_client                    *c;
 	Phoneauth__V1__ListMessagesRequest   req = PHONEAUTH__V1__LIST_MESSAGES_REQUEST__INIT;
 	Phoneauth__V1__ListMessagesResponse *resp;
 	struct pa_reply                      r;
@@ -262,11 +259,8 @@ admin_shows_encoding_and_segments(void **state)
 
 	(void) state;
 	req.page_size = 100;
-	assert_int_equal(pa_client_open(&c, &o), PA_OK);
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Admin/ListMessages", &req.base,
-	                     &phoneauth__v1__list_messages_response__descriptor, NULL, &r),
-	    PA_OK);
-	assert_int_equal(r.code, C(OK));
+	flowkit_admin(FAST, "ListMessages", &req.base,
+	    &phoneauth__v1__list_messages_response__descriptor, &r);
 	resp = (Phoneauth__V1__ListMessagesResponse *) r.body;
 	for (size_t i = 0; i < resp->n_messages; i++) {
 		const Phoneauth__V1__Message *m = resp->messages[i];
@@ -291,7 +285,6 @@ admin_shows_encoding_and_segments(void **state)
 	assert_int_equal(ucs2, 3); /* the Spanish signup and the refusal test's two starts */
 	assert_int_equal(gsm, 2); /* Indonesian and the English fallback */
 	pa_reply_clear(&r);
-	pa_client_close(c);
 }
 
 static void

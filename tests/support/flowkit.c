@@ -268,6 +268,25 @@ flowkit_admin_url(int which)
 }
 
 void
+flowkit_admin(int which, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *desc, struct pa_reply *r)
+{
+	struct pa_client_opts o = {
+		.url = inst[which].admin_url, .timeout_ms = 10000, .admin_token = prof->admin_token
+	};
+	struct pa_client *c;
+	char              path[96];
+
+	(void) snprintf(path, sizeof path, "/phoneauth.v1.Admin/%s", method);
+	assert_int_equal(pa_client_open(&c, &o), PA_OK);
+	assert_int_equal(pa_client_call(c, path, req, desc, NULL, r), PA_OK);
+	pa_client_close(c);
+	if (r->code != C(OK))
+		fail_msg("Admin %s: %d/%d %s", method, (int) r->code, (int) r->reason,
+		    r->message != NULL ? r->message : "");
+}
+
+void
 flowkit_outbox_body(const char *vid, const char *channel, int64_t *id, char *out, size_t outsz)
 {
 	const char *params[2] = { vid, channel };

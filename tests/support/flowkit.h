@@ -123,6 +123,11 @@ void flowkit_outbox_body(
 /* The Admin listener of instance which (the profile's admin_token opens it). */
 const char *flowkit_admin_url(int which);
 
+/* Calls /phoneauth.v1.Admin/<method> on instance which with the profile's admin token; fails the
+ * test unless it answers OK. The caller clears r (its body is the response). */
+void flowkit_admin(int which, const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *desc, struct pa_reply *r);
+
 /* ---- small helpers --------------------------------------------------------------------------- */
 
 /* True when s is a UUID in the 8-4-4-4-12 hex form. */
