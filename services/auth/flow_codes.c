@@ -17,6 +17,10 @@ auth_resend_code(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	if ((r = auth_code_resend(w, call, in->verification_id, (int) in->channel, &sent)).code
 	    != CODE(OK))
 		return r;
+	/* A reset code's phone is the account's (or a stand-in's for an unknown email): a
+	 * non-enumerating profile never shows it, as StartPasswordReset does not. */
+	if (w->app->policy.non_enumerating && strcmp(sent.purpose, "password_reset") == 0)
+		sent.phone[0] = '\0';
 	if ((out->sent = auth_code_sent_reply(w->app, call, &sent)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
 	return r;
