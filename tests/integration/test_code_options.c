@@ -44,6 +44,8 @@
 /* The fast instance's test number and its fixed code (6 digits where the profile's are 4). */
 #define TEST_PHONE "+12015559876"
 #define TEST_CODE "246810"
+/* What a signup code of the profile's 4 digits is on it: the fixed code's first digits. */
+#define TEST_CODE_4 "2468"
 
 #define C(x) PHONEAUTH__V1__CODE__##x
 #define RS(x) PHONEAUTH__V1__REASON__##x
@@ -55,7 +57,7 @@ enum { PRIMARY = FLOWKIT_PRIMARY, FAST = FLOWKIT_FAST };
 static const char *const fast_env[] = { "PHONEAUTH_RESEND_COOLDOWN=1s",
 	"PHONEAUTH_SUBSCRIPTION_REQUIRED=false", "PHONEAUTH_CHANNELS=sms,whatsapp",
 	"PHONEAUTH_FALLBACK_CHANNEL=sms", "PHONEAUTH_ALLOW_TEST_NUMBERS=true",
-	"PHONEAUTH_TEST_NUMBERS=" TEST_PHONE "=" TEST_CODE ", +12015559877=1357", NULL };
+	"PHONEAUTH_TEST_NUMBERS=" TEST_PHONE "=" TEST_CODE ", +12015559877=135799", NULL };
 
 static const struct flowkit_profile profile = {
 	.name                = "fancy-feathers",
@@ -322,6 +324,7 @@ test_number_has_a_fixed_code_and_sends_nothing(void **state)
 
 	(void) state;
 	flowkit_add_secret(TEST_CODE);
+	flowkit_add_secret(TEST_CODE_4);
 	stats(before, &wa);
 	assert_true(wa >= 1); /* the WhatsApp test's row */
 	/* More starts than the profile's 5 sends per phone an hour: nothing is sent, nothing is
@@ -333,8 +336,9 @@ test_number_has_a_fixed_code_and_sends_nothing(void **state)
 		start(FAST, TEST_PHONE, CH(UNSPECIFIED), &r);
 		EXPECT(&r, C(OK), RS(REASON_UNSPECIFIED), MSG_OTP_SENT);
 		resp = (Phoneauth__V1__StartSignupResponse *) r.body;
-		/* The site's form needs as many boxes as the fixed code has digits. */
-		assert_int_equal(resp->sent->code_length, strlen(TEST_CODE));
+		/* A test number reads like any number (its code length too, or a caller could tell
+		 * one from a reply): the profile's length, the fixed code's first digits. */
+		assert_int_equal(resp->sent->code_length, 4);
 		(void) snprintf(vid, sizeof vid, "%s", resp->sent->verification_id);
 		pa_reply_clear(&r);
 		assert_int_equal(flowkit_outbox_count(vid), 0);
@@ -351,8 +355,8 @@ test_number_has_a_fixed_code_and_sends_nothing(void **state)
 	                     vid),
 	    1);
 	/* A wrong code is wrong, the fixed one verifies. */
-	flowkit_expect_code_invalid(FAST, vid, "000000", 2);
-	flowkit_verify_ok(FAST, vid, TEST_CODE, NULL);
+	flowkit_expect_code_invalid(FAST, vid, "0000", 2);
+	flowkit_verify_ok(FAST, vid, TEST_CODE_4, NULL);
 	stats(after, &wa);
 	assert_int_equal(after[0], before[0]);
 	assert_int_equal(after[1], before[1]);
@@ -367,10 +371,15 @@ test_number_keeps_the_tries_limit(void **state)
 	char            vid[37];
 
 	(void) state;
+	flowkit_add_secret("135799");
 	flowkit_add_secret("1357");
 	start_ok("+12015559877", CH(UNSPECIFIED), CH(SMS), vid);
 	flowkit_expect_code_invalid(FAST, vid, "1111", 2);
 	flowkit_expect_code_invalid(FAST, vid, "2222", 1);
+	/* A resend brings no new code to a test number, so it brings no new tries either. */
+	harness_sleep_ms(1050);
+	flowkit_new_ip();
+	resend(vid, CH(UNSPECIFIED), CH(SMS));
 	flowkit_expect_code_invalid(FAST, vid, "3333", 0);
 	/* The tries are spent: even the fixed code no longer works. */
 	flowkit_verify(FAST, vid, "1357", &r);
@@ -387,6 +396,10 @@ test_numbers_refused_unless_the_profile_allows_them(void **state)
 	const char *bad[]  = { "DATABASE_URL=postgresql:///x", HARNESS_SERVICE_ENV,
 		 "PHONEAUTH_ALLOW_TEST_NUMBERS=true", "PHONEAUTH_TEST_NUMBERS=+12015559876=98x123",
 		 NULL };
+	/* A fixed code opens a reset or a login too: as long as those codes (6 digits). */
+	const char *shrt[] = { "DATABASE_URL=postgresql:///x", HARNESS_SERVICE_ENV,
+		"PHONEAUTH_ALLOW_TEST_NUMBERS=true",
+		"PHONEAUTH_TEST_NUMBERS=+12015559876=987123,+12015559877=9871", NULL };
 	char        out[4096];
 
 	(void) state;
@@ -396,6 +409,10 @@ test_numbers_refused_unless_the_profile_allows_them(void **state)
 	assert_int_not_equal(harness_run(argv, bad, out, sizeof out), 0);
 	assert_non_null(strstr(out, "PHONEAUTH_TEST_NUMBERS item 1"));
 	assert_null(strstr(out, "98x123"));
+	assert_int_not_equal(harness_run(argv, shrt, out, sizeof out), 0);
+	assert_non_null(strstr(out, "PHONEAUTH_TEST_NUMBERS item 2"));
+	assert_non_null(strstr(out, "at least 6 digits"));
+	assert_null(strstr(out, "9871"));
 }
 
 static void
