@@ -31,7 +31,7 @@ reset_nobody(struct auth_app *app, struct pa_rpc_call *call, enum pa_channel cha
 	auth_uuid_new(s.id);
 	if ((out->sent = auth_code_sent_reply(app, call, &s)) == NULL)
 		return pa_rpc_fail_err(PA_ENOMEM);
-	return pa_rpc_ok(app->policy.msg_reset_started);
+	return pa_rpc_ok(auth_caller_policy(app, call)->msg_reset_started);
 }
 
 struct pa_rpc_result
