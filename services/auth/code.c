@@ -121,8 +121,9 @@ new_code(struct auth_app *app, const struct pa_policy *lp, const char *id, const
 			    = (struct send_row) { .channel = plan->channel, .verify = true };
 		return PA_OK;
 	}
-	if (plan->fixed != NULL)
-		(void) snprintf(code, sizeof code, "%s", plan->fixed);
+	if (plan->fixed != NULL) /* as long as the purpose's codes: a test number looks like any */
+		(void) snprintf(code, sizeof code, "%.*s", auth_code_length(&app->policy, purpose),
+		    plan->fixed);
 	else if ((rv = pa_otp_generate(
 	              code, sizeof code, (unsigned) auth_code_length(&app->policy, purpose)))
 	    != PA_OK)
@@ -268,9 +269,8 @@ Phoneauth__V1__CodeSent *
 auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *id,
     const char *phone, const char *purpose)
 {
-	const struct pa_policy  *p     = &app->policy;
-	Phoneauth__V1__CodeSent *m     = pa_rpc_call_alloc(call, sizeof *m);
-	const char              *fixed = auth_test_number_code(&app->tests, phone);
+	const struct pa_policy  *p = &app->policy;
+	Phoneauth__V1__CodeSent *m = pa_rpc_call_alloc(call, sizeof *m);
 	char                     masked[PA_PHONE_MASK_MAX];
 
 	if (m == NULL)
@@ -281,9 +281,7 @@ auth_code_sent_msg(struct auth_app *app, struct pa_rpc_call *call, const char *i
 	       call, phone[0] ? pa_phone_mask_styled(phone, p->phone_mask, masked) : "");
 	m->resend_after_s = (uint32_t) p->resend_cooldown_s;
 	m->expires_in_s   = (uint32_t) p->code_ttl_s;
-	/* A site's form has as many boxes as the code has digits: a test number's fixed code. */
-	m->code_length
-	    = fixed != NULL ? (uint32_t) strlen(fixed) : (uint32_t) auth_code_length(p, purpose);
+	m->code_length    = (uint32_t) auth_code_length(p, purpose);
 	return m->verification_id != NULL && m->phone_masked != NULL ? m : NULL;
 }
 
@@ -493,7 +491,8 @@ auth_code_resend(struct auth_worker *w, struct pa_rpc_call *call, const char *id
 		.has_mac                     = !plan.verify,
 		.ttl_s                       = p->code_ttl_s,
 		.channel                     = pa_channel_name(channel),
-		.locale                      = lp->locale };
+		.locale                      = lp->locale,
+		.keep_attempts               = plan.fixed != NULL };
 	memcpy(rs.mac, nc.mac, sizeof rs.mac);
 	steps[n++] = auth_codes_resend_step(&a[0], &rs);
 	n += outbox_steps(lp, out->id, v.phone, p->code_ttl_s, &nc, &a[1], steps + n, &outbox);

@@ -361,6 +361,13 @@ load_secrets(struct auth_app *app, char *err, size_t errsz)
 	    || auth_test_numbers_parse(app->cfg.test_numbers, &app->tests, err, errsz) != PA_OK)
 		return -1;
 	/* A fixed code is a back door in production: the profile must say it wants them. */
+	if (auth_test_numbers_check(&app->tests,
+	        app->policy.reset_code_length > app->policy.code_length
+	            ? app->policy.reset_code_length
+	            : app->policy.code_length,
+	        err, errsz)
+	    != PA_OK)
+		return -1;
 	if (app->tests.n > 0 && !app->policy.test_numbers_allowed) {
 		pa_errf(err, errsz,
 		    "PHONEAUTH_TEST_NUMBERS is set but the profile does not allow test numbers "

@@ -56,10 +56,11 @@ static const struct pa_stmt st_load
 	" FROM verifications WHERE id = $1::uuid FOR UPDATE",
 	      2 };
 static const struct pa_stmt st_resend
-    = { "UPDATE verifications SET code_mac = $2::bytea, attempts = 0, sends = sends + 1,"
+    = { "UPDATE verifications SET code_mac = $2::bytea, sends = sends + 1,"
 	" last_sent_at = now(), expires_at = now() + make_interval(secs => $3::int),"
-	" channel = $4, locale = $5 WHERE id = $1::uuid",
-	      5 };
+	" channel = $4, locale = $5, attempts = CASE WHEN $6::boolean THEN attempts ELSE 0 END"
+	" WHERE id = $1::uuid",
+	      6 };
 static const struct pa_stmt st_try
     = { "UPDATE verifications SET attempts = attempts + 1,"
 	" state = CASE WHEN attempts + 1 >= max_attempts AND NOT $2::boolean THEN 'exhausted'"
@@ -283,6 +284,7 @@ auth_codes_resend_step(struct auth_args *a, const struct auth_code_resent *r)
 	a->p[2]   = auth_args_int(a, 0, r->ttl_s);
 	a->p[3]   = r->channel != NULL ? r->channel : "sms";
 	a->p[4]   = r->locale != NULL ? r->locale : "en";
+	a->p[5]   = r->keep_attempts ? "true" : "false";
 	return step(&st_resend, a, NULL);
 }
 

@@ -113,6 +113,7 @@ struct auth_code_resent {
 	int           ttl_s;
 	const char   *channel; /* NULL: "sms" */
 	const char   *locale; /* NULL: "en" */
+	bool          keep_attempts; /* the same code again (a test number's): the same tries */
 };
 struct pa_db_step auth_codes_resend_step(struct auth_args *a, const struct auth_code_resent *r);
 

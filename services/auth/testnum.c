@@ -81,6 +81,20 @@ auth_test_numbers_parse(const char *spec, struct auth_test_numbers *out, char *e
 	return PA_OK;
 }
 
+pa_err
+auth_test_numbers_check(const struct auth_test_numbers *t, int min_digits, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->v[i].code) < (size_t) min_digits) {
+			pa_errf(err, errsz,
+			    "PHONEAUTH_TEST_NUMBERS item %zu: a code needs at least %d digits (the "
+			    "profile's reset and login codes have as many)",
+			    i + 1, min_digits);
+			return PA_EINVAL;
+		}
+	return PA_OK;
+}
+
 const char *
 auth_test_number_code(const struct auth_test_numbers *t, const char *e164)
 {

@@ -28,6 +28,11 @@ struct auth_test_numbers {
 pa_err auth_test_numbers_parse(
     const char *spec, struct auth_test_numbers *out, char *err, size_t errsz) PA_MUSTCHECK;
 
+/* PA_EINVAL, with a line in err, unless every fixed code has at least min_digits (the profile's
+ * longest code: a code's first digits are used for shorter ones). */
+pa_err auth_test_numbers_check(
+    const struct auth_test_numbers *t, int min_digits, char *err, size_t errsz) PA_MUSTCHECK;
+
 /* The fixed code of e164, or NULL when it is not a test number. */
 const char *auth_test_number_code(const struct auth_test_numbers *t, const char *e164);
 
