@@ -679,6 +679,38 @@ test_reset_forgets_devices(void **state)
 	flowkit_expect_session(s, u.id, NULL, u.e164);
 }
 
+/* Login codes open the account as reset codes do (the review of issue 16): every try on them is
+ * taken from the same daily caps per phone and per account (PHONEAUTH_RESET_TRIES_PER_DAY, 10),
+ * so whoever has the password gets no more guesses a day than whoever asks for resets. */
+static void
+test_login_code_daily_cap(void **state)
+{
+	struct user     u;
+	struct pa_reply r;
+	char            vid[40], code[16], wrong[16];
+	int             tries = 0, left = 0;
+
+	make_user(&u, "Daily-Cap-Pass-10");
+	while (tries < 10) {
+		harness_sleep_ms(1100);
+		login_challenged(&u, NULL, vid, code);
+		for (left = TRIES_PER_CODE; left > 0 && tries < 10; left--, tries++) {
+			flowkit_wrong_code(code, wrong, TRIES_PER_CODE - left + 1);
+			flowkit_verify(FAST, vid, wrong, &r);
+			EXPECT(&r, C(INVALID_ARGUMENT), RS(CODE_INVALID), NULL);
+			pa_reply_clear(&r);
+		}
+	}
+	/* The 11th try of the day, with the right code of a code that has tries left. */
+	if (left == 0) {
+		harness_sleep_ms(1100);
+		login_challenged(&u, NULL, vid, code);
+	}
+	flowkit_verify(FAST, vid, code, &r);
+	EXPECT(&r, C(RESOURCE_EXHAUSTED), RS(TOO_MANY_ATTEMPTS), NULL);
+	pa_reply_clear(&r);
+}
+
 /* The login code goes on the channel asked for, and only on one the profile allows (both
  * profiles send codes by SMS only as shipped). */
 static void
@@ -729,6 +761,7 @@ main(void)
 		T(test_expired_device),
 		T(test_reset_forgets_devices),
 		T(test_login_code_channel),
+		T(test_login_code_daily_cap),
 		T(test_no_secrets_in_logs),
 	};
 #undef T
