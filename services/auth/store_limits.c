@@ -83,16 +83,18 @@ auth_limits_give_back(struct pa_db *db, const char *bucket, const char *subject)
 }
 
 /* greatest() takes every applicable limit, so a refusal by one leaves events in the others: the
- * caller rolls back a refused try. */
+ * caller rolls back a refused try. Reset and login codes both open an existing account: their
+ * tries share one daily bucket per phone and one per account. */
 static const struct pa_stmt st_try_limit
     = { "SELECT greatest("
 	" CASE WHEN $3::int > 0 THEN rate_limit_take('try_phone', phone_e164,"
 	"  make_interval(secs => $2::int), $3::int) ELSE 0 END,"
 	" CASE WHEN $4::int > 0 THEN rate_limit_take('try_phone_day', phone_e164,"
 	"  interval '1 day', $4::int) ELSE 0 END,"
-	" CASE WHEN purpose = 'password_reset' AND $5::int > 0 THEN"
+	" CASE WHEN purpose IN ('password_reset', 'login') AND $5::int > 0 THEN"
 	"  rate_limit_take('reset_try_phone', phone_e164, interval '1 day', $5::int) ELSE 0 END,"
-	" CASE WHEN purpose = 'password_reset' AND $5::int > 0 AND user_id IS NOT NULL THEN"
+	" CASE WHEN purpose IN ('password_reset', 'login') AND $5::int > 0"
+	"  AND user_id IS NOT NULL THEN"
 	"  rate_limit_take('reset_try_user', user_id::text, interval '1 day', $5::int) ELSE 0 END)"
 	" FROM verifications WHERE id = $1::uuid",
 	      5 };
