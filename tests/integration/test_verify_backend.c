@@ -3,7 +3,12 @@
  * signup's code is made and sent by Verify (the Verifications POST's fields, no MAC, no sealed
  * body, the VE SID where a message SID goes) and checked through the worker's sealed check
  * socket; wrong codes, our tries stopping a guesser before Twilio's, Verify's errors, no answer
- * in time, and a rogue REP peer that can neither read a code nor forge an approval. */
+ * in time, and a rogue REP peer that can neither read a code nor forge an approval.
+ *
+ * Built twice: test_verify_backend_nonenum (VB_NONENUM=1) runs it all with
+ * PHONEAUTH_NON_ENUMERATING=true, where every answer but an approval must read as a wrong code,
+ * as it does for a stand-in verification that never reaches Twilio (the review of issue 16:
+ * Twilio's 60202, 60410 and timeouts told a real account from an unknown one). */
 #define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +34,9 @@
 #define VA_SID "VA0000000000000000000000000000abcd"
 #define CHECK_TOKEN "verify-check-token-for-tests-only-0123456789"
 #define TRIES 3 /* ours per code; Twilio's are 5 */
+#ifndef VB_NONENUM
+#define VB_NONENUM 0
+#endif
 
 static struct smskit_worker worker;
 static bool                 worker_up;
@@ -39,7 +47,8 @@ static int                  ncodes;
 
 static const char *const auth_env[] = { "PHONEAUTH_CODE_BACKEND=verify", env_check_url,
 	"PHONEAUTH_VERIFY_CHECK_TOKEN=" CHECK_TOKEN, "PHONEAUTH_VERIFY_CHECK_TIMEOUT=2s",
-	"PHONEAUTH_TRIES_PER_CODE=3", "PHONEAUTH_LOGIN_SECOND_FACTOR=always", NULL };
+	"PHONEAUTH_TRIES_PER_CODE=3", "PHONEAUTH_LOGIN_SECOND_FACTOR=always",
+	VB_NONENUM ? "PHONEAUTH_NON_ENUMERATING=true" : NULL, NULL };
 
 static int
 start_worker(void)
@@ -63,7 +72,7 @@ group_setup(void **state)
 	(void) snprintf(
 	    env_check_url, sizeof env_check_url, "PHONEAUTH_VERIFY_CHECK_URL=%s", check_url);
 	smskit_configure(auth_env, VA_SID);
-	if (smskit_setup("t_verify_backend") != 0)
+	if (smskit_setup(VB_NONENUM ? "t_verify_backend_ne" : "t_verify_backend") != 0)
 		return -1;
 	(void) snprintf(env_vbase, sizeof env_vbase, "TWILIO_VERIFY_BASE=%s",
 	    fake_twilio_verify_base(smskit_fake()));
@@ -117,6 +126,22 @@ verify(const char *vid, const char *code)
 	}
 	pa_reply_clear(&r);
 	return a;
+}
+
+/* A check that Twilio refused (want: what an enumerating profile answers); a non-enumerating
+ * profile answers a wrong code from its own counts, as for a stand-in. */
+static void
+expect_refused(const struct answer *a, int code, int reason)
+{
+	assert_false(a->token);
+	if (VB_NONENUM) {
+		assert_int_equal(a->code, PHONEAUTH__V1__CODE__INVALID_ARGUMENT);
+		assert_int_equal(a->reason, PHONEAUTH__V1__REASON__CODE_INVALID);
+		assert_true(a->has_left);
+		return;
+	}
+	assert_int_equal(a->code, code);
+	assert_int_equal(a->reason, reason);
 }
 
 /* Signs phone up and waits until Verify sent it a code; copies the code. */
@@ -260,8 +285,8 @@ test_errors_mapped(void **state)
 	signup_sent(phone, vid, code);
 	fake_twilio_verify_fail(smskit_fake(), "VerificationCheck", 429, 60202, 1);
 	a = verify(vid, code);
-	assert_int_equal(a.code, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED);
-	assert_int_equal(a.reason, PHONEAUTH__V1__REASON__TOO_MANY_ATTEMPTS);
+	expect_refused(
+	    &a, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED, PHONEAUTH__V1__REASON__TOO_MANY_ATTEMPTS);
 	s = smskit_q1("SELECT state FROM verifications WHERE id = $1::uuid", vid, NULL);
 	assert_string_equal(s, "exhausted");
 	free(s);
@@ -271,8 +296,8 @@ test_errors_mapped(void **state)
 	signup_sent(phone, vid, code);
 	fake_twilio_verify_fail(smskit_fake(), "VerificationCheck", 403, 60410, 1);
 	a = verify(vid, code);
-	assert_int_equal(a.code, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED);
-	assert_int_equal(a.reason, PHONEAUTH__V1__REASON__DESTINATION_PAUSED);
+	expect_refused(
+	    &a, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED, PHONEAUTH__V1__REASON__DESTINATION_PAUSED);
 
 	/* 60203 on a send: failed for good, not retried. */
 	smskit_phone(phone);
@@ -302,8 +327,8 @@ test_unavailable(void **state)
 	fake_twilio_verify_stall(smskit_fake(), true);
 	a = verify(vid, code);
 	fake_twilio_verify_stall(smskit_fake(), false);
-	assert_int_equal(a.code, PHONEAUTH__V1__CODE__UNAVAILABLE);
-	assert_int_equal(a.reason, PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
+	expect_refused(
+	    &a, PHONEAUTH__V1__CODE__UNAVAILABLE, PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
 	assert_true(a.ms >= 1500 && a.ms < 4000);
 
 	/* No worker at all. */
@@ -312,8 +337,8 @@ test_unavailable(void **state)
 	assert_int_equal(harness_stop(&worker.proc, SIGTERM, 10000, NULL), 0);
 	worker_up = false;
 	a         = verify(vid, code);
-	assert_int_equal(a.code, PHONEAUTH__V1__CODE__UNAVAILABLE);
-	assert_int_equal(a.reason, PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
+	expect_refused(
+	    &a, PHONEAUTH__V1__CODE__UNAVAILABLE, PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
 	assert_true(a.ms >= 1500 && a.ms < 4000);
 	/* A worker back: the same code works (the try above was counted, one is left). */
 	assert_int_equal(start_worker(), 0);
@@ -400,8 +425,8 @@ test_rogue_peer(void **state)
 	for (int how = 0; how < 3; how++) {
 		a = rogue_round(rep, vid, how == 2 ? code : wrong, how);
 		assert_int_not_equal(a.code, PHONEAUTH__V1__CODE__OK);
-		assert_false(a.token);
-		assert_int_equal(a.reason, PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
+		expect_refused(&a, PHONEAUTH__V1__CODE__UNAVAILABLE,
+		    PHONEAUTH__V1__REASON__VERIFY_UNAVAILABLE);
 	}
 	assert_int_equal(nng_close(rep), 0);
 	s = smskit_q1("SELECT state || ',' || (token_hash IS NULL)::text FROM verifications"
