@@ -69,7 +69,7 @@ outcome_of(enum answer a)
  * row, in a transaction of their own. Errors are logged: the answer stands. */
 static void
 record_refusal(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
-    const struct auth_verification *v, enum answer a)
+    const struct auth_verification *v, enum answer a, bool twilio_spent)
 {
 	struct auth_args      args[1];
 	struct auth_audit_row arow;
@@ -77,7 +77,7 @@ record_refusal(struct auth_worker *w, struct pa_rpc_call *call, const char *id,
 	size_t                n = 0;
 	pa_err                rv;
 
-	steps[n++] = auth_codes_spent_step(&args[0], id, a == A_SPENT);
+	steps[n++] = auth_codes_spent_step(&args[0], id, twilio_spent);
 	steps[n++] = auth_audit_step(&arow,
 	    &(struct auth_audit) { .event = "code_checked",
 	        .phone_e164               = v->phone,
@@ -150,7 +150,13 @@ auth_code_verify_check(struct auth_worker *w, struct pa_rpc_call *call, const ch
 	}
 	if (what == A_APPROVED)
 		return settle(w, call, id, resp, invalid);
-	record_refusal(w, call, id, v, what);
+	/* A stand-in never reaches Twilio: in a non-enumerating profile every other answer of
+	 * Twilio's (its own tries spent, Fraud Guard, no answer) reads as a wrong code, counted by
+	 * our tries alone, or the answer would tell a real account from an unknown one. The audit
+	 * row keeps what Twilio said. */
+	record_refusal(w, call, id, v, what, what == A_SPENT && !p->non_enumerating);
+	if (p->non_enumerating)
+		what = A_WRONG;
 	switch (what) {
 	case A_WRONG:
 		invalid.has_attempts_left = true;

@@ -288,7 +288,8 @@ test_errors_mapped(void **state)
 	expect_refused(
 	    &a, PHONEAUTH__V1__CODE__RESOURCE_EXHAUSTED, PHONEAUTH__V1__REASON__TOO_MANY_ATTEMPTS);
 	s = smskit_q1("SELECT state FROM verifications WHERE id = $1::uuid", vid, NULL);
-	assert_string_equal(s, "exhausted");
+	/* Non-enumerating: only our own tries end it, as they end a stand-in's. */
+	assert_string_equal(s, VB_NONENUM ? "pending" : "exhausted");
 	free(s);
 
 	/* 60410: Fraud Guard. */
