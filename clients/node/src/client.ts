@@ -35,6 +35,10 @@ export interface CallOptions {
   endUserIp?: string;
   /** The end user's User-Agent, for the audit trail. */
   userAgent?: string;
+  /** The end user's language (BCP 47: "es", "id-ID"): replies' messages and the code's text. */
+  locale?: string;
+  /** The token the site's captcha widget gave the end user, when the service asks for one. */
+  captchaToken?: string;
   /** Cancels the call: it rejects with CANCELLED / ABORTED (the service may still run it). */
   signal?: AbortSignal;
   /** This call's time, instead of the client's timeoutMs. */
@@ -89,6 +93,8 @@ class Core {
       caller: {
         endUserIp: opts.endUserIp ?? "",
         userAgent: opts.userAgent ?? "",
+        locale: opts.locale ?? "",
+        captchaToken: opts.captchaToken ?? "",
         clientToken: this.tokens.client ?? "",
         adminToken: this.tokens.admin ?? "",
       },

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Admin, Auth, PhoneauthError, VerifiedFilter } from "../dist/esm/index.js";
+import { Admin, Auth, Channel, PhoneauthError, VerifiedFilter } from "../dist/esm/index.js";
 import { ADMIN_TOKEN, FakeTwilio, Stack, newIp, newPhone, sleep } from "./support/stack.mjs";
 
 const PASSWORD = "Sup3r-secret!";
@@ -211,5 +211,22 @@ describe("LawnFlow journey", () => {
     assert.equal(v.verified, true);
     const l = await lfAuth.login({ login: email, password: PASSWORD }, call);
     assert.ok(l.sessionToken);
+  });
+
+  test("in Spanish: the locale call option picks the replies' and the SMS's language", async () => {
+    const phone = newPhone();
+    const call = { endUserIp: newIp(), userAgent: "node-test/1", locale: "es-MX" };
+    const r = await lfAuth.registerAccount({ email: `es-${phone.slice(-4)}@example.com`, password: PASSWORD, phone }, call);
+    assert.equal(r.message, "Si tus datos son válidos, te hemos enviado un código de verificación al teléfono.");
+    assert.equal(r.sent.channel, Channel.SMS);
+    const code = await fake.code(phone, 1);
+    const wrong = code === "000000" ? "111111" : "000000";
+    await refused(lfAuth.verifyCode({ verificationId: r.sent.verificationId, code: wrong }, call), {
+      code: "INVALID_ARGUMENT",
+      reason: "CODE_INVALID",
+      message: "No hemos podido verificar ese código. Revísalo e inténtalo de nuevo, o solicita uno nuevo.",
+    });
+    const v = await lfAuth.verifyCode({ verificationId: r.sent.verificationId, code }, call);
+    assert.equal(v.message, "Tu número de teléfono se ha verificado.");
   });
 });
