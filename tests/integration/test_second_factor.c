@@ -679,6 +679,35 @@ test_reset_forgets_devices(void **state)
 	flowkit_expect_session(s, u.id, NULL, u.e164);
 }
 
+/* A login code proves the password it was sent for: if the password changes between the code
+ * and its session (the window a concurrent CompletePasswordReset has: the code is consumed in
+ * one transaction, the session written in the next), the right code gets no session. The change
+ * is made here with SQL, as the reset's own end of pending login codes would hide it. */
+static void
+test_login_code_after_password_change(void **state)
+{
+	struct user     u;
+	struct pa_reply r;
+	char            vid[40], code[16];
+
+	make_user(&u, "Changed-Pass-Test-11");
+	login_challenged(&u, NULL, vid, code);
+	harness_sleep_ms(20);
+	PQclear(
+	    flowkit_q("UPDATE users SET password_hash = password_hash || 'x' WHERE id = $1::uuid",
+	        u.id, NULL));
+	flowkit_verify(FAST, vid, code, &r);
+	EXPECT(&r, C(INVALID_ARGUMENT), RS(CODE_INVALID), NULL);
+	assert_true(((Phoneauth__V1__VerifyCodeResponse *) r.body) == NULL
+	    || ((Phoneauth__V1__VerifyCodeResponse *) r.body)->session_token == NULL
+	    || ((Phoneauth__V1__VerifyCodeResponse *) r.body)->session_token[0] == '\0');
+	pa_reply_clear(&r);
+	assert_int_equal(flowkit_qlong("SELECT count(*) FROM sessions WHERE user_id = $1::uuid"
+	                               " AND created_at > now() - interval '1 minute'",
+	                     u.id, NULL),
+	    0);
+}
+
 /* Login codes open the account as reset codes do (the review of issue 16): every try on them is
  * taken from the same daily caps per phone and per account (PHONEAUTH_RESET_TRIES_PER_DAY, 10),
  * so whoever has the password gets no more guesses a day than whoever asks for resets. */
@@ -762,6 +791,7 @@ main(void)
 		T(test_reset_forgets_devices),
 		T(test_login_code_channel),
 		T(test_login_code_daily_cap),
+		T(test_login_code_after_password_change),
 		T(test_no_secrets_in_logs),
 	};
 #undef T
