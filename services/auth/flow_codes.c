@@ -38,5 +38,5 @@ auth_verify_code(struct pa_rpc_call *call, void *state, const void *in_, void *o
 	 * transaction fail, the person logs in again: a new code, never a second session). */
 	if (r.code != CODE(OK) || strcmp(purpose, "login") != 0)
 		return r;
-	return auth_login_code_verified(state, call, in->remember_device, out);
+	return auth_login_code_verified(state, call, in->verification_id, in->remember_device, out);
 }

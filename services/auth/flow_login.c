@@ -47,10 +47,12 @@ new_token(
 	return *out != NULL ? PA_OK : PA_ENOMEM;
 }
 
-/* In one transaction: the user's last login, a new session, with remember a remembered device
- * (PHONEAUTH_REMEMBER_DEVICE_TTL) and its audit row, then the audit row a. */
+/* In one transaction: for a login code (login_vid), the user row locked and the code checked
+ * to be younger than the password (a reset that committed since refuses it); the user's last
+ * login, a new session, with remember a remembered device (PHONEAUTH_REMEMBER_DEVICE_TTL) and its
+ * audit row, then the audit row a. */
 static struct pa_rpc_result
-grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id,
+grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id, const char *login_vid,
     const struct auth_audit *a, bool remember, struct login_grant *g)
 {
 	const struct pa_policy              *p      = auth_caller_policy(w->app, call);
@@ -64,8 +66,19 @@ grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id,
 	if ((rv = new_token(w, call, &g->session_token, shash)) != PA_OK
 	    || (remember && (rv = new_token(w, call, &g->device_token, dhash)) != PA_OK))
 		return rv == PA_ENOMEM ? pa_rpc_fail_err(rv) : auth_db_fail(w, call, rv);
+	bool current = true;
+
 	if ((rv = pa_db_begin(w->db)) != PA_OK
-	    || (rv = auth_accounts_login_ok(w->db, user_id)) != PA_OK
+	    || (login_vid != NULL
+	        && (rv = auth_accounts_login_code_current(w->db, user_id, login_vid, &current))
+	            != PA_OK))
+		return auth_db_fail(w, call, rv);
+	if (!current) {
+		pa_db_rollback(w->db);
+		return pa_rpc_fail(
+		    CODE(INVALID_ARGUMENT), REASON(CODE_INVALID), p->msg_code_invalid);
+	}
+	if ((rv = auth_accounts_login_ok(w->db, user_id)) != PA_OK
 	    || (rv = auth_sessions_new(
 	            w->db, shash, user_id, p->session_ttl_s, ip, ua, &g->session_expires_at))
 	        != PA_OK
@@ -93,7 +106,7 @@ login_ok(struct auth_worker *w, struct pa_rpc_call *call, const struct auth_logi
 	struct login_grant   g;
 	struct pa_rpc_result r;
 
-	r = grant(w, call, u->id,
+	r = grant(w, call, u->id, NULL,
 	    &(struct auth_audit) { .event = "login",
 	        .user_id                  = u->id,
 	        .phone_e164               = u->phone,
@@ -176,13 +189,13 @@ login_challenge(struct auth_worker *w, struct pa_rpc_call *call, const struct au
 }
 
 struct pa_rpc_result
-auth_login_code_verified(struct auth_worker *w, struct pa_rpc_call *call, bool remember_device,
-    Phoneauth__V1__VerifyCodeResponse *out)
+auth_login_code_verified(struct auth_worker *w, struct pa_rpc_call *call,
+    const char *verification_id, bool remember_device, Phoneauth__V1__VerifyCodeResponse *out)
 {
 	struct login_grant   g;
 	struct pa_rpc_result r;
 
-	r = grant(w, call, out->user_id,
+	r = grant(w, call, out->user_id, verification_id,
 	    &(struct auth_audit) { .event = "login_second_factor",
 	        .user_id                  = out->user_id,
 	        .outcome                  = "verified",

@@ -27,10 +27,11 @@ pa_rpc_handler_fn auth_logout;
 pa_rpc_handler_fn auth_start_password_reset;
 pa_rpc_handler_fn auth_complete_password_reset;
 
-/* flow_login.c, for VerifyCode (flow_codes.c): a right login code (the second factor; out holds
- * its user_id) gets the session Login held back and, with remember_device, a remembered-device
- * token, in one transaction with their audit rows. */
+/* flow_login.c, for VerifyCode (flow_codes.c): a right login code verification_id (the second
+ * factor; out holds its user_id) gets the session Login held back and, with remember_device, a
+ * remembered-device token, in one transaction with their audit rows; CODE_INVALID instead when
+ * the password changed since the code was sent. */
 struct pa_rpc_result auth_login_code_verified(struct auth_worker *w, struct pa_rpc_call *call,
-    bool remember_device, Phoneauth__V1__VerifyCodeResponse *out);
+    const char *verification_id, bool remember_device, Phoneauth__V1__VerifyCodeResponse *out);
 
 #endif

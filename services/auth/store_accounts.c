@@ -49,6 +49,11 @@ static const struct pa_stmt st_register_user
     = { "INSERT INTO users (email, phone_e164, password_hash) VALUES ($1, $2, $3)"
 	" ON CONFLICT DO NOTHING RETURNING id::text",
 	      3 };
+static const struct pa_stmt st_login_code_current
+    = { "SELECT 1 FROM users u JOIN verifications v ON v.user_id = u.id"
+	" WHERE u.id = $1::uuid AND v.id = $2::uuid AND v.purpose = 'login'"
+	" AND v.created_at >= u.password_changed_at FOR UPDATE OF u",
+	      2 };
 static const struct pa_stmt st_set_password = { "UPDATE users SET password_hash = $2"
 	                                        " WHERE id = $1::uuid",
 	2 };
@@ -239,6 +244,22 @@ auth_accounts_login_ok(struct pa_db *db, const char *user_id)
 	const char *params[1] = { user_id };
 
 	return pa_db_exec(db, &st_login_ok, params, NULL);
+}
+
+pa_err
+auth_accounts_login_code_current(
+    struct pa_db *db, const char *user_id, const char *verification_id, bool *ok)
+{
+	const char *params[2] = { user_id, verification_id };
+	PGresult   *res;
+	pa_err      rv;
+
+	*ok = false;
+	if ((rv = pa_db_exec(db, &st_login_code_current, params, &res)) != PA_OK)
+		return rv;
+	*ok = PQntuples(res) > 0;
+	PQclear(res);
+	return PA_OK;
 }
 
 pa_err

@@ -78,6 +78,12 @@ pa_err auth_accounts_login_lookup(struct pa_db *db, const char *phone, const cha
  * flow_login.c; users.failed_logins and locked_until are no longer read or written.) */
 pa_err auth_accounts_login_ok(struct pa_db *db, const char *user_id) PA_MUSTCHECK;
 
+/* Locks user_id's row and sets *ok when login code verification_id (its user's) was created
+ * after the user's password was last set (migration 0017): the code still proves the password
+ * it was sent for. */
+pa_err auth_accounts_login_code_current(
+    struct pa_db *db, const char *user_id, const char *verification_id, bool *ok) PA_MUSTCHECK;
+
 /* The verified account a reset is for (by phone or email); *found false when none. */
 pa_err auth_accounts_reset_lookup(struct pa_db *db, const char *phone, const char *email,
     char user_id[AUTH_UUID_LEN], char phone_out[AUTH_PHONE_LEN], bool *found) PA_MUSTCHECK;
