@@ -568,18 +568,84 @@ test_admin_shows_channels(void **state)
 	assert_string_equal(msg->channel, "sms");
 	assert_string_equal(msg->state, "sent");
 	assert_int_equal(msg->fallback_for, strtoull(wa_id, NULL, 10));
-	/* Its encoding and segments are auth's (measure_sms; the languages work fills them). */
+	/* Its encoding and segments, as auth measured the body it sealed. */
+	assert_string_equal(msg->encoding, "GSM-7");
+	assert_int_equal(msg->segments, 1);
+	assert_string_equal(msg->locale, "en");
 	pa_reply_clear(&r);
 	pa_client_close(c);
 	free(wa_id);
 
-	/* GetUser: the account's code went out on WhatsApp first, then by SMS; the timeline shows
-	 * both sends with their channels. */
+	/* GetUser: the account's code went out on WhatsApp first, then by SMS, which carried the
+	 * code that verified the phone; the timeline shows both sends with their channels. */
 	verify_and_create(vid, code, user_id);
 	admin_user(user_id, channel, &wa_sends, &sms_sends);
-	assert_string_equal(channel, "whatsapp");
+	assert_string_equal(channel, "sms");
 	assert_int_equal(wa_sends, 1);
 	assert_int_equal(sms_sends, 1);
+}
+
+/* True when some line of out holds all of a, b and c. */
+static bool
+line_with(const char *out, const char *a, const char *b, const char *c)
+{
+	for (const char *l = out; l != NULL && *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		size_t      n   = end != NULL ? (size_t) (end - l) : strlen(l);
+		char        buf[512];
+
+		(void) snprintf(buf, sizeof buf, "%.*s", (int) n, l);
+		if (strstr(buf, a) != NULL && strstr(buf, b) != NULL && strstr(buf, c) != NULL)
+			return true;
+		l = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The CLI (the operator's tool, as issue 16 asks): `signup --channel whatsapp` sends on
+ * WhatsApp and says so, `messages` and `user` show each send's channel, and a channel the
+ * service does not know is refused before any call. */
+static void
+test_cli_channels(void **state)
+{
+	static char  out[65536];
+	const char  *env[] = { "PHONEAUTH_ADMIN_TOKEN=" SMSKIT_ADMIN_TOKEN, NULL };
+	char         phone[16], rpc[96], admin[96], line[128];
+	json_object *j, *v;
+
+	(void) state;
+	(void) snprintf(rpc, sizeof rpc, "%s", smskit_rpc_url());
+	(void) snprintf(admin, sizeof admin, "%s", smskit_admin_url());
+	smskit_phone(phone);
+	{
+		const char *argv[] = { PHONEAUTH_CLI_BIN, "--url", rpc, "--json", "signup", phone,
+			"--channel", "whatsapp", NULL };
+
+		assert_int_equal(harness_run(argv, env, out, sizeof out), 0);
+	}
+	j = json_tokener_parse(out);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "channel", &v));
+	assert_string_equal(json_object_get_string(v), "whatsapp");
+	json_object_put(j);
+	assert_true(smskit_wait_fake_count(fake_twilio_count(smskit_fake()), 5000));
+	{
+		const char *argv[] = { PHONEAUTH_CLI_BIN, "--admin-url", admin, "messages", NULL };
+
+		assert_int_equal(harness_run(argv, env, out, sizeof out), 0);
+	}
+	/* This phone's two rows: the WhatsApp message, and the SMS held for it with its encoding
+	 * and segments. */
+	(void) snprintf(line, sizeof line, "+1******%s", phone + strlen(phone) - 4);
+	assert_true(line_with(out, line, "whatsapp", "message"));
+	assert_true(line_with(out, line, "sms", "held  ") && line_with(out, line, "GSM-7", "1"));
+	{
+		const char *argv[] = { PHONEAUTH_CLI_BIN, "--url", rpc, "signup", phone,
+			"--channel", "carrier-pigeon", NULL };
+
+		assert_int_equal(harness_run(argv, env, out, sizeof out), 2);
+		assert_non_null(strstr(out, "--channel"));
+	}
 }
 
 /* No log line holds a phone, a token or a code's template variables. */
@@ -610,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_admin_shows_channels),
 		cmocka_unit_test(test_held_ends_unsent),
 		cmocka_unit_test(test_no_template_falls_back),
+		cmocka_unit_test(test_cli_channels),
 		cmocka_unit_test(test_logs_clean),
 	};
 
