@@ -65,13 +65,14 @@ site: build
 
 # The RPC core and the threaded services under ThreadSanitizer: the envelope, the work queues,
 # the slow pool's admission gate, the RPC server and client end to end (test_rpc drains under
-# load), TLS, and the SMS worker.
+# load), TLS, the SMS worker, and the Verify check sockets and WhatsApp fallbacks (auth and worker
+# threads end to end).
 TSAN_DIR ?= build-tsan
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Tsan >/dev/null
 	cmake --build $(TSAN_DIR) -j $(JOBS)
 	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) -R '^(pg_start|pg_stop|test_envelope|test_workq|test_rpc_gate|test_rpc|test_tls|test_sms_worker)$$'
+	  ctest --output-on-failure -j $(JOBS) -R '^(pg_start|pg_stop|test_envelope|test_workq|test_rpc_gate|test_rpc|test_tls|test_sms_worker|test_verify_backend|test_channels)$$'
 	@! grep -l ThreadSanitizer $(TSAN_DIR)/testtmp/*.log 2>/dev/null
 
 test-unit: deps
