@@ -52,10 +52,11 @@ struct send_plan {
 	bool            verify; /* Twilio Verify makes, sends and checks the code: no MAC here */
 };
 
-/* A new code for verification id: its MAC and the rows that carry it (none for a phantom or a
- * test number; a second, held, for the fallback channel). */
+/* Room for a send's audit detail (send_detail). */
 #define AUTH_DETAIL_MAX 128
 
+/* A new code for verification id: its MAC and the rows that carry it (none for a phantom or a
+ * test number; a second, held, for the fallback channel). */
 struct new_code {
 	unsigned char   mac[AUTH_MAC_BYTES];
 	struct send_row row[2];
@@ -309,12 +310,14 @@ lang_policy(struct auth_worker *w, struct pa_rpc_call *call)
 static struct send_plan
 plan_for(struct auth_app *app, const char *phone, bool phantom, enum pa_channel channel)
 {
+	const char *fixed = auth_test_number_code(&app->tests, phone);
+
+	/* A test number's code stays ours whatever the backend: Twilio never sees it. */
 	return (struct send_plan) { .phantom = phantom,
-		.fixed                       = auth_test_number_code(&app->tests, phone),
+		.fixed                       = fixed,
 		.channel                     = channel,
 		.fallback                    = app->policy.fallback_channel,
-		.verify
-		= auth_code_verify_on(app) && auth_test_number_code(&app->tests, phone) == NULL };
+		.verify                      = auth_code_verify_on(app) && fixed == NULL };
 }
 
 struct pa_rpc_result
