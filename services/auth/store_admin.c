@@ -12,7 +12,7 @@
 	    "u.created_at") ","                                                              \
 	                    " coalesce(v.message_sid, ''), coalesce(u.subscription_id, '')," \
 	                    " (extract(epoch FROM u.created_at) * 1000000)::bigint,"         \
-	                    " coalesce((SELECT o.channel FROM sms_outbox o"                 \
+	                    " coalesce((SELECT o.channel FROM sms_outbox o"                  \
 	                    "  WHERE o.twilio_sid = v.message_sid LIMIT 1), v.channel, '')"
 enum {
 	U_ID,
