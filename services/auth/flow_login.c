@@ -60,14 +60,13 @@ grant(struct auth_worker *w, struct pa_rpc_call *call, const char *user_id, cons
 	const char   *ua = caller->user_agent && caller->user_agent[0] ? caller->user_agent : NULL;
 	const char   *ip = auth_caller_ip(call);
 	unsigned char shash[AUTH_MAC_BYTES], dhash[AUTH_MAC_BYTES];
+	bool          current = true;
 	pa_err        rv;
 
 	*g = (struct login_grant) { .session_token = NULL };
 	if ((rv = new_token(w, call, &g->session_token, shash)) != PA_OK
 	    || (remember && (rv = new_token(w, call, &g->device_token, dhash)) != PA_OK))
 		return rv == PA_ENOMEM ? pa_rpc_fail_err(rv) : auth_db_fail(w, call, rv);
-	bool current = true;
-
 	if ((rv = pa_db_begin(w->db)) != PA_OK
 	    || (login_vid != NULL
 	        && (rv = auth_accounts_login_code_current(w->db, user_id, login_vid, &current))
