@@ -181,16 +181,12 @@ test_list_users_paging(void **state)
 static void
 test_get_user_delivered(void **state)
 {
-	struct fake_twilio_msg              m;
-	Phoneauth__V1__CreateAccountRequest ca = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
-	Phoneauth__V1__VerifyCodeRequest    vr = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
-	Phoneauth__V1__GetUserRequest       gu = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
-	struct pa_client_opts               o  = { .url = smskit_rpc_url(), .timeout_ms = 5000 };
-	Phoneauth__V1__GetUserResponse     *u;
-	struct pa_client                   *c;
-	struct pa_reply                     r;
-	char                                vid[37], code[8], token[128];
-	bool                                delivered = false;
+	struct fake_twilio_msg          m;
+	Phoneauth__V1__GetUserRequest   gu = PHONEAUTH__V1__GET_USER_REQUEST__INIT;
+	Phoneauth__V1__GetUserResponse *u;
+	struct pa_reply                 r;
+	char                            vid[37], code[8], user_id[40];
+	bool                            delivered = false;
 
 	(void) state;
 	smskit_phone(verified_phone);
@@ -202,25 +198,7 @@ test_get_user_delivered(void **state)
 	(void) snprintf(code, sizeof code, "%.4s",
 	    m.body + strlen("Fancy Feathers: Your verification code is "));
 	fake_twilio_msg_free(&m);
-	assert_int_equal(pa_client_open(&c, &o), PA_OK);
-	vr.verification_id = vid;
-	vr.code            = code;
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/VerifyCode", &vr.base,
-	                     &phoneauth__v1__verify_code_response__descriptor, NULL, &r),
-	    PA_OK);
-	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
-	(void) snprintf(token, sizeof token, "%s",
-	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
-	pa_reply_clear(&r);
-	ca.signup_token     = token;
-	ca.password         = (char *) "Correct-Horse-9";
-	ca.password_confirm = (char *) "Correct-Horse-9";
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/CreateAccount", &ca.base,
-	                     &phoneauth__v1__create_account_response__descriptor, NULL, &r),
-	    PA_OK);
-	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
-	pa_reply_clear(&r);
-	pa_client_close(c);
+	smskit_create_account(vid, code, "Correct-Horse-9", user_id);
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "sent", 0, NULL, 1), 200);
 	assert_int_equal(fake_twilio_callback(smskit_fake(), sid, "delivered", 0, NULL, 1), 200);
 

@@ -436,41 +436,6 @@ test_held_ends_unsent(void **state)
 	free(old_held);
 }
 
-/* VerifyCode then CreateAccount on a client of our own: the new user's id. */
-static void
-verify_and_create(const char *vid, const char *code, char user_id[40])
-{
-	struct pa_client_opts               o = { .url = smskit_rpc_url(), .timeout_ms = 10000 };
-	struct pa_client                   *c;
-	Phoneauth__V1__VerifyCodeRequest    vreq = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
-	Phoneauth__V1__CreateAccountRequest creq = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
-	struct pa_reply                     r;
-	char                                token[256];
-
-	assert_int_equal(pa_client_open(&c, &o), PA_OK);
-	vreq.verification_id = (char *) vid;
-	vreq.code            = (char *) code;
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/VerifyCode", &vreq.base,
-	                     &phoneauth__v1__verify_code_response__descriptor, NULL, &r),
-	    PA_OK);
-	assert_int_equal(r.code, PHONEAUTH__V1__CODE__OK);
-	(void) snprintf(token, sizeof token, "%s",
-	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
-	pa_reply_clear(&r);
-	creq.signup_token     = token;
-	creq.password         = (char *) "Feathers#Wax2026";
-	creq.password_confirm = (char *) "Feathers#Wax2026";
-	assert_int_equal(pa_client_call(c, "/phoneauth.v1.Auth/CreateAccount", &creq.base,
-	                     &phoneauth__v1__create_account_response__descriptor, NULL, &r),
-	    PA_OK);
-	if (r.code != PHONEAUTH__V1__CODE__OK)
-		fail_msg("CreateAccount: %s %s", pa_code_name(r.code), r.message);
-	(void) snprintf(
-	    user_id, 40, "%s", ((Phoneauth__V1__CreateAccountResponse *) r.body)->user_id);
-	pa_reply_clear(&r);
-	pa_client_close(c);
-}
-
 /* Admin GetUser: the user's channel, and how many SEND entries of its timeline went on each
  * channel (with a message SID). */
 static void
@@ -578,7 +543,7 @@ test_admin_shows_channels(void **state)
 
 	/* GetUser: the account's code went out on WhatsApp first, then by SMS, which carried the
 	 * code that verified the phone; the timeline shows both sends with their channels. */
-	verify_and_create(vid, code, user_id);
+	smskit_create_account(vid, code, "Feathers#Wax2026", user_id);
 	admin_user(user_id, channel, &wa_sends, &sms_sends);
 	assert_string_equal(channel, "sms");
 	assert_int_equal(wa_sends, 1);

@@ -460,31 +460,18 @@ test_login_second_factor(void **state)
 {
 	static const char                     pw[] = "Verify-2fa-Pass1!";
 	Phoneauth__V1__VerifyCodeRequest      vreq = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
-	Phoneauth__V1__CreateAccountRequest   creq = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
 	Phoneauth__V1__LoginRequest           lreq = PHONEAUTH__V1__LOGIN_REQUEST__INIT;
 	Phoneauth__V1__ValidateSessionRequest sreq = PHONEAUTH__V1__VALIDATE_SESSION_REQUEST__INIT;
 	Phoneauth__V1__VerifyCodeResponse    *vb;
 	Phoneauth__V1__LoginResponse         *lb;
 	struct pa_reply                       r;
-	char phone[16], vid[37], code[16], token[128], lvid[37], lcode[16], wrong[16];
+	char phone[16], vid[37], code[16], user_id[40], lvid[37], lcode[16], wrong[16];
 	char session[128];
 
 	(void) state;
 	smskit_phone(phone);
 	signup_sent(phone, vid, code);
-	vreq.verification_id = vid;
-	vreq.code            = code;
-	call_expect("VerifyCode", &vreq.base, &phoneauth__v1__verify_code_response__descriptor,
-	    PHONEAUTH__V1__CODE__OK, &r);
-	(void) snprintf(token, sizeof token, "%s",
-	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
-	pa_reply_clear(&r);
-	creq.signup_token     = token;
-	creq.password         = (char *) pw;
-	creq.password_confirm = (char *) pw;
-	call_expect("CreateAccount", &creq.base,
-	    &phoneauth__v1__create_account_response__descriptor, PHONEAUTH__V1__CODE__OK, &r);
-	pa_reply_clear(&r);
+	smskit_create_account(vid, code, pw, user_id);
 
 	/* The right password: a challenge, no session. */
 	lreq.login    = phone;

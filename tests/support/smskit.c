@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "common/rpc_client.h"
 #include "phoneauth/v1/admin.pb-c.h"
@@ -328,6 +329,38 @@ smskit_verify(const char *vid, const char *code)
 	rc = (int) r.code;
 	pa_reply_clear(&r);
 	return rc;
+}
+
+void
+smskit_create_account(const char *vid, const char *code, const char *password, char user_id[40])
+{
+	Phoneauth__V1__VerifyCodeRequest    vreq = PHONEAUTH__V1__VERIFY_CODE_REQUEST__INIT;
+	Phoneauth__V1__CreateAccountRequest creq = PHONEAUTH__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	struct pa_reply                     r;
+	char                                token[256];
+
+	vreq.verification_id = (char *) vid;
+	vreq.code            = (char *) code;
+	assert_int_equal(pa_client_call(kit.client, "/phoneauth.v1.Auth/VerifyCode", &vreq.base,
+	                     &phoneauth__v1__verify_code_response__descriptor, NULL, &r),
+	    PA_OK);
+	if (r.code != PHONEAUTH__V1__CODE__OK)
+		fail_msg("VerifyCode: %s %s", pa_code_name(r.code), r.message);
+	(void) snprintf(token, sizeof token, "%s",
+	    ((Phoneauth__V1__VerifyCodeResponse *) r.body)->signup_token);
+	pa_reply_clear(&r);
+	creq.signup_token     = token;
+	creq.password         = (char *) password;
+	creq.password_confirm = (char *) password;
+	assert_int_equal(pa_client_call(kit.client, "/phoneauth.v1.Auth/CreateAccount", &creq.base,
+	                     &phoneauth__v1__create_account_response__descriptor, NULL, &r),
+	    PA_OK);
+	if (r.code != PHONEAUTH__V1__CODE__OK)
+		fail_msg("CreateAccount: %s %s", pa_code_name(r.code), r.message);
+	(void) snprintf(
+	    user_id, 40, "%s", ((Phoneauth__V1__CreateAccountResponse *) r.body)->user_id);
+	pa_reply_clear(&r);
+	sodium_memzero(token, sizeof token);
 }
 
 struct signup_job {

@@ -68,6 +68,10 @@ void smskit_signup(const char *phone, char vid[37]);
 void smskit_signup_channel(const char *phone, int channel, char vid[37]);
 /* VerifyCode; returns the reply's code (PHONEAUTH__V1__CODE__OK ...), -1 for no reply. */
 int smskit_verify(const char *vid, const char *code);
+/* VerifyCode with the right code, then CreateAccount with its signup token and password: the
+ * new user's id into user_id. Fails the test unless both answer OK. */
+void smskit_create_account(
+    const char *vid, const char *code, const char *password, char user_id[40]);
 /* Signups for n fresh phones from 8 threads; phones[i] gets each number. */
 void smskit_signups(int n, char (*phones)[16]);
 
